@@ -1,0 +1,43 @@
+//! Connecting to SQLite or PostgreSQL and bringing the schema up to date.
+
+use crate::config::Database;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, DatabaseConnection, DbErr};
+use std::time::Duration;
+
+/// Opens a connection pool. SQLite files are created if missing and run with WAL,
+/// `synchronous=FULL` (no acknowledged write lost on power loss), foreign keys on and a
+/// busy timeout so concurrent writers wait instead of failing.
+///
+/// # Errors
+/// When the database cannot be reached or opened.
+pub async fn connect(database: &Database) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(database.url());
+    options
+        .sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(10));
+    match database {
+        Database::Sqlite(_) => {
+            options.max_connections(8).map_sqlx_sqlite_opts(|o| {
+                o.create_if_missing(true)
+                    .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Full)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10))
+            });
+        }
+        Database::Postgres(_) => {
+            options.max_connections(16);
+        }
+    }
+    sea_orm::Database::connect(options).await
+}
+
+/// Applies the migrations not yet applied.
+///
+/// # Errors
+/// When a migration fails.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}

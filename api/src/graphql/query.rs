@@ -1,0 +1,194 @@
+//! The read side of the schema: lookups and top-level connections. Resolvers only turn
+//! arguments into a domain call and rows into GraphQL.
+
+use super::types::{
+    Authority, Dialogue, Node, Organisation, PageArgs, Paged, Proposal, TotalCount, connection,
+    load,
+};
+use crate::auth::Principal;
+use crate::authority::{AuthorityFilter, AuthorityOrder};
+use crate::dialogue::{DialogueFilter, DialogueOrder};
+use crate::ids::{self, NodeType};
+use crate::organisation::{OrganisationFilter, OrganisationOrder};
+use crate::proposal::{ProposalFilter, ProposalOrder};
+use crate::{authority, dialogue, organisation, proposal};
+use async_graphql::{Context, ID, Object, Result};
+use sea_orm::DatabaseConnection;
+
+fn db<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {
+    ctx.data_unchecked::<DatabaseConnection>()
+}
+
+fn principal<'a>(ctx: &Context<'a>) -> &'a Principal {
+    ctx.data_unchecked::<Principal>()
+}
+
+/// Lookups and lists of the network's record.
+#[derive(Default)]
+pub struct Query;
+
+#[Object]
+impl Query {
+    /// Any record by its global id; null when it does not exist or the caller may not see it.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
+        let Some((node_type, uuid)) = ids::decode_any(&id) else {
+            return Ok(None);
+        };
+        Ok(match node_type {
+            NodeType::Organisation => load(ctx, uuid)
+                .await?
+                .map(|m| Node::Organisation(Organisation(m))),
+            NodeType::Authority => load(ctx, uuid)
+                .await?
+                .map(|m| Node::Authority(Authority(m))),
+            NodeType::Dialogue => load(ctx, uuid).await?.map(|m| Node::Dialogue(Dialogue(m))),
+            NodeType::Proposal => load(ctx, uuid).await?.map(|m| Node::Proposal(Proposal(m))),
+        })
+    }
+
+    /// An organisation by slug.
+    async fn organisation(&self, ctx: &Context<'_>, slug: String) -> Result<Option<Organisation>> {
+        Ok(organisation::by_slug(db(ctx), principal(ctx), &slug)
+            .await?
+            .map(Organisation))
+    }
+
+    /// An authority by slug.
+    async fn authority(&self, ctx: &Context<'_>, slug: String) -> Result<Option<Authority>> {
+        Ok(authority::by_slug(db(ctx), principal(ctx), &slug)
+            .await?
+            .map(Authority))
+    }
+
+    /// A dialogue by id; null when it does not exist or the caller may not see it.
+    async fn dialogue(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Dialogue>> {
+        let id = ids::decode(NodeType::Dialogue, &id, "id")?;
+        Ok(load(ctx, id).await?.map(Dialogue))
+    }
+
+    /// A proposal by id; null when it does not exist or the caller may not see it.
+    async fn proposal(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Proposal>> {
+        let id = ids::decode(NodeType::Proposal, &id, "id")?;
+        Ok(load(ctx, id).await?.map(Proposal))
+    }
+
+    /// Member organisations; by name unless `orderBy` says otherwise.
+    #[allow(clippy::too_many_arguments)]
+    async fn organisations(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<OrganisationFilter>,
+        order_by: Option<OrganisationOrder>,
+    ) -> Result<Paged<Organisation>> {
+        let sort = OrganisationOrder::sort(order_by);
+        let page = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        }
+        .page(sort)?;
+        let filter = filter.unwrap_or_default();
+        let rows = organisation::list(db(ctx), principal(ctx), &filter, &page).await?;
+        let (db, principal) = (db(ctx).clone(), principal(ctx).clone());
+        let total = TotalCount::new(move || {
+            let (db, principal, filter) = (db.clone(), principal.clone(), filter.clone());
+            async move { organisation::count(&db, &principal, &filter).await }
+        });
+        Ok(connection(rows, sort, total, Organisation))
+    }
+
+    /// Authorities; by name unless `orderBy` says otherwise.
+    #[allow(clippy::too_many_arguments)]
+    async fn authorities(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<AuthorityFilter>,
+        order_by: Option<AuthorityOrder>,
+    ) -> Result<Paged<Authority>> {
+        let sort = AuthorityOrder::sort(order_by);
+        let page = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        }
+        .page(sort)?;
+        let filter = filter.unwrap_or_default();
+        let rows = authority::list(db(ctx), principal(ctx), &filter, &page).await?;
+        let (db, principal) = (db(ctx).clone(), principal(ctx).clone());
+        let total = TotalCount::new(move || {
+            let (db, principal, filter) = (db.clone(), principal.clone(), filter.clone());
+            async move { authority::count(&db, &principal, &filter).await }
+        });
+        Ok(connection(rows, sort, total, Authority))
+    }
+
+    /// Dialogues the caller may see; latest first unless `orderBy` says otherwise.
+    #[allow(clippy::too_many_arguments)]
+    async fn dialogues(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<DialogueFilter>,
+        order_by: Option<DialogueOrder>,
+    ) -> Result<Paged<Dialogue>> {
+        let sort = DialogueOrder::sort(order_by);
+        let page = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        }
+        .page(sort)?;
+        let filter = filter.unwrap_or_default();
+        let rows = dialogue::list(db(ctx), principal(ctx), &filter, &page).await?;
+        let (db, principal) = (db(ctx).clone(), principal(ctx).clone());
+        let total = TotalCount::new(move || {
+            let (db, principal, filter) = (db.clone(), principal.clone(), filter.clone());
+            async move { dialogue::count(&db, &principal, &filter).await }
+        });
+        Ok(connection(rows, sort, total, Dialogue))
+    }
+
+    /// Proposals the caller may see; most recently changed first unless `orderBy` says otherwise.
+    #[allow(clippy::too_many_arguments)]
+    async fn proposals(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<ProposalFilter>,
+        order_by: Option<ProposalOrder>,
+    ) -> Result<Paged<Proposal>> {
+        let sort = ProposalOrder::sort(order_by);
+        let page = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        }
+        .page(sort)?;
+        let filter = filter.unwrap_or_default();
+        let rows = proposal::list(db(ctx), principal(ctx), &filter, &page).await?;
+        let (db, principal) = (db(ctx).clone(), principal(ctx).clone());
+        let total = TotalCount::new(move || {
+            let (db, principal, filter) = (db.clone(), principal.clone(), filter.clone());
+            async move { proposal::count(&db, &principal, &filter).await }
+        });
+        Ok(connection(rows, sort, total, Proposal))
+    }
+}

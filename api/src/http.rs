@@ -1,0 +1,129 @@
+//! The HTTP surface: `/graphql` (POST, and GET for queries only), `/graphiql`,
+//! `/healthz` and `/readyz`.
+
+use crate::auth::Principal;
+use crate::error::REQUEST_ID;
+use crate::graphql::{SamverkanSchema, build_schema, loaders};
+use async_graphql::http::GraphiQLSource;
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use sea_orm::DatabaseConnection;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    schema: SamverkanSchema,
+    db: DatabaseConnection,
+}
+
+/// The router of the service over a connected, migrated database.
+pub fn router(db: DatabaseConnection) -> Router {
+    let state = AppState {
+        schema: build_schema(),
+        db,
+    };
+    Router::new()
+        .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/graphiql", get(graphiql))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .with_state(state)
+}
+
+/// The caller of a request. Until accounts exist, everyone is the development admin.
+fn principal() -> Principal {
+    Principal::development_admin()
+}
+
+async fn execute(state: &AppState, request: async_graphql::Request) -> Response {
+    let request_id = uuid::Uuid::now_v7().to_string();
+    let request = loaders::attach(request, &state.db, principal());
+    let response = REQUEST_ID
+        .scope(request_id.clone(), state.schema.execute(request))
+        .await;
+    let mut response = GraphQLResponse::from(response).into_response();
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
+}
+
+async fn graphql_post(State(state): State<AppState>, request: GraphQLRequest) -> Response {
+    execute(&state, request.into_inner()).await
+}
+
+/// GET runs queries only: a mutation must not be triggered by a link or an image tag.
+async fn graphql_get(State(state): State<AppState>, Query(params): Query<GetParams>) -> Response {
+    let variables = match params
+        .variables
+        .as_deref()
+        .map(serde_json::from_str::<async_graphql::Variables>)
+    {
+        None => async_graphql::Variables::default(),
+        Some(Ok(variables)) => variables,
+        Some(Err(_)) => return error(StatusCode::BAD_REQUEST, "variables must be a JSON object"),
+    };
+    let Some(query) = params.query else {
+        return error(StatusCode::BAD_REQUEST, "missing query parameter");
+    };
+    if let Ok(document) = async_graphql::parser::parse_query(&query) {
+        let is_mutation = document.operations.iter().any(|(name, op)| {
+            let selected = params
+                .operation_name
+                .as_deref()
+                .is_none_or(|wanted| name.is_some_and(|n| n.as_str() == wanted));
+            selected && op.node.ty == async_graphql::parser::types::OperationType::Mutation
+        });
+        if is_mutation {
+            let mut response = error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "mutations must be sent with POST",
+            );
+            response
+                .headers_mut()
+                .insert("allow", HeaderValue::from_static("POST"));
+            return response;
+        }
+    }
+    let mut request = async_graphql::Request::new(query).variables(variables);
+    if let Some(name) = params.operation_name {
+        request = request.operation_name(name);
+    }
+    execute(&state, request).await
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GetParams {
+    query: Option<String>,
+    variables: Option<String>,
+    operation_name: Option<String>,
+}
+
+fn error(status: StatusCode, message: &str) -> Response {
+    let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_REQUEST" } }] });
+    (status, Json(body)).into_response()
+}
+
+async fn graphiql() -> Html<String> {
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .title("Samverkan")
+            .finish(),
+    )
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.db.ping().await {
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Err(error) => {
+            tracing::warn!(%error, "database not reachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! Opaque global ids: `base64url("<Type>:<uuid>")`. Clients treat them as opaque strings;
+//! the type prefix lets `Query.node` find the record and catches an id of the wrong kind.
+
+use crate::error::{AppError, AppResult};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use uuid::Uuid;
+
+/// The record types that have global ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeType {
+    /// An organisation.
+    Organisation,
+    /// An authority.
+    Authority,
+    /// A dialogue.
+    Dialogue,
+    /// A proposal.
+    Proposal,
+}
+
+impl NodeType {
+    const ALL: [NodeType; 4] = [
+        Self::Organisation,
+        Self::Authority,
+        Self::Dialogue,
+        Self::Proposal,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Organisation => "Organisation",
+            Self::Authority => "Authority",
+            Self::Dialogue => "Dialogue",
+            Self::Proposal => "Proposal",
+        }
+    }
+}
+
+/// The global id of a record.
+pub fn encode(node_type: NodeType, id: Uuid) -> async_graphql::ID {
+    async_graphql::ID(URL_SAFE_NO_PAD.encode(format!("{}:{id}", node_type.name())))
+}
+
+/// Splits a global id into its type and uuid; `None` when it is not one of ours.
+pub fn decode_any(id: &str) -> Option<(NodeType, Uuid)> {
+    let bytes = URL_SAFE_NO_PAD.decode(id).ok()?;
+    let text = std::str::from_utf8(&bytes).ok()?;
+    let (name, uuid) = text.split_once(':')?;
+    let node_type = NodeType::ALL.into_iter().find(|t| t.name() == name)?;
+    Some((node_type, Uuid::parse_str(uuid).ok()?))
+}
+
+/// The uuid of a global id that must be of `expected` type.
+///
+/// # Errors
+/// BAD_USER_INPUT naming `field` when the id is malformed or of another type.
+pub fn decode(expected: NodeType, id: &str, field: &str) -> AppResult<Uuid> {
+    match decode_any(id) {
+        Some((node_type, uuid)) if node_type == expected => Ok(uuid),
+        _ => Err(AppError::bad_input(
+            field,
+            format!("not a valid {} id", expected.name()),
+        )),
+    }
+}

@@ -1,0 +1,74 @@
+//! Samverkan: the shared record of a civil-society network's advocacy work (its member
+//! organisations, the authorities they engage, every dialogue and the proposals put forward)
+//! served as a GraphQL API over SQLite or PostgreSQL.
+//!
+//! A request flows one way: [`http`] → caller ([`auth::Principal`]) → thin resolver in
+//! [`graphql`] → domain function ([`organisation`], [`authority`], [`dialogue`],
+//! [`proposal`]) → entity → database.
+#![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod authority;
+pub mod config;
+pub mod db;
+pub mod dialogue;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod ids;
+pub mod organisation;
+pub mod paging;
+pub mod proposal;
+pub mod records;
+pub mod seed;
+pub mod validate;
+
+use config::{Seed, Settings};
+
+/// Connects, migrates, seeds an empty database with the demo network (unless told not to)
+/// and serves until Ctrl-C or SIGTERM.
+///
+/// # Errors
+/// When the database cannot be opened or migrated, or the address cannot be bound.
+pub async fn serve(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
+    let db = db::connect(&settings.database).await?;
+    db::migrate(&db).await?;
+    if settings.seed == Seed::Demo
+        && seed::demo_if_empty(&db)
+            .await
+            .map_err(error::AppError::into_report)?
+    {
+        tracing::info!("loaded the demo network into the empty database");
+    }
+    let listener = tokio::net::TcpListener::bind(settings.listen).await?;
+    let address = listener.local_addr()?;
+    tracing::info!(%address, "serving");
+    println!(
+        "Samverkan is serving GraphQL at http://{address}/graphql and GraphiQL at http://{address}/graphiql"
+    );
+    axum::serve(listener, http::router(db))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

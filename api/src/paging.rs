@@ -1,0 +1,516 @@
+//! Keyset pagination for every list: top-level connections and nested ones alike.
+//!
+//! A list is a table, a condition (filters and the visibility rule), an ordering on one
+//! column with the id as tie-breaker, and optionally a parent: the rows of many parents
+//! are fetched in one statement with `ROW_NUMBER() OVER (PARTITION BY parent ...)`, which
+//! is how nested connections stay one query per level whatever the page size.
+
+use crate::error::{AppError, AppResult};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::sea_query::{
+    Alias, Asterisk, Condition, Expr, ExprTrait, Func, Order, Query, SelectStatement,
+    WindowStatement,
+};
+use sea_orm::{ConnectionTrait, FromQueryResult, QueryResult, Value};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// Page size when the client gives neither `first` nor `last`.
+pub const DEFAULT_PAGE_SIZE: u64 = 20;
+/// Largest page a client may ask for.
+pub const MAX_PAGE_SIZE: u64 = 100;
+
+/// The value of the ordering column of one row, as kept in a cursor.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum SortValue {
+    /// A text column such as `name`.
+    Text(String),
+    /// A date column such as `held_on`.
+    Date(NaiveDate),
+    /// A timestamp column such as `updated_at`.
+    Time(DateTime<Utc>),
+}
+
+impl SortValue {
+    fn into_value(self) -> Value {
+        match self {
+            Self::Text(text) => text.into(),
+            Self::Date(date) => date.into(),
+            Self::Time(time) => time.into(),
+        }
+    }
+}
+
+/// An ordering: a column, its name in cursors, and the direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Sort {
+    /// Column name in the table.
+    pub column: &'static str,
+    /// Sort descending (newest or Z first).
+    pub descending: bool,
+}
+
+/// Rows that can be paginated: they know their id and the value of any sort column.
+pub trait Row: FromQueryResult + Clone + Send + Sync + 'static {
+    /// The table the rows come from.
+    const TABLE: &'static str;
+    /// The row's primary key.
+    fn id(&self) -> Uuid;
+    /// The value of `column` (one of the columns the API orders by).
+    fn sort_value(&self, column: &str) -> SortValue;
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CursorBody {
+    c: String,
+    v: serde_json::Value,
+    i: Uuid,
+}
+
+/// The opaque cursor of a row under an ordering.
+pub fn cursor<R: Row>(row: &R, sort: Sort) -> String {
+    let body = CursorBody {
+        c: sort.column.to_owned(),
+        v: serde_json::to_value(row.sort_value(sort.column)).unwrap_or(serde_json::Value::Null),
+        i: row.id(),
+    };
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&body).unwrap_or_default())
+}
+
+/// A decoded cursor: the position just after (or before) one row.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Position {
+    value: SortValue,
+    id: Uuid,
+}
+
+fn decode_cursor(cursor: &str, sort: Sort, field: &str) -> AppResult<Position> {
+    let invalid = || AppError::bad_input(field, "invalid cursor for this list and ordering");
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
+    let body: CursorBody = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+    if body.c != sort.column {
+        return Err(invalid());
+    }
+    let value = match body.v {
+        serde_json::Value::String(text) if sort.column.ends_with("_at") => {
+            SortValue::Time(text.parse().map_err(|_| invalid())?)
+        }
+        serde_json::Value::String(text) if sort.column == "held_on" => {
+            SortValue::Date(text.parse().map_err(|_| invalid())?)
+        }
+        serde_json::Value::String(text) => SortValue::Text(text),
+        _ => return Err(invalid()),
+    };
+    Ok(Position { value, id: body.i })
+}
+
+/// What a client asked of a connection, checked: how many rows, from where, which way.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Page {
+    /// Rows to return.
+    pub limit: u64,
+    /// Counting from the end (`last`) rather than the start.
+    pub backward: bool,
+    /// Only rows after this one.
+    pub after: Option<Position>,
+    /// Only rows before this one.
+    pub before: Option<Position>,
+    /// The ordering.
+    pub sort: Sort,
+}
+
+impl Page {
+    /// Checks Relay arguments against the limits.
+    ///
+    /// # Errors
+    /// BAD_USER_INPUT for a page size outside 0..=100, both `first` and `last`, or a bad cursor.
+    pub fn new(
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        sort: Sort,
+    ) -> AppResult<Self> {
+        let size = |field: &str, n: i32| -> AppResult<u64> {
+            u64::try_from(n)
+                .ok()
+                .filter(|n| *n <= MAX_PAGE_SIZE)
+                .ok_or_else(|| {
+                    AppError::bad_input(
+                        field,
+                        format!("{field} must be between 0 and {MAX_PAGE_SIZE}"),
+                    )
+                })
+        };
+        let (limit, backward) = match (first, last) {
+            (Some(_), Some(_)) => {
+                return Err(AppError::bad_input(
+                    "last",
+                    "pass either first or last, not both",
+                ));
+            }
+            (Some(n), None) => (size("first", n)?, false),
+            (None, Some(n)) => (size("last", n)?, true),
+            (None, None) => (DEFAULT_PAGE_SIZE, false),
+        };
+        Ok(Self {
+            limit,
+            backward,
+            after: after
+                .map(|c| decode_cursor(&c, sort, "after"))
+                .transpose()?,
+            before: before
+                .map(|c| decode_cursor(&c, sort, "before"))
+                .transpose()?,
+            sort,
+        })
+    }
+}
+
+/// One page of rows with what Relay's `pageInfo` needs.
+#[derive(Debug, Clone)]
+pub struct Rows<R> {
+    /// The rows, in the requested order.
+    pub rows: Vec<R>,
+    /// Whether rows exist before the first one returned.
+    pub has_previous: bool,
+    /// Whether rows exist after the last one returned.
+    pub has_next: bool,
+}
+
+impl<R> Default for Rows<R> {
+    fn default() -> Self {
+        Self {
+            rows: vec![],
+            has_previous: false,
+            has_next: false,
+        }
+    }
+}
+
+/// How the rows of a nested list hang off their parent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Parent {
+    /// A column of the row itself, such as `proposals.lead_organisation_id`.
+    Column(&'static str),
+    /// A link table: (`table`, column pointing at the row, column pointing at the parent).
+    Link(&'static str, &'static str, &'static str),
+}
+
+impl Parent {
+    fn key_column(self, table: &'static str) -> (Alias, Alias) {
+        match self {
+            Self::Column(column) => (Alias::new(table), Alias::new(column)),
+            Self::Link(link, _, parent) => (Alias::new(link), Alias::new(parent)),
+        }
+    }
+
+    fn key_expr(self, table: &'static str) -> Expr {
+        Expr::col(self.key_column(table))
+    }
+
+    fn join(self, select: &mut SelectStatement, table: &'static str) {
+        if let Self::Link(link, child, _) = self {
+            select.inner_join(
+                Alias::new(link),
+                Expr::col((Alias::new(link), Alias::new(child)))
+                    .equals((Alias::new(table), Alias::new("id"))),
+            );
+        }
+    }
+}
+
+fn col(table: &'static str, column: &'static str) -> Expr {
+    Expr::col((Alias::new(table), Alias::new(column)))
+}
+
+/// Adds the keyset bounds of a page to a condition.
+fn keyset(table: &'static str, page: &Page) -> Condition {
+    let key = || Expr::tuple([col(table, page.sort.column), col(table, "id")]);
+    let at = |p: &Position| Expr::tuple([Expr::val(p.value.clone().into_value()), Expr::val(p.id)]);
+    let mut condition = Condition::all();
+    if let Some(after) = &page.after {
+        condition = condition.add(if page.sort.descending {
+            key().lt(at(after))
+        } else {
+            key().gt(at(after))
+        });
+    }
+    if let Some(before) = &page.before {
+        condition = condition.add(if page.sort.descending {
+            key().gt(at(before))
+        } else {
+            key().lt(at(before))
+        });
+    }
+    condition
+}
+
+/// The order rows are read in: the requested one, reversed when counting from the end.
+fn read_order(page: &Page) -> Order {
+    if page.sort.descending != page.backward {
+        Order::Desc
+    } else {
+        Order::Asc
+    }
+}
+
+/// Turns `limit + 1` rows read in read order into a page in the requested order.
+fn finish<R>(mut rows: Vec<R>, page: &Page) -> Rows<R> {
+    let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    if page.backward {
+        rows.reverse();
+        Rows {
+            rows,
+            has_previous: more,
+            has_next: page.before.is_some(),
+        }
+    } else {
+        Rows {
+            rows,
+            has_previous: page.after.is_some(),
+            has_next: more,
+        }
+    }
+}
+
+/// Reads one page of a top-level list.
+///
+/// # Errors
+/// INTERNAL on a database failure.
+pub async fn page<R: Row>(
+    db: &impl ConnectionTrait,
+    condition: Condition,
+    page: &Page,
+) -> AppResult<Rows<R>> {
+    let order = read_order(page);
+    let select = Query::select()
+        .column((Alias::new(R::TABLE), Asterisk))
+        .from(Alias::new(R::TABLE))
+        .cond_where(condition.add(keyset(R::TABLE, page)))
+        .order_by_expr(col(R::TABLE, page.sort.column), order.clone())
+        .order_by_expr(col(R::TABLE, "id"), order)
+        .limit(page.limit + 1)
+        .to_owned();
+    let rows = db.query_all(&select).await?;
+    let rows = rows
+        .iter()
+        .map(|row| R::from_query_result(row, ""))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(finish(rows, page))
+}
+
+/// Counts the rows of a top-level list.
+///
+/// # Errors
+/// INTERNAL on a database failure.
+pub async fn count(
+    db: &impl ConnectionTrait,
+    table: &'static str,
+    condition: Condition,
+) -> AppResult<i64> {
+    let select = Query::select()
+        .expr_as(Func::count(Expr::col(Asterisk)), Alias::new("n"))
+        .from(Alias::new(table))
+        .cond_where(condition)
+        .to_owned();
+    let row = db.query_one(&select).await?;
+    Ok(row
+        .map(|r| r.try_get::<i64>("", "n"))
+        .transpose()?
+        .unwrap_or(0))
+}
+
+fn parent_key(row: &QueryResult) -> AppResult<Uuid> {
+    Ok(row.try_get::<Uuid>("", "parent_key")?)
+}
+
+/// Reads one page of a nested list for many parents in one statement.
+///
+/// # Errors
+/// INTERNAL on a database failure.
+pub async fn pages_by_parent<R: Row>(
+    db: &impl ConnectionTrait,
+    parent: Parent,
+    parents: &[Uuid],
+    condition: Condition,
+    page: &Page,
+) -> AppResult<HashMap<Uuid, Rows<R>>> {
+    let order = read_order(page);
+    let key = parent.key_expr(R::TABLE);
+    let mut inner = Query::select();
+    inner
+        .column((Alias::new(R::TABLE), Asterisk))
+        .expr_as(key.clone(), Alias::new("parent_key"))
+        .expr_window_as(
+            Func::cust(Alias::new("ROW_NUMBER")),
+            WindowStatement::partition_by(parent.key_column(R::TABLE))
+                .order_by_expr(col(R::TABLE, page.sort.column), order.clone())
+                .order_by_expr(col(R::TABLE, "id"), order)
+                .to_owned(),
+            Alias::new("row_number"),
+        )
+        .from(Alias::new(R::TABLE));
+    parent.join(&mut inner, R::TABLE);
+    inner.cond_where(
+        condition
+            .add(key.is_in(parents.iter().copied()))
+            .add(keyset(R::TABLE, page)),
+    );
+    let select = Query::select()
+        .column(Asterisk)
+        .from_subquery(inner.to_owned(), Alias::new("numbered"))
+        .and_where(
+            Expr::col(Alias::new("row_number"))
+                .lte(i64::try_from(page.limit + 1).unwrap_or(i64::MAX)),
+        )
+        .order_by(Alias::new("parent_key"), Order::Asc)
+        .order_by(Alias::new("row_number"), Order::Asc)
+        .to_owned();
+    let mut grouped: HashMap<Uuid, Vec<R>> = HashMap::new();
+    for row in db.query_all(&select).await? {
+        grouped
+            .entry(parent_key(&row)?)
+            .or_default()
+            .push(R::from_query_result(&row, "")?);
+    }
+    Ok(parents
+        .iter()
+        .map(|id| (*id, finish(grouped.remove(id).unwrap_or_default(), page)))
+        .collect())
+}
+
+/// Counts the rows of a nested list for many parents in one statement.
+///
+/// # Errors
+/// INTERNAL on a database failure.
+pub async fn counts_by_parent(
+    db: &impl ConnectionTrait,
+    table: &'static str,
+    parent: Parent,
+    parents: &[Uuid],
+    condition: Condition,
+) -> AppResult<HashMap<Uuid, i64>> {
+    let key = parent.key_expr(table);
+    let mut select = Query::select();
+    select
+        .expr_as(key.clone(), Alias::new("parent_key"))
+        .expr_as(Func::count(Expr::col(Asterisk)), Alias::new("n"))
+        .from(Alias::new(table));
+    parent.join(&mut select, table);
+    select
+        .cond_where(condition.add(key.clone().is_in(parents.iter().copied())))
+        .add_group_by([key]);
+    let mut counts = HashMap::new();
+    for row in db.query_all(&select).await? {
+        counts.insert(parent_key(&row)?, row.try_get::<i64>("", "n")?);
+    }
+    Ok(counts)
+}
+
+/// Reads every row of a short nested list (participants, co-signers, history) for many
+/// parents in one statement, ordered by `sort`.
+///
+/// # Errors
+/// INTERNAL on a database failure.
+pub async fn all_by_parent<R: Row>(
+    db: &impl ConnectionTrait,
+    parent: Parent,
+    parents: &[Uuid],
+    condition: Condition,
+    sort: Sort,
+) -> AppResult<HashMap<Uuid, Vec<R>>> {
+    let key = parent.key_expr(R::TABLE);
+    let order = if sort.descending {
+        Order::Desc
+    } else {
+        Order::Asc
+    };
+    let mut select = Query::select();
+    select
+        .column((Alias::new(R::TABLE), Asterisk))
+        .expr_as(key.clone(), Alias::new("parent_key"))
+        .from(Alias::new(R::TABLE));
+    parent.join(&mut select, R::TABLE);
+    select
+        .cond_where(condition.add(key.is_in(parents.iter().copied())))
+        .order_by_expr(col(R::TABLE, sort.column), order.clone())
+        .order_by_expr(col(R::TABLE, "id"), order);
+    let mut grouped: HashMap<Uuid, Vec<R>> = HashMap::new();
+    for row in db.query_all(&select).await? {
+        grouped
+            .entry(parent_key(&row)?)
+            .or_default()
+            .push(R::from_query_result(&row, "")?);
+    }
+    Ok(grouped)
+}
+
+/// Reads rows by id, keeping only those `condition` allows.
+///
+/// # Errors
+/// INTERNAL on a database failure.
+pub async fn by_ids<R: Row>(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+    condition: Condition,
+) -> AppResult<HashMap<Uuid, R>> {
+    let select = Query::select()
+        .column((Alias::new(R::TABLE), Asterisk))
+        .from(Alias::new(R::TABLE))
+        .cond_where(condition.add(col(R::TABLE, "id").is_in(ids.iter().copied())))
+        .to_owned();
+    let mut found = HashMap::new();
+    for row in db.query_all(&select).await? {
+        let row = R::from_query_result(&row, "")?;
+        found.insert(row.id(), row);
+    }
+    Ok(found)
+}
+
+/// A case-insensitive "contains" condition on any of `columns`, with LIKE wildcards in
+/// the user's text taken literally.
+pub fn text_search(table: &'static str, columns: &[&'static str], text: &str) -> Condition {
+    let escaped: String = text
+        .to_lowercase()
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    let pattern = format!("%{escaped}%");
+    columns.iter().fold(Condition::any(), |any, column| {
+        any.add(
+            Expr::expr(Func::lower(col(table, column)))
+                .like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\')),
+        )
+    })
+}
+
+/// Qualified column expression, for filters built by the domain modules.
+pub fn column(table: &'static str, column_name: &'static str) -> Expr {
+    col(table, column_name)
+}
+
+/// Ascending or descending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, async_graphql::Enum)]
+pub enum OrderDirection {
+    /// Smallest first.
+    #[default]
+    Asc,
+    /// Largest first.
+    Desc,
+}
+
+impl OrderDirection {
+    /// Whether this is [`OrderDirection::Desc`].
+    pub fn is_descending(self) -> bool {
+        self == Self::Desc
+    }
+}

@@ -1,0 +1,159 @@
+//! Input rules shared by every mutation, applied before anything reaches the database.
+//! Each check names the input field so the client can point at it.
+
+use crate::error::{AppError, AppResult};
+use chrono::NaiveDate;
+
+/// Longest name or title.
+pub const NAME_MAX: usize = 200;
+/// Longest summary, description or outcome.
+pub const SUMMARY_MAX: usize = 5_000;
+/// Longest proposal body.
+pub const BODY_MAX: usize = 100_000;
+
+/// Required text: trimmed, not empty, at most `max` characters.
+///
+/// # Errors
+/// BAD_USER_INPUT naming `field`.
+pub fn text(field: &str, value: &str, max: usize) -> AppResult<String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(AppError::bad_input(
+            field,
+            format!("{field} must not be empty"),
+        ));
+    }
+    if value.chars().count() > max {
+        return Err(AppError::bad_input(
+            field,
+            format!("{field} must be at most {max} characters"),
+        ));
+    }
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+    {
+        return Err(AppError::bad_input(
+            field,
+            format!("{field} must not contain control characters"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// Optional text: `None` and blank become `None`, anything else as [`text`].
+///
+/// # Errors
+/// BAD_USER_INPUT naming `field`.
+pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> AppResult<Option<String>> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(value) => text(field, value, max).map(Some),
+    }
+}
+
+/// A slug: 2-64 lowercase ASCII letters, digits and single inner hyphens.
+///
+/// # Errors
+/// BAD_USER_INPUT naming `field`.
+pub fn slug(field: &str, value: &str) -> AppResult<String> {
+    let ok = (2..=64).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !value.starts_with('-')
+        && !value.ends_with('-')
+        && !value.contains("--");
+    if ok {
+        Ok(value.to_owned())
+    } else {
+        Err(AppError::bad_input(
+            field,
+            format!(
+                "{field} must be 2-64 lowercase letters, digits and single hyphens, like \"coompanion-stockholm\""
+            ),
+        ))
+    }
+}
+
+/// An absolute http(s) URL with a host and no spaces.
+///
+/// # Errors
+/// BAD_USER_INPUT naming `field`.
+pub fn url(field: &str, value: Option<&str>) -> AppResult<Option<String>> {
+    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"));
+    let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or(""));
+    let ok = value.len() <= 2048
+        && !value.chars().any(|c| c.is_whitespace() || c.is_control())
+        && host.is_some_and(|h| {
+            let h = h.rsplit('@').next().unwrap_or(h);
+            let name = h.split(':').next().unwrap_or(h);
+            name.contains('.') && !name.starts_with('.') && !name.ends_with('.')
+        });
+    if ok {
+        Ok(Some(value.to_owned()))
+    } else {
+        Err(AppError::bad_input(
+            field,
+            format!("{field} must be an http or https address such as https://example.org"),
+        ))
+    }
+}
+
+/// An email address of the plain `local@domain.tld` shape.
+///
+/// # Errors
+/// BAD_USER_INPUT naming `field`.
+pub fn email(field: &str, value: Option<&str>) -> AppResult<Option<String>> {
+    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let ok = value.len() <= 254
+        && value.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !value.chars().any(|c| {
+                    c.is_whitespace() || c.is_control() || c == ',' || c == '<' || c == '>'
+                })
+        });
+    if ok {
+        Ok(Some(value.to_owned()))
+    } else {
+        Err(AppError::bad_input(
+            field,
+            format!("{field} must be an email address such as kontakt@example.org"),
+        ))
+    }
+}
+
+/// A date between 1900-01-01 and 2100-12-31.
+///
+/// # Errors
+/// BAD_USER_INPUT naming `field`.
+pub fn date(field: &str, value: NaiveDate) -> AppResult<NaiveDate> {
+    let earliest = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN);
+    let latest = NaiveDate::from_ymd_opt(2100, 12, 31).unwrap_or(NaiveDate::MAX);
+    if (earliest..=latest).contains(&value) {
+        Ok(value)
+    } else {
+        Err(AppError::bad_input(
+            field,
+            format!("{field} must be between 1900-01-01 and 2100-12-31"),
+        ))
+    }
+}
+
+/// The current time, at the microsecond precision both databases keep, so that a value
+/// read back equals the value written (cursors depend on it).
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    let now = chrono::Utc::now();
+    chrono::DurationRound::duration_trunc(now, chrono::TimeDelta::microseconds(1)).unwrap_or(now)
+}

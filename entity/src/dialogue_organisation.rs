@@ -1,0 +1,21 @@
+//! An organisation taking part in a dialogue.
+
+use sea_orm::entity::prelude::*;
+
+/// A row of `dialogue_organisations`.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "dialogue_organisations")]
+pub struct Model {
+    /// The dialogue.
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub dialogue_id: Uuid,
+    /// The participating organisation.
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub organisation_id: Uuid,
+}
+
+/// No relations are navigated through sea-orm; queries are built explicitly.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

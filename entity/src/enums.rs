@@ -1,0 +1,193 @@
+//! The closed vocabularies of the domain. Each is stored as its SCREAMING_CASE name in a
+//! text column (portable across SQLite and PostgreSQL, readable in a dump) and exposed to
+//! GraphQL under the same names, which partner sites rely on.
+
+use sea_orm::entity::prelude::*;
+
+/// What kind of body a network member organisation is.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+pub enum OrganisationKind {
+    /// A non-profit association (ideell förening).
+    #[sea_orm(string_value = "ASSOCIATION")]
+    Association,
+    /// A cooperative, such as a social work cooperative.
+    #[sea_orm(string_value = "COOPERATIVE")]
+    Cooperative,
+    /// A foundation (stiftelse).
+    #[sea_orm(string_value = "FOUNDATION")]
+    Foundation,
+    /// A church or other faith-based organisation.
+    #[sea_orm(string_value = "FAITH_BASED")]
+    FaithBased,
+    /// An umbrella body of other organisations.
+    #[sea_orm(string_value = "UMBRELLA")]
+    Umbrella,
+    /// Anything else.
+    #[sea_orm(string_value = "OTHER")]
+    Other,
+}
+
+/// The level of government an authority belongs to.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+pub enum AuthorityLevel {
+    /// European Union bodies.
+    #[sea_orm(string_value = "EU")]
+    Eu,
+    /// National bodies: government, Riksdag, agencies.
+    #[sea_orm(string_value = "NATIONAL")]
+    National,
+    /// Regions and regional offices.
+    #[sea_orm(string_value = "REGIONAL")]
+    Regional,
+    /// Municipalities and local offices.
+    #[sea_orm(string_value = "LOCAL")]
+    Local,
+}
+
+/// What kind of public body an authority is.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+pub enum AuthorityKind {
+    /// The government as a whole.
+    #[sea_orm(string_value = "GOVERNMENT")]
+    Government,
+    /// A government ministry (departement).
+    #[sea_orm(string_value = "MINISTRY")]
+    Ministry,
+    /// A parliament, such as the Riksdag.
+    #[sea_orm(string_value = "PARLIAMENT")]
+    Parliament,
+    /// A parliamentary committee (utskott).
+    #[sea_orm(string_value = "PARLIAMENTARY_COMMITTEE")]
+    ParliamentaryCommittee,
+    /// A government agency (myndighet).
+    #[sea_orm(string_value = "AGENCY")]
+    Agency,
+    /// A region.
+    #[sea_orm(string_value = "REGION")]
+    Region,
+    /// A municipality (kommun).
+    #[sea_orm(string_value = "MUNICIPALITY")]
+    Municipality,
+    /// An association of authorities, such as SKL/SKR.
+    #[sea_orm(string_value = "ASSOCIATION_OF_AUTHORITIES")]
+    AssociationOfAuthorities,
+    /// A political party or its parliamentary group.
+    #[sea_orm(string_value = "POLITICAL_PARTY")]
+    PoliticalParty,
+    /// Anything else.
+    #[sea_orm(string_value = "OTHER")]
+    Other,
+}
+
+/// The form a dialogue took.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+pub enum DialogueKind {
+    /// A meeting in person or online.
+    #[sea_orm(string_value = "MEETING")]
+    Meeting,
+    /// A letter sent or received.
+    #[sea_orm(string_value = "LETTER")]
+    Letter,
+    /// A response to a public consultation (remissvar).
+    #[sea_orm(string_value = "CONSULTATION_RESPONSE")]
+    ConsultationResponse,
+    /// A seminar.
+    #[sea_orm(string_value = "SEMINAR")]
+    Seminar,
+    /// A conference.
+    #[sea_orm(string_value = "CONFERENCE")]
+    Conference,
+    /// A telephone or video call.
+    #[sea_orm(string_value = "CALL")]
+    Call,
+    /// Anything else.
+    #[sea_orm(string_value = "OTHER")]
+    Other,
+}
+
+/// Where a dialogue stands.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+pub enum DialogueStatus {
+    /// Agreed but not yet held.
+    #[sea_orm(string_value = "PLANNED")]
+    Planned,
+    /// Held.
+    #[sea_orm(string_value = "HELD")]
+    Held,
+    /// Held, with follow-up work outstanding.
+    #[sea_orm(string_value = "FOLLOW_UP")]
+    FollowUp,
+    /// Finished.
+    #[sea_orm(string_value = "CLOSED")]
+    Closed,
+    /// Called off.
+    #[sea_orm(string_value = "CANCELLED")]
+    Cancelled,
+}
+
+/// A proposal's place in its lifecycle; the allowed moves are in the API's proposal module.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+pub enum ProposalStatus {
+    /// Being written.
+    #[sea_orm(string_value = "DRAFT")]
+    Draft,
+    /// Open for comment within the network.
+    #[sea_orm(string_value = "OPEN_FOR_COMMENT")]
+    OpenForComment,
+    /// Adopted by the network.
+    #[sea_orm(string_value = "ADOPTED")]
+    Adopted,
+    /// Submitted to its target authorities.
+    #[sea_orm(string_value = "SUBMITTED")]
+    Submitted,
+    /// Being considered by its target authorities.
+    #[sea_orm(string_value = "UNDER_CONSIDERATION")]
+    UnderConsideration,
+    /// Accepted in full.
+    #[sea_orm(string_value = "ACCEPTED")]
+    Accepted,
+    /// Accepted in part.
+    #[sea_orm(string_value = "PARTIALLY_ACCEPTED")]
+    PartiallyAccepted,
+    /// Rejected.
+    #[sea_orm(string_value = "REJECTED")]
+    Rejected,
+    /// Withdrawn by the network.
+    #[sea_orm(string_value = "WITHDRAWN")]
+    Withdrawn,
+}
+
+/// Who may read a record: everyone, the network, or the organisations involved in it.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+pub enum Visibility {
+    /// Anyone, including anonymous visitors and partner websites.
+    #[sea_orm(string_value = "PUBLIC")]
+    Public,
+    /// Members of any network organisation.
+    #[sea_orm(string_value = "NETWORK")]
+    Network,
+    /// Members of the organisations involved in the record.
+    #[sea_orm(string_value = "ORGANISATION")]
+    Organisation,
+}

@@ -1,0 +1,30 @@
+//! One move of a proposal along its lifecycle.
+
+use crate::ProposalStatus;
+use sea_orm::entity::prelude::*;
+
+/// A row of `proposal_status_changes`.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "proposal_status_changes")]
+pub struct Model {
+    /// UUIDv7 primary key; also orders the history.
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    /// The proposal that moved.
+    pub proposal_id: Uuid,
+    /// Status before the move; `None` for the creation of the proposal.
+    pub from_status: Option<ProposalStatus>,
+    /// Status after the move.
+    pub to_status: ProposalStatus,
+    /// When it moved.
+    pub changed_at: DateTimeUtc,
+    /// Why it moved.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub note: Option<String>,
+}
+
+/// No relations are navigated through sea-orm; queries are built explicitly.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
