@@ -1,1 +1,206 @@
-//! t
+//! Test support: a fresh database per test (SQLite in a temporary directory, or, when
+//! `TEST_DATABASE_URL` is a PostgreSQL URL, a database of its own on that server, dropped
+//! afterwards), the real router served on a loopback port, and a GraphQL client.
+#![forbid(unsafe_code)]
+
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// A running server over its own database.
+pub struct TestApp {
+    /// Base URL, such as `http://127.0.0.1:40123`.
+    pub url: String,
+    /// HTTP client.
+    pub client: reqwest::Client,
+    /// The server's database, for setting up and inspecting state.
+    pub db: DatabaseConnection,
+    statements: Arc<AtomicUsize>,
+    log: Arc<std::sync::Mutex<Vec<String>>>,
+    _database: TestDatabase,
+}
+
+enum TestDatabase {
+    Sqlite(#[expect(dead_code, reason = "kept so the directory lives as long as the test")] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Self::Postgres { admin_url, name } = self {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            // Drop runs inside the test's runtime: drop the database from a thread of its own.
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                runtime.block_on(async {
+                    let admin = sea_orm::Database::connect(&admin_url).await.ok()?;
+                    admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await.ok()
+                })
+            })
+            .join();
+        }
+    }
+}
+
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let base = base.trim_end_matches('/');
+    let server = match base.rfind('/') {
+        Some(slash) if base[..slash].ends_with('/') => base, // postgres://host with no database
+        Some(slash) => &base[..slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{server}/{name}?{query}"),
+        None => format!("{server}/{name}"),
+    }
+}
+
+/// Whether the suite runs against PostgreSQL.
+pub fn on_postgres() -> bool {
+    std::env::var("TEST_DATABASE_URL").is_ok_and(|u| u.starts_with("postgres"))
+}
+
+impl TestApp {
+    /// Starts a server over a fresh, migrated, empty database.
+    pub async fn start() -> Self {
+        let (database, guard) = match std::env::var("TEST_DATABASE_URL") {
+            Ok(url) if url.starts_with("postgres") => {
+                let name = format!("samverkan_test_{}", uuid::Uuid::new_v4().simple());
+                let admin = sea_orm::Database::connect(&url).await.expect("connect to TEST_DATABASE_URL");
+                admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("create test database");
+                admin.close().await.ok();
+                let db_url = with_database(&url, &name);
+                (samverkan::config::Database::Postgres(db_url), TestDatabase::Postgres { admin_url: url, name })
+            }
+            _ => {
+                let dir = tempfile::tempdir().expect("temporary directory");
+                let path = dir.path().join("samverkan.db");
+                (samverkan::config::Database::Sqlite(path.display().to_string()), TestDatabase::Sqlite(dir))
+            }
+        };
+        let mut db = samverkan::db::connect(&database).await.expect("connect to the test database");
+        samverkan::db::migrate(&db).await.expect("migrate");
+        let statements = Arc::new(AtomicUsize::new(0));
+        let counter = statements.clone();
+        let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = log.clone();
+        db.set_metric_callback(move |info| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            if let Ok(mut log) = sink.lock() {
+                log.push(info.statement.sql.chars().take(120).collect());
+            }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let router = samverkan::http::router(db.clone());
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        Self { url, client: reqwest::Client::new(), db, statements, log, _database: guard }
+    }
+
+    /// Starts a server over a fresh database holding the demo network.
+    pub async fn with_demo() -> Self {
+        let app = Self::start().await;
+        samverkan::seed::demo(&app.db).await.map_err(|e| e.message()).expect("seed the demo network");
+        app
+    }
+
+    /// POSTs a GraphQL request and returns the whole JSON response.
+    pub async fn post(&self, query: &str, variables: Value) -> Value {
+        let response = self
+            .client
+            .post(format!("{}/graphql", self.url))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request");
+        response.json().await.expect("JSON response")
+    }
+
+    /// Runs a GraphQL operation that must succeed and returns its `data`.
+    pub async fn ok(&self, query: &str, variables: Value) -> Value {
+        let response = self.post(query, variables).await;
+        assert!(response.get("errors").is_none(), "unexpected errors: {response:#}");
+        response["data"].clone()
+    }
+
+    /// Runs a GraphQL operation that must fail and returns its first error.
+    pub async fn err(&self, query: &str, variables: Value) -> Value {
+        let response = self.post(query, variables).await;
+        response["errors"][0].clone()
+    }
+
+    /// Runs `f` and returns how many SQL statements the server ran meanwhile.
+    pub async fn count_statements<F: std::future::Future>(&self, f: F) -> (F::Output, usize) {
+        let before = self.statements.load(Ordering::SeqCst);
+        if let Ok(mut log) = self.log.lock() {
+            log.clear();
+        }
+        let output = f.await;
+        (output, self.statements.load(Ordering::SeqCst) - before)
+    }
+
+    /// The beginnings of the statements run since the last [`TestApp::count_statements`] began.
+    pub fn statement_log(&self) -> Vec<String> {
+        self.log.lock().map(|log| log.clone()).unwrap_or_default()
+    }
+}
+
+/// Asserts an error's `extensions.code` (and `extensions.field`, when given).
+pub fn assert_code(error: &Value, code: &str, field: Option<&str>) {
+    assert_eq!(error["extensions"]["code"], code, "error: {error:#}");
+    if let Some(field) = field {
+        assert_eq!(error["extensions"]["field"], field, "error: {error:#}");
+    }
+}
+
+/// Quick ways to set up records through the API itself.
+impl TestApp {
+    /// Creates an organisation and returns its global id.
+    pub async fn organisation(&self, slug: &str, name: &str) -> String {
+        let data = self
+            .ok(
+                "mutation($input: CreateOrganisationInput!) { createOrganisation(input: $input) { id } }",
+                json!({ "input": { "slug": slug, "name": name, "kind": "ASSOCIATION", "city": "Stockholm" } }),
+            )
+            .await;
+        data["createOrganisation"]["id"].as_str().expect("id").to_owned()
+    }
+
+    /// Creates an authority (optionally under a parent) and returns its global id.
+    pub async fn authority(&self, slug: &str, name: &str, parent: Option<&str>) -> String {
+        let data = self
+            .ok(
+                "mutation($input: CreateAuthorityInput!) { createAuthority(input: $input) { id } }",
+                json!({ "input": { "slug": slug, "name": name, "level": "NATIONAL", "kind": "AGENCY", "parentId": parent } }),
+            )
+            .await;
+        data["createAuthority"]["id"].as_str().expect("id").to_owned()
+    }
+
+    /// Records a dialogue and returns its global id.
+    pub async fn dialogue(&self, title: &str, held_on: &str, organisations: &[&str], authorities: &[&str], visibility: &str) -> String {
+        let data = self
+            .ok(
+                "mutation($input: CreateDialogueInput!) { createDialogue(input: $input) { id } }",
+                json!({ "input": {
+                    "title": title, "kind": "MEETING", "status": "HELD", "heldOn": held_on,
+                    "summary": format!("About {title}"), "visibility": visibility,
+                    "organisationIds": organisations, "authorityIds": authorities } }),
+            )
+            .await;
+        data["createDialogue"]["id"].as_str().expect("id").to_owned()
+    }
+
+    /// Drafts a proposal and returns its global id.
+    pub async fn proposal(&self, title: &str, lead: &str, visibility: &str) -> String {
+        let data = self
+            .ok(
+                "mutation($input: CreateProposalInput!) { createProposal(input: $input) { id } }",
+                json!({ "input": { "title": title, "summary": "Summary", "body": "Body", "visibility": visibility, "leadOrganisationId": lead } }),
+            )
+            .await;
+        data["createProposal"]["id"].as_str().expect("id").to_owned()
+    }
+}

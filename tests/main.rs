@@ -1,1 +1,12 @@
+//! Black-box tests of Samverkan: each test starts the real router over a fresh database and
+//! speaks GraphQL over HTTP. Set `TEST_DATABASE_URL=postgres://...` to run them on PostgreSQL.
 
+mod authorities;
+mod dialogues;
+mod http;
+mod organisations;
+mod pagination;
+mod proposals;
+mod schema;
+mod seed;
+mod statements;

@@ -21,3 +21,16 @@ pub fn build_schema() -> SamverkanSchema {
 pub fn sdl() -> String {
     build_schema().sdl()
 }
+
+/// Compares a committed SDL file with the schema the code builds.
+///
+/// # Errors
+/// A message saying how to fix the file, or why it cannot be read.
+pub fn check_sdl(path: &std::path::Path) -> Result<(), String> {
+    let committed = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if committed == sdl() {
+        Ok(())
+    } else {
+        Err(format!("{} differs from the schema in the code; run `samverkan schema > {}`", path.display(), path.display()))
+    }
+}

@@ -1,0 +1,75 @@
+//! The committed SDL is the contract partner sites code against.
+
+use std::path::Path;
+
+#[test]
+fn committed_schema_matches_the_code() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema.graphql");
+    samverkan::graphql::check_sdl(&path).expect("schema.graphql is current");
+}
+
+#[test]
+fn schema_check_fails_on_drift() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("schema.graphql");
+    std::fs::write(&path, samverkan::graphql::sdl().replace("leadOrganisation", "leader")).expect("write");
+    let message = samverkan::graphql::check_sdl(&path).expect_err("drift detected");
+    assert!(message.contains("differs"), "{message}");
+}
+
+#[test]
+fn contract_names_are_present() {
+    let sdl = samverkan::graphql::sdl();
+    for name in [
+        "enum OrganisationKind",
+        "enum AuthorityLevel",
+        "enum AuthorityKind",
+        "enum DialogueKind",
+        "enum DialogueStatus",
+        "enum ProposalStatus",
+        "enum Visibility",
+        "interface Node",
+        "node(id: ID!): Node",
+        "organisation(slug: String!): Organisation",
+        "authority(slug: String!): Authority",
+        "dialogue(id: ID!): Dialogue",
+        "proposal(id: ID!): Proposal",
+        "transitionProposal(input: TransitionProposalInput!): Proposal!",
+        "PARTIALLY_ACCEPTED",
+        "ASSOCIATION_OF_AUTHORITIES",
+        "CONSULTATION_RESPONSE",
+        "FOLLOW_UP",
+    ] {
+        assert!(sdl.contains(name), "schema lacks {name}");
+    }
+    for verb in ["create", "update", "delete"] {
+        for noun in ["Organisation", "Authority", "Dialogue", "Proposal"] {
+            let mutation = format!("{verb}{noun}(input: {}{noun}Input!): {noun}!", capitalise(verb));
+            assert!(sdl.contains(&mutation), "schema lacks {mutation}");
+        }
+    }
+}
+
+fn capitalise(word: &str) -> String {
+    let mut chars = word.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+#[test]
+fn bad_settings_are_one_clear_message() {
+    use samverkan::config::Settings;
+    let lookup = |pairs: &'static [(&'static str, &'static str)]| {
+        move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
+    };
+    let defaults = Settings::from_lookup(lookup(&[])).expect("defaults are valid");
+    assert_eq!(defaults.listen.to_string(), "127.0.0.1:8000");
+    assert_eq!(defaults.database.url(), "sqlite://samverkan.db?mode=rwc");
+    for (pairs, mentions) in [
+        (&[("DATABASE_URL", "mysql://x")][..], "DATABASE_URL"),
+        (&[("SAMVERKAN_LISTEN", "localhost")][..], "SAMVERKAN_LISTEN"),
+        (&[("SAMVERKAN_SEED", "lots")][..], "SAMVERKAN_SEED"),
+    ] {
+        let message = Settings::from_lookup(lookup(pairs)).expect_err("rejected");
+        assert!(message.contains(mentions) && !message.contains('\n'), "{message}");
+    }
+}
