@@ -4,14 +4,21 @@ use samverkan_tests::{TestApp, assert_code};
 use serde_json::json;
 
 const UPDATE: &str = "mutation($input: UpdateAuthorityInput!) { updateAuthority(input: $input) { id parent { slug } version } }";
-const DELETE: &str = "mutation($input: DeleteAuthorityInput!) { deleteAuthority(input: $input) { slug } }";
+const DELETE: &str =
+    "mutation($input: DeleteAuthorityInput!) { deleteAuthority(input: $input) { slug } }";
 
 #[tokio::test]
 async fn committees_sit_under_the_riksdag() {
     let app = TestApp::start().await;
     let riksdag = app.authority("riksdagen", "Sveriges riksdag", None).await;
-    app.authority("socialutskottet", "Socialutskottet", Some(&riksdag)).await;
-    app.authority("arbetsmarknadsutskottet", "Arbetsmarknadsutskottet", Some(&riksdag)).await;
+    app.authority("socialutskottet", "Socialutskottet", Some(&riksdag))
+        .await;
+    app.authority(
+        "arbetsmarknadsutskottet",
+        "Arbetsmarknadsutskottet",
+        Some(&riksdag),
+    )
+    .await;
     let data = app
         .ok(
             "{ authority(slug: \"riksdagen\") { parent { slug } children { slug parent { slug } } } }",
@@ -21,10 +28,16 @@ async fn committees_sit_under_the_riksdag() {
     assert!(data["authority"]["parent"].is_null());
     let children = data["authority"]["children"].as_array().expect("children");
     assert_eq!(children.len(), 2);
-    assert_eq!(children[0]["slug"], "arbetsmarknadsutskottet", "children by name");
+    assert_eq!(
+        children[0]["slug"], "arbetsmarknadsutskottet",
+        "children by name"
+    );
     assert_eq!(children[1]["parent"]["slug"], "riksdagen");
     let filtered = app
-        .ok("query($p: ID) { authorities(filter: { parentId: $p }) { totalCount } }", json!({ "p": riksdag }))
+        .ok(
+            "query($p: ID) { authorities(filter: { parentId: $p }) { totalCount } }",
+            json!({ "p": riksdag }),
+        )
         .await;
     assert_eq!(filtered["authorities"]["totalCount"], 2);
 }
@@ -41,7 +54,10 @@ async fn filters_by_level_and_kind() {
     .await;
     let q = "query($f: AuthorityFilter) { authorities(filter: $f) { nodes { slug code } } }";
     let local = app.ok(q, json!({ "f": { "level": "LOCAL" } })).await;
-    assert_eq!(local["authorities"]["nodes"], json!([{ "slug": "malmo-kommun", "code": "1280" }]));
+    assert_eq!(
+        local["authorities"]["nodes"],
+        json!([{ "slug": "malmo-kommun", "code": "1280" }])
+    );
     let region = app.ok(q, json!({ "f": { "kind": "REGION" } })).await;
     assert_eq!(region["authorities"]["nodes"][0]["slug"], "region-skane");
     let by_code = app.ok(q, json!({ "f": { "text": "1280" } })).await;
@@ -54,15 +70,37 @@ async fn filters_by_level_and_kind() {
 async fn parent_must_exist_and_never_form_a_cycle() {
     let app = TestApp::start().await;
     let top = app.authority("regeringen", "Regeringen", None).await;
-    let middle = app.authority("socialdepartementet", "Socialdepartementet", Some(&top)).await;
+    let middle = app
+        .authority("socialdepartementet", "Socialdepartementet", Some(&top))
+        .await;
     let org = app.organisation("rsmh", "RSMH").await;
-    let error = app.err(UPDATE, json!({ "input": { "id": top, "expectedVersion": 1, "parentId": middle } })).await;
+    let error = app
+        .err(
+            UPDATE,
+            json!({ "input": { "id": top, "expectedVersion": 1, "parentId": middle } }),
+        )
+        .await;
     assert_code(&error, "BAD_USER_INPUT", Some("input.parentId"));
-    let error = app.err(UPDATE, json!({ "input": { "id": top, "expectedVersion": 1, "parentId": top } })).await;
+    let error = app
+        .err(
+            UPDATE,
+            json!({ "input": { "id": top, "expectedVersion": 1, "parentId": top } }),
+        )
+        .await;
     assert_code(&error, "BAD_USER_INPUT", Some("input.parentId"));
-    let error = app.err(UPDATE, json!({ "input": { "id": top, "expectedVersion": 1, "parentId": org } })).await;
+    let error = app
+        .err(
+            UPDATE,
+            json!({ "input": { "id": top, "expectedVersion": 1, "parentId": org } }),
+        )
+        .await;
     assert_code(&error, "BAD_USER_INPUT", Some("input.parentId"));
-    let moved = app.ok(UPDATE, json!({ "input": { "id": middle, "expectedVersion": 1, "parentId": null } })).await;
+    let moved = app
+        .ok(
+            UPDATE,
+            json!({ "input": { "id": middle, "expectedVersion": 1, "parentId": null } }),
+        )
+        .await;
     assert!(moved["updateAuthority"]["parent"].is_null());
     assert_eq!(moved["updateAuthority"]["version"], 2);
     let error = app
@@ -78,13 +116,28 @@ async fn parent_must_exist_and_never_form_a_cycle() {
 async fn deleting_a_referenced_authority_is_a_conflict() {
     let app = TestApp::start().await;
     let riksdag = app.authority("riksdagen", "Sveriges riksdag", None).await;
-    let committee = app.authority("socialutskottet", "Socialutskottet", Some(&riksdag)).await;
+    let committee = app
+        .authority("socialutskottet", "Socialutskottet", Some(&riksdag))
+        .await;
     let error = app.err(DELETE, json!({ "input": { "id": riksdag } })).await;
     assert_code(&error, "CONFLICT", None);
-    assert!(error["message"].as_str().expect("message").contains("under it"), "{error}");
-    let deleted = app.ok(DELETE, json!({ "input": { "id": committee } })).await;
+    assert!(
+        error["message"]
+            .as_str()
+            .expect("message")
+            .contains("under it"),
+        "{error}"
+    );
+    let deleted = app
+        .ok(DELETE, json!({ "input": { "id": committee } }))
+        .await;
     assert_eq!(deleted["deleteAuthority"]["slug"], "socialutskottet");
     app.ok(DELETE, json!({ "input": { "id": riksdag } })).await;
-    let gone = app.ok("query($id: ID!) { node(id: $id) { id } }", json!({ "id": riksdag })).await;
+    let gone = app
+        .ok(
+            "query($id: ID!) { node(id: $id) { id } }",
+            json!({ "id": riksdag }),
+        )
+        .await;
     assert!(gone["node"].is_null());
 }

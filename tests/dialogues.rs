@@ -11,7 +11,9 @@ async fn a_dialogue_links_organisations_authorities_and_proposals() {
     let a = app.organisation("coompanion", "Coompanion").await;
     let b = app.organisation("koopi", "Koopi").await;
     let esf = app.authority("esf-radet", "Svenska ESF-rådet", None).await;
-    let proposal = app.proposal("ESF-regler för civilsamhället", &a, "PUBLIC").await;
+    let proposal = app
+        .proposal("ESF-regler för civilsamhället", &a, "PUBLIC")
+        .await;
     let created = app
         .ok(
             "mutation($input: CreateDialogueInput!) { createDialogue(input: $input) { id title kind status heldOn visibility version
@@ -21,8 +23,15 @@ async fn a_dialogue_links_organisations_authorities_and_proposals() {
         )
         .await["createDialogue"]
         .clone();
-    assert_eq!(created["visibility"], "NETWORK", "NETWORK unless told otherwise");
-    assert_eq!(created["organisations"], json!([{ "slug": "coompanion" }, { "slug": "koopi" }]), "deduplicated, by name");
+    assert_eq!(
+        created["visibility"], "NETWORK",
+        "NETWORK unless told otherwise"
+    );
+    assert_eq!(
+        created["organisations"],
+        json!([{ "slug": "coompanion" }, { "slug": "koopi" }]),
+        "deduplicated, by name"
+    );
     assert_eq!(created["proposals"][0]["id"], proposal.as_str());
     let back = app
         .ok(
@@ -31,9 +40,22 @@ async fn a_dialogue_links_organisations_authorities_and_proposals() {
         )
         .await;
     assert_eq!(back["proposal"]["dialogues"]["totalCount"], 1);
-    let of_authority = app.ok("{ authority(slug: \"esf-radet\") { dialogues { totalCount nodes { heldOn } } } }", json!({})).await;
-    assert_eq!(of_authority["authority"]["dialogues"]["nodes"][0]["heldOn"], "2016-04-06");
-    let by_id = app.ok("query($id: ID!) { dialogue(id: $id) { title } }", json!({ "id": created["id"] })).await;
+    let of_authority = app
+        .ok(
+            "{ authority(slug: \"esf-radet\") { dialogues { totalCount nodes { heldOn } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        of_authority["authority"]["dialogues"]["nodes"][0]["heldOn"],
+        "2016-04-06"
+    );
+    let by_id = app
+        .ok(
+            "query($id: ID!) { dialogue(id: $id) { title } }",
+            json!({ "id": created["id"] }),
+        )
+        .await;
     assert_eq!(by_id["dialogue"]["title"], "Seminarium med ESF-rådet");
 }
 
@@ -51,9 +73,17 @@ async fn bad_dialogue_input_is_refused() {
         ("heldOn", json!("1850-01-01"), "input.heldOn"),
         ("heldOn", json!("2101-01-01"), "input.heldOn"),
         ("organisationIds", json!([]), "input.organisationIds"),
-        ("organisationIds", json!([authority]), "input.organisationIds"),
+        (
+            "organisationIds",
+            json!([authority]),
+            "input.organisationIds",
+        ),
         ("authorityIds", json!([org]), "input.authorityIds"),
-        ("authorityIds", json!(["QXV0aG9yaXR5OjAxOTAwMDAwLTAwMDAtNzAwMC04MDAwLTAwMDAwMDAwMDAwMA"]), "input.authorityIds"),
+        (
+            "authorityIds",
+            json!(["QXV0aG9yaXR5OjAxOTAwMDAwLTAwMDAtNzAwMC04MDAwLTAwMDAwMDAwMDAwMA"]),
+            "input.authorityIds",
+        ),
         ("proposalIds", json!(["nonsense"]), "input.proposalIds"),
     ] {
         let mut input = valid.clone();
@@ -71,18 +101,34 @@ async fn update_replaces_given_lists_and_checks_the_version() {
     let a = app.organisation("verdandi", "Verdandi").await;
     let b = app.organisation("visir", "Visir").await;
     let ams = app.authority("ams", "AMS", None).await;
-    let id = app.dialogue("Möte med AMS", "2008-03-01", &[&a], &[&ams], "PUBLIC").await;
+    let id = app
+        .dialogue("Möte med AMS", "2008-03-01", &[&a], &[&ams], "PUBLIC")
+        .await;
     let updated = app
         .ok(UPDATE, json!({ "input": { "id": id, "expectedVersion": 1, "status": "FOLLOW_UP", "outcome": "Nytt möte i maj", "organisationIds": [b] } }))
         .await["updateDialogue"]
         .clone();
     assert_eq!(updated["status"], "FOLLOW_UP");
     assert_eq!(updated["organisations"], json!([{ "slug": "visir" }]));
-    assert_eq!(updated["authorities"], json!([{ "slug": "ams" }]), "lists not given are kept");
+    assert_eq!(
+        updated["authorities"],
+        json!([{ "slug": "ams" }]),
+        "lists not given are kept"
+    );
     assert_eq!(updated["version"], 2);
-    let error = app.err(UPDATE, json!({ "input": { "id": id, "expectedVersion": 1, "title": "Stale" } })).await;
+    let error = app
+        .err(
+            UPDATE,
+            json!({ "input": { "id": id, "expectedVersion": 1, "title": "Stale" } }),
+        )
+        .await;
     assert_code(&error, "CONFLICT", None);
-    let cleared = app.ok(UPDATE, json!({ "input": { "id": id, "expectedVersion": 2, "outcome": null } })).await;
+    let cleared = app
+        .ok(
+            UPDATE,
+            json!({ "input": { "id": id, "expectedVersion": 2, "outcome": null } }),
+        )
+        .await;
     assert!(cleared["updateDialogue"]["outcome"].is_null());
 }
 
@@ -91,13 +137,39 @@ async fn deleting_a_dialogue_frees_its_participants() {
     let app = TestApp::start().await;
     let org = app.organisation("urkraft", "Föreningen Urkraft").await;
     let kommun = app.authority("stockholm-kommun", "Stockholm", None).await;
-    let id = app.dialogue("Lokal samverkan", "2009-02-02", &[&org], &[&kommun], "PUBLIC").await;
-    let deleted = app.ok("mutation($id: ID!) { deleteDialogue(input: { id: $id }) { title } }", json!({ "id": id })).await;
+    let id = app
+        .dialogue(
+            "Lokal samverkan",
+            "2009-02-02",
+            &[&org],
+            &[&kommun],
+            "PUBLIC",
+        )
+        .await;
+    let deleted = app
+        .ok(
+            "mutation($id: ID!) { deleteDialogue(input: { id: $id }) { title } }",
+            json!({ "id": id }),
+        )
+        .await;
     assert_eq!(deleted["deleteDialogue"]["title"], "Lokal samverkan");
-    let gone = app.ok("query($id: ID!) { dialogue(id: $id) { id } }", json!({ "id": id })).await;
+    let gone = app
+        .ok(
+            "query($id: ID!) { dialogue(id: $id) { id } }",
+            json!({ "id": id }),
+        )
+        .await;
     assert!(gone["dialogue"].is_null());
-    app.ok("mutation($id: ID!) { deleteOrganisation(input: { id: $id }) { slug } }", json!({ "id": org })).await;
-    app.ok("mutation($id: ID!) { deleteAuthority(input: { id: $id }) { slug } }", json!({ "id": kommun })).await;
+    app.ok(
+        "mutation($id: ID!) { deleteOrganisation(input: { id: $id }) { slug } }",
+        json!({ "id": org }),
+    )
+    .await;
+    app.ok(
+        "mutation($id: ID!) { deleteAuthority(input: { id: $id }) { slug } }",
+        json!({ "id": kommun }),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -105,12 +177,24 @@ async fn filters_by_every_field() {
     let app = TestApp::start().await;
     let a = app.organisation("coompanion", "Coompanion").await;
     let b = app.organisation("koopi", "Koopi").await;
-    let x = app.authority("socialdepartementet", "Socialdepartementet", None).await;
+    let x = app
+        .authority("socialdepartementet", "Socialdepartementet", None)
+        .await;
     let y = app.authority("skl", "SKL", None).await;
     let p = app.proposal("Handlingsplanen", &a, "PUBLIC").await;
-    let d1 = app.dialogue("Möte om handlingsplanen", "2008-01-10", &[&a], &[&x], "PUBLIC").await;
-    app.dialogue("Brev till SKL", "2008-06-10", &[&b], &[&y], "PUBLIC").await;
-    app.dialogue("Seminarium", "2009-01-10", &[&a, &b], &[&x, &y], "PUBLIC").await;
+    let d1 = app
+        .dialogue(
+            "Möte om handlingsplanen",
+            "2008-01-10",
+            &[&a],
+            &[&x],
+            "PUBLIC",
+        )
+        .await;
+    app.dialogue("Brev till SKL", "2008-06-10", &[&b], &[&y], "PUBLIC")
+        .await;
+    app.dialogue("Seminarium", "2009-01-10", &[&a, &b], &[&x, &y], "PUBLIC")
+        .await;
     app.ok(UPDATE, json!({ "input": { "id": d1, "expectedVersion": 1, "proposalIds": [p], "status": "CLOSED", "outcome": "Remissvar skickat" } }))
         .await;
     app.ok(
@@ -120,17 +204,62 @@ async fn filters_by_every_field() {
     .await;
     let q = "query($f: DialogueFilter) { dialogues(filter: $f) { totalCount nodes { title } } }";
     let titles = |data: serde_json::Value| -> Vec<String> {
-        data["dialogues"]["nodes"].as_array().expect("nodes").iter().map(|n| n["title"].as_str().expect("title").to_owned()).collect()
+        data["dialogues"]["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .map(|n| n["title"].as_str().expect("title").to_owned())
+            .collect()
     };
-    assert_eq!(titles(app.ok(q, json!({ "f": { "organisationId": b } })).await), ["Seminarium", "Brev till SKL"], "latest first");
-    assert_eq!(titles(app.ok(q, json!({ "f": { "authorityId": x } })).await), ["Seminarium", "Möte om handlingsplanen"]);
-    assert_eq!(titles(app.ok(q, json!({ "f": { "proposalId": p } })).await), ["Möte om handlingsplanen"]);
-    assert_eq!(titles(app.ok(q, json!({ "f": { "status": "CLOSED" } })).await), ["Möte om handlingsplanen"]);
-    assert_eq!(titles(app.ok(q, json!({ "f": { "kind": "LETTER" } })).await), ["Möte om handlingsplanen"]);
-    assert_eq!(titles(app.ok(q, json!({ "f": { "heldFrom": "2008-06-10", "heldTo": "2008-12-31" } })).await), ["Brev till SKL"]);
-    assert_eq!(titles(app.ok(q, json!({ "f": { "text": "remissvar" } })).await), ["Möte om handlingsplanen"], "outcome is searched");
-    assert_eq!(titles(app.ok(q, json!({ "f": { "organisationId": a, "authorityId": y } })).await), ["Seminarium"]);
-    let error = app.err(q, json!({ "f": { "heldFrom": "2009-01-01", "heldTo": "2008-01-01" } })).await;
+    assert_eq!(
+        titles(app.ok(q, json!({ "f": { "organisationId": b } })).await),
+        ["Seminarium", "Brev till SKL"],
+        "latest first"
+    );
+    assert_eq!(
+        titles(app.ok(q, json!({ "f": { "authorityId": x } })).await),
+        ["Seminarium", "Möte om handlingsplanen"]
+    );
+    assert_eq!(
+        titles(app.ok(q, json!({ "f": { "proposalId": p } })).await),
+        ["Möte om handlingsplanen"]
+    );
+    assert_eq!(
+        titles(app.ok(q, json!({ "f": { "status": "CLOSED" } })).await),
+        ["Möte om handlingsplanen"]
+    );
+    assert_eq!(
+        titles(app.ok(q, json!({ "f": { "kind": "LETTER" } })).await),
+        ["Möte om handlingsplanen"]
+    );
+    assert_eq!(
+        titles(
+            app.ok(
+                q,
+                json!({ "f": { "heldFrom": "2008-06-10", "heldTo": "2008-12-31" } })
+            )
+            .await
+        ),
+        ["Brev till SKL"]
+    );
+    assert_eq!(
+        titles(app.ok(q, json!({ "f": { "text": "remissvar" } })).await),
+        ["Möte om handlingsplanen"],
+        "outcome is searched"
+    );
+    assert_eq!(
+        titles(
+            app.ok(q, json!({ "f": { "organisationId": a, "authorityId": y } }))
+                .await
+        ),
+        ["Seminarium"]
+    );
+    let error = app
+        .err(
+            q,
+            json!({ "f": { "heldFrom": "2009-01-01", "heldTo": "2008-01-01" } }),
+        )
+        .await;
     assert_code(&error, "BAD_USER_INPUT", Some("filter.heldTo"));
     let error = app.err(q, json!({ "f": { "organisationId": x } })).await;
     assert_code(&error, "BAD_USER_INPUT", Some("filter.organisationId"));

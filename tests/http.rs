@@ -12,7 +12,13 @@ async fn get_runs_queries_but_never_mutations() {
     let response = app
         .client
         .get(format!("{}/graphql", app.url))
-        .query(&[("query", "query One($s: String!) { organisation(slug: $s) { name } }"), ("variables", "{\"s\":\"rsmh\"}")])
+        .query(&[
+            (
+                "query",
+                "query One($s: String!) { organisation(slug: $s) { name } }",
+            ),
+            ("variables", "{\"s\":\"rsmh\"}"),
+        ])
         .send()
         .await
         .expect("GET");
@@ -21,27 +27,52 @@ async fn get_runs_queries_but_never_mutations() {
     assert_eq!(body["data"]["organisation"]["name"], "RSMH");
 
     let mutation = "mutation { createOrganisation(input: { slug: \"via-get\", name: \"Via GET\", kind: OTHER }) { id } }";
-    let response = app.client.get(format!("{}/graphql", app.url)).query(&[("query", mutation)]).send().await.expect("GET");
+    let response = app
+        .client
+        .get(format!("{}/graphql", app.url))
+        .query(&[("query", mutation)])
+        .send()
+        .await
+        .expect("GET");
     assert_eq!(response.status(), 405);
     let count = app.ok("{ organisations { totalCount } }", json!({})).await;
-    assert_eq!(count["organisations"]["totalCount"], 1, "the mutation did not run");
+    assert_eq!(
+        count["organisations"]["totalCount"], 1,
+        "the mutation did not run"
+    );
 }
 
 #[tokio::test]
 async fn health_readiness_and_graphiql() {
     let app = TestApp::start().await;
     for (path, status) in [("/healthz", 200), ("/readyz", 200), ("/graphiql", 200)] {
-        let response = app.client.get(format!("{}{path}", app.url)).send().await.expect("GET");
+        let response = app
+            .client
+            .get(format!("{}{path}", app.url))
+            .send()
+            .await
+            .expect("GET");
         assert_eq!(response.status(), status, "{path}");
     }
-    let page = app.client.get(format!("{}/graphiql", app.url)).send().await.expect("GET").text().await.expect("text");
+    let page = app
+        .client
+        .get(format!("{}/graphiql", app.url))
+        .send()
+        .await
+        .expect("GET")
+        .text()
+        .await
+        .expect("text");
     assert!(page.contains("/graphql"), "GraphiQL points at the endpoint");
 }
 
 #[tokio::test]
 async fn database_failures_are_masked_as_internal_with_a_request_id() {
     let app = TestApp::start().await;
-    app.db.execute_unprepared("DROP TABLE dialogue_organisations").await.expect("drop");
+    app.db
+        .execute_unprepared("DROP TABLE dialogue_organisations")
+        .await
+        .expect("drop");
     let response = app
         .client
         .post(format!("{}/graphql", app.url))
@@ -49,13 +80,26 @@ async fn database_failures_are_masked_as_internal_with_a_request_id() {
         .send()
         .await
         .expect("POST");
-    let request_id = response.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned).expect("request id header");
+    let request_id = response
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .expect("request id header");
     let body: Value = response.json().await.expect("json");
     let error = &body["errors"][0];
     assert_code(error, "INTERNAL", None);
     assert_eq!(error["extensions"]["requestId"], request_id.as_str());
     let text = body.to_string().to_lowercase();
-    for leak in ["dialogue_organisations", "select", "sqlite", "postgres", "no such table", "relation", ".rs"] {
+    for leak in [
+        "dialogue_organisations",
+        "select",
+        "sqlite",
+        "postgres",
+        "no such table",
+        "relation",
+        ".rs",
+    ] {
         assert!(!text.contains(leak), "response leaks {leak:?}: {body}");
     }
 }
@@ -65,9 +109,16 @@ async fn unknown_node_ids_are_null_and_malformed_ids_are_bad_input() {
     let app = TestApp::start().await;
     let data = app.ok("{ node(id: \"bm9wZQ\") { id } }", json!({})).await;
     assert!(data["node"].is_null());
-    let error = app.err("{ dialogue(id: \"garbage\") { id } }", json!({})).await;
+    let error = app
+        .err("{ dialogue(id: \"garbage\") { id } }", json!({}))
+        .await;
     assert_code(&error, "BAD_USER_INPUT", Some("id"));
     let org = app.organisation("rsmh", "RSMH").await;
-    let error = app.err("query($id: ID!) { proposal(id: $id) { id } }", json!({ "id": org })).await;
+    let error = app
+        .err(
+            "query($id: ID!) { proposal(id: $id) { id } }",
+            json!({ "id": org }),
+        )
+        .await;
     assert_code(&error, "BAD_USER_INPUT", Some("id"));
 }

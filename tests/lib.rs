@@ -22,8 +22,14 @@ pub struct TestApp {
 }
 
 enum TestDatabase {
-    Sqlite(#[expect(dead_code, reason = "kept so the directory lives as long as the test")] tempfile::TempDir),
-    Postgres { admin_url: String, name: String },
+    Sqlite(
+        #[expect(dead_code, reason = "kept so the directory lives as long as the test")]
+        tempfile::TempDir,
+    ),
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
 }
 
 impl Drop for TestDatabase {
@@ -32,10 +38,18 @@ impl Drop for TestDatabase {
             let (admin_url, name) = (admin_url.clone(), name.clone());
             // Drop runs inside the test's runtime: drop the database from a thread of its own.
             let _ = std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .ok()?;
                 runtime.block_on(async {
                     let admin = sea_orm::Database::connect(&admin_url).await.ok()?;
-                    admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await.ok()
+                    admin
+                        .execute_unprepared(&format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        ))
+                        .await
+                        .ok()
                 })
             })
             .join();
@@ -44,7 +58,9 @@ impl Drop for TestDatabase {
 }
 
 fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
     let base = base.trim_end_matches('/');
     let server = match base.rfind('/') {
         Some(slash) if base[..slash].ends_with('/') => base, // postgres://host with no database
@@ -68,19 +84,35 @@ impl TestApp {
         let (database, guard) = match std::env::var("TEST_DATABASE_URL") {
             Ok(url) if url.starts_with("postgres") => {
                 let name = format!("samverkan_test_{}", uuid::Uuid::new_v4().simple());
-                let admin = sea_orm::Database::connect(&url).await.expect("connect to TEST_DATABASE_URL");
-                admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("create test database");
+                let admin = sea_orm::Database::connect(&url)
+                    .await
+                    .expect("connect to TEST_DATABASE_URL");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .expect("create test database");
                 admin.close().await.ok();
                 let db_url = with_database(&url, &name);
-                (samverkan::config::Database::Postgres(db_url), TestDatabase::Postgres { admin_url: url, name })
+                (
+                    samverkan::config::Database::Postgres(db_url),
+                    TestDatabase::Postgres {
+                        admin_url: url,
+                        name,
+                    },
+                )
             }
             _ => {
                 let dir = tempfile::tempdir().expect("temporary directory");
                 let path = dir.path().join("samverkan.db");
-                (samverkan::config::Database::Sqlite(path.display().to_string()), TestDatabase::Sqlite(dir))
+                (
+                    samverkan::config::Database::Sqlite(path.display().to_string()),
+                    TestDatabase::Sqlite(dir),
+                )
             }
         };
-        let mut db = samverkan::db::connect(&database).await.expect("connect to the test database");
+        let mut db = samverkan::db::connect(&database)
+            .await
+            .expect("connect to the test database");
         samverkan::db::migrate(&db).await.expect("migrate");
         let statements = Arc::new(AtomicUsize::new(0));
         let counter = statements.clone();
@@ -92,17 +124,29 @@ impl TestApp {
                 log.push(info.statement.sql.chars().take(120).collect());
             }
         });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("address"));
         let router = samverkan::http::router(db.clone());
         tokio::spawn(async move { axum::serve(listener, router).await });
-        Self { url, client: reqwest::Client::new(), db, statements, log, _database: guard }
+        Self {
+            url,
+            client: reqwest::Client::new(),
+            db,
+            statements,
+            log,
+            _database: guard,
+        }
     }
 
     /// Starts a server over a fresh database holding the demo network.
     pub async fn with_demo() -> Self {
         let app = Self::start().await;
-        samverkan::seed::demo(&app.db).await.map_err(|e| e.message()).expect("seed the demo network");
+        samverkan::seed::demo(&app.db)
+            .await
+            .map_err(|e| e.message())
+            .expect("seed the demo network");
         app
     }
 
@@ -121,7 +165,10 @@ impl TestApp {
     /// Runs a GraphQL operation that must succeed and returns its `data`.
     pub async fn ok(&self, query: &str, variables: Value) -> Value {
         let response = self.post(query, variables).await;
-        assert!(response.get("errors").is_none(), "unexpected errors: {response:#}");
+        assert!(
+            response.get("errors").is_none(),
+            "unexpected errors: {response:#}"
+        );
         response["data"].clone()
     }
 
@@ -165,7 +212,10 @@ impl TestApp {
                 json!({ "input": { "slug": slug, "name": name, "kind": "ASSOCIATION", "city": "Stockholm" } }),
             )
             .await;
-        data["createOrganisation"]["id"].as_str().expect("id").to_owned()
+        data["createOrganisation"]["id"]
+            .as_str()
+            .expect("id")
+            .to_owned()
     }
 
     /// Creates an authority (optionally under a parent) and returns its global id.
@@ -176,11 +226,21 @@ impl TestApp {
                 json!({ "input": { "slug": slug, "name": name, "level": "NATIONAL", "kind": "AGENCY", "parentId": parent } }),
             )
             .await;
-        data["createAuthority"]["id"].as_str().expect("id").to_owned()
+        data["createAuthority"]["id"]
+            .as_str()
+            .expect("id")
+            .to_owned()
     }
 
     /// Records a dialogue and returns its global id.
-    pub async fn dialogue(&self, title: &str, held_on: &str, organisations: &[&str], authorities: &[&str], visibility: &str) -> String {
+    pub async fn dialogue(
+        &self,
+        title: &str,
+        held_on: &str,
+        organisations: &[&str],
+        authorities: &[&str],
+        visibility: &str,
+    ) -> String {
         let data = self
             .ok(
                 "mutation($input: CreateDialogueInput!) { createDialogue(input: $input) { id } }",
@@ -190,7 +250,10 @@ impl TestApp {
                     "organisationIds": organisations, "authorityIds": authorities } }),
             )
             .await;
-        data["createDialogue"]["id"].as_str().expect("id").to_owned()
+        data["createDialogue"]["id"]
+            .as_str()
+            .expect("id")
+            .to_owned()
     }
 
     /// Drafts a proposal and returns its global id.
@@ -201,6 +264,9 @@ impl TestApp {
                 json!({ "input": { "title": title, "summary": "Summary", "body": "Body", "visibility": visibility, "leadOrganisationId": lead } }),
             )
             .await;
-        data["createProposal"]["id"].as_str().expect("id").to_owned()
+        data["createProposal"]["id"]
+            .as_str()
+            .expect("id")
+            .to_owned()
     }
 }

@@ -25,8 +25,18 @@ fn allowed(from: &str, to: &str) -> bool {
         ("DRAFT", "OPEN_FOR_COMMENT" | "WITHDRAWN")
             | ("OPEN_FOR_COMMENT", "DRAFT" | "ADOPTED" | "WITHDRAWN")
             | ("ADOPTED", "SUBMITTED" | "WITHDRAWN")
-            | ("SUBMITTED", "UNDER_CONSIDERATION" | "ACCEPTED" | "PARTIALLY_ACCEPTED" | "REJECTED" | "WITHDRAWN")
-            | ("UNDER_CONSIDERATION", "ACCEPTED" | "PARTIALLY_ACCEPTED" | "REJECTED" | "WITHDRAWN")
+            | (
+                "SUBMITTED",
+                "UNDER_CONSIDERATION"
+                    | "ACCEPTED"
+                    | "PARTIALLY_ACCEPTED"
+                    | "REJECTED"
+                    | "WITHDRAWN"
+            )
+            | (
+                "UNDER_CONSIDERATION",
+                "ACCEPTED" | "PARTIALLY_ACCEPTED" | "REJECTED" | "WITHDRAWN"
+            )
     )
 }
 
@@ -40,14 +50,18 @@ fn path_to(status: &str) -> Vec<&'static str> {
         "WITHDRAWN" => vec!["WITHDRAWN"],
         "SUBMITTED" => submitted,
         other => {
-            let last = STATUSES.into_iter().find(|s| *s == other).expect("known status");
+            let last = STATUSES
+                .into_iter()
+                .find(|s| *s == other)
+                .expect("known status");
             [submitted, vec![last]].concat()
         }
     }
 }
 
 async fn move_to(app: &TestApp, id: &str, to: &str) -> Value {
-    app.post(TRANSITION, json!({ "input": { "id": id, "to": to } })).await
+    app.post(TRANSITION, json!({ "input": { "id": id, "to": to } }))
+        .await
 }
 
 #[tokio::test]
@@ -56,19 +70,35 @@ async fn every_move_follows_the_lifecycle_table() {
     let lead = app.organisation("coompanion", "Coompanion").await;
     for from in STATUSES {
         for to in STATUSES {
-            let id = app.proposal(&format!("{from} to {to}"), &lead, "PUBLIC").await;
+            let id = app
+                .proposal(&format!("{from} to {to}"), &lead, "PUBLIC")
+                .await;
             for step in path_to(from) {
                 let response = move_to(&app, &id, step).await;
-                assert!(response.get("errors").is_none(), "path to {from} via {step}: {response}");
+                assert!(
+                    response.get("errors").is_none(),
+                    "path to {from} via {step}: {response}"
+                );
             }
             let response = move_to(&app, &id, to).await;
-            let current = app.ok("query($id: ID!) { proposal(id: $id) { status } }", json!({ "id": id })).await;
+            let current = app
+                .ok(
+                    "query($id: ID!) { proposal(id: $id) { status } }",
+                    json!({ "id": id }),
+                )
+                .await;
             if allowed(from, to) {
-                assert_eq!(response["data"]["transitionProposal"]["status"], to, "{from} -> {to} must be allowed: {response}");
+                assert_eq!(
+                    response["data"]["transitionProposal"]["status"], to,
+                    "{from} -> {to} must be allowed: {response}"
+                );
                 assert_eq!(current["proposal"]["status"], to);
             } else {
                 assert_code(&response["errors"][0], "BAD_USER_INPUT", Some("input.to"));
-                assert_eq!(current["proposal"]["status"], from, "{from} -> {to} refused and nothing changed");
+                assert_eq!(
+                    current["proposal"]["status"], from,
+                    "{from} -> {to} refused and nothing changed"
+                );
             }
         }
     }
@@ -78,20 +108,51 @@ async fn every_move_follows_the_lifecycle_table() {
 async fn history_records_every_move_with_its_note() {
     let app = TestApp::start().await;
     let lead = app.organisation("coompanion", "Coompanion").await;
-    let id = app.proposal("Equalerfarenheter i handlingsplanen", &lead, "PUBLIC").await;
-    app.ok(TRANSITION, json!({ "input": { "id": id, "to": "OPEN_FOR_COMMENT", "note": "Till nätverket" } })).await;
-    let adopted = app.ok(TRANSITION, json!({ "input": { "id": id, "to": "ADOPTED", "expectedVersion": 2 } })).await;
+    let id = app
+        .proposal("Equalerfarenheter i handlingsplanen", &lead, "PUBLIC")
+        .await;
+    app.ok(
+        TRANSITION,
+        json!({ "input": { "id": id, "to": "OPEN_FOR_COMMENT", "note": "Till nätverket" } }),
+    )
+    .await;
+    let adopted = app
+        .ok(
+            TRANSITION,
+            json!({ "input": { "id": id, "to": "ADOPTED", "expectedVersion": 2 } }),
+        )
+        .await;
     assert_eq!(adopted["transitionProposal"]["version"], 3);
-    let error = app.err(TRANSITION, json!({ "input": { "id": id, "to": "SUBMITTED", "expectedVersion": 2 } })).await;
+    let error = app
+        .err(
+            TRANSITION,
+            json!({ "input": { "id": id, "to": "SUBMITTED", "expectedVersion": 2 } }),
+        )
+        .await;
     assert_code(&error, "CONFLICT", None);
-    let history = app.ok("query($id: ID!) { proposal(id: $id) { status history { from to note at } } }", json!({ "id": id })).await;
-    let history = history["proposal"]["history"].as_array().expect("history").clone();
-    let moves: Vec<(Value, Value, Value)> = history.iter().map(|h| (h["from"].clone(), h["to"].clone(), h["note"].clone())).collect();
+    let history = app
+        .ok(
+            "query($id: ID!) { proposal(id: $id) { status history { from to note at } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let history = history["proposal"]["history"]
+        .as_array()
+        .expect("history")
+        .clone();
+    let moves: Vec<(Value, Value, Value)> = history
+        .iter()
+        .map(|h| (h["from"].clone(), h["to"].clone(), h["note"].clone()))
+        .collect();
     assert_eq!(
         moves,
         vec![
             (Value::Null, json!("DRAFT"), Value::Null),
-            (json!("DRAFT"), json!("OPEN_FOR_COMMENT"), json!("Till nätverket")),
+            (
+                json!("DRAFT"),
+                json!("OPEN_FOR_COMMENT"),
+                json!("Till nätverket")
+            ),
             (json!("OPEN_FOR_COMMENT"), json!("ADOPTED"), Value::Null),
         ]
     );
@@ -102,7 +163,9 @@ async fn update_changes_text_and_lists_and_checks_references() {
     let app = TestApp::start().await;
     let lead = app.organisation("hso", "HSO").await;
     let other = app.organisation("rsmh", "RSMH").await;
-    let agency = app.authority("forsakringskassan", "Försäkringskassan", None).await;
+    let agency = app
+        .authority("forsakringskassan", "Försäkringskassan", None)
+        .await;
     let id = app.proposal("Bättre bemötande", &lead, "PUBLIC").await;
     let updated = app
         .ok(
@@ -113,12 +176,23 @@ async fn update_changes_text_and_lists_and_checks_references() {
         .clone();
     assert_eq!(updated["title"], "Bättre bemötande i myndigheterna");
     assert_eq!(updated["coSigners"], json!([{ "slug": "rsmh" }]));
-    assert_eq!(updated["targetAuthorities"], json!([{ "slug": "forsakringskassan" }]));
+    assert_eq!(
+        updated["targetAuthorities"],
+        json!([{ "slug": "forsakringskassan" }])
+    );
     assert_eq!(updated["leadOrganisation"]["slug"], "rsmh");
     for (field, value, expected) in [
         ("coSignerIds", json!([agency]), "input.coSignerIds"),
-        ("targetAuthorityIds", json!([other]), "input.targetAuthorityIds"),
-        ("leadOrganisationId", json!("QXV0aG9yaXR5OjAxOTAwMDAwLTAwMDAtNzAwMC04MDAwLTAwMDAwMDAwMDAwMA"), "input.leadOrganisationId"),
+        (
+            "targetAuthorityIds",
+            json!([other]),
+            "input.targetAuthorityIds",
+        ),
+        (
+            "leadOrganisationId",
+            json!("QXV0aG9yaXR5OjAxOTAwMDAwLTAwMDAtNzAwMC04MDAwLTAwMDAwMDAwMDAwMA"),
+            "input.leadOrganisationId",
+        ),
         ("body", json!(" "), "input.body"),
     ] {
         let mut input = json!({ "id": id, "expectedVersion": 2 });
@@ -126,7 +200,12 @@ async fn update_changes_text_and_lists_and_checks_references() {
         let error = app.err(UPDATE, json!({ "input": input })).await;
         assert_code(&error, "BAD_USER_INPUT", Some(expected));
     }
-    let error = app.err(UPDATE, json!({ "input": { "id": id, "expectedVersion": 1, "title": "Stale" } })).await;
+    let error = app
+        .err(
+            UPDATE,
+            json!({ "input": { "id": id, "expectedVersion": 1, "title": "Stale" } }),
+        )
+        .await;
     assert_code(&error, "CONFLICT", None);
 }
 
@@ -135,7 +214,9 @@ async fn a_proposal_discussed_in_a_dialogue_cannot_be_deleted() {
     let app = TestApp::start().await;
     let lead = app.organisation("hso", "HSO").await;
     let id = app.proposal("Förslag", &lead, "PUBLIC").await;
-    let dialogue = app.dialogue("Möte", "2010-01-01", &[&lead], &[], "PUBLIC").await;
+    let dialogue = app
+        .dialogue("Möte", "2010-01-01", &[&lead], &[], "PUBLIC")
+        .await;
     app.ok(
         "mutation($d: ID!, $p: ID!) { updateDialogue(input: { id: $d, expectedVersion: 1, proposalIds: [$p] }) { id } }",
         json!({ "d": dialogue, "p": id }),
@@ -144,11 +225,25 @@ async fn a_proposal_discussed_in_a_dialogue_cannot_be_deleted() {
     let q = "mutation($id: ID!) { deleteProposal(input: { id: $id }) { title } }";
     let error = app.err(q, json!({ "id": id })).await;
     assert_code(&error, "CONFLICT", None);
-    assert!(error["message"].as_str().expect("message").contains("1 dialogue"));
-    app.ok("mutation($id: ID!) { deleteDialogue(input: { id: $id }) { id } }", json!({ "id": dialogue })).await;
+    assert!(
+        error["message"]
+            .as_str()
+            .expect("message")
+            .contains("1 dialogue")
+    );
+    app.ok(
+        "mutation($id: ID!) { deleteDialogue(input: { id: $id }) { id } }",
+        json!({ "id": dialogue }),
+    )
+    .await;
     let deleted = app.ok(q, json!({ "id": id })).await;
     assert_eq!(deleted["deleteProposal"]["title"], "Förslag");
-    let gone = app.ok("query($id: ID!) { proposal(id: $id) { id } }", json!({ "id": id })).await;
+    let gone = app
+        .ok(
+            "query($id: ID!) { proposal(id: $id) { id } }",
+            json!({ "id": id }),
+        )
+        .await;
     assert!(gone["proposal"].is_null());
 }
 
@@ -161,20 +256,60 @@ async fn filters_and_default_order() {
     let first = app.proposal("Sociala arbetskooperativ", &a, "PUBLIC").await;
     let second = app.proposal("Lokal samverkan", &b, "PUBLIC").await;
     app.proposal("Jämställdhet", &a, "PUBLIC").await;
-    app.ok(UPDATE, json!({ "input": { "id": second, "expectedVersion": 1, "targetAuthorityIds": [skl] } })).await;
+    app.ok(
+        UPDATE,
+        json!({ "input": { "id": second, "expectedVersion": 1, "targetAuthorityIds": [skl] } }),
+    )
+    .await;
     for step in path_to("SUBMITTED") {
         move_to(&app, &first, step).await;
     }
     let q = "query($f: ProposalFilter) { proposals(filter: $f) { totalCount nodes { title } } }";
     let titles = |data: Value| -> Vec<String> {
-        data["proposals"]["nodes"].as_array().expect("nodes").iter().map(|n| n["title"].as_str().expect("title").to_owned()).collect()
+        data["proposals"]["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .map(|n| n["title"].as_str().expect("title").to_owned())
+            .collect()
     };
-    assert_eq!(titles(app.ok(q, json!({})).await), ["Sociala arbetskooperativ", "Lokal samverkan", "Jämställdhet"], "most recently changed first");
-    assert_eq!(titles(app.ok(q, json!({ "f": { "status": "SUBMITTED" } })).await), ["Sociala arbetskooperativ"]);
-    assert_eq!(titles(app.ok(q, json!({ "f": { "leadOrganisationId": b } })).await), ["Lokal samverkan"]);
-    assert_eq!(titles(app.ok(q, json!({ "f": { "targetAuthorityId": skl } })).await), ["Lokal samverkan"]);
-    assert_eq!(titles(app.ok(q, json!({ "f": { "text": "JÄMSTÄLLDHET" } })).await), ["Jämställdhet"]);
-    assert_eq!(titles(app.ok(q, json!({ "f": { "text": "samverkan" } })).await), ["Lokal samverkan"]);
-    let led = app.ok("{ organisation(slug: \"coompanion\") { proposals { totalCount nodes { title } } } }", json!({})).await;
+    assert_eq!(
+        titles(app.ok(q, json!({})).await),
+        [
+            "Sociala arbetskooperativ",
+            "Lokal samverkan",
+            "Jämställdhet"
+        ],
+        "most recently changed first"
+    );
+    assert_eq!(
+        titles(app.ok(q, json!({ "f": { "status": "SUBMITTED" } })).await),
+        ["Sociala arbetskooperativ"]
+    );
+    assert_eq!(
+        titles(app.ok(q, json!({ "f": { "leadOrganisationId": b } })).await),
+        ["Lokal samverkan"]
+    );
+    assert_eq!(
+        titles(
+            app.ok(q, json!({ "f": { "targetAuthorityId": skl } }))
+                .await
+        ),
+        ["Lokal samverkan"]
+    );
+    assert_eq!(
+        titles(app.ok(q, json!({ "f": { "text": "JÄMSTÄLLDHET" } })).await),
+        ["Jämställdhet"]
+    );
+    assert_eq!(
+        titles(app.ok(q, json!({ "f": { "text": "samverkan" } })).await),
+        ["Lokal samverkan"]
+    );
+    let led = app
+        .ok(
+            "{ organisation(slug: \"coompanion\") { proposals { totalCount nodes { title } } } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(led["organisation"]["proposals"]["totalCount"], 2);
 }

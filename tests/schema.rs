@@ -12,7 +12,11 @@ fn committed_schema_matches_the_code() {
 fn schema_check_fails_on_drift() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("schema.graphql");
-    std::fs::write(&path, samverkan::graphql::sdl().replace("leadOrganisation", "leader")).expect("write");
+    std::fs::write(
+        &path,
+        samverkan::graphql::sdl().replace("leadOrganisation", "leader"),
+    )
+    .expect("write");
     let message = samverkan::graphql::check_sdl(&path).expect_err("drift detected");
     assert!(message.contains("differs"), "{message}");
 }
@@ -44,7 +48,10 @@ fn contract_names_are_present() {
     }
     for verb in ["create", "update", "delete"] {
         for noun in ["Organisation", "Authority", "Dialogue", "Proposal"] {
-            let mutation = format!("{verb}{noun}(input: {}{noun}Input!): {noun}!", capitalise(verb));
+            let mutation = format!(
+                "{verb}{noun}(input: {}{noun}Input!): {noun}!",
+                capitalise(verb)
+            );
             assert!(sdl.contains(&mutation), "schema lacks {mutation}");
         }
     }
@@ -52,14 +59,22 @@ fn contract_names_are_present() {
 
 fn capitalise(word: &str) -> String {
     let mut chars = word.chars();
-    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 #[test]
 fn bad_settings_are_one_clear_message() {
     use samverkan::config::Settings;
     let lookup = |pairs: &'static [(&'static str, &'static str)]| {
-        move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
+        move |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        }
     };
     let defaults = Settings::from_lookup(lookup(&[])).expect("defaults are valid");
     assert_eq!(defaults.listen.to_string(), "127.0.0.1:8000");
@@ -70,6 +85,9 @@ fn bad_settings_are_one_clear_message() {
         (&[("SAMVERKAN_SEED", "lots")][..], "SAMVERKAN_SEED"),
     ] {
         let message = Settings::from_lookup(lookup(pairs)).expect_err("rejected");
-        assert!(message.contains(mentions) && !message.contains('\n'), "{message}");
+        assert!(
+            message.contains(mentions) && !message.contains('\n'),
+            "{message}"
+        );
     }
 }

@@ -18,23 +18,70 @@ async fn demo_network_is_complete() {
         .await;
     assert_eq!(counts["municipalities"]["totalCount"], 290);
     assert_eq!(counts["regions"]["totalCount"], 21);
-    assert!(counts["organisations"]["totalCount"].as_i64().is_some_and(|n| n >= 17));
-    let committees = counts["committees"]["nodes"].as_array().expect("committees");
+    assert!(
+        counts["organisations"]["totalCount"]
+            .as_i64()
+            .is_some_and(|n| n >= 17)
+    );
+    let committees = counts["committees"]["nodes"]
+        .as_array()
+        .expect("committees");
     assert!(committees.len() >= 5);
-    assert!(committees.iter().all(|c| c["parent"]["slug"] == "riksdagen"));
-    let goteborg = app.ok("{ authority(slug: \"goteborg-kommun\") { code level parent { slug kind } } }", json!({})).await;
+    assert!(
+        committees
+            .iter()
+            .all(|c| c["parent"]["slug"] == "riksdagen")
+    );
+    let goteborg = app
+        .ok(
+            "{ authority(slug: \"goteborg-kommun\") { code level parent { slug kind } } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(goteborg["authority"]["code"], "1480");
-    assert_eq!(goteborg["authority"]["parent"]["slug"], "region-vastra-gotaland");
+    assert_eq!(
+        goteborg["authority"]["parent"]["slug"],
+        "region-vastra-gotaland"
+    );
     let coompanion = app.ok("{ organisation(slug: \"coompanion-stockholm\") { kind dialogues { totalCount } proposals { totalCount } } }", json!({})).await;
     assert_eq!(coompanion["organisation"]["kind"], "COOPERATIVE");
-    assert!(coompanion["organisation"]["dialogues"]["totalCount"].as_i64().is_some_and(|n| n > 0));
-    for slug in ["socialdepartementet", "arbetsmarknadsdepartementet", "integrationsdepartementet", "skl", "esf-radet", "forsakringskassan", "socialstyrelsen"] {
-        let found = app.ok("query($s: String!) { authority(slug: $s) { id } }", json!({ "s": slug })).await;
+    assert!(
+        coompanion["organisation"]["dialogues"]["totalCount"]
+            .as_i64()
+            .is_some_and(|n| n > 0)
+    );
+    for slug in [
+        "socialdepartementet",
+        "arbetsmarknadsdepartementet",
+        "integrationsdepartementet",
+        "skl",
+        "esf-radet",
+        "forsakringskassan",
+        "socialstyrelsen",
+    ] {
+        let found = app
+            .ok(
+                "query($s: String!) { authority(slug: $s) { id } }",
+                json!({ "s": slug }),
+            )
+            .await;
         assert!(!found["authority"].is_null(), "demo lacks {slug}");
     }
-    let statuses = app.ok("{ proposals(first: 100) { nodes { status history { to } } } }", json!({})).await;
-    for proposal in statuses["proposals"]["nodes"].as_array().expect("proposals") {
+    let statuses = app
+        .ok(
+            "{ proposals(first: 100) { nodes { status history { to } } } }",
+            json!({}),
+        )
+        .await;
+    for proposal in statuses["proposals"]["nodes"]
+        .as_array()
+        .expect("proposals")
+    {
         let history = proposal["history"].as_array().expect("history");
-        assert_eq!(history.last().map(|h| &h["to"]), Some(&proposal["status"]), "status is the last move");
+        assert_eq!(
+            history.last().map(|h| &h["to"]),
+            Some(&proposal["status"]),
+            "status is the last move"
+        );
     }
 }

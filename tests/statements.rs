@@ -9,28 +9,64 @@ const NESTED: &str = "query($n: Int!) { organisations(first: $n) { nodes { name 
 async fn nested_query_runs_the_same_number_of_statements_for_10_and_50_organisations() {
     let app = TestApp::start().await;
     let authorities = [
-        app.authority("socialdepartementet", "Socialdepartementet", None).await,
+        app.authority("socialdepartementet", "Socialdepartementet", None)
+            .await,
         app.authority("skl", "SKL", None).await,
     ];
     let mut organisations = Vec::new();
     for i in 0..50 {
-        organisations.push(app.organisation(&format!("org-{i:02}"), &format!("Org {i:02}")).await);
+        organisations.push(
+            app.organisation(&format!("org-{i:02}"), &format!("Org {i:02}"))
+                .await,
+        );
     }
     // Each organisation takes part in 12 dialogues (so the inner page of 10 is full), each with both authorities.
     for i in 0..60 {
-        let participants: Vec<&str> = (0..10).map(|k| organisations[(i * 10 + k) % 50].as_str()).collect();
-        app.dialogue(&format!("Dialog {i}"), "2015-03-01", &participants, &[&authorities[0], &authorities[1]], "PUBLIC").await;
+        let participants: Vec<&str> = (0..10)
+            .map(|k| organisations[(i * 10 + k) % 50].as_str())
+            .collect();
+        app.dialogue(
+            &format!("Dialog {i}"),
+            "2015-03-01",
+            &participants,
+            &[&authorities[0], &authorities[1]],
+            "PUBLIC",
+        )
+        .await;
     }
 
-    let (small, at_10) = app.count_statements(app.post(NESTED, json!({ "n": 10 }))).await;
-    let (large, at_50) = app.count_statements(app.post(NESTED, json!({ "n": 50 }))).await;
+    let (small, at_10) = app
+        .count_statements(app.post(NESTED, json!({ "n": 10 })))
+        .await;
+    let (large, at_50) = app
+        .count_statements(app.post(NESTED, json!({ "n": 50 })))
+        .await;
     let log = app.statement_log();
     assert!(small.get("errors").is_none() && large.get("errors").is_none());
-    let orgs = large["data"]["organisations"]["nodes"].as_array().expect("nodes");
+    let orgs = large["data"]["organisations"]["nodes"]
+        .as_array()
+        .expect("nodes");
     assert_eq!(orgs.len(), 50);
-    assert!(orgs.iter().all(|o| o["dialogues"]["nodes"].as_array().is_some_and(|d| d.len() == 10)));
-    assert_eq!(orgs[0]["dialogues"]["nodes"][0]["authorities"].as_array().map(Vec::len), Some(2));
-    println!("SQL statements for the nested query: {at_10} at page size 10, {at_50} at page size 50");
-    assert_eq!(at_10, at_50, "statement count must not depend on page size: {log:#?}");
-    assert_eq!(at_50, 3, "one statement per level: organisations, dialogues, authorities");
+    assert!(orgs.iter().all(|o| {
+        o["dialogues"]["nodes"]
+            .as_array()
+            .is_some_and(|d| d.len() == 10)
+    }));
+    assert_eq!(
+        orgs[0]["dialogues"]["nodes"][0]["authorities"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+    println!(
+        "SQL statements for the nested query: {at_10} at page size 10, {at_50} at page size 50"
+    );
+    assert_eq!(
+        at_10, at_50,
+        "statement count must not depend on page size: {log:#?}"
+    );
+    assert_eq!(
+        at_50, 3,
+        "one statement per level: organisations, dialogues, authorities"
+    );
 }

@@ -1,5 +1,6 @@
 //! The GraphQL schema: types, resolvers and loaders, assembled by [`build_schema`].
 
+pub mod group;
 pub mod loaders;
 pub mod mutation;
 pub mod query;
@@ -27,10 +28,15 @@ pub fn sdl() -> String {
 /// # Errors
 /// A message saying how to fix the file, or why it cannot be read.
 pub fn check_sdl(path: &std::path::Path) -> Result<(), String> {
-    let committed = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let committed = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     if committed == sdl() {
         Ok(())
     } else {
-        Err(format!("{} differs from the schema in the code; run `samverkan schema > {}`", path.display(), path.display()))
+        Err(format!(
+            "{} differs from the schema in the code; run `samverkan schema > {}`",
+            path.display(),
+            path.display()
+        ))
     }
 }

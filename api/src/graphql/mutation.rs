@@ -1,7 +1,7 @@
 //! The write side of the schema: `verbNoun(input: VerbNounInput!)` returning the record.
 //! Each resolver is one call of a domain function, which holds the rules.
 
-use super::types::{Authority, Dialogue, Organisation, Proposal};
+use super::types::{Authority, Dialogue, Member, Organisation, Proposal};
 use crate::auth::Principal;
 use crate::authority::{CreateAuthorityInput, DeleteAuthorityInput, UpdateAuthorityInput};
 use crate::dialogue::{CreateDialogueInput, DeleteDialogueInput, UpdateDialogueInput};
@@ -35,7 +35,7 @@ impl Mutation {
         input: CreateOrganisationInput,
     ) -> Result<Organisation> {
         let (db, principal) = caller(ctx);
-        Ok(Organisation(
+        Ok(Organisation::single(
             organisation::create(db, principal, input).await?,
         ))
     }
@@ -46,7 +46,7 @@ impl Mutation {
         input: UpdateOrganisationInput,
     ) -> Result<Organisation> {
         let (db, principal) = caller(ctx);
-        Ok(Organisation(
+        Ok(Organisation::single(
             organisation::update(db, principal, input).await?,
         ))
     }
@@ -57,7 +57,7 @@ impl Mutation {
         input: DeleteOrganisationInput,
     ) -> Result<Organisation> {
         let (db, principal) = caller(ctx);
-        Ok(Organisation(
+        Ok(Organisation::single(
             organisation::delete(db, principal, input).await?,
         ))
     }
@@ -68,7 +68,9 @@ impl Mutation {
         input: CreateAuthorityInput,
     ) -> Result<Authority> {
         let (db, principal) = caller(ctx);
-        Ok(Authority(authority::create(db, principal, input).await?))
+        Ok(Authority::single(
+            authority::create(db, principal, input).await?,
+        ))
     }
     /// Changes an authority (admin only).
     async fn update_authority(
@@ -77,7 +79,9 @@ impl Mutation {
         input: UpdateAuthorityInput,
     ) -> Result<Authority> {
         let (db, principal) = caller(ctx);
-        Ok(Authority(authority::update(db, principal, input).await?))
+        Ok(Authority::single(
+            authority::update(db, principal, input).await?,
+        ))
     }
     /// Removes an authority nothing refers to (admin only); returns it as it was.
     async fn delete_authority(
@@ -86,7 +90,9 @@ impl Mutation {
         input: DeleteAuthorityInput,
     ) -> Result<Authority> {
         let (db, principal) = caller(ctx);
-        Ok(Authority(authority::delete(db, principal, input).await?))
+        Ok(Authority::single(
+            authority::delete(db, principal, input).await?,
+        ))
     }
     /// Records a dialogue.
     async fn create_dialogue(
@@ -95,7 +101,9 @@ impl Mutation {
         input: CreateDialogueInput,
     ) -> Result<Dialogue> {
         let (db, principal) = caller(ctx);
-        Ok(Dialogue(dialogue::create(db, principal, input).await?))
+        Ok(Dialogue::single(
+            dialogue::create(db, principal, input).await?,
+        ))
     }
     /// Changes a dialogue.
     async fn update_dialogue(
@@ -104,7 +112,9 @@ impl Mutation {
         input: UpdateDialogueInput,
     ) -> Result<Dialogue> {
         let (db, principal) = caller(ctx);
-        Ok(Dialogue(dialogue::update(db, principal, input).await?))
+        Ok(Dialogue::single(
+            dialogue::update(db, principal, input).await?,
+        ))
     }
     /// Removes a dialogue; returns it as it was.
     async fn delete_dialogue(
@@ -113,7 +123,9 @@ impl Mutation {
         input: DeleteDialogueInput,
     ) -> Result<Dialogue> {
         let (db, principal) = caller(ctx);
-        Ok(Dialogue(dialogue::delete(db, principal, input).await?))
+        Ok(Dialogue::single(
+            dialogue::delete(db, principal, input).await?,
+        ))
     }
     /// Drafts a proposal.
     async fn create_proposal(
@@ -122,7 +134,9 @@ impl Mutation {
         input: CreateProposalInput,
     ) -> Result<Proposal> {
         let (db, principal) = caller(ctx);
-        Ok(Proposal(proposal::create(db, principal, input).await?))
+        Ok(Proposal::single(
+            proposal::create(db, principal, input).await?,
+        ))
     }
     /// Changes a proposal's text, visibility, co-signers or targets.
     async fn update_proposal(
@@ -131,7 +145,9 @@ impl Mutation {
         input: UpdateProposalInput,
     ) -> Result<Proposal> {
         let (db, principal) = caller(ctx);
-        Ok(Proposal(proposal::update(db, principal, input).await?))
+        Ok(Proposal::single(
+            proposal::update(db, principal, input).await?,
+        ))
     }
     /// Moves a proposal along its lifecycle.
     async fn transition_proposal(
@@ -140,7 +156,9 @@ impl Mutation {
         input: TransitionProposalInput,
     ) -> Result<Proposal> {
         let (db, principal) = caller(ctx);
-        Ok(Proposal(proposal::transition(db, principal, input).await?))
+        Ok(Proposal::single(
+            proposal::transition(db, principal, input).await?,
+        ))
     }
     /// Removes a proposal no dialogue refers to; returns it as it was.
     async fn delete_proposal(
@@ -149,6 +167,8 @@ impl Mutation {
         input: DeleteProposalInput,
     ) -> Result<Proposal> {
         let (db, principal) = caller(ctx);
-        Ok(Proposal(proposal::delete(db, principal, input).await?))
+        Ok(Proposal::single(
+            proposal::delete(db, principal, input).await?,
+        ))
     }
 }

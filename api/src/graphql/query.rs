@@ -2,8 +2,8 @@
 //! arguments into a domain call and rows into GraphQL.
 
 use super::types::{
-    Authority, Dialogue, Node, Organisation, PageArgs, Paged, Proposal, TotalCount, connection,
-    load,
+    Authority, Dialogue, Member, Node, Organisation, PageArgs, Paged, Proposal, TotalCount,
+    connection, load,
 };
 use crate::auth::Principal;
 use crate::authority::{AuthorityFilter, AuthorityOrder};
@@ -35,14 +35,10 @@ impl Query {
             return Ok(None);
         };
         Ok(match node_type {
-            NodeType::Organisation => load(ctx, uuid)
-                .await?
-                .map(|m| Node::Organisation(Organisation(m))),
-            NodeType::Authority => load(ctx, uuid)
-                .await?
-                .map(|m| Node::Authority(Authority(m))),
-            NodeType::Dialogue => load(ctx, uuid).await?.map(|m| Node::Dialogue(Dialogue(m))),
-            NodeType::Proposal => load(ctx, uuid).await?.map(|m| Node::Proposal(Proposal(m))),
+            NodeType::Organisation => load(ctx, uuid).await?.map(Node::Organisation),
+            NodeType::Authority => load(ctx, uuid).await?.map(Node::Authority),
+            NodeType::Dialogue => load(ctx, uuid).await?.map(Node::Dialogue),
+            NodeType::Proposal => load(ctx, uuid).await?.map(Node::Proposal),
         })
     }
 
@@ -50,30 +46,29 @@ impl Query {
     async fn organisation(&self, ctx: &Context<'_>, slug: String) -> Result<Option<Organisation>> {
         Ok(organisation::by_slug(db(ctx), principal(ctx), &slug)
             .await?
-            .map(Organisation))
+            .map(Organisation::single))
     }
 
     /// An authority by slug.
     async fn authority(&self, ctx: &Context<'_>, slug: String) -> Result<Option<Authority>> {
         Ok(authority::by_slug(db(ctx), principal(ctx), &slug)
             .await?
-            .map(Authority))
+            .map(Authority::single))
     }
 
     /// A dialogue by id; null when it does not exist or the caller may not see it.
     async fn dialogue(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Dialogue>> {
         let id = ids::decode(NodeType::Dialogue, &id, "id")?;
-        Ok(load(ctx, id).await?.map(Dialogue))
+        load::<Dialogue>(ctx, id).await
     }
 
     /// A proposal by id; null when it does not exist or the caller may not see it.
     async fn proposal(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Proposal>> {
         let id = ids::decode(NodeType::Proposal, &id, "id")?;
-        Ok(load(ctx, id).await?.map(Proposal))
+        load::<Proposal>(ctx, id).await
     }
 
     /// Member organisations; by name unless `orderBy` says otherwise.
-    #[allow(clippy::too_many_arguments)]
     async fn organisations(
         &self,
         ctx: &Context<'_>,
@@ -99,11 +94,10 @@ impl Query {
             let (db, principal, filter) = (db.clone(), principal.clone(), filter.clone());
             async move { organisation::count(&db, &principal, &filter).await }
         });
-        Ok(connection(rows, sort, total, Organisation))
+        Ok(connection::<Organisation>(rows, sort, total))
     }
 
     /// Authorities; by name unless `orderBy` says otherwise.
-    #[allow(clippy::too_many_arguments)]
     async fn authorities(
         &self,
         ctx: &Context<'_>,
@@ -129,11 +123,10 @@ impl Query {
             let (db, principal, filter) = (db.clone(), principal.clone(), filter.clone());
             async move { authority::count(&db, &principal, &filter).await }
         });
-        Ok(connection(rows, sort, total, Authority))
+        Ok(connection::<Authority>(rows, sort, total))
     }
 
     /// Dialogues the caller may see; latest first unless `orderBy` says otherwise.
-    #[allow(clippy::too_many_arguments)]
     async fn dialogues(
         &self,
         ctx: &Context<'_>,
@@ -159,11 +152,10 @@ impl Query {
             let (db, principal, filter) = (db.clone(), principal.clone(), filter.clone());
             async move { dialogue::count(&db, &principal, &filter).await }
         });
-        Ok(connection(rows, sort, total, Dialogue))
+        Ok(connection::<Dialogue>(rows, sort, total))
     }
 
     /// Proposals the caller may see; most recently changed first unless `orderBy` says otherwise.
-    #[allow(clippy::too_many_arguments)]
     async fn proposals(
         &self,
         ctx: &Context<'_>,
@@ -189,6 +181,6 @@ impl Query {
             let (db, principal, filter) = (db.clone(), principal.clone(), filter.clone());
             async move { proposal::count(&db, &principal, &filter).await }
         });
-        Ok(connection(rows, sort, total, Proposal))
+        Ok(connection::<Proposal>(rows, sort, total))
     }
 }

@@ -1,6 +1,7 @@
 //! The GraphQL object types: thin wrappers over the entities whose relation fields go
 //! through the request's loaders.
 
+use super::group::{Group, Slot};
 use super::loaders::{ById, Counts, ListRelation, Lists, PageKey, PagedRelation, Pages};
 use crate::auth::Principal;
 use crate::dialogue::DialogueOrder;
@@ -16,8 +17,10 @@ use entity::{
     AuthorityKind, AuthorityLevel, DialogueKind, DialogueStatus, OrganisationKind, ProposalStatus,
     Visibility, authority, dialogue, organisation, proposal, proposal_status_change,
 };
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// A connection of `N` with `totalCount`.
@@ -29,8 +32,8 @@ type CountFuture = Pin<Box<dyn Future<Output = Result<i64, AppError>> + Send>>;
 pub enum TotalCount {
     /// A top-level list: one count statement.
     Top(Box<dyn Fn() -> CountFuture + Send + Sync>),
-    /// A nested list: counted for all parents at once through the request's loader.
-    Nested(PagedRelation, Uuid),
+    /// A nested list: counted for all parents of the group at once through the request's loader.
+    Nested(Arc<Group>, PagedRelation, Uuid),
 }
 
 impl TotalCount {
@@ -50,30 +53,54 @@ impl TotalCount {
     async fn total_count(&self, ctx: &Context<'_>) -> Result<i64> {
         match self {
             Self::Top(count) => Ok(count().await?),
-            Self::Nested(relation, parent) => Ok(ctx
-                .data_unchecked::<DataLoader<Counts>>()
-                .load_one((*relation, *parent))
-                .await?
-                .unwrap_or(0)),
+            Self::Nested(group, relation, parent) => {
+                let relation = *relation;
+                let counts = group
+                    .once(Slot::Count(relation), || {
+                        let keys = group.ids().iter().map(|id| (relation, *id));
+                        ctx.data_unchecked::<DataLoader<Counts>>().load_many(keys)
+                    })
+                    .await?;
+                Ok(counts.get(&(relation, *parent)).copied().unwrap_or(0))
+            }
         }
     }
 }
 
-/// Builds a connection from a page of rows.
-pub fn connection<R: Row, N: OutputType>(
-    rows: Rows<R>,
+/// A GraphQL object over one row, resolved together with the other members of its group.
+pub trait Member: OutputType + Sized {
+    /// The row type.
+    type Row: Row;
+    /// Wraps a row that belongs to `group`.
+    fn in_group(row: Self::Row, group: Arc<Group>) -> Self;
+    /// Wraps a row on its own (a lookup or a mutation result).
+    fn single(row: Self::Row) -> Self {
+        let group = Group::new(vec![row.clone()]);
+        Self::in_group(row, group)
+    }
+}
+
+/// Builds a connection from a page of rows that belong to `group`.
+fn connection_in<N: Member>(
+    rows: Rows<N::Row>,
     sort: Sort,
     total: TotalCount,
-    node: impl Fn(R) -> N,
+    group: &Arc<Group>,
 ) -> Paged<N> {
     let mut connection =
         Connection::with_additional_fields(rows.has_previous, rows.has_next, total);
     connection.edges.extend(
         rows.rows
             .into_iter()
-            .map(|row| Edge::new(paging::cursor(&row, sort), node(row))),
+            .map(|row| Edge::new(paging::cursor(&row, sort), N::in_group(row, group.clone()))),
     );
     connection
+}
+
+/// Builds a top-level connection from a page of rows.
+pub fn connection<N: Member>(rows: Rows<N::Row>, sort: Sort, total: TotalCount) -> Paged<N> {
+    let group = Group::new(rows.rows.clone());
+    connection_in(rows, sort, total, &group)
 }
 
 /// Relay paging arguments as given, before checking.
@@ -102,57 +129,146 @@ fn principal<'a>(ctx: &Context<'a>) -> &'a Principal {
     ctx.data_unchecked::<Principal>()
 }
 
-async fn nested_page<R: Row, N: OutputType>(
+/// One page of a nested connection of the member `parent` of `group`; the page is loaded
+/// for every member of the group at once.
+async fn nested_page<N: Member>(
     ctx: &Context<'_>,
+    group: &Arc<Group>,
     parent: Uuid,
     relation: PagedRelation,
     args: PageArgs,
     sort: Sort,
-    node: impl Fn(R) -> N,
 ) -> Result<Paged<N>> {
     let page = args.page(sort)?;
-    let rows = ctx
-        .data_unchecked::<DataLoader<Pages<R>>>()
-        .load_one(PageKey {
-            parent,
-            relation,
-            page,
+    let loaded = group
+        .once(Slot::Paged(relation, page.clone()), || async {
+            let keys = group.ids().iter().map(|id| PageKey {
+                parent: *id,
+                relation,
+                page: page.clone(),
+            });
+            let pages = ctx
+                .data_unchecked::<DataLoader<Pages<N::Row>>>()
+                .load_many(keys)
+                .await?;
+            let pages: HashMap<Uuid, Rows<N::Row>> = pages
+                .into_iter()
+                .map(|(key, rows)| (key.parent, rows))
+                .collect();
+            let children = Group::new(
+                pages
+                    .values()
+                    .flat_map(|rows| rows.rows.iter().cloned())
+                    .collect(),
+            );
+            Ok((pages, children))
         })
-        .await?
-        .unwrap_or_default();
-    Ok(connection(
+        .await?;
+    let rows = loaded.0.get(&parent).cloned().unwrap_or_default();
+    Ok(connection_in(
         rows,
         sort,
-        TotalCount::Nested(relation, parent),
-        node,
+        TotalCount::Nested(group.clone(), relation, parent),
+        &loaded.1,
     ))
 }
 
-async fn nested_list<R: Row>(
+/// Loads a short nested list for the whole group at once; returns the lists by parent and
+/// the group of all their rows.
+async fn group_lists<R: Row>(
     ctx: &Context<'_>,
+    group: &Arc<Group>,
+    relation: ListRelation,
+) -> Result<Arc<(HashMap<Uuid, Vec<R>>, Arc<Group>)>, AppError> {
+    group
+        .once(Slot::List(relation), || async {
+            let keys = group.ids().iter().map(|id| (relation, *id));
+            let lists = ctx
+                .data_unchecked::<DataLoader<Lists<R>>>()
+                .load_many(keys)
+                .await?;
+            let lists: HashMap<Uuid, Vec<R>> = lists
+                .into_iter()
+                .map(|((_, id), rows)| (id, rows))
+                .collect();
+            let children = Group::new(
+                lists
+                    .values()
+                    .flat_map(|rows| rows.iter().cloned())
+                    .collect(),
+            );
+            Ok((lists, children))
+        })
+        .await
+}
+
+/// The rows of a short nested list of the member `parent` of `group`.
+async fn group_list<R: Row>(
+    ctx: &Context<'_>,
+    group: &Arc<Group>,
     relation: ListRelation,
     parent: Uuid,
 ) -> Result<Vec<R>> {
-    Ok(ctx
-        .data_unchecked::<DataLoader<Lists<R>>>()
-        .load_one((relation, parent))
+    Ok(group_lists::<R>(ctx, group, relation)
         .await?
+        .0
+        .get(&parent)
+        .cloned()
         .unwrap_or_default())
 }
 
-async fn one<R: Row>(ctx: &Context<'_>, id: Uuid) -> Result<Option<R>> {
-    Ok(ctx
-        .data_unchecked::<DataLoader<ById<R>>>()
-        .load_one(id)
-        .await?)
+/// A short nested list of the member `parent` of `group`, loaded for the whole group at once.
+async fn nested_list<N: Member>(
+    ctx: &Context<'_>,
+    group: &Arc<Group>,
+    relation: ListRelation,
+    parent: Uuid,
+) -> Result<Vec<N>> {
+    let loaded = group_lists::<N::Row>(ctx, group, relation).await?;
+    let rows = loaded.0.get(&parent).cloned().unwrap_or_default();
+    Ok(rows
+        .into_iter()
+        .map(|row| N::in_group(row, loaded.1.clone()))
+        .collect())
+}
+
+/// A to-one reference of a member of `group`: `key` reads it off any member's row, and the
+/// referenced records of all members are loaded at once.
+async fn reference<P: Row, N: Member>(
+    ctx: &Context<'_>,
+    group: &Arc<Group>,
+    name: &'static str,
+    key: fn(&P) -> Option<Uuid>,
+    id: Uuid,
+) -> Result<Option<N>> {
+    let loaded = group
+        .once(Slot::Reference(name), || async {
+            let keys: Vec<Uuid> = group.rows::<P>().iter().filter_map(key).collect();
+            let found = ctx
+                .data_unchecked::<DataLoader<ById<N::Row>>>()
+                .load_many(keys)
+                .await?;
+            let targets = Group::new(found.values().cloned().collect());
+            Ok((found, targets))
+        })
+        .await?;
+    Ok(loaded
+        .0
+        .get(&id)
+        .cloned()
+        .map(|row| N::in_group(row, loaded.1.clone())))
 }
 
 /// Loads a record by id through the request's loader, as the caller may see it.
 ///
 /// # Errors
 /// INTERNAL on a database failure.
-pub async fn load<R: Row>(ctx: &Context<'_>, id: Uuid) -> Result<Option<R>> {
-    one(ctx, id).await
+pub async fn load<N: Member>(ctx: &Context<'_>, id: Uuid) -> Result<Option<N>> {
+    Ok(ctx
+        .data_unchecked::<DataLoader<ById<N::Row>>>()
+        .load_one(id)
+        .await?
+        .map(N::single))
 }
 
 /// Any record with a global id.
@@ -170,56 +286,66 @@ pub enum Node {
 }
 
 /// A member organisation of the network.
-pub struct Organisation(pub organisation::Model);
+pub struct Organisation {
+    row: organisation::Model,
+    group: Arc<Group>,
+}
+
+impl Member for Organisation {
+    type Row = organisation::Model;
+    fn in_group(row: Self::Row, group: Arc<Group>) -> Self {
+        Self { row, group }
+    }
+}
 
 #[Object]
 impl Organisation {
     /// Opaque global id.
     async fn id(&self) -> ID {
-        ids::encode(NodeType::Organisation, self.0.id)
+        ids::encode(NodeType::Organisation, self.row.id)
     }
     /// Unique short name for URLs.
     async fn slug(&self) -> &str {
-        &self.0.slug
+        &self.row.slug
     }
     /// Display name.
     async fn name(&self) -> &str {
-        &self.0.name
+        &self.row.name
     }
     /// What kind of body it is.
     async fn kind(&self) -> OrganisationKind {
-        self.0.kind
+        self.row.kind
     }
     /// What it does.
     async fn description(&self) -> &str {
-        &self.0.description
+        &self.row.description
     }
     /// Public website.
     async fn website(&self) -> Option<&str> {
-        self.0.website.as_deref()
+        self.row.website.as_deref()
     }
     /// Contact address; null unless the caller is a member of the network.
     async fn contact_email(&self, ctx: &Context<'_>) -> Option<&str> {
         principal(ctx)
             .sees_contact_details()
-            .then_some(self.0.contact_email.as_deref())
+            .then_some(self.row.contact_email.as_deref())
             .flatten()
     }
     /// Home city.
     async fn city(&self) -> Option<&str> {
-        self.0.city.as_deref()
+        self.row.city.as_deref()
     }
     /// Version for optimistic concurrency: pass it as `expectedVersion` when updating.
     async fn version(&self) -> i32 {
-        self.0.version
+        self.row.version
     }
     /// When it was recorded.
     async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+        self.row.created_at
     }
     /// When it last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+        self.row.updated_at
     }
     /// Dialogues it took part in; latest first unless `orderBy` says otherwise.
     async fn dialogues(
@@ -237,13 +363,13 @@ impl Organisation {
             last,
             before,
         };
-        nested_page(
+        nested_page::<Dialogue>(
             ctx,
-            self.0.id,
+            &self.group,
+            self.row.id,
             PagedRelation::OrganisationDialogues,
             args,
             DialogueOrder::sort(order_by),
-            Dialogue,
         )
         .await
     }
@@ -263,79 +389,96 @@ impl Organisation {
             last,
             before,
         };
-        nested_page(
+        nested_page::<Proposal>(
             ctx,
-            self.0.id,
+            &self.group,
+            self.row.id,
             PagedRelation::OrganisationProposals,
             args,
             ProposalOrder::sort(order_by),
-            Proposal,
         )
         .await
     }
 }
 
 /// A public body the network engages.
-pub struct Authority(pub authority::Model);
+pub struct Authority {
+    row: authority::Model,
+    group: Arc<Group>,
+}
+
+impl Member for Authority {
+    type Row = authority::Model;
+    fn in_group(row: Self::Row, group: Arc<Group>) -> Self {
+        Self { row, group }
+    }
+}
 
 #[Object]
 impl Authority {
     /// Opaque global id.
     async fn id(&self) -> ID {
-        ids::encode(NodeType::Authority, self.0.id)
+        ids::encode(NodeType::Authority, self.row.id)
     }
     /// Unique short name for URLs.
     async fn slug(&self) -> &str {
-        &self.0.slug
+        &self.row.slug
     }
     /// Display name.
     async fn name(&self) -> &str {
-        &self.0.name
+        &self.row.name
     }
     /// Level of government.
     async fn level(&self) -> AuthorityLevel {
-        self.0.level
+        self.row.level
     }
     /// Kind of body.
     async fn kind(&self) -> AuthorityKind {
-        self.0.kind
+        self.row.kind
     }
     /// Public website.
     async fn website(&self) -> Option<&str> {
-        self.0.website.as_deref()
+        self.row.website.as_deref()
     }
     /// An official identifier, such as the four-digit municipality code or two-digit county code.
     async fn code(&self) -> Option<&str> {
-        self.0.code.as_deref()
+        self.row.code.as_deref()
     }
     /// Version for optimistic concurrency: pass it as `expectedVersion` when updating.
     async fn version(&self) -> i32 {
-        self.0.version
+        self.row.version
     }
     /// When it was recorded.
     async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+        self.row.created_at
     }
     /// When it last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+        self.row.updated_at
     }
     /// The body this one sits under.
     async fn parent(&self, ctx: &Context<'_>) -> Result<Option<Authority>> {
-        let Some(parent) = self.0.parent_id else {
+        let Some(parent) = self.row.parent_id else {
             return Ok(None);
         };
-        Ok(one::<authority::Model>(ctx, parent).await?.map(Authority))
+        reference::<authority::Model, Authority>(
+            ctx,
+            &self.group,
+            "parent",
+            |a| a.parent_id,
+            parent,
+        )
+        .await
     }
     /// The bodies directly under this one, by name.
     async fn children(&self, ctx: &Context<'_>) -> Result<Vec<Authority>> {
-        Ok(
-            nested_list::<authority::Model>(ctx, ListRelation::AuthorityChildren, self.0.id)
-                .await?
-                .into_iter()
-                .map(Authority)
-                .collect(),
+        nested_list::<Authority>(
+            ctx,
+            &self.group,
+            ListRelation::AuthorityChildren,
+            self.row.id,
         )
+        .await
     }
     /// Dialogues it took part in; latest first unless `orderBy` says otherwise.
     async fn dialogues(
@@ -353,166 +496,185 @@ impl Authority {
             last,
             before,
         };
-        nested_page(
+        nested_page::<Dialogue>(
             ctx,
-            self.0.id,
+            &self.group,
+            self.row.id,
             PagedRelation::AuthorityDialogues,
             args,
             DialogueOrder::sort(order_by),
-            Dialogue,
         )
         .await
     }
 }
 
 /// One engagement between organisations and authorities.
-pub struct Dialogue(pub dialogue::Model);
+pub struct Dialogue {
+    row: dialogue::Model,
+    group: Arc<Group>,
+}
+
+impl Member for Dialogue {
+    type Row = dialogue::Model;
+    fn in_group(row: Self::Row, group: Arc<Group>) -> Self {
+        Self { row, group }
+    }
+}
 
 #[Object]
 impl Dialogue {
     /// Opaque global id.
     async fn id(&self) -> ID {
-        ids::encode(NodeType::Dialogue, self.0.id)
+        ids::encode(NodeType::Dialogue, self.row.id)
     }
     /// Short title.
     async fn title(&self) -> &str {
-        &self.0.title
+        &self.row.title
     }
     /// Form of the dialogue.
     async fn kind(&self) -> DialogueKind {
-        self.0.kind
+        self.row.kind
     }
     /// Where it stands.
     async fn status(&self) -> DialogueStatus {
-        self.0.status
+        self.row.status
     }
     /// The day it was (or is to be) held or sent.
     async fn held_on(&self) -> NaiveDate {
-        self.0.held_on
+        self.row.held_on
     }
     /// What it was about.
     async fn summary(&self) -> &str {
-        &self.0.summary
+        &self.row.summary
     }
     /// What came of it.
     async fn outcome(&self) -> Option<&str> {
-        self.0.outcome.as_deref()
+        self.row.outcome.as_deref()
     }
     /// Who may read it.
     async fn visibility(&self) -> Visibility {
-        self.0.visibility
+        self.row.visibility
     }
     /// Version for optimistic concurrency: pass it as `expectedVersion` when updating.
     async fn version(&self) -> i32 {
-        self.0.version
+        self.row.version
     }
     /// When it was recorded.
     async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+        self.row.created_at
     }
     /// When it last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+        self.row.updated_at
     }
     /// Participating organisations, by name.
     async fn organisations(&self, ctx: &Context<'_>) -> Result<Vec<Organisation>> {
-        Ok(
-            nested_list::<organisation::Model>(ctx, ListRelation::DialogueOrganisations, self.0.id)
-                .await?
-                .into_iter()
-                .map(Organisation)
-                .collect(),
+        nested_list::<Organisation>(
+            ctx,
+            &self.group,
+            ListRelation::DialogueOrganisations,
+            self.row.id,
         )
+        .await
     }
     /// Participating authorities, by name.
     async fn authorities(&self, ctx: &Context<'_>) -> Result<Vec<Authority>> {
-        Ok(
-            nested_list::<authority::Model>(ctx, ListRelation::DialogueAuthorities, self.0.id)
-                .await?
-                .into_iter()
-                .map(Authority)
-                .collect(),
+        nested_list::<Authority>(
+            ctx,
+            &self.group,
+            ListRelation::DialogueAuthorities,
+            self.row.id,
         )
+        .await
     }
     /// Proposals discussed that the caller may see, by title.
     async fn proposals(&self, ctx: &Context<'_>) -> Result<Vec<Proposal>> {
-        Ok(
-            nested_list::<proposal::Model>(ctx, ListRelation::DialogueProposals, self.0.id)
-                .await?
-                .into_iter()
-                .map(Proposal)
-                .collect(),
+        nested_list::<Proposal>(
+            ctx,
+            &self.group,
+            ListRelation::DialogueProposals,
+            self.row.id,
         )
+        .await
     }
 }
 
 /// A policy proposal of the network.
-pub struct Proposal(pub proposal::Model);
+pub struct Proposal {
+    row: proposal::Model,
+    group: Arc<Group>,
+}
+
+impl Member for Proposal {
+    type Row = proposal::Model;
+    fn in_group(row: Self::Row, group: Arc<Group>) -> Self {
+        Self { row, group }
+    }
+}
 
 #[Object]
 impl Proposal {
     /// Opaque global id.
     async fn id(&self) -> ID {
-        ids::encode(NodeType::Proposal, self.0.id)
+        ids::encode(NodeType::Proposal, self.row.id)
     }
     /// Short title.
     async fn title(&self) -> &str {
-        &self.0.title
+        &self.row.title
     }
     /// One-paragraph summary.
     async fn summary(&self) -> &str {
-        &self.0.summary
+        &self.row.summary
     }
     /// Full text.
     async fn body(&self) -> &str {
-        &self.0.body
+        &self.row.body
     }
     /// Place in the lifecycle; changed by `transitionProposal`.
     async fn status(&self) -> ProposalStatus {
-        self.0.status
+        self.row.status
     }
     /// Who may read it.
     async fn visibility(&self) -> Visibility {
-        self.0.visibility
+        self.row.visibility
     }
     /// Version for optimistic concurrency: pass it as `expectedVersion` when updating.
     async fn version(&self) -> i32 {
-        self.0.version
+        self.row.version
     }
     /// When it was recorded.
     async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+        self.row.created_at
     }
     /// When it last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+        self.row.updated_at
     }
     /// The organisation that leads it.
     async fn lead_organisation(&self, ctx: &Context<'_>) -> Result<Organisation> {
-        one::<organisation::Model>(ctx, self.0.lead_organisation_id)
-            .await?
-            .map(Organisation)
-            .ok_or_else(|| AppError::NotFound("organisation").into())
+        reference::<proposal::Model, Organisation>(
+            ctx,
+            &self.group,
+            "leadOrganisation",
+            |p| Some(p.lead_organisation_id),
+            self.row.lead_organisation_id,
+        )
+        .await?
+        .ok_or_else(|| AppError::NotFound("organisation").into())
     }
     /// Organisations co-signing it, by name.
     async fn co_signers(&self, ctx: &Context<'_>) -> Result<Vec<Organisation>> {
-        Ok(
-            nested_list::<organisation::Model>(ctx, ListRelation::ProposalCoSigners, self.0.id)
-                .await?
-                .into_iter()
-                .map(Organisation)
-                .collect(),
+        nested_list::<Organisation>(
+            ctx,
+            &self.group,
+            ListRelation::ProposalCoSigners,
+            self.row.id,
         )
+        .await
     }
     /// Authorities it is addressed to, by name.
     async fn target_authorities(&self, ctx: &Context<'_>) -> Result<Vec<Authority>> {
-        Ok(
-            nested_list::<authority::Model>(ctx, ListRelation::ProposalTargets, self.0.id)
-                .await?
-                .into_iter()
-                .map(Authority)
-                .collect(),
-        )
+        nested_list::<Authority>(ctx, &self.group, ListRelation::ProposalTargets, self.row.id).await
     }
     /// Dialogues where it was discussed; latest first unless `orderBy` says otherwise.
     async fn dialogues(
@@ -530,22 +692,23 @@ impl Proposal {
             last,
             before,
         };
-        nested_page(
+        nested_page::<Dialogue>(
             ctx,
-            self.0.id,
+            &self.group,
+            self.row.id,
             PagedRelation::ProposalDialogues,
             args,
             DialogueOrder::sort(order_by),
-            Dialogue,
         )
         .await
     }
     /// Its moves along the lifecycle, oldest first; the first entry is its creation.
     async fn history(&self, ctx: &Context<'_>) -> Result<Vec<StatusChange>> {
-        Ok(nested_list::<proposal_status_change::Model>(
+        Ok(group_list::<proposal_status_change::Model>(
             ctx,
+            &self.group,
             ListRelation::ProposalHistory,
-            self.0.id,
+            self.row.id,
         )
         .await?
         .into_iter()

@@ -160,8 +160,8 @@ fn new_authority(
     kind: AuthorityKind,
     parent: Option<Uuid>,
     code: Option<String>,
-    now: DateTime<Utc>,
 ) -> authority::ActiveModel {
+    let now = crate::validate::now();
     authority::ActiveModel {
         id: Set(id),
         slug: Set(slug),
@@ -212,7 +212,6 @@ pub async fn demo(db: &DatabaseConnection) -> AppResult<()> {
                 AuthorityKind::Region,
                 None,
                 Some(county_code.to_owned()),
-                now,
             ));
         }
         let parent = regions.get(county_code).copied();
@@ -231,7 +230,6 @@ pub async fn demo(db: &DatabaseConnection) -> AppResult<()> {
             AuthorityKind::Municipality,
             parent,
             Some(code.to_owned()),
-            now,
         ));
     }
     for chunk in rows.chunks(200) {
@@ -257,9 +255,7 @@ pub async fn demo(db: &DatabaseConnection) -> AppResult<()> {
             parse(seed.level)?,
             parse(seed.kind)?,
             parent,
-            None,
-            now,
-        );
+            None);
         row.website = Set(seed.website.map(str::to_owned));
         authorities.insert(seed.slug.to_owned(), id);
         authority::Entity::insert(row).exec(&txn).await?;
