@@ -255,7 +255,8 @@ pub async fn demo(db: &DatabaseConnection) -> AppResult<()> {
             parse(seed.level)?,
             parse(seed.kind)?,
             parent,
-            None);
+            None,
+        );
         row.website = Set(seed.website.map(str::to_owned));
         authorities.insert(seed.slug.to_owned(), id);
         authority::Entity::insert(row).exec(&txn).await?;
