@@ -16,10 +16,42 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The server's database, for setting up and inspecting state.
     pub db: DatabaseConnection,
+    /// The access token of the admin the helpers act as.
+    pub admin_token: String,
     statements: Arc<AtomicUsize>,
     log: Arc<std::sync::Mutex<Vec<String>>>,
     _database: TestDatabase,
 }
+
+/// Who sends a request.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    /// No credentials.
+    Anonymous,
+    /// A user's access token, as `Authorization: Bearer`.
+    User(String),
+    /// A partner token, as `X-Api-Key`.
+    Partner(String),
+    /// Any headers, for malformed credentials.
+    Headers(Vec<(String, String)>),
+}
+
+impl Caller {
+    fn apply(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match self {
+            Self::Anonymous => request,
+            Self::User(token) => request.header("authorization", format!("Bearer {token}")),
+            Self::Partner(token) => request.header("x-api-key", token),
+            Self::Headers(headers) => headers.iter().fold(request, |r, (k, v)| r.header(k, v)),
+        }
+    }
+}
+
+/// The sign-in mutation.
+pub const LOGIN: &str = "mutation($email: String!, $password: String!) { login(input: { email: $email, password: $password }) { accessToken refreshToken expiresAt user { id email } } }";
+
+/// The password every test user gets.
+pub const PASSWORD: &str = "correct horse battery staple";
 
 enum TestDatabase {
     Sqlite(
@@ -128,16 +160,24 @@ impl TestApp {
             .await
             .expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("address"));
-        let router = samverkan::http::router(db.clone());
+        let secret = samverkan::auth::secrets::signing_secret(&db, None)
+            .await
+            .map_err(|e| e.message())
+            .expect("signing secret");
+        let router = samverkan::http::router(db.clone(), samverkan::auth::jwt::Keys::new(&secret));
         tokio::spawn(async move { axum::serve(listener, router).await });
-        Self {
+        let mut app = Self {
             url,
             client: reqwest::Client::new(),
             db,
+            admin_token: String::new(),
             statements,
             log,
             _database: guard,
-        }
+        };
+        app.create_user("admin@samverkan.example", true).await;
+        app.admin_token = app.login("admin@samverkan.example").await;
+        app
     }
 
     /// Starts a server over a fresh database holding the demo network.
@@ -150,16 +190,67 @@ impl TestApp {
         app
     }
 
-    /// POSTs a GraphQL request and returns the whole JSON response.
+    /// POSTs a GraphQL request as the admin and returns the whole JSON response.
     pub async fn post(&self, query: &str, variables: Value) -> Value {
-        let response = self
+        self.post_as(&Caller::User(self.admin_token.clone()), query, variables)
+            .await
+            .1
+    }
+
+    /// POSTs a GraphQL request as `caller`; returns the HTTP status and the JSON response.
+    pub async fn post_as(&self, caller: &Caller, query: &str, variables: Value) -> (u16, Value) {
+        let request = self
             .client
             .post(format!("{}/graphql", self.url))
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .expect("request");
-        response.json().await.expect("JSON response")
+            .json(&json!({ "query": query, "variables": variables }));
+        let response = caller.apply(request).send().await.expect("request");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("JSON response"))
+    }
+
+    /// Creates a user with [`PASSWORD`] directly (as the operator would) and returns its global id.
+    pub async fn create_user(&self, email: &str, admin: bool) -> String {
+        let input = samverkan::auth::users::CreateUserInput {
+            email: email.into(),
+            name: email.into(),
+            password: PASSWORD.into(),
+            admin,
+        };
+        let user =
+            samverkan::auth::users::create(&self.db, &samverkan::auth::Principal::system(), input)
+                .await
+                .map_err(|e| e.message())
+                .expect("create user");
+        samverkan::ids::encode(samverkan::ids::NodeType::User, user.id).0
+    }
+
+    /// Signs in with [`PASSWORD`] and returns the access token.
+    pub async fn login(&self, email: &str) -> String {
+        let (_, body) = self
+            .post_as(
+                &Caller::Anonymous,
+                LOGIN,
+                json!({ "email": email, "password": PASSWORD }),
+            )
+            .await;
+        body["data"]["login"]["accessToken"]
+            .as_str()
+            .unwrap_or_else(|| panic!("login failed: {body}"))
+            .to_owned()
+    }
+
+    /// Creates a partner token as the admin and returns its secret.
+    pub async fn partner_token(&self, name: &str, scope: &str, origins: &[&str]) -> String {
+        let data = self
+            .ok(
+                "mutation($input: CreateApiTokenInput!) { createApiToken(input: $input) { token } }",
+                json!({ "input": { "name": name, "scope": scope, "allowedOrigins": origins } }),
+            )
+            .await;
+        data["createApiToken"]["token"]
+            .as_str()
+            .expect("token")
+            .to_owned()
     }
 
     /// Runs a GraphQL operation that must succeed and returns its `data`.

@@ -1,6 +1,7 @@
 //! Public authorities the network engages, in a tree: committees under the Riksdag,
 //! municipalities under their region.
 
+use crate::audit;
 use crate::auth::{Principal, require_admin};
 use crate::error::{AppError, AppResult};
 use crate::ids::{self, NodeType};
@@ -11,8 +12,7 @@ use async_graphql::{Enum, InputObject, MaybeUndefined};
 use entity::{AuthorityKind, AuthorityLevel, authority};
 use sea_orm::sea_query::{Condition, ExprTrait};
 use sea_orm::{
-    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait,
-    TransactionSession, TransactionTrait,
+    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -244,7 +244,7 @@ async fn checked_parent(
 /// # Errors
 /// FORBIDDEN unless admin; BAD_USER_INPUT for invalid fields, an unknown parent or a taken slug.
 pub async fn create(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     principal: &Principal,
     input: CreateAuthorityInput,
 ) -> AppResult<authority::Model> {
@@ -268,9 +268,22 @@ pub async fn create(
         updated_at: Set(now),
     };
     row.parent_id = Set(checked_parent(db, None, input.parent_id.as_ref()).await?);
-    row.insert(db)
+    let changes = audit::changes(&row);
+    let txn = db.begin().await?;
+    let created = row
+        .insert(&txn)
         .await
-        .map_err(on_unique("input.slug", SLUG_TAKEN))
+        .map_err(on_unique("input.slug", SLUG_TAKEN))?;
+    audit::commit(
+        txn,
+        principal,
+        "createAuthority",
+        "Authority",
+        created.id,
+        changes,
+    )
+    .await?;
+    Ok(created)
 }
 
 /// Changes an authority if nobody else has since `expected_version`.
@@ -307,6 +320,7 @@ pub async fn update(
     if let Some(parent) = input.parent_id.as_opt_ref() {
         row.parent_id = Set(checked_parent(&txn, Some(id), parent).await?);
     }
+    let changes = audit::changes(&row);
     let updated = records::versioned_update::<authority::Entity, _>(
         &txn,
         row,
@@ -315,11 +329,8 @@ pub async fn update(
         "authority",
     )
     .await
-    .map_err(|e| match e {
-        records::UpdateError::Db(e) => on_unique("input.slug", SLUG_TAKEN)(e),
-        records::UpdateError::App(e) => e,
-    })?;
-    txn.commit().await?;
+    .map_err(records::UpdateError::or_unique("input.slug", SLUG_TAKEN))?;
+    audit::commit(txn, principal, "updateAuthority", "Authority", id, changes).await?;
     Ok(updated)
 }
 
@@ -355,6 +366,7 @@ pub async fn delete(
     )
     .await?;
     authority::Entity::delete_by_id(id).exec(&txn).await?;
-    txn.commit().await?;
+    let removed = audit::removed(&authority::ActiveModel::from(row.clone()));
+    audit::commit(txn, principal, "deleteAuthority", "Authority", id, removed).await?;
     Ok(row)
 }

@@ -59,6 +59,9 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// `SAMVERKAN_SEED`: `demo` (default) or `none`.
     pub seed: Seed,
+    /// `SAMVERKAN_JWT_SECRET`: at least 32 bytes; when unset, a secret generated at the
+    /// first start and kept in the database.
+    pub jwt_secret: Option<Vec<u8>>,
 }
 
 impl Settings {
@@ -84,10 +87,21 @@ impl Settings {
                 ));
             }
         };
+        let jwt_secret = match get("SAMVERKAN_JWT_SECRET").filter(|v| !v.is_empty()) {
+            None => None,
+            Some(secret) if secret.len() >= 32 => Some(secret.into_bytes()),
+            Some(_) => {
+                return Err(
+                    "SAMVERKAN_JWT_SECRET must be at least 32 bytes (or unset to generate one)"
+                        .to_owned(),
+                );
+            }
+        };
         Ok(Self {
             database,
             listen,
             seed,
+            jwt_secret,
         })
     }
 

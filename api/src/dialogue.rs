@@ -1,6 +1,7 @@
 //! Dialogues: one engagement between organisations and authorities, with the proposals
 //! discussed. Visibility is enforced in SQL through [`crate::auth::visible`].
 
+use crate::audit;
 use crate::auth::{self, Guarded, Principal};
 use crate::error::{AppError, AppResult};
 use crate::ids::{self, NodeType};
@@ -12,8 +13,7 @@ use chrono::NaiveDate;
 use entity::{DialogueKind, DialogueStatus, Visibility, dialogue};
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait,
-    TransactionSession, TransactionTrait,
+    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -361,6 +361,25 @@ async fn write_participants(
     Ok(())
 }
 
+/// Adds the participant lists that were given to the audit changes.
+fn with_lists(
+    mut changes: serde_json::Map<String, serde_json::Value>,
+    lists: &[Option<Vec<Uuid>>; 3],
+) -> serde_json::Map<String, serde_json::Value> {
+    for (i, list) in lists.iter().enumerate() {
+        if let Some(list) = list {
+            let (table, ..) = PARTICIPANTS[i];
+            changes.insert(
+                table.to_owned(),
+                list.iter()
+                    .map(|id| serde_json::Value::String(id.to_string()))
+                    .collect(),
+            );
+        }
+    }
+    changes
+}
+
 /// The organisations taking part in a dialogue.
 async fn organisations_of(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Vec<Uuid>> {
     let select = Query::select()
@@ -421,9 +440,18 @@ pub async fn create(
     .await?;
     auth::require_editor_of_any(principal, lists[0].as_deref().unwrap_or_default())?;
     let txn = db.begin().await?;
+    let changes = with_lists(audit::changes(&row), &lists);
     let created = row.insert(&txn).await?;
     write_participants(&txn, created.id, &lists).await?;
-    txn.commit().await?;
+    audit::commit(
+        txn,
+        principal,
+        "createDialogue",
+        "Dialogue",
+        created.id,
+        changes,
+    )
+    .await?;
     Ok(created)
 }
 
@@ -478,6 +506,7 @@ pub async fn update(
         .await?
         .ok_or(AppError::NotFound("dialogue"))?;
     auth::require_editor_of_any(principal, &organisations_of(&txn, id).await?)?;
+    let changes = with_lists(audit::changes(&row), &lists);
     let updated = records::versioned_update::<dialogue::Entity, _>(
         &txn,
         row,
@@ -487,7 +516,7 @@ pub async fn update(
     )
     .await?;
     write_participants(&txn, id, &lists).await?;
-    txn.commit().await?;
+    audit::commit(txn, principal, "updateDialogue", "Dialogue", id, changes).await?;
     Ok(updated)
 }
 
@@ -507,6 +536,7 @@ pub async fn delete(
         .ok_or(AppError::NotFound("dialogue"))?;
     auth::require_editor_of_any(principal, &organisations_of(&txn, id).await?)?;
     dialogue::Entity::delete_by_id(id).exec(&txn).await?;
-    txn.commit().await?;
+    let removed = audit::removed(&dialogue::ActiveModel::from(row.clone()));
+    audit::commit(txn, principal, "deleteDialogue", "Dialogue", id, removed).await?;
     Ok(row)
 }

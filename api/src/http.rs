@@ -2,12 +2,15 @@
 //! `/healthz` and `/readyz`.
 
 use crate::auth::Principal;
+use crate::auth::jwt::Keys;
+use crate::auth::request::{self, Credentials};
+use crate::error::AppError;
 use crate::error::REQUEST_ID;
 use crate::graphql::{SamverkanSchema, build_schema, loaders};
 use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -18,13 +21,16 @@ use sea_orm::DatabaseConnection;
 pub struct AppState {
     schema: SamverkanSchema,
     db: DatabaseConnection,
+    keys: Keys,
 }
 
-/// The router of the service over a connected, migrated database.
-pub fn router(db: DatabaseConnection) -> Router {
+/// The router of the service over a connected, migrated database, signing access tokens
+/// with `keys`.
+pub fn router(db: DatabaseConnection, keys: Keys) -> Router {
     let state = AppState {
         schema: build_schema(),
         db,
+        keys,
     };
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
@@ -34,30 +40,73 @@ pub fn router(db: DatabaseConnection) -> Router {
         .with_state(state)
 }
 
-/// The caller of a request. Until accounts exist, everyone is the development admin.
-fn principal() -> Principal {
-    Principal::development_admin()
+/// The caller of a request, from its headers.
+async fn principal(state: &AppState, headers: &HeaderMap) -> Result<Principal, AppError> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let credentials = Credentials {
+        authorization: header("authorization"),
+        api_key: header("x-api-key"),
+        origin: header("origin"),
+    };
+    request::principal(&state.db, &state.keys, credentials).await
 }
 
-async fn execute(state: &AppState, request: async_graphql::Request) -> Response {
+/// A credential that does not work is refused outright (401, or 403 for a partner token
+/// used from a foreign origin) rather than treated as anonymous, so the client knows.
+fn refused(error: AppError) -> Response {
+    let status = if error.code() == "FORBIDDEN" {
+        StatusCode::FORBIDDEN
+    } else {
+        StatusCode::UNAUTHORIZED
+    };
+    let error = async_graphql::Error::from(error);
+    let body = serde_json::json!({ "errors": [{ "message": error.message, "extensions": error.extensions }] });
+    let mut response = (status, Json(body)).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        response
+            .headers_mut()
+            .insert("www-authenticate", HeaderValue::from_static("Bearer"));
+    }
+    response
+}
+
+async fn execute(
+    state: &AppState,
+    headers: &HeaderMap,
+    request: async_graphql::Request,
+) -> Response {
     let request_id = uuid::Uuid::now_v7().to_string();
-    let request = loaders::attach(request, &state.db, principal());
-    let response = REQUEST_ID
-        .scope(request_id.clone(), state.schema.execute(request))
+    let mut response = REQUEST_ID
+        .scope(request_id.clone(), async {
+            match principal(state, headers).await {
+                Ok(principal) => {
+                    let request = loaders::attach(request, &state.db, &state.keys, principal);
+                    GraphQLResponse::from(state.schema.execute(request).await).into_response()
+                }
+                Err(error) => refused(error),
+            }
+        })
         .await;
-    let mut response = GraphQLResponse::from(response).into_response();
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert("x-request-id", value);
     }
     response
 }
 
-async fn graphql_post(State(state): State<AppState>, request: GraphQLRequest) -> Response {
-    execute(&state, request.into_inner()).await
+async fn graphql_post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    request: GraphQLRequest,
+) -> Response {
+    execute(&state, &headers, request.into_inner()).await
 }
 
 /// GET runs queries only: a mutation must not be triggered by a link or an image tag.
-async fn graphql_get(State(state): State<AppState>, Query(params): Query<GetParams>) -> Response {
+async fn graphql_get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<GetParams>,
+) -> Response {
     let variables = match params
         .variables
         .as_deref()
@@ -93,7 +142,7 @@ async fn graphql_get(State(state): State<AppState>, Query(params): Query<GetPara
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
     }
-    execute(&state, request).await
+    execute(&state, &headers, request).await
 }
 
 #[derive(serde::Deserialize)]

@@ -17,14 +17,20 @@ pub enum NodeType {
     Dialogue,
     /// A proposal.
     Proposal,
+    /// A user account.
+    User,
+    /// A partner token.
+    ApiToken,
 }
 
 impl NodeType {
-    const ALL: [NodeType; 4] = [
+    const ALL: [NodeType; 6] = [
         Self::Organisation,
         Self::Authority,
         Self::Dialogue,
         Self::Proposal,
+        Self::User,
+        Self::ApiToken,
     ];
 
     fn name(self) -> &'static str {
@@ -33,6 +39,8 @@ impl NodeType {
             Self::Authority => "Authority",
             Self::Dialogue => "Dialogue",
             Self::Proposal => "Proposal",
+            Self::User => "User",
+            Self::ApiToken => "ApiToken",
         }
     }
 }

@@ -7,6 +7,7 @@
 //! [`proposal`]) → entity → database.
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod auth;
 pub mod authority;
 pub mod config;
@@ -40,13 +41,18 @@ pub async fn serve(settings: Settings) -> Result<(), Box<dyn std::error::Error>>
     {
         tracing::info!("loaded the demo network into the empty database");
     }
+    let keys = auth::jwt::Keys::new(
+        &auth::secrets::signing_secret(&db, settings.jwt_secret.as_deref())
+            .await
+            .map_err(error::AppError::into_report)?,
+    );
     let listener = tokio::net::TcpListener::bind(settings.listen).await?;
     let address = listener.local_addr()?;
     tracing::info!(%address, "serving");
     println!(
         "Samverkan is serving GraphQL at http://{address}/graphql and GraphiQL at http://{address}/graphiql"
     );
-    axum::serve(listener, http::router(db))
+    axum::serve(listener, http::router(db, keys))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     Ok(())

@@ -2,7 +2,9 @@
 #![forbid(unsafe_code)]
 
 use clap::{Parser, Subcommand};
+use samverkan::auth::Principal;
 use samverkan::config::Settings;
+use samverkan::error::AppError;
 use std::process::ExitCode;
 
 /// Samverkan: the shared record of a civil-society network's advocacy work, as a GraphQL API.
@@ -21,6 +23,16 @@ enum Command {
     Migrate,
     /// Load the demo network into an empty database.
     Seed,
+    /// Manage user accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage partner tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Print the GraphQL schema (SDL), or check `schema.graphql` against the code.
     Schema {
         /// Exit non-zero when the file differs from the schema the code builds.
@@ -29,6 +41,38 @@ enum Command {
         /// The file to check.
         #[arg(long, default_value = "schema.graphql")]
         path: std::path::PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user; the password is read from standard input, never from the arguments.
+    Create {
+        /// Sign-in address.
+        #[arg(long)]
+        email: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// Make the user an admin.
+        #[arg(long)]
+        admin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a read-only partner token and print its secret, once.
+    Create {
+        /// What it is for, such as the partner website.
+        #[arg(long)]
+        name: String,
+        /// READ_PUBLIC or READ_NETWORK.
+        #[arg(long, default_value = "READ_PUBLIC")]
+        scope: String,
+        /// A browser origin allowed to use it (repeatable); none means server-side only.
+        #[arg(long = "origin")]
+        origins: Vec<String>,
     },
 }
 
@@ -65,14 +109,12 @@ fn main() -> ExitCode {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => samverkan::serve(settings).await,
             Command::Migrate => {
-                let db = samverkan::db::connect(&settings.database).await?;
-                samverkan::db::migrate(&db).await?;
+                connect(&settings).await?;
                 println!("migrations applied");
                 Ok(())
             }
             Command::Seed => {
-                let db = samverkan::db::connect(&settings.database).await?;
-                samverkan::db::migrate(&db).await?;
+                let db = connect(&settings).await?;
                 if samverkan::seed::demo_if_empty(&db)
                     .await
                     .map_err(samverkan::error::AppError::into_report)?
@@ -81,6 +123,64 @@ fn main() -> ExitCode {
                 } else {
                     println!("the database already holds data; nothing loaded");
                 }
+                Ok(())
+            }
+            Command::User {
+                command: UserCommand::Create { email, name, admin },
+            } => {
+                let password = read_password()?;
+                let db = connect(&settings).await?;
+                let input = samverkan::auth::users::CreateUserInput {
+                    email,
+                    name,
+                    password,
+                    admin,
+                };
+                let user = samverkan::auth::users::create(&db, &Principal::system(), input)
+                    .await
+                    .map_err(AppError::into_report)?;
+                println!(
+                    "created user {} ({}){}",
+                    user.email,
+                    samverkan::ids::encode(samverkan::ids::NodeType::User, user.id).0,
+                    if user.admin { ", admin" } else { "" }
+                );
+                Ok(())
+            }
+            Command::Token {
+                command:
+                    TokenCommand::Create {
+                        name,
+                        scope,
+                        origins,
+                    },
+            } => {
+                let scope = match scope.as_str() {
+                    "READ_PUBLIC" => entity::TokenScope::ReadPublic,
+                    "READ_NETWORK" => entity::TokenScope::ReadNetwork,
+                    other => {
+                        return Err(format!(
+                            "--scope must be READ_PUBLIC or READ_NETWORK, not {other:?}"
+                        )
+                        .into());
+                    }
+                };
+                let db = connect(&settings).await?;
+                let input = samverkan::auth::tokens::CreateApiTokenInput {
+                    name,
+                    scope,
+                    allowed_origins: origins,
+                    expires_at: None,
+                };
+                let (secret, token) =
+                    samverkan::auth::tokens::create(&db, &Principal::system(), input)
+                        .await
+                        .map_err(AppError::into_report)?;
+                eprintln!(
+                    "created partner token {:?} ({}); the secret below is shown only this once:",
+                    token.name, token.prefix
+                );
+                println!("{secret}");
                 Ok(())
             }
             Command::Schema { .. } => Ok(()),
@@ -119,4 +219,23 @@ fn schema(check: bool, path: &std::path::Path) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Connects to the configured database and brings its schema up to date.
+async fn connect(
+    settings: &Settings,
+) -> Result<sea_orm::DatabaseConnection, Box<dyn std::error::Error>> {
+    let db = samverkan::db::connect(&settings.database).await?;
+    samverkan::db::migrate(&db).await?;
+    Ok(db)
+}
+
+/// The password from standard input: its first line, without the line ending.
+fn read_password() -> Result<String, Box<dyn std::error::Error>> {
+    if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        eprintln!("password (at least 12 characters), then Enter:");
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }

@@ -1,5 +1,6 @@
 //! Network member organisations: listing, lookup and admin-only changes.
 
+use crate::audit;
 use crate::auth::{Principal, require_admin};
 use crate::error::{AppError, AppResult};
 use crate::paging::{self, Page, Row, Rows, Sort, SortValue};
@@ -9,8 +10,7 @@ use async_graphql::{Enum, InputObject, MaybeUndefined};
 use entity::{OrganisationKind, organisation};
 use sea_orm::sea_query::{Condition, ExprTrait};
 use sea_orm::{
-    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait,
-    TransactionSession, TransactionTrait,
+    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -217,7 +217,7 @@ const SLUG_TAKEN: &str = "an organisation with this slug already exists";
 /// # Errors
 /// FORBIDDEN unless admin; BAD_USER_INPUT for invalid fields or a taken slug.
 pub async fn create(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     principal: &Principal,
     input: CreateOrganisationInput,
 ) -> AppResult<organisation::Model> {
@@ -248,9 +248,22 @@ pub async fn create(
         created_at: Set(now),
         updated_at: Set(now),
     };
-    row.insert(db)
+    let changes = audit::changes(&row);
+    let txn = db.begin().await?;
+    let created = row
+        .insert(&txn)
         .await
-        .map_err(on_unique("input.slug", SLUG_TAKEN))
+        .map_err(on_unique("input.slug", SLUG_TAKEN))?;
+    audit::commit(
+        txn,
+        principal,
+        "createOrganisation",
+        "Organisation",
+        created.id,
+        changes,
+    )
+    .await?;
+    Ok(created)
 }
 
 /// Changes an organisation if nobody else has since `expected_version`.
@@ -258,7 +271,7 @@ pub async fn create(
 /// # Errors
 /// FORBIDDEN unless admin; BAD_USER_INPUT for invalid fields; NOT_FOUND; CONFLICT on a stale version.
 pub async fn update(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     principal: &Principal,
     input: UpdateOrganisationInput,
 ) -> AppResult<organisation::Model> {
@@ -294,18 +307,27 @@ pub async fn update(
     if let Some(city) = input.city.as_opt_ref().map(|w| w.map(String::as_str)) {
         row.city = Set(validate::optional_text("input.city", city, NAME_MAX)?);
     }
-    records::versioned_update::<organisation::Entity, _>(
-        db,
+    let changes = audit::changes(&row);
+    let txn = db.begin().await?;
+    let updated = records::versioned_update::<organisation::Entity, _>(
+        &txn,
         row,
         id,
         input.expected_version,
         "organisation",
     )
     .await
-    .map_err(|e| match e {
-        records::UpdateError::Db(e) => on_unique("input.slug", SLUG_TAKEN)(e),
-        records::UpdateError::App(e) => e,
-    })
+    .map_err(records::UpdateError::or_unique("input.slug", SLUG_TAKEN))?;
+    audit::commit(
+        txn,
+        principal,
+        "updateOrganisation",
+        "Organisation",
+        id,
+        changes,
+    )
+    .await?;
+    Ok(updated)
 }
 
 /// Deletes an organisation that nothing references any more.
@@ -344,6 +366,15 @@ pub async fn delete(
     )
     .await?;
     organisation::Entity::delete_by_id(id).exec(&txn).await?;
-    txn.commit().await?;
+    let removed = audit::removed(&organisation::ActiveModel::from(row.clone()));
+    audit::commit(
+        txn,
+        principal,
+        "deleteOrganisation",
+        "Organisation",
+        id,
+        removed,
+    )
+    .await?;
     Ok(row)
 }

@@ -95,7 +95,7 @@ fn decode_cursor(cursor: &str, sort: Sort, field: &str) -> AppResult<Position> {
         return Err(invalid());
     }
     let value = match body.v {
-        serde_json::Value::String(text) if sort.column.ends_with("_at") => {
+        serde_json::Value::String(text) if sort.column.ends_with("_at") || sort.column == "at" => {
             SortValue::Time(text.parse().map_err(|_| invalid())?)
         }
         serde_json::Value::String(text) if sort.column == "held_on" => {

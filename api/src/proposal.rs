@@ -1,6 +1,7 @@
 //! Proposals of the network: their lifecycle (one table, [`LIFECYCLE`]), co-signers,
 //! target authorities and history. Visibility is enforced in SQL through [`crate::auth::visible`].
 
+use crate::audit;
 use crate::auth::{self, Guarded, Principal};
 use crate::error::{AppError, AppResult};
 use crate::ids::{self, NodeType};
@@ -11,8 +12,7 @@ use async_graphql::{Enum, InputObject};
 use entity::{ProposalStatus, Visibility, proposal, proposal_status_change};
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait,
-    TransactionSession, TransactionTrait,
+    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -297,6 +297,26 @@ fn decode_list(
         .collect()
 }
 
+fn ids_json(ids: &[Uuid]) -> serde_json::Value {
+    ids.iter()
+        .map(|id| serde_json::Value::String(id.to_string()))
+        .collect()
+}
+
+/// The organisations involved in a proposal: its lead and its co-signers.
+async fn involved(db: &impl ConnectionTrait, proposal: &proposal::Model) -> AppResult<Vec<Uuid>> {
+    let select = Query::select()
+        .column(Alias::new("organisation_id"))
+        .from(Alias::new("proposal_co_signers"))
+        .and_where(Expr::col(Alias::new("proposal_id")).eq(proposal.id))
+        .to_owned();
+    let mut involved = vec![proposal.lead_organisation_id];
+    for row in db.query_all(&select).await? {
+        involved.push(row.try_get::<Uuid>("", "organisation_id")?);
+    }
+    Ok(involved)
+}
+
 fn history_entry(
     proposal: Uuid,
     from: Option<ProposalStatus>,
@@ -360,6 +380,9 @@ pub async fn create(
     records::ensure_exist(db, "authorities", &targets, "input.targetAuthorityIds").await?;
     auth::require_editor_of_any(principal, &[lead])?;
     let txn = db.begin().await?;
+    let mut changes = audit::changes(&row);
+    changes.insert("co_signer_ids".into(), ids_json(&co_signers));
+    changes.insert("target_authority_ids".into(), ids_json(&targets));
     let created = row.insert(&txn).await?;
     records::replace_links(
         &txn,
@@ -382,7 +405,15 @@ pub async fn create(
     history_entry(created.id, None, ProposalStatus::Draft, None)
         .insert(&txn)
         .await?;
-    txn.commit().await?;
+    audit::commit(
+        txn,
+        principal,
+        "createProposal",
+        "Proposal",
+        created.id,
+        changes,
+    )
+    .await?;
     Ok(created)
 }
 
@@ -444,11 +475,18 @@ pub async fn update(
     let current = by_id(&txn, principal, id)
         .await?
         .ok_or(AppError::NotFound("proposal"))?;
-    auth::require_editor_of_any(principal, &[current.lead_organisation_id])?;
+    auth::require_editor_of_any(principal, &involved(&txn, &current).await?)?;
     if input.lead_organisation_id.is_some() && !principal.admin {
         return Err(AppError::Forbidden(
             "only an admin may change the lead organisation of a proposal".into(),
         ));
+    }
+    let mut changes = audit::changes(&row);
+    if let Some(list) = &co_signers {
+        changes.insert("co_signer_ids".into(), ids_json(list));
+    }
+    if let Some(list) = &targets {
+        changes.insert("target_authority_ids".into(), ids_json(list));
     }
     let updated = records::versioned_update::<proposal::Entity, _>(
         &txn,
@@ -480,7 +518,7 @@ pub async fn update(
         )
         .await?;
     }
-    txn.commit().await?;
+    audit::commit(txn, principal, "updateProposal", "Proposal", id, changes).await?;
     Ok(updated)
 }
 
@@ -501,7 +539,7 @@ pub async fn transition(
     let current = by_id(&txn, principal, id)
         .await?
         .ok_or(AppError::NotFound("proposal"))?;
-    auth::require_editor_of_any(principal, &[current.lead_organisation_id])?;
+    auth::require_editor_of_any(principal, &involved(&txn, &current).await?)?;
     if !allowed_moves(current.status).contains(&input.to) {
         let allowed: Vec<String> = allowed_moves(current.status)
             .iter()
@@ -525,6 +563,10 @@ pub async fn transition(
         status: Set(input.to),
         ..Default::default()
     };
+    let mut changes = audit::changes(&row);
+    if let Some(note) = &note {
+        changes.insert("note".into(), note.clone().into());
+    }
     let expected = input.expected_version.unwrap_or(current.version);
     let updated =
         records::versioned_update::<proposal::Entity, _>(&txn, row, id, expected, "proposal")
@@ -532,7 +574,15 @@ pub async fn transition(
     history_entry(id, Some(current.status), input.to, note)
         .insert(&txn)
         .await?;
-    txn.commit().await?;
+    audit::commit(
+        txn,
+        principal,
+        "transitionProposal",
+        "Proposal",
+        id,
+        changes,
+    )
+    .await?;
     Ok(updated)
 }
 
@@ -551,7 +601,7 @@ pub async fn delete(
     let row = by_id(&txn, principal, id)
         .await?
         .ok_or(AppError::NotFound("proposal"))?;
-    auth::require_editor_of_any(principal, &[row.lead_organisation_id])?;
+    auth::require_editor_of_any(principal, &involved(&txn, &row).await?)?;
     records::ensure_unreferenced(
         &txn,
         "proposal",
@@ -564,6 +614,7 @@ pub async fn delete(
     )
     .await?;
     proposal::Entity::delete_by_id(id).exec(&txn).await?;
-    txn.commit().await?;
+    let removed = audit::removed(&proposal::ActiveModel::from(row.clone()));
+    audit::commit(txn, principal, "deleteProposal", "Proposal", id, removed).await?;
     Ok(row)
 }

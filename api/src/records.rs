@@ -158,6 +158,19 @@ pub enum UpdateError {
     App(AppError),
 }
 
+impl UpdateError {
+    /// Maps a unique-constraint violation to BAD_USER_INPUT naming `field`.
+    pub fn or_unique(
+        field: &'static str,
+        message: &'static str,
+    ) -> impl FnOnce(UpdateError) -> AppError {
+        move |error| match error {
+            UpdateError::Db(e) => on_unique(field, message)(e),
+            UpdateError::App(e) => e,
+        }
+    }
+}
+
 impl From<UpdateError> for AppError {
     fn from(error: UpdateError) -> Self {
         match error {

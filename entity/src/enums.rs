@@ -191,3 +191,51 @@ pub enum Visibility {
     #[sea_orm(string_value = "ORGANISATION")]
     Organisation,
 }
+
+/// A user's role in an organisation.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+pub enum MembershipRole {
+    /// Records dialogues and drafts proposals for the organisation.
+    #[sea_orm(string_value = "EDITOR")]
+    Editor,
+    /// Reads the network's internal material.
+    #[sea_orm(string_value = "MEMBER")]
+    Member,
+}
+
+/// What a partner token may read. Partner tokens never write.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+pub enum TokenScope {
+    /// PUBLIC records, like an anonymous visitor.
+    #[sea_orm(string_value = "READ_PUBLIC")]
+    ReadPublic,
+    /// PUBLIC and NETWORK records.
+    #[sea_orm(string_value = "READ_NETWORK")]
+    ReadNetwork,
+}
+
+/// Who made a request.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+pub enum PrincipalKind {
+    /// Nobody signed in.
+    #[sea_orm(string_value = "ANONYMOUS")]
+    Anonymous,
+    /// A signed-in user.
+    #[sea_orm(string_value = "USER")]
+    User,
+    /// A partner website's read-only token.
+    #[sea_orm(string_value = "PARTNER_TOKEN")]
+    PartnerToken,
+    /// The operator, through the command line.
+    #[sea_orm(string_value = "SYSTEM")]
+    System,
+}

@@ -8,6 +8,7 @@ mod m20261123_000001_organisations;
 mod m20261123_000002_authorities;
 mod m20261123_000003_proposals;
 mod m20261123_000004_dialogues;
+mod m20261123_000005_accounts;
 
 /// Runs the migrations in order.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_authorities::Migration),
             Box::new(m20261123_000003_proposals::Migration),
             Box::new(m20261123_000004_dialogues::Migration),
+            Box::new(m20261123_000005_accounts::Migration),
         ]
     }
 }

@@ -1,19 +1,40 @@
 //! Who is calling, and the one access policy every domain function asks.
 //!
-//! Until accounts exist every request runs as [`Principal::development_admin`]; the policy
-//! below already covers the other callers so that accounts slot in without touching the
-//! domain modules.
+//! The rules: PUBLIC records for everyone; NETWORK records for members, editors, admins and
+//! READ_NETWORK partner tokens; ORGANISATION records for members of an organisation
+//! involved in them, and admins. Editors write the dialogues and proposals their
+//! organisation takes part in; admins write everything; partner tokens never write.
 
-use entity::Visibility;
+pub mod jwt;
+pub mod password;
+pub mod request;
+pub mod secrets;
+pub mod session;
+pub mod tokens;
+pub mod users;
+
+use crate::error::{AppError, AppResult};
+pub use entity::PrincipalKind;
+use entity::{MembershipRole, TokenScope, Visibility, api_token, membership, user};
 use sea_orm::ActiveEnum;
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query};
 use uuid::Uuid;
 
-/// The caller of a request, decided once per request by the HTTP layer.
+/// The caller of a request, decided once per request by the HTTP layer ([`request`]).
 #[derive(Debug, Clone)]
 pub struct Principal {
     /// What kind of caller this is.
     pub kind: PrincipalKind,
+    /// The signed-in user.
+    pub user_id: Option<Uuid>,
+    /// The user's session (ended by `logout`).
+    pub session_id: Option<Uuid>,
+    /// The partner token.
+    pub token_id: Option<Uuid>,
+    /// A name for the audit log when no user acts: the token's name, or `command line`.
+    pub actor: Option<String>,
+    /// What a partner token may read.
+    pub scope: Option<TokenScope>,
     /// May do everything.
     pub admin: bool,
     /// May read NETWORK records.
@@ -24,22 +45,16 @@ pub struct Principal {
     pub editor_of: Vec<Uuid>,
 }
 
-/// The kinds of caller.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PrincipalKind {
-    /// Nobody signed in.
-    Anonymous,
-    /// A signed-in user.
-    User,
-    /// A partner website's read-only token.
-    PartnerToken,
-}
-
 impl Principal {
     /// An anonymous visitor: PUBLIC records, read only.
     pub fn anonymous() -> Self {
         Self {
             kind: PrincipalKind::Anonymous,
+            user_id: None,
+            session_id: None,
+            token_id: None,
+            actor: None,
+            scope: None,
             admin: false,
             network: false,
             member_of: vec![],
@@ -47,18 +62,48 @@ impl Principal {
         }
     }
 
-    /// The caller every request runs as until accounts exist.
-    pub fn development_admin() -> Self {
+    /// The operator at the command line: may do everything.
+    pub fn system() -> Self {
         Self {
-            kind: PrincipalKind::User,
+            kind: PrincipalKind::System,
+            actor: Some("command line".into()),
             admin: true,
             network: true,
-            member_of: vec![],
-            editor_of: vec![],
+            ..Self::anonymous()
         }
     }
 
-    /// Whether contact details (never public) may be shown.
+    /// A signed-in user with their memberships, as stored now.
+    pub fn user(user: &user::Model, session: Uuid, memberships: &[membership::Model]) -> Self {
+        Self {
+            kind: PrincipalKind::User,
+            user_id: Some(user.id),
+            session_id: Some(session),
+            admin: user.admin,
+            network: user.admin || !memberships.is_empty(),
+            member_of: memberships.iter().map(|m| m.organisation_id).collect(),
+            editor_of: memberships
+                .iter()
+                .filter(|m| m.role == MembershipRole::Editor)
+                .map(|m| m.organisation_id)
+                .collect(),
+            ..Self::anonymous()
+        }
+    }
+
+    /// A partner token: read-only, PUBLIC or also NETWORK records.
+    pub fn partner(token: &api_token::Model) -> Self {
+        Self {
+            kind: PrincipalKind::PartnerToken,
+            token_id: Some(token.id),
+            actor: Some(token.name.clone()),
+            scope: Some(token.scope),
+            network: token.scope == TokenScope::ReadNetwork,
+            ..Self::anonymous()
+        }
+    }
+
+    /// Whether contact details (never public) may be shown: to members and above.
     pub fn sees_contact_details(&self) -> bool {
         self.admin || !self.member_of.is_empty()
     }
@@ -145,19 +190,15 @@ pub fn visible(principal: &Principal, record: Guarded) -> Condition {
     allowed
 }
 
-/// Organisations and authorities are reference data: only admins change them.
+/// Organisations, authorities, users and tokens: only admins change them.
 ///
 /// # Errors
-/// FORBIDDEN for anyone else.
-pub fn require_admin(principal: &Principal) -> crate::error::AppResult<()> {
+/// UNAUTHENTICATED for anonymous callers, FORBIDDEN for anyone else.
+pub fn require_admin(principal: &Principal) -> AppResult<()> {
     if principal.admin {
         Ok(())
-    } else if principal.kind == PrincipalKind::Anonymous {
-        Err(crate::error::AppError::Unauthenticated)
     } else {
-        Err(crate::error::AppError::Forbidden(
-            "only an admin may do this".into(),
-        ))
+        Err(refusal(principal, "only an admin may do this"))
     }
 }
 
@@ -165,17 +206,30 @@ pub fn require_admin(principal: &Principal) -> crate::error::AppResult<()> {
 ///
 /// # Errors
 /// UNAUTHENTICATED for anonymous callers, FORBIDDEN when none of `involved` is the caller's.
-pub fn require_editor_of_any(
-    principal: &Principal,
-    involved: &[Uuid],
-) -> crate::error::AppResult<()> {
+pub fn require_editor_of_any(principal: &Principal, involved: &[Uuid]) -> AppResult<()> {
     if principal.admin || involved.iter().any(|id| principal.editor_of.contains(id)) {
         Ok(())
-    } else if principal.kind == PrincipalKind::Anonymous {
-        Err(crate::error::AppError::Unauthenticated)
     } else {
-        Err(crate::error::AppError::Forbidden(
-            "you may only write records your organisation takes part in".into(),
+        Err(refusal(
+            principal,
+            "you may only write records your organisation takes part in",
         ))
+    }
+}
+
+/// A signed-in user, for self-service such as `logout`.
+///
+/// # Errors
+/// UNAUTHENTICATED unless a user is signed in.
+pub fn require_user(principal: &Principal) -> AppResult<Uuid> {
+    principal.user_id.ok_or(AppError::Unauthenticated)
+}
+
+/// Why a write is refused: sign in first, partner tokens are read-only, or it is not yours.
+fn refusal(principal: &Principal, message: &str) -> AppError {
+    match principal.kind {
+        PrincipalKind::Anonymous => AppError::Unauthenticated,
+        PrincipalKind::PartnerToken => AppError::Forbidden("partner tokens are read-only".into()),
+        PrincipalKind::User | PrincipalKind::System => AppError::Forbidden(message.into()),
     }
 }

@@ -289,6 +289,7 @@ fn by_id<R: Row>(db: &DatabaseConnection, visible: Condition) -> DataLoader<ById
 pub fn attach(
     request: async_graphql::Request,
     db: &DatabaseConnection,
+    keys: &crate::auth::jwt::Keys,
     principal: Principal,
 ) -> async_graphql::Request {
     request
@@ -317,6 +318,7 @@ pub fn attach(
         ))
         .data(principal)
         .data(db.clone())
+        .data(keys.clone())
 }
 
 use entity::dialogue as dialogue_model;

@@ -1,21 +1,30 @@
 //! The GraphQL schema: types, resolvers and loaders, assembled by [`build_schema`].
 
+pub mod account;
 pub mod group;
 pub mod loaders;
 pub mod mutation;
 pub mod query;
 pub mod types;
 
-use async_graphql::{EmptySubscription, Schema};
+use async_graphql::{EmptySubscription, MergedObject, Schema};
+
+/// Every query: the network's record and accounts.
+#[derive(MergedObject, Default)]
+pub struct Query(query::RecordQuery, account::AccountQuery);
+
+/// Every mutation: the network's record and accounts.
+#[derive(MergedObject, Default)]
+pub struct Mutation(mutation::RecordMutation, account::AccountMutation);
 
 /// The schema type served at `/graphql`.
-pub type SamverkanSchema = Schema<query::Query, mutation::Mutation, EmptySubscription>;
+pub type SamverkanSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// Builds the schema. It needs no database: the connection, the caller and the loaders are
 /// attached per request ([`loaders::attach`]), so the same function serves the server, the
 /// tests and `samverkan schema`.
 pub fn build_schema() -> SamverkanSchema {
-    Schema::build(query::Query, mutation::Mutation, EmptySubscription).finish()
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription).finish()
 }
 
 /// The schema in SDL, as committed in `schema.graphql`.

@@ -24,10 +24,10 @@ fn caller<'a>(ctx: &Context<'a>) -> (&'a DatabaseConnection, &'a Principal) {
 
 /// Changes to the network's record.
 #[derive(Default)]
-pub struct Mutation;
+pub struct RecordMutation;
 
 #[Object]
-impl Mutation {
+impl RecordMutation {
     /// Adds a member organisation (admin only).
     async fn create_organisation(
         &self,

@@ -25,10 +25,10 @@ fn principal<'a>(ctx: &Context<'a>) -> &'a Principal {
 
 /// Lookups and lists of the network's record.
 #[derive(Default)]
-pub struct Query;
+pub struct RecordQuery;
 
 #[Object]
-impl Query {
+impl RecordQuery {
     /// Any record by its global id; null when it does not exist or the caller may not see it.
     async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
         let Some((node_type, uuid)) = ids::decode_any(&id) else {
@@ -39,6 +39,7 @@ impl Query {
             NodeType::Authority => load(ctx, uuid).await?.map(Node::Authority),
             NodeType::Dialogue => load(ctx, uuid).await?.map(Node::Dialogue),
             NodeType::Proposal => load(ctx, uuid).await?.map(Node::Proposal),
+            NodeType::User | NodeType::ApiToken => None,
         })
     }
 

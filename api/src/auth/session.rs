@@ -1,0 +1,297 @@
+//! Signing in and out: `login` gives a short-lived access token and an opaque refresh token;
+//! each refresh token works once and is replaced; presenting a used one again ends the whole
+//! session (it was stolen, or the client is confused). Failed sign-ins are throttled per
+//! account however they arrive.
+
+use super::jwt::Keys;
+use super::{Principal, password, secrets};
+use crate::audit;
+use crate::error::{AppError, AppResult};
+use async_graphql::InputObject;
+use chrono::{DateTime, TimeDelta, Utc};
+use entity::{login_throttle, refresh_token, session, user};
+use sea_orm::sea_query::{CaseStatement, Expr, ExprTrait, OnConflict, Query};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, TransactionTrait,
+};
+use uuid::Uuid;
+
+/// Every refresh token starts with this.
+pub const REFRESH_PREFIX: &str = "svk_rt_";
+/// How long a session lives without signing in again.
+const SESSION_DAYS: i64 = 30;
+/// Failed sign-ins allowed per account within [`WINDOW_MINUTES`].
+pub const MAX_FAILURES: i32 = 5;
+/// The window failures are counted in.
+const WINDOW_MINUTES: i64 = 15;
+/// The first cool-down; each further one doubles, up to [`MAX_COOL_DOWN_MINUTES`].
+const FIRST_COOL_DOWN_MINUTES: i64 = 1;
+const MAX_COOL_DOWN_MINUTES: i64 = 24 * 60;
+
+/// Input of `login`.
+#[derive(Debug, Clone, InputObject)]
+pub struct LoginInput {
+    /// Sign-in address.
+    pub email: String,
+    /// Password.
+    #[graphql(secret)]
+    pub password: String,
+}
+
+/// Input of `refreshSession`.
+#[derive(Debug, Clone, InputObject)]
+pub struct RefreshSessionInput {
+    /// The refresh token from `login` or the last `refreshSession`.
+    #[graphql(secret)]
+    pub refresh_token: String,
+}
+
+/// What `login` and `refreshSession` return.
+pub struct Issued {
+    /// The JWT for `Authorization: Bearer`.
+    pub access_token: String,
+    /// The one-use token for `refreshSession`.
+    pub refresh_token: String,
+    /// When the access token expires.
+    pub expires_at: DateTime<Utc>,
+    /// The user.
+    pub user: user::Model,
+}
+
+async fn issue(
+    db: &impl ConnectionTrait,
+    keys: &Keys,
+    user: user::Model,
+    session: Uuid,
+) -> AppResult<Issued> {
+    let refresh = secrets::new_secret(REFRESH_PREFIX)?;
+    refresh_token::ActiveModel {
+        token_hash: Set(secrets::hash(&refresh)),
+        session_id: Set(session),
+        created_at: Set(crate::validate::now()),
+        used_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    let (access_token, expires_at) = keys.issue(user.id, session)?;
+    Ok(Issued {
+        access_token,
+        refresh_token: refresh,
+        expires_at,
+        user,
+    })
+}
+
+/// Counts one sign-in attempt for `email` before the password is checked, so that parallel
+/// attempts cannot slip past the limit.
+///
+/// # Errors
+/// RATE_LIMITED while the account is cooling down or once the attempts run out.
+async fn reserve_attempt(db: &DatabaseConnection, email: &str) -> AppResult<()> {
+    let now = crate::validate::now();
+    let window_start = now - TimeDelta::minutes(WINDOW_MINUTES);
+    let table = login_throttle::Entity;
+    let stale = Expr::col((table, login_throttle::Column::WindowStart)).lt(window_start);
+    let upsert = Query::insert()
+        .into_table(table)
+        .columns([
+            login_throttle::Column::Email,
+            login_throttle::Column::Attempts,
+            login_throttle::Column::WindowStart,
+            login_throttle::Column::Lockouts,
+        ])
+        .values_panic([email.into(), 1.into(), now.into(), 0.into()])
+        .on_conflict(
+            OnConflict::column(login_throttle::Column::Email)
+                .value(
+                    login_throttle::Column::Attempts,
+                    CaseStatement::new()
+                        .case(stale.clone(), Expr::val(1))
+                        .finally(Expr::col((table, login_throttle::Column::Attempts)).add(1)),
+                )
+                .value(
+                    login_throttle::Column::WindowStart,
+                    CaseStatement::new()
+                        .case(stale, Expr::val(now))
+                        .finally(Expr::col((table, login_throttle::Column::WindowStart))),
+                )
+                .to_owned(),
+        )
+        .returning(Query::returning().columns([
+            login_throttle::Column::Attempts,
+            login_throttle::Column::LockedUntil,
+            login_throttle::Column::Lockouts,
+        ]))
+        .to_owned();
+    let row = db.query_one(&upsert).await?.ok_or(AppError::RateLimited)?;
+    let attempts: i32 = row.try_get("", "attempts")?;
+    let locked_until: Option<DateTime<Utc>> = row.try_get("", "locked_until")?;
+    let lockouts: i32 = row.try_get("", "lockouts")?;
+    if locked_until.is_some_and(|until| until > now) {
+        return Err(AppError::RateLimited);
+    }
+    if attempts > MAX_FAILURES {
+        let minutes = std::cmp::min(
+            FIRST_COOL_DOWN_MINUTES << lockouts.clamp(0, 20),
+            MAX_COOL_DOWN_MINUTES,
+        );
+        login_throttle::Entity::update_many()
+            .col_expr(
+                login_throttle::Column::LockedUntil,
+                Expr::val(now + TimeDelta::minutes(minutes)),
+            )
+            .col_expr(login_throttle::Column::Lockouts, Expr::val(lockouts + 1))
+            .col_expr(login_throttle::Column::Attempts, Expr::val(0))
+            .col_expr(login_throttle::Column::WindowStart, Expr::val(now))
+            .filter(login_throttle::Column::Email.eq(email))
+            .exec(db)
+            .await?;
+        return Err(AppError::RateLimited);
+    }
+    Ok(())
+}
+
+/// Signs a user in.
+///
+/// # Errors
+/// UNAUTHENTICATED for a wrong password, an unknown email or a deactivated user (the same
+/// error, in about the same time); RATE_LIMITED after too many failures.
+pub async fn login(db: &DatabaseConnection, keys: &Keys, input: LoginInput) -> AppResult<Issued> {
+    let email = input.email.trim().to_lowercase();
+    if email.is_empty() || email.len() > 254 || input.password.len() > password::MAX_LENGTH * 4 {
+        return Err(AppError::Unauthenticated);
+    }
+    reserve_attempt(db, &email).await?;
+    let user = user::Entity::find()
+        .filter(user::Column::Email.eq(&email))
+        .one(db)
+        .await?;
+    let matches = password::verify(
+        input.password,
+        user.as_ref().map(|u| u.password_hash.clone()),
+    )
+    .await?;
+    let Some(user) = user.filter(|u| matches && u.active) else {
+        return Err(AppError::Unauthenticated);
+    };
+    let txn = db.begin().await?;
+    login_throttle::Entity::delete_by_id(email)
+        .exec(&txn)
+        .await?;
+    let now = crate::validate::now();
+    let session = session::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(user.id),
+        created_at: Set(now),
+        expires_at: Set(now + TimeDelta::days(SESSION_DAYS)),
+        revoked_at: Set(None),
+    }
+    .insert(&txn)
+    .await?;
+    let principal = Principal::user(&user, session.id, &[]);
+    audit::record(
+        &txn,
+        &principal,
+        "login",
+        "Session",
+        Some(session.id),
+        Default::default(),
+    )
+    .await?;
+    let issued = issue(&txn, keys, user, session.id).await?;
+    txn.commit().await?;
+    Ok(issued)
+}
+
+async fn revoke_session(db: &impl ConnectionTrait, session: Uuid) -> AppResult<()> {
+    session::Entity::update_many()
+        .col_expr(
+            session::Column::RevokedAt,
+            Expr::val(crate::validate::now()),
+        )
+        .filter(session::Column::Id.eq(session))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Exchanges a refresh token for a new access token and a new refresh token.
+///
+/// # Errors
+/// UNAUTHENTICATED for an unknown token, an ended session or a deactivated user; a token
+/// that was already used ends its session.
+pub async fn refresh(
+    db: &DatabaseConnection,
+    keys: &Keys,
+    input: RefreshSessionInput,
+) -> AppResult<Issued> {
+    let hash = secrets::hash(input.refresh_token.trim());
+    let token = refresh_token::Entity::find_by_id(hash.clone())
+        .one(db)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    let txn = db.begin().await?;
+    let claimed = refresh_token::Entity::update_many()
+        .col_expr(
+            refresh_token::Column::UsedAt,
+            Expr::val(crate::validate::now()),
+        )
+        .filter(refresh_token::Column::TokenHash.eq(hash))
+        .filter(refresh_token::Column::UsedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if claimed.rows_affected == 0 {
+        // Reuse: whoever holds the newer token, the session can no longer be trusted.
+        revoke_session(&txn, token.session_id).await?;
+        txn.commit().await?;
+        return Err(AppError::Unauthenticated);
+    }
+    let now = Utc::now();
+    let session = session::Entity::find_by_id(token.session_id)
+        .one(&txn)
+        .await?
+        .filter(|s| s.revoked_at.is_none() && s.expires_at > now)
+        .ok_or(AppError::Unauthenticated)?;
+    let user = user::Entity::find_by_id(session.user_id)
+        .one(&txn)
+        .await?
+        .filter(|u| u.active)
+        .ok_or(AppError::Unauthenticated)?;
+    let principal = Principal::user(&user, session.id, &[]);
+    audit::record(
+        &txn,
+        &principal,
+        "refreshSession",
+        "Session",
+        Some(session.id),
+        Default::default(),
+    )
+    .await?;
+    let issued = issue(&txn, keys, user, session.id).await?;
+    txn.commit().await?;
+    Ok(issued)
+}
+
+/// Ends the caller's session: its refresh tokens and access tokens stop working.
+///
+/// # Errors
+/// UNAUTHENTICATED unless a user is signed in.
+pub async fn logout(db: &DatabaseConnection, principal: &Principal) -> AppResult<bool> {
+    super::require_user(principal)?;
+    let session = principal.session_id.ok_or(AppError::Unauthenticated)?;
+    let txn = db.begin().await?;
+    revoke_session(&txn, session).await?;
+    audit::record(
+        &txn,
+        principal,
+        "logout",
+        "Session",
+        Some(session),
+        Default::default(),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(true)
+}

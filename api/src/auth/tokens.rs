@@ -1,0 +1,232 @@
+//! Partner tokens: read-only credentials for partner websites. The secret is shown once at
+//! creation and stored only as a SHA-256 hash.
+
+use super::{Principal, require_admin, secrets};
+use crate::audit;
+use crate::error::{AppError, AppResult};
+use crate::paging::{self, Page, Row, Rows, SortValue};
+use async_graphql::InputObject;
+use chrono::{DateTime, Utc};
+use entity::{TokenScope, api_token};
+use sea_orm::sea_query::{Condition, Expr};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    TransactionTrait,
+};
+use uuid::Uuid;
+
+/// Every partner token starts with this, so a leaked one is recognisable (and scannable).
+pub const PREFIX: &str = "svk_pt_";
+const SHOWN_PREFIX_LENGTH: usize = 12;
+
+impl Row for api_token::Model {
+    const TABLE: &'static str = "api_tokens";
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn sort_value(&self, _column: &str) -> SortValue {
+        SortValue::Time(self.created_at)
+    }
+}
+
+/// The allowed origins of a token as a list.
+pub fn origins(token: &api_token::Model) -> Vec<String> {
+    token
+        .allowed_origins
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Input of `createApiToken`.
+#[derive(Debug, Clone, InputObject)]
+pub struct CreateApiTokenInput {
+    /// What it is for, such as the partner website's name.
+    pub name: String,
+    /// What it may read.
+    pub scope: TokenScope,
+    /// Browser origins (`https://example.org`) allowed to use it; none means server-side only.
+    #[graphql(default)]
+    pub allowed_origins: Vec<String>,
+    /// When it stops working; never when absent.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// Input of `revokeApiToken`.
+#[derive(Debug, Clone, InputObject)]
+pub struct RevokeApiTokenInput {
+    /// The token's id.
+    pub id: async_graphql::ID,
+}
+
+fn origin(field: &str, value: &str) -> AppResult<String> {
+    let value = value.trim().trim_end_matches('/');
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"));
+    let ok = rest.is_some_and(|host| {
+        !host.is_empty()
+            && !host.contains(['/', '?', '#', '@', ' '])
+            && host.split(':').next().is_some_and(|h| !h.is_empty())
+    });
+    if ok {
+        Ok(value.to_lowercase())
+    } else {
+        Err(AppError::bad_input(
+            field,
+            format!("{field} must be origins such as https://example.org (no path)"),
+        ))
+    }
+}
+
+/// Creates a partner token; returns the secret (shown this once) and the record.
+///
+/// # Errors
+/// FORBIDDEN unless admin; BAD_USER_INPUT for a bad name, origin or a past expiry.
+pub async fn create(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    input: CreateApiTokenInput,
+) -> AppResult<(String, api_token::Model)> {
+    require_admin(principal)?;
+    let name = crate::validate::text("input.name", &input.name, crate::validate::NAME_MAX)?;
+    if input.allowed_origins.len() > 50 {
+        return Err(AppError::bad_input(
+            "input.allowedOrigins",
+            "at most 50 origins",
+        ));
+    }
+    let origins = input
+        .allowed_origins
+        .iter()
+        .map(|o| origin("input.allowedOrigins", o))
+        .collect::<AppResult<Vec<_>>>()?;
+    if input.expires_at.is_some_and(|t| t <= Utc::now()) {
+        return Err(AppError::bad_input(
+            "input.expiresAt",
+            "input.expiresAt must be in the future",
+        ));
+    }
+    let secret = secrets::new_secret(PREFIX)?;
+    let row = api_token::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        name: Set(name),
+        prefix: Set(secret.chars().take(SHOWN_PREFIX_LENGTH).collect()),
+        token_hash: Set(secrets::hash(&secret)),
+        scope: Set(input.scope),
+        allowed_origins: Set(origins.join("\n")),
+        expires_at: Set(input.expires_at),
+        last_used_at: Set(None),
+        revoked_at: Set(None),
+        created_by: Set(principal.user_id),
+        created_at: Set(crate::validate::now()),
+    };
+    let txn = db.begin().await?;
+    let changes = audit::changes(&row);
+    let created = row.insert(&txn).await?;
+    audit::record(
+        &txn,
+        principal,
+        "createApiToken",
+        "ApiToken",
+        Some(created.id),
+        changes,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((secret, created))
+}
+
+/// Revokes a partner token; it stops working on the next request.
+///
+/// # Errors
+/// FORBIDDEN unless admin; NOT_FOUND.
+pub async fn revoke(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    input: RevokeApiTokenInput,
+) -> AppResult<api_token::Model> {
+    require_admin(principal)?;
+    let id = crate::ids::decode(crate::ids::NodeType::ApiToken, &input.id, "input.id")?;
+    let txn = db.begin().await?;
+    let token = api_token::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound("API token"))?;
+    let mut row: api_token::ActiveModel = token.into();
+    row.revoked_at = Set(Some(crate::validate::now()));
+    let changes = audit::changes(&row);
+    let revoked = row.update(&txn).await?;
+    audit::record(
+        &txn,
+        principal,
+        "revokeApiToken",
+        "ApiToken",
+        Some(id),
+        changes,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(revoked)
+}
+
+/// Lists partner tokens, newest first.
+///
+/// # Errors
+/// FORBIDDEN unless admin.
+pub async fn list(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    page: &Page,
+) -> AppResult<(Rows<api_token::Model>, i64)> {
+    require_admin(principal)?;
+    Ok((
+        paging::page(db, Condition::all(), page).await?,
+        paging::count(db, "api_tokens", Condition::all()).await?,
+    ))
+}
+
+/// The principal of a partner token.
+///
+/// # Errors
+/// UNAUTHENTICATED for an unknown, revoked or expired token; FORBIDDEN from an origin it
+/// is not allowed on.
+pub async fn authenticate(
+    db: &DatabaseConnection,
+    secret: &str,
+    origin: Option<&str>,
+) -> AppResult<super::Principal> {
+    if !secret.starts_with(PREFIX) {
+        return Err(AppError::Unauthenticated);
+    }
+    let now = Utc::now();
+    let token = api_token::Entity::find()
+        .filter(api_token::Column::TokenHash.eq(secrets::hash(secret)))
+        .one(db)
+        .await?
+        .filter(|t| t.revoked_at.is_none() && t.expires_at.is_none_or(|e| e > now))
+        .ok_or(AppError::Unauthenticated)?;
+    if let Some(origin) = origin {
+        let origin = origin.trim_end_matches('/').to_lowercase();
+        if !origins(&token).contains(&origin) {
+            return Err(AppError::Forbidden(
+                "this partner token is not allowed from this origin".into(),
+            ));
+        }
+    }
+    // Note the use at most once a minute, so reads do not each cost a write.
+    if token
+        .last_used_at
+        .is_none_or(|t| now - t > chrono::TimeDelta::minutes(1))
+    {
+        let stamp = api_token::Entity::update_many()
+            .col_expr(
+                api_token::Column::LastUsedAt,
+                Expr::val(crate::validate::now()),
+            )
+            .filter(api_token::Column::Id.eq(token.id));
+        stamp.exec(db).await?;
+    }
+    Ok(super::Principal::partner(&token))
+}

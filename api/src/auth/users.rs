@@ -1,0 +1,335 @@
+//! Users and their memberships, managed by admins.
+
+use super::{Principal, password, require_admin};
+use crate::audit;
+use crate::error::{AppError, AppResult};
+use crate::ids::{self, NodeType};
+use crate::paging::{self, Page, Row, Rows, SortValue};
+use crate::records;
+use async_graphql::InputObject;
+use entity::{MembershipRole, membership, user};
+use sea_orm::sea_query::Condition;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+impl Row for user::Model {
+    const TABLE: &'static str = "users";
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn sort_value(&self, _column: &str) -> SortValue {
+        SortValue::Text(self.email.clone())
+    }
+}
+
+/// Input of `createUser`.
+#[derive(Debug, Clone, InputObject)]
+pub struct CreateUserInput {
+    /// Sign-in address; unique regardless of case.
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// At least 12 characters.
+    #[graphql(secret)]
+    pub password: String,
+    /// Make the user an admin.
+    #[graphql(default)]
+    pub admin: bool,
+}
+
+/// Input of `deactivateUser` and `reactivateUser`.
+#[derive(Debug, Clone, InputObject)]
+pub struct UserIdInput {
+    /// The user's id.
+    pub id: async_graphql::ID,
+}
+
+/// Input of `setAdmin`.
+#[derive(Debug, Clone, InputObject)]
+pub struct SetAdminInput {
+    /// The user's id.
+    pub id: async_graphql::ID,
+    /// Whether the user is an admin.
+    pub admin: bool,
+}
+
+/// Input of `grantMembership`.
+#[derive(Debug, Clone, InputObject)]
+pub struct GrantMembershipInput {
+    /// The user's id.
+    pub user_id: async_graphql::ID,
+    /// The organisation's id.
+    pub organisation_id: async_graphql::ID,
+    /// The role; replaces an earlier role in the same organisation.
+    pub role: MembershipRole,
+}
+
+/// Input of `revokeMembership`.
+#[derive(Debug, Clone, InputObject)]
+pub struct RevokeMembershipInput {
+    /// The user's id.
+    pub user_id: async_graphql::ID,
+    /// The organisation's id.
+    pub organisation_id: async_graphql::ID,
+}
+
+/// Creates a user. Used by admins through GraphQL and by the operator on the command line.
+///
+/// # Errors
+/// FORBIDDEN unless admin; BAD_USER_INPUT for a bad or taken email, or a short password.
+pub async fn create(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    input: CreateUserInput,
+) -> AppResult<user::Model> {
+    require_admin(principal)?;
+    let email = crate::validate::email("input.email", Some(&input.email))?
+        .ok_or_else(|| AppError::bad_input("input.email", "input.email must not be empty"))?
+        .to_lowercase();
+    let name = crate::validate::text("input.name", &input.name, crate::validate::NAME_MAX)?;
+    password::check("input.password", &input.password)?;
+    let hash = password::hash(input.password).await?;
+    let now = crate::validate::now();
+    let row = user::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        email: Set(email),
+        name: Set(name),
+        password_hash: Set(hash),
+        active: Set(true),
+        admin: Set(input.admin),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    let txn = db.begin().await?;
+    let changes = audit::changes(&row);
+    let created = row.insert(&txn).await.map_err(records::on_unique(
+        "input.email",
+        "a user with this email already exists",
+    ))?;
+    audit::record(
+        &txn,
+        principal,
+        "createUser",
+        "User",
+        Some(created.id),
+        changes,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+async fn change_user(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    id: &async_graphql::ID,
+    action: &str,
+    change: impl FnOnce(&mut user::ActiveModel),
+) -> AppResult<user::Model> {
+    require_admin(principal)?;
+    let id = ids::decode(NodeType::User, id, "input.id")?;
+    let txn = db.begin().await?;
+    let current = user::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound("user"))?;
+    let mut row: user::ActiveModel = current.clone().into();
+    change(&mut row);
+    row.version = Set(current.version + 1);
+    row.updated_at = Set(crate::validate::now());
+    let changes = audit::changes(&row);
+    let updated = row.update(&txn).await?;
+    audit::record(&txn, principal, action, "User", Some(id), changes).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Deactivates a user: they cannot sign in, and their tokens stop working at once.
+///
+/// # Errors
+/// FORBIDDEN unless admin; NOT_FOUND.
+pub async fn deactivate(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    input: UserIdInput,
+) -> AppResult<user::Model> {
+    change_user(db, principal, &input.id, "deactivateUser", |row| {
+        row.active = Set(false)
+    })
+    .await
+}
+
+/// Reactivates a user.
+///
+/// # Errors
+/// FORBIDDEN unless admin; NOT_FOUND.
+pub async fn reactivate(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    input: UserIdInput,
+) -> AppResult<user::Model> {
+    change_user(db, principal, &input.id, "reactivateUser", |row| {
+        row.active = Set(true)
+    })
+    .await
+}
+
+/// Sets or clears a user's admin flag; takes effect on their next request.
+///
+/// # Errors
+/// FORBIDDEN unless admin; NOT_FOUND.
+pub async fn set_admin(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    input: SetAdminInput,
+) -> AppResult<user::Model> {
+    change_user(db, principal, &input.id, "setAdmin", |row| {
+        row.admin = Set(input.admin)
+    })
+    .await
+}
+
+fn membership_ids(
+    user_id: &async_graphql::ID,
+    organisation_id: &async_graphql::ID,
+) -> AppResult<(Uuid, Uuid)> {
+    Ok((
+        ids::decode(NodeType::User, user_id, "input.userId")?,
+        ids::decode(
+            NodeType::Organisation,
+            organisation_id,
+            "input.organisationId",
+        )?,
+    ))
+}
+
+/// Grants (or changes) a user's role in an organisation.
+///
+/// # Errors
+/// FORBIDDEN unless admin; BAD_USER_INPUT for an unknown user or organisation.
+pub async fn grant(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    input: GrantMembershipInput,
+) -> AppResult<membership::Model> {
+    require_admin(principal)?;
+    let (user_id, organisation_id) = membership_ids(&input.user_id, &input.organisation_id)?;
+    records::ensure_exist(db, "users", &[user_id], "input.userId").await?;
+    records::ensure_exist(
+        db,
+        "organisations",
+        &[organisation_id],
+        "input.organisationId",
+    )
+    .await?;
+    let txn = db.begin().await?;
+    membership::Entity::delete_many()
+        .filter(membership::Column::UserId.eq(user_id))
+        .filter(membership::Column::OrganisationId.eq(organisation_id))
+        .exec(&txn)
+        .await?;
+    let row = membership::ActiveModel {
+        user_id: Set(user_id),
+        organisation_id: Set(organisation_id),
+        role: Set(input.role),
+        created_at: Set(crate::validate::now()),
+    };
+    let changes = audit::changes(&row);
+    let granted = row.insert(&txn).await?;
+    audit::record(
+        &txn,
+        principal,
+        "grantMembership",
+        "User",
+        Some(user_id),
+        changes,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(granted)
+}
+
+/// Revokes a user's role in an organisation; takes effect on their next request.
+///
+/// # Errors
+/// FORBIDDEN unless admin; NOT_FOUND when there is no such membership.
+pub async fn revoke(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    input: RevokeMembershipInput,
+) -> AppResult<membership::Model> {
+    require_admin(principal)?;
+    let (user_id, organisation_id) = membership_ids(&input.user_id, &input.organisation_id)?;
+    let txn = db.begin().await?;
+    let current = membership::Entity::find_by_id((user_id, organisation_id))
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound("membership"))?;
+    membership::Entity::delete_by_id((user_id, organisation_id))
+        .exec(&txn)
+        .await?;
+    let changes = json!({ "organisation_id": organisation_id.to_string(), "role": null });
+    let changes = changes.as_object().cloned().unwrap_or_default();
+    audit::record(
+        &txn,
+        principal,
+        "revokeMembership",
+        "User",
+        Some(user_id),
+        changes,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(current)
+}
+
+/// Lists users by email.
+///
+/// # Errors
+/// FORBIDDEN unless admin.
+pub async fn list(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    page: &Page,
+) -> AppResult<(Rows<user::Model>, i64)> {
+    require_admin(principal)?;
+    Ok((
+        paging::page(db, Condition::all(), page).await?,
+        paging::count(db, "users", Condition::all()).await?,
+    ))
+}
+
+/// A user by id, for admins and for the user themselves.
+///
+/// # Errors
+/// INTERNAL on a database failure.
+pub async fn by_id(
+    db: &impl ConnectionTrait,
+    principal: &Principal,
+    id: Uuid,
+) -> AppResult<Option<user::Model>> {
+    if !principal.admin && principal.user_id != Some(id) {
+        return Ok(None);
+    }
+    Ok(user::Entity::find_by_id(id).one(db).await?)
+}
+
+/// The memberships of a user, by organisation.
+///
+/// # Errors
+/// INTERNAL on a database failure.
+pub async fn memberships(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+) -> AppResult<Vec<membership::Model>> {
+    Ok(membership::Entity::find()
+        .filter(membership::Column::UserId.eq(user_id))
+        .order_by_asc(membership::Column::OrganisationId)
+        .all(db)
+        .await?)
+}

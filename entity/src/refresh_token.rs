@@ -1,0 +1,24 @@
+//! A refresh token of a session; stored only as a hash, usable once.
+
+use sea_orm::entity::prelude::*;
+
+/// A row of `refresh_tokens`.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "refresh_tokens")]
+pub struct Model {
+    /// SHA-256 of the token, hex.
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub token_hash: String,
+    /// The session.
+    pub session_id: Uuid,
+    /// When it was issued.
+    pub created_at: DateTimeUtc,
+    /// When it was exchanged; a second use revokes the session.
+    pub used_at: Option<DateTimeUtc>,
+}
+
+/// No relations are navigated through sea-orm; queries are built explicitly.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
