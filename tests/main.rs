@@ -1,6 +1,8 @@
 //! Black-box tests of Samverkan: each test starts the real router over a fresh database and
 //! speaks GraphQL over HTTP. Set `TEST_DATABASE_URL=postgres://...` to run them on PostgreSQL.
 
+mod access;
+mod auth;
 mod authorities;
 mod dialogues;
 mod http;

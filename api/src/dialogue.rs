@@ -407,6 +407,7 @@ pub async fn create(
     principal: &Principal,
     input: CreateDialogueInput,
 ) -> AppResult<dialogue::Model> {
+    auth::require_writer(principal)?;
     let now = validate::now();
     let row = dialogue::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -465,6 +466,7 @@ pub async fn update(
     principal: &Principal,
     input: UpdateDialogueInput,
 ) -> AppResult<dialogue::Model> {
+    auth::require_writer(principal)?;
     let id = ids::decode(NodeType::Dialogue, &input.id, "input.id")?;
     let mut row: dialogue::ActiveModel = Default::default();
     if let Some(title) = &input.title {
@@ -529,6 +531,7 @@ pub async fn delete(
     principal: &Principal,
     input: DeleteDialogueInput,
 ) -> AppResult<dialogue::Model> {
+    auth::require_writer(principal)?;
     let id = ids::decode(NodeType::Dialogue, &input.id, "input.id")?;
     let txn = db.begin().await?;
     let row = by_id(&txn, principal, id)

@@ -8,6 +8,7 @@ use crate::error::AppError;
 use crate::error::REQUEST_ID;
 use crate::graphql::{SamverkanSchema, build_schema, loaders};
 use async_graphql::http::GraphiQLSource;
+use async_graphql_axum::rejection::GraphQLRejection;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -96,9 +97,17 @@ async fn execute(
 async fn graphql_post(
     State(state): State<AppState>,
     headers: HeaderMap,
-    request: GraphQLRequest,
+    request: Result<GraphQLRequest, GraphQLRejection>,
 ) -> Response {
-    execute(&state, &headers, request.into_inner()).await
+    match request {
+        Ok(request) => execute(&state, &headers, request.into_inner()).await,
+        // A body that is not one GraphQL request (bad JSON, a batch: batching is off) is
+        // refused before anything runs, without echoing parser details.
+        Err(_) => error(
+            StatusCode::BAD_REQUEST,
+            "the body must be one GraphQL request as JSON: {\"query\": ..., \"variables\": {...}}",
+        ),
+    }
 }
 
 /// GET runs queries only: a mutation must not be triggered by a link or an image tag.

@@ -227,6 +227,12 @@ fn col(table: &'static str, column: &'static str) -> Expr {
     Expr::col((Alias::new(table), Alias::new(column)))
 }
 
+/// Both conditions. A caller's condition may be an `any` (the visibility rule is one):
+/// adding to it would widen it, so it is always nested.
+fn both(condition: Condition, extra: impl sea_orm::sea_query::IntoCondition) -> Condition {
+    Condition::all().add(condition).add(extra)
+}
+
 /// Adds the keyset bounds of a page to a condition.
 fn keyset(table: &'static str, page: &Page) -> Condition {
     let key = || Expr::tuple([col(table, page.sort.column), col(table, "id")]);
@@ -292,7 +298,7 @@ pub async fn page<R: Row>(
     let select = Query::select()
         .column((Alias::new(R::TABLE), Asterisk))
         .from(Alias::new(R::TABLE))
-        .cond_where(condition.add(keyset(R::TABLE, page)))
+        .cond_where(both(condition, keyset(R::TABLE, page)))
         .order_by_expr(col(R::TABLE, page.sort.column), order.clone())
         .order_by_expr(col(R::TABLE, "id"), order)
         .limit(page.limit + 1)
@@ -358,9 +364,7 @@ pub async fn pages_by_parent<R: Row>(
         .from(Alias::new(R::TABLE));
     parent.join(&mut inner, R::TABLE);
     inner.cond_where(
-        condition
-            .add(key.is_in(parents.iter().copied()))
-            .add(keyset(R::TABLE, page)),
+        both(condition, key.is_in(parents.iter().copied())).add(keyset(R::TABLE, page)),
     );
     let select = Query::select()
         .column(Asterisk)
@@ -404,7 +408,7 @@ pub async fn counts_by_parent(
         .from(Alias::new(table));
     parent.join(&mut select, table);
     select
-        .cond_where(condition.add(key.clone().is_in(parents.iter().copied())))
+        .cond_where(both(condition, key.clone().is_in(parents.iter().copied())))
         .add_group_by([key]);
     let mut counts = HashMap::new();
     for row in db.query_all(&select).await? {
@@ -438,7 +442,7 @@ pub async fn all_by_parent<R: Row>(
         .from(Alias::new(R::TABLE));
     parent.join(&mut select, R::TABLE);
     select
-        .cond_where(condition.add(key.is_in(parents.iter().copied())))
+        .cond_where(both(condition, key.is_in(parents.iter().copied())))
         .order_by_expr(col(R::TABLE, sort.column), order.clone())
         .order_by_expr(col(R::TABLE, "id"), order);
     let mut grouped: HashMap<Uuid, Vec<R>> = HashMap::new();
@@ -463,7 +467,10 @@ pub async fn by_ids<R: Row>(
     let select = Query::select()
         .column((Alias::new(R::TABLE), Asterisk))
         .from(Alias::new(R::TABLE))
-        .cond_where(condition.add(col(R::TABLE, "id").is_in(ids.iter().copied())))
+        .cond_where(both(
+            condition,
+            col(R::TABLE, "id").is_in(ids.iter().copied()),
+        ))
         .to_owned();
     let mut found = HashMap::new();
     for row in db.query_all(&select).await? {

@@ -343,6 +343,7 @@ pub async fn create(
     principal: &Principal,
     input: CreateProposalInput,
 ) -> AppResult<proposal::Model> {
+    auth::require_writer(principal)?;
     let now = validate::now();
     let lead = ids::decode(
         NodeType::Organisation,
@@ -428,6 +429,7 @@ pub async fn update(
     principal: &Principal,
     input: UpdateProposalInput,
 ) -> AppResult<proposal::Model> {
+    auth::require_writer(principal)?;
     let id = ids::decode(NodeType::Proposal, &input.id, "input.id")?;
     let mut row: proposal::ActiveModel = Default::default();
     if let Some(title) = &input.title {
@@ -533,6 +535,7 @@ pub async fn transition(
     principal: &Principal,
     input: TransitionProposalInput,
 ) -> AppResult<proposal::Model> {
+    auth::require_writer(principal)?;
     let id = ids::decode(NodeType::Proposal, &input.id, "input.id")?;
     let note = validate::optional_text("input.note", input.note.as_deref(), SUMMARY_MAX)?;
     let txn = db.begin().await?;
@@ -596,6 +599,7 @@ pub async fn delete(
     principal: &Principal,
     input: DeleteProposalInput,
 ) -> AppResult<proposal::Model> {
+    auth::require_writer(principal)?;
     let id = ids::decode(NodeType::Proposal, &input.id, "input.id")?;
     let txn = db.begin().await?;
     let row = by_id(&txn, principal, id)

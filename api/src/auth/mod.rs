@@ -187,7 +187,8 @@ pub fn visible(principal: &Principal, record: Guarded) -> Condition {
                 .and(involved),
         );
     }
-    allowed
+    // Wrapped, so that whoever adds to the result narrows it rather than widening it.
+    Condition::all().add(allowed)
 }
 
 /// Organisations, authorities, users and tokens: only admins change them.
@@ -213,6 +214,22 @@ pub fn require_editor_of_any(principal: &Principal, involved: &[Uuid]) -> AppRes
         Err(refusal(
             principal,
             "you may only write records your organisation takes part in",
+        ))
+    }
+}
+
+/// Writing dialogues and proposals needs an editor role somewhere (or admin); which records
+/// may be written is then checked per record by [`require_editor_of_any`].
+///
+/// # Errors
+/// UNAUTHENTICATED for anonymous callers, FORBIDDEN for partner tokens and plain members.
+pub fn require_writer(principal: &Principal) -> AppResult<()> {
+    if principal.admin || !principal.editor_of.is_empty() {
+        Ok(())
+    } else {
+        Err(refusal(
+            principal,
+            "only editors may record dialogues and proposals",
         ))
     }
 }

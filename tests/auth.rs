@@ -1,0 +1,535 @@
+//! Sign-in, access tokens, refresh tokens, partner tokens, password storage and sign-in
+//! throttling.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use samverkan_tests::{Caller, LOGIN, PASSWORD, TestApp, assert_code};
+use sea_orm::{ConnectionTrait, Statement};
+use serde_json::{Value, json};
+
+const VIEWER: &str = "{ viewer { kind user { email } token { name scope } memberships { role organisation { slug } } } }";
+
+async fn signing_secret(app: &TestApp) -> Vec<u8> {
+    samverkan::auth::secrets::signing_secret(&app.db, None)
+        .await
+        .map_err(|e| e.message())
+        .expect("secret")
+}
+
+/// The claims of a valid access token for the admin, to tamper with.
+fn claims_of(token: &str) -> Value {
+    let payload = token.split('.').nth(1).expect("payload");
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("base64")).expect("json")
+}
+
+fn sign(claims: &Value, secret: &[u8]) -> String {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret),
+    )
+    .expect("sign")
+}
+
+async fn refused(app: &TestApp, caller: Caller) {
+    let (status, body) = app.post_as(&caller, VIEWER, json!({})).await;
+    assert_eq!(status, 401, "{caller:?}: {body}");
+    assert_code(&body["errors"][0], "UNAUTHENTICATED", None);
+    assert!(
+        body.get("data").is_none_or(Value::is_null),
+        "nothing ran: {body}"
+    );
+}
+
+#[tokio::test]
+async fn forged_expired_and_misplaced_tokens_are_unauthenticated() {
+    let app = TestApp::start().await;
+    let secret = signing_secret(&app).await;
+    let good = app.admin_token.clone();
+    let (status, body) = app
+        .post_as(&Caller::User(good.clone()), VIEWER, json!({}))
+        .await;
+    assert_eq!(
+        (status, body["data"]["viewer"]["kind"].as_str()),
+        (200, Some("USER"))
+    );
+    let claims = claims_of(&good);
+
+    let mut tampered = good.clone();
+    tampered.pop();
+    tampered.push(if good.ends_with('A') { 'B' } else { 'A' });
+    let with = |key: &str, value: Value| {
+        let mut c = claims.clone();
+        c[key] = value;
+        c
+    };
+    let now = chrono::Utc::now().timestamp();
+    let none_header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
+    let none_token = format!(
+        "{none_header}.{}.",
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
+    let partner = app.partner_token("site", "READ_NETWORK", &[]).await;
+    let cases = vec![
+        ("tampered signature", tampered),
+        ("expired", sign(&with("exp", json!(now - 120)), &secret)),
+        (
+            "exp as a string",
+            sign(&with("exp", json!((now + 600).to_string())), &secret),
+        ),
+        (
+            "wrong issuer",
+            sign(&with("iss", json!("someone-else")), &secret),
+        ),
+        (
+            "wrong audience",
+            sign(&with("aud", json!("another-api")), &secret),
+        ),
+        (
+            "no subject",
+            sign(
+                &{
+                    let mut c = claims.clone();
+                    c.as_object_mut().expect("object").remove("sub");
+                    c
+                },
+                &secret,
+            ),
+        ),
+        (
+            "wrong token type",
+            sign(&with("typ", json!("refresh")), &secret),
+        ),
+        ("alg none", none_token),
+        (
+            "HS256 with another key",
+            sign(&claims, b"another key that is at least thirty-two bytes"),
+        ),
+        ("a partner token as a JWT", partner.clone()),
+        ("garbage", "not.a.jwt".to_owned()),
+    ];
+    for (name, token) in cases {
+        let (status, body) = app.post_as(&Caller::User(token), VIEWER, json!({})).await;
+        assert_eq!(status, 401, "{name}: {body}");
+        assert_code(&body["errors"][0], "UNAUTHENTICATED", None);
+    }
+    refused(&app, Caller::Partner(good.clone())).await;
+    refused(
+        &app,
+        Caller::Headers(vec![("authorization".into(), good.clone())]),
+    )
+    .await;
+    refused(
+        &app,
+        Caller::Headers(vec![
+            ("authorization".into(), format!("Bearer {good}")),
+            ("x-api-key".into(), partner),
+        ]),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn login_refresh_rotation_and_reuse() {
+    let app = TestApp::start().await;
+    app.create_user("Editor@Example.org", false).await;
+    let (_, body) = app
+        .post_as(
+            &Caller::Anonymous,
+            LOGIN,
+            json!({ "email": "EDITOR@example.org", "password": PASSWORD }),
+        )
+        .await;
+    let login = body["data"]["login"].clone();
+    assert_eq!(
+        login["user"]["email"], "editor@example.org",
+        "emails are case-insensitive: {body}"
+    );
+    let first_refresh = login["refreshToken"].as_str().expect("refresh").to_owned();
+    assert!(first_refresh.starts_with("svk_rt_"));
+
+    let refresh = "mutation($t: String!) { refreshSession(input: { refreshToken: $t }) { accessToken refreshToken } }";
+    let (_, body) = app
+        .post_as(&Caller::Anonymous, refresh, json!({ "t": first_refresh }))
+        .await;
+    let second = body["data"]["refreshSession"].clone();
+    let second_refresh = second["refreshToken"].as_str().expect("rotated").to_owned();
+    let second_access = second["accessToken"].as_str().expect("access").to_owned();
+    assert_ne!(second_refresh, first_refresh);
+    let (status, _) = app
+        .post_as(&Caller::User(second_access.clone()), VIEWER, json!({}))
+        .await;
+    assert_eq!(status, 200);
+
+    // Presenting the first refresh token again ends the whole session.
+    let (_, body) = app
+        .post_as(&Caller::Anonymous, refresh, json!({ "t": first_refresh }))
+        .await;
+    assert_code(&body["errors"][0], "UNAUTHENTICATED", None);
+    let (_, body) = app
+        .post_as(&Caller::Anonymous, refresh, json!({ "t": second_refresh }))
+        .await;
+    assert_code(&body["errors"][0], "UNAUTHENTICATED", None);
+    refused(&app, Caller::User(second_access)).await;
+}
+
+#[tokio::test]
+async fn logout_deactivation_and_role_changes_apply_on_the_next_request() {
+    let app = TestApp::start().await;
+    let org = app.organisation("org-a", "A").await;
+    let user = app.create_user("editor@example.org", false).await;
+    let grant = "mutation($u: ID!, $o: ID!) { grantMembership(input: { userId: $u, organisationId: $o, role: EDITOR }) { role } }";
+    app.ok(grant, json!({ "u": user, "o": org })).await;
+    let token = app.login("editor@example.org").await;
+    let caller = Caller::User(token.clone());
+    let create = "mutation($a: ID!) { createDialogue(input: { title: \"T\", kind: CALL, status: HELD, heldOn: \"2021-02-02\", summary: \"S\", organisationIds: [$a] }) { id } }";
+    assert!(
+        app.post_as(&caller, create, json!({ "a": org }))
+            .await
+            .1
+            .get("errors")
+            .is_none()
+    );
+
+    app.ok("mutation($u: ID!, $o: ID!) { revokeMembership(input: { userId: $u, organisationId: $o }) { role } }", json!({ "u": user, "o": org }))
+        .await;
+    assert_code(
+        &app.post_as(&caller, create, json!({ "a": org })).await.1["errors"][0],
+        "FORBIDDEN",
+        None,
+    );
+
+    app.ok(
+        "mutation($u: ID!) { setAdmin(input: { id: $u, admin: true }) { admin } }",
+        json!({ "u": user }),
+    )
+    .await;
+    let (_, body) = app
+        .post_as(&caller, "{ users { totalCount } }", json!({}))
+        .await;
+    assert!(body.get("errors").is_none(), "admin at once: {body}");
+    app.ok(
+        "mutation($u: ID!) { setAdmin(input: { id: $u, admin: false }) { admin } }",
+        json!({ "u": user }),
+    )
+    .await;
+    assert_code(
+        &app.post_as(&caller, "{ users { totalCount } }", json!({}))
+            .await
+            .1["errors"][0],
+        "FORBIDDEN",
+        None,
+    );
+
+    app.ok(
+        "mutation($u: ID!) { deactivateUser(input: { id: $u }) { active } }",
+        json!({ "u": user }),
+    )
+    .await;
+    refused(&app, caller.clone()).await;
+    let (_, body) = app
+        .post_as(
+            &Caller::Anonymous,
+            LOGIN,
+            json!({ "email": "editor@example.org", "password": PASSWORD }),
+        )
+        .await;
+    assert_code(&body["errors"][0], "UNAUTHENTICATED", None);
+    app.ok(
+        "mutation($u: ID!) { reactivateUser(input: { id: $u }) { active } }",
+        json!({ "u": user }),
+    )
+    .await;
+
+    let again = Caller::User(app.login("editor@example.org").await);
+    let (_, body) = app.post_as(&again, "mutation { logout }", json!({})).await;
+    assert_eq!(body["data"]["logout"], true);
+    refused(&app, again).await;
+}
+
+#[tokio::test]
+async fn partner_tokens_read_only_revocable_and_bound_to_origins() {
+    let app = TestApp::start().await;
+    let created = app
+        .ok(
+            "mutation { createApiToken(input: { name: \"Partner site\", scope: READ_NETWORK, allowedOrigins: [\"https://partner.example.org/\"] }) { token apiToken { id name prefix scope allowedOrigins lastUsedAt revokedAt } } }",
+            json!({}),
+        )
+        .await["createApiToken"]
+        .clone();
+    let secret = created["token"].as_str().expect("secret").to_owned();
+    assert!(
+        secret.starts_with("svk_pt_") && secret.len() >= 7 + 43,
+        "prefix and 32 random bytes: {secret}"
+    );
+    assert!(secret.starts_with(created["apiToken"]["prefix"].as_str().expect("prefix")));
+    assert_eq!(
+        created["apiToken"]["allowedOrigins"],
+        json!(["https://partner.example.org"])
+    );
+    let caller = Caller::Partner(secret.clone());
+
+    let (_, body) = app.post_as(&caller, VIEWER, json!({})).await;
+    assert_eq!(
+        body["data"]["viewer"],
+        json!({ "kind": "PARTNER_TOKEN", "user": null, "token": { "name": "Partner site", "scope": "READ_NETWORK" }, "memberships": [] })
+    );
+    let (_, body) = app.post_as(&caller, "mutation { createOrganisation(input: { slug: \"x-x\", name: \"X\", kind: OTHER }) { id } }", json!({})).await;
+    assert_code(&body["errors"][0], "FORBIDDEN", None);
+
+    let from = |origin: &str| {
+        Caller::Headers(vec![
+            ("x-api-key".into(), secret.clone()),
+            ("origin".into(), origin.into()),
+        ])
+    };
+    let (status, _) = app
+        .post_as(&from("https://partner.example.org"), VIEWER, json!({}))
+        .await;
+    assert_eq!(status, 200);
+    let (status, body) = app
+        .post_as(&from("https://evil.example.com"), VIEWER, json!({}))
+        .await;
+    assert_eq!(status, 403);
+    assert_code(&body["errors"][0], "FORBIDDEN", None);
+
+    let listed = app
+        .ok(
+            "{ apiTokens { totalCount nodes { name prefix lastUsedAt } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(listed["apiTokens"]["totalCount"], 1);
+    assert!(
+        !listed["apiTokens"]["nodes"][0]["lastUsedAt"].is_null(),
+        "use is recorded"
+    );
+    assert!(
+        !listed.to_string().contains(&secret),
+        "the secret is never shown again"
+    );
+
+    app.ok(
+        "mutation($id: ID!) { revokeApiToken(input: { id: $id }) { revokedAt } }",
+        json!({ "id": created["apiToken"]["id"] }),
+    )
+    .await;
+    refused(&app, caller).await;
+    let error = app.err("mutation { createApiToken(input: { name: \"x\", scope: READ_PUBLIC, allowedOrigins: [\"partner.example.org/path\"] }) { token } }", json!({})).await;
+    assert_code(&error, "BAD_USER_INPUT", Some("input.allowedOrigins"));
+    let error = app.err("mutation { createApiToken(input: { name: \"x\", scope: READ_PUBLIC, expiresAt: \"2001-01-01T00:00:00Z\" }) { token } }", json!({})).await;
+    assert_code(&error, "BAD_USER_INPUT", Some("input.expiresAt"));
+}
+
+#[tokio::test]
+async fn an_expired_partner_token_stops_working() {
+    let app = TestApp::start().await;
+    let secret = app.partner_token("short-lived", "READ_PUBLIC", &[]).await;
+    assert_eq!(
+        app.post_as(&Caller::Partner(secret.clone()), VIEWER, json!({}))
+            .await
+            .0,
+        200
+    );
+    app.db
+        .execute_unprepared("UPDATE api_tokens SET expires_at = created_at")
+        .await
+        .expect("expire");
+    refused(&app, Caller::Partner(secret)).await;
+}
+
+#[tokio::test]
+async fn no_secret_is_stored_in_clear_and_hashes_are_argon2id() {
+    let app = TestApp::start().await;
+    let user = app.create_user("member@example.org", false).await;
+    let (_, body) = app
+        .post_as(
+            &Caller::Anonymous,
+            LOGIN,
+            json!({ "email": "member@example.org", "password": PASSWORD }),
+        )
+        .await;
+    let refresh = body["data"]["login"]["refreshToken"]
+        .as_str()
+        .expect("refresh")
+        .to_owned();
+    let partner = app.partner_token("site", "READ_PUBLIC", &[]).await;
+    let error = app.err("mutation { createUser(input: { email: \"short@example.org\", name: \"S\", password: \"elevenchars\" }) { id } }", json!({})).await;
+    assert_code(&error, "BAD_USER_INPUT", Some("input.password"));
+    let _ = user;
+
+    let backend = app.db.get_database_backend();
+    let hashes = app
+        .db
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT password_hash FROM users",
+        ))
+        .await
+        .expect("hashes");
+    for row in hashes {
+        let hash: String = row.try_get("", "password_hash").expect("hash");
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
+    }
+    let mut everything = String::new();
+    for table in [
+        "users",
+        "sessions",
+        "refresh_tokens",
+        "api_tokens",
+        "audit_entries",
+        "settings",
+        "login_throttles",
+    ] {
+        let rows = app
+            .db
+            .query_all_raw(Statement::from_string(
+                backend,
+                format!("SELECT * FROM {table}"),
+            ))
+            .await
+            .expect("rows");
+        for row in rows {
+            for column in row.column_names() {
+                if let Ok(Some(text)) = row.try_get::<Option<String>>("", &column) {
+                    everything.push_str(&text);
+                    everything.push('\n');
+                }
+            }
+        }
+    }
+    for secret in [PASSWORD, refresh.as_str(), partner.as_str()] {
+        assert!(!everything.contains(secret), "a secret is stored in clear");
+    }
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_the_account_however_they_arrive() {
+    let app = TestApp::start().await;
+    app.create_user("target@example.org", false).await;
+    let wrong = |email: &str| json!({ "email": email, "password": "wrong password, long enough" });
+    let unknown = app
+        .post_as(&Caller::Anonymous, LOGIN, wrong("nobody@example.org"))
+        .await
+        .1;
+    let wrong_password = app
+        .post_as(&Caller::Anonymous, LOGIN, wrong("target@example.org"))
+        .await
+        .1;
+    assert_eq!(
+        unknown["errors"][0]["message"], wrong_password["errors"][0]["message"],
+        "an unknown email looks like a wrong password"
+    );
+    assert_code(&unknown["errors"][0], "UNAUTHENTICATED", None);
+
+    // Four more failures in one document with aliases (and one in a second request).
+    let aliases = (0..4)
+        .map(|i| format!("a{i}: login(input: {{ email: \"target@example.org\", password: \"wrong password {i}, long enough\" }}) {{ accessToken }}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let body = app
+        .post_as(
+            &Caller::Anonymous,
+            &format!("mutation {{ {aliases} }}"),
+            json!({}),
+        )
+        .await
+        .1;
+    let codes: Vec<&str> = body["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["extensions"]["code"].as_str())
+        .collect();
+    assert_eq!(codes, ["UNAUTHENTICATED"; 4], "{body}");
+    let locked = app
+        .post_as(
+            &Caller::Anonymous,
+            LOGIN,
+            json!({ "email": "target@example.org", "password": PASSWORD }),
+        )
+        .await
+        .1;
+    assert_code(&locked["errors"][0], "RATE_LIMITED", None);
+    let other = app.create_user("bystander@example.org", false).await;
+    let _ = other;
+    app.login("bystander@example.org").await;
+
+    // Batching is off: a batch of guesses is refused as a whole, before anything runs.
+    let batch: Vec<Value> = (0..8)
+        .map(|_| json!({ "query": LOGIN, "variables": wrong("batch@example.org") }))
+        .collect();
+    let response = app
+        .client
+        .post(format!("{}/graphql", app.url))
+        .json(&batch)
+        .send()
+        .await
+        .expect("batch");
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.expect("a JSON error");
+    assert!(body["errors"][0]["message"].is_string(), "{body}");
+    let count = app
+        .db
+        .query_one_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM login_throttles WHERE email = 'batch@example.org'",
+        ))
+        .await
+        .expect("count");
+    assert_eq!(
+        count.map(|r| r.try_get::<i64>("", "n").expect("n")),
+        Some(0),
+        "no attempt was made"
+    );
+}
+
+#[tokio::test]
+async fn every_mutation_leaves_an_audit_entry() {
+    let app = TestApp::start().await;
+    let org = app.organisation("org-a", "A").await;
+    let proposal = app.proposal("Förslag", &org, "PUBLIC").await;
+    app.ok("mutation($id: ID!) { updateProposal(input: { id: $id, expectedVersion: 1, title: \"Nytt förslag\" }) { id } }", json!({ "id": proposal })).await;
+    let failed = app.err("mutation($id: ID!) { updateProposal(input: { id: $id, expectedVersion: 1, title: \"Stale\" }) { id } }", json!({ "id": proposal })).await;
+    assert_code(&failed, "CONFLICT", None);
+    let log = app
+        .ok(
+            "query($id: ID!) { auditLog(filter: { recordId: $id }) { totalCount nodes { action principalKind user { email } recordType recordId changes at } } }",
+            json!({ "id": proposal }),
+        )
+        .await;
+    let entries = log["auditLog"]["nodes"].as_array().expect("entries");
+    assert_eq!(
+        log["auditLog"]["totalCount"], 2,
+        "a refused change leaves no entry: {log}"
+    );
+    assert_eq!(entries[0]["action"], "updateProposal", "newest first");
+    assert_eq!(entries[0]["principalKind"], "USER");
+    assert_eq!(entries[0]["user"]["email"], "admin@samverkan.example");
+    assert_eq!(entries[0]["recordId"], proposal.as_str());
+    assert_eq!(entries[0]["changes"], json!({ "title": "Nytt förslag" }));
+    assert_eq!(entries[1]["action"], "createProposal");
+    let all = app
+        .ok("{ auditLog(first: 100) { nodes { action } } }", json!({}))
+        .await;
+    let actions: Vec<&str> = all["auditLog"]["nodes"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    for action in [
+        "createOrganisation",
+        "createProposal",
+        "updateProposal",
+        "login",
+    ] {
+        assert!(
+            actions.contains(&action),
+            "{action} missing from {actions:?}"
+        );
+    }
+}
