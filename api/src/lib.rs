@@ -17,6 +17,8 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod ids;
+pub mod limits;
+pub mod metrics;
 pub mod organisation;
 pub mod paging;
 pub mod proposal;

@@ -77,6 +77,7 @@ impl User {
         self.0.created_at
     }
     /// The user's roles in organisations.
+    #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
     async fn memberships(&self, ctx: &Context<'_>) -> Result<Vec<Membership>> {
         Ok(users::memberships(db(ctx), self.0.id)
             .await?
@@ -258,6 +259,7 @@ impl Viewer {
         Ok(users::by_id(db(ctx), &self.0, id).await?.map(User))
     }
     /// The signed-in user's roles.
+    #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
     async fn memberships(&self, ctx: &Context<'_>) -> Result<Vec<Membership>> {
         let Some(id) = self.0.user_id else {
             return Ok(vec![]);
@@ -289,6 +291,7 @@ impl AccountQuery {
     }
 
     /// All users, by email (admin only).
+    #[graphql(complexity = "crate::limits::page_cost(first, last, child_complexity)")]
     async fn users(
         &self,
         ctx: &Context<'_>,
@@ -313,6 +316,7 @@ impl AccountQuery {
     }
 
     /// All partner tokens, newest first (admin only).
+    #[graphql(complexity = "crate::limits::page_cost(first, last, child_complexity)")]
     async fn api_tokens(
         &self,
         ctx: &Context<'_>,
@@ -337,6 +341,7 @@ impl AccountQuery {
     }
 
     /// Every change, newest first (admin only).
+    #[graphql(complexity = "crate::limits::page_cost(first, last, child_complexity)")]
     async fn audit_log(
         &self,
         ctx: &Context<'_>,

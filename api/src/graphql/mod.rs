@@ -1,6 +1,7 @@
 //! The GraphQL schema: types, resolvers and loaders, assembled by [`build_schema`].
 
 pub mod account;
+pub mod cost;
 pub mod group;
 pub mod loaders;
 pub mod mutation;
@@ -25,6 +26,27 @@ pub type SamverkanSchema = Schema<Query, Mutation, EmptySubscription>;
 /// tests and `samverkan schema`.
 pub fn build_schema() -> SamverkanSchema {
     Schema::build(Query::default(), Mutation::default(), EmptySubscription).finish()
+}
+
+/// The schema as served: field suggestions only for callers who are not anonymous,
+/// introspection as configured, and the cost guard.
+pub fn schema_with(
+    suggestions: bool,
+    introspection: bool,
+    limits: std::sync::Arc<crate::limits::Limits>,
+    limiter: std::sync::Arc<crate::limits::RateLimiter>,
+) -> SamverkanSchema {
+    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .limit_depth(limits.max_depth)
+        .limit_recursive_depth(limits.max_nesting)
+        .extension(cost::CostGuard { limits, limiter });
+    if !suggestions {
+        builder = builder.disable_suggestions();
+    }
+    if !introspection {
+        builder = builder.disable_introspection();
+    }
+    builder.finish()
 }
 
 /// The schema in SDL, as committed in `schema.graphql`.

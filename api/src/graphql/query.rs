@@ -70,6 +70,7 @@ impl RecordQuery {
     }
 
     /// Member organisations; by name unless `orderBy` says otherwise.
+    #[graphql(complexity = "crate::limits::page_cost(first, last, child_complexity)")]
     async fn organisations(
         &self,
         ctx: &Context<'_>,
@@ -99,6 +100,7 @@ impl RecordQuery {
     }
 
     /// Authorities; by name unless `orderBy` says otherwise.
+    #[graphql(complexity = "crate::limits::page_cost(first, last, child_complexity)")]
     async fn authorities(
         &self,
         ctx: &Context<'_>,
@@ -128,6 +130,7 @@ impl RecordQuery {
     }
 
     /// Dialogues the caller may see; latest first unless `orderBy` says otherwise.
+    #[graphql(complexity = "crate::limits::page_cost(first, last, child_complexity)")]
     async fn dialogues(
         &self,
         ctx: &Context<'_>,
@@ -157,6 +160,7 @@ impl RecordQuery {
     }
 
     /// Proposals the caller may see; most recently changed first unless `orderBy` says otherwise.
+    #[graphql(complexity = "crate::limits::page_cost(first, last, child_complexity)")]
     async fn proposals(
         &self,
         ctx: &Context<'_>,

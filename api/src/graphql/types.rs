@@ -348,6 +348,7 @@ impl Organisation {
         self.row.updated_at
     }
     /// Dialogues it took part in; latest first unless `orderBy` says otherwise.
+    #[graphql(complexity = "crate::limits::page_cost(first, last, child_complexity)")]
     async fn dialogues(
         &self,
         ctx: &Context<'_>,
@@ -374,6 +375,7 @@ impl Organisation {
         .await
     }
     /// Proposals it leads; most recently changed first unless `orderBy` says otherwise.
+    #[graphql(complexity = "crate::limits::page_cost(first, last, child_complexity)")]
     async fn proposals(
         &self,
         ctx: &Context<'_>,
@@ -471,6 +473,7 @@ impl Authority {
         .await
     }
     /// The bodies directly under this one, by name.
+    #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
     async fn children(&self, ctx: &Context<'_>) -> Result<Vec<Authority>> {
         nested_list::<Authority>(
             ctx,
@@ -481,6 +484,7 @@ impl Authority {
         .await
     }
     /// Dialogues it took part in; latest first unless `orderBy` says otherwise.
+    #[graphql(complexity = "crate::limits::page_cost(first, last, child_complexity)")]
     async fn dialogues(
         &self,
         ctx: &Context<'_>,
@@ -568,6 +572,7 @@ impl Dialogue {
         self.row.updated_at
     }
     /// Participating organisations, by name.
+    #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
     async fn organisations(&self, ctx: &Context<'_>) -> Result<Vec<Organisation>> {
         nested_list::<Organisation>(
             ctx,
@@ -578,6 +583,7 @@ impl Dialogue {
         .await
     }
     /// Participating authorities, by name.
+    #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
     async fn authorities(&self, ctx: &Context<'_>) -> Result<Vec<Authority>> {
         nested_list::<Authority>(
             ctx,
@@ -588,6 +594,7 @@ impl Dialogue {
         .await
     }
     /// Proposals discussed that the caller may see, by title.
+    #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
     async fn proposals(&self, ctx: &Context<'_>) -> Result<Vec<Proposal>> {
         nested_list::<Proposal>(
             ctx,
@@ -663,6 +670,7 @@ impl Proposal {
         .ok_or_else(|| AppError::NotFound("organisation").into())
     }
     /// Organisations co-signing it, by name.
+    #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
     async fn co_signers(&self, ctx: &Context<'_>) -> Result<Vec<Organisation>> {
         nested_list::<Organisation>(
             ctx,
@@ -673,10 +681,12 @@ impl Proposal {
         .await
     }
     /// Authorities it is addressed to, by name.
+    #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
     async fn target_authorities(&self, ctx: &Context<'_>) -> Result<Vec<Authority>> {
         nested_list::<Authority>(ctx, &self.group, ListRelation::ProposalTargets, self.row.id).await
     }
     /// Dialogues where it was discussed; latest first unless `orderBy` says otherwise.
+    #[graphql(complexity = "crate::limits::page_cost(first, last, child_complexity)")]
     async fn dialogues(
         &self,
         ctx: &Context<'_>,
@@ -703,6 +713,7 @@ impl Proposal {
         .await
     }
     /// Its moves along the lifecycle, oldest first; the first entry is its creation.
+    #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
     async fn history(&self, ctx: &Context<'_>) -> Result<Vec<StatusChange>> {
         Ok(group_list::<proposal_status_change::Model>(
             ctx,

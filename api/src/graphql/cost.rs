@@ -1,0 +1,114 @@
+//! The cost guard: after validation has computed a document's cost, refuse it above the
+//! limit, charge it to the caller's budget, and note both for the response.
+
+use crate::limits::{Limits, RateLimiter};
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextValidation};
+use async_graphql::{ErrorExtensions, Pos, ServerError, ValidationResult};
+use std::sync::{Arc, Mutex};
+
+/// Who pays for a request: a partner token, a user, or a client address.
+#[derive(Debug, Clone)]
+pub struct RateKey(pub String);
+
+/// What a request cost and what is left, filled in during validation.
+#[derive(Debug, Clone, Default)]
+pub struct CostReport {
+    /// The document's cost.
+    pub cost: usize,
+    /// The largest cost allowed.
+    pub limit: usize,
+    /// Points per minute.
+    pub budget: usize,
+    /// Points left.
+    pub remaining: usize,
+    /// When refused for the budget: seconds to wait.
+    pub retry_after: Option<u64>,
+}
+
+/// Where the guard writes its report for the HTTP layer.
+pub type CostSlot = Arc<Mutex<Option<CostReport>>>;
+
+/// Builds the guard for every request.
+pub struct CostGuard {
+    /// The limits.
+    pub limits: Arc<Limits>,
+    /// The budgets.
+    pub limiter: Arc<RateLimiter>,
+}
+
+impl ExtensionFactory for CostGuard {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(Guard {
+            limits: self.limits.clone(),
+            limiter: self.limiter.clone(),
+        })
+    }
+}
+
+struct Guard {
+    limits: Arc<Limits>,
+    limiter: Arc<RateLimiter>,
+}
+
+fn refusal(message: String, code: &'static str, retry_after: Option<u64>) -> Vec<ServerError> {
+    let error = async_graphql::Error::new(message).extend_with(|_, e| {
+        e.set("code", code);
+        if let Some(seconds) = retry_after {
+            e.set("retryAfter", seconds);
+        }
+    });
+    vec![error.into_server_error(Pos::default())]
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for Guard {
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        let result = next.run(ctx).await?;
+        let cost = result.complexity;
+        let mut report = CostReport {
+            cost,
+            limit: self.limits.max_cost,
+            budget: self.limiter.budget(),
+            ..Default::default()
+        };
+        let outcome = if cost > self.limits.max_cost {
+            Err(refusal(
+                format!(
+                    "the query costs {cost} points; the limit is {}",
+                    self.limits.max_cost
+                ),
+                "BAD_USER_INPUT",
+                None,
+            ))
+        } else {
+            let key = ctx
+                .data_opt::<RateKey>()
+                .map_or("anonymous", |k| k.0.as_str());
+            let charge = self.limiter.charge(key, cost);
+            report.remaining = charge.remaining;
+            report.retry_after = charge.retry_after;
+            match charge.retry_after {
+                Some(seconds) => Err(refusal(
+                    format!(
+                        "rate limit: the query costs {cost} points and {} of {} per minute are left; retry in {seconds} s",
+                        charge.remaining,
+                        self.limiter.budget()
+                    ),
+                    "RATE_LIMITED",
+                    Some(seconds),
+                )),
+                None => Ok(result),
+            }
+        };
+        if let Some(slot) = ctx.data_opt::<CostSlot>()
+            && let Ok(mut slot) = slot.lock()
+        {
+            *slot = Some(report);
+        }
+        outcome
+    }
+}
