@@ -16,6 +16,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The server's database, for setting up and inspecting state.
     pub db: DatabaseConnection,
+    /// Turn to `false` to make `/readyz` answer 503, as at shutdown.
+    pub ready: Arc<std::sync::atomic::AtomicBool>,
     /// The access token of the admin the helpers act as.
     pub admin_token: String,
     statements: Arc<AtomicUsize>,
@@ -113,6 +115,14 @@ pub fn on_postgres() -> bool {
 impl TestApp {
     /// Starts a server over a fresh, migrated, empty database.
     pub async fn start() -> Self {
+        Self::start_with(samverkan::config::HttpSettings::default(), None).await
+    }
+
+    /// Starts a server with the given HTTP settings and, optionally, one more schema extension.
+    pub async fn start_with(
+        settings: samverkan::config::HttpSettings,
+        extension: Option<Arc<dyn async_graphql::extensions::ExtensionFactory>>,
+    ) -> Self {
         let (database, guard) = match std::env::var("TEST_DATABASE_URL") {
             Ok(url) if url.starts_with("postgres") => {
                 let name = format!("samverkan_test_{}", uuid::Uuid::new_v4().simple());
@@ -164,12 +174,22 @@ impl TestApp {
             .await
             .map_err(|e| e.message())
             .expect("signing secret");
-        let router = samverkan::http::router(db.clone(), samverkan::auth::jwt::Keys::new(&secret));
+        let app = samverkan::http::App::with_extension(
+            db.clone(),
+            samverkan::auth::jwt::Keys::new(&secret),
+            settings,
+            extension,
+        );
+        let ready = app.ready.clone();
+        let router = app
+            .router
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
         tokio::spawn(async move { axum::serve(listener, router).await });
         let mut app = Self {
             url,
             client: reqwest::Client::new(),
             db,
+            ready,
             admin_token: String::new(),
             statements,
             log,

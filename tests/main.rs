@@ -5,6 +5,7 @@ mod access;
 mod auth;
 mod authorities;
 mod dialogues;
+mod hardening;
 mod http;
 mod organisations;
 mod pagination;

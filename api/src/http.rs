@@ -72,6 +72,16 @@ pub fn router(db: DatabaseConnection, keys: Keys) -> Router {
 impl App {
     /// The service over a connected, migrated database, signing access tokens with `keys`.
     pub fn new(db: DatabaseConnection, keys: Keys, settings: HttpSettings) -> Self {
+        Self::with_extension(db, keys, settings, None)
+    }
+
+    /// The service with one more schema extension (tests use it to make a resolver fail).
+    pub fn with_extension(
+        db: DatabaseConnection,
+        keys: Keys,
+        settings: HttpSettings,
+        extension: Option<Arc<dyn async_graphql::extensions::ExtensionFactory>>,
+    ) -> Self {
         let limiter = Arc::new(RateLimiter::new(settings.limits.budget_per_minute));
         let limits = Arc::new(settings.limits.clone());
         let ready = Arc::new(AtomicBool::new(true));
@@ -83,8 +93,15 @@ impl App {
                 settings.introspection,
                 limits.clone(),
                 limiter.clone(),
+                extension.clone(),
             ),
-            anonymous_schema: schema_with(false, settings.introspection, limits, limiter),
+            anonymous_schema: schema_with(
+                false,
+                settings.introspection,
+                limits,
+                limiter,
+                extension,
+            ),
             db,
             keys,
             metrics: Arc::new(Metrics::default()),
@@ -297,7 +314,7 @@ async fn read_request(
 fn check_document(
     state: &AppState,
     request: &mut async_graphql::Request,
-) -> Result<OperationType, String> {
+) -> Result<(OperationType, Option<String>), String> {
     let limits = &state.settings.limits;
     limits::check_text(&request.query, limits).map_err(|r| r.0)?;
     let operation_name = request.operation_name.clone();
@@ -313,8 +330,8 @@ fn check_document(
                 .as_deref()
                 .is_none_or(|wanted| name.is_some_and(|n| n.as_str() == wanted))
         })
-        .map(|(_, op)| op.node.ty);
-    Ok(operation.unwrap_or(OperationType::Query))
+        .map(|(name, op)| (op.node.ty, name.map(|n| n.to_string())));
+    Ok(operation.unwrap_or((OperationType::Query, None)))
 }
 
 /// Who pays for a request: a partner token, a user, or the client address.
@@ -410,8 +427,8 @@ async fn handle(
         Err(error) => return (refused(error, media), operation, None, 0),
     };
     let kind = Some(principal.kind);
-    let operation_type = match check_document(state, &mut graphql) {
-        Ok(operation_type) => operation_type,
+    let (operation_type, operation) = match check_document(state, &mut graphql) {
+        Ok((operation_type, name)) => (operation_type, name.or(operation)),
         Err(message) => {
             let status = if media == Media::GraphqlResponse {
                 StatusCode::BAD_REQUEST
@@ -478,15 +495,25 @@ async fn handle(
             );
         }
     };
-    let report = slot.lock().ok().and_then(|r| r.clone()).unwrap_or_default();
-    (finish(body, media, &report), operation, kind, report.cost)
+    let report = slot.lock().ok().and_then(|r| r.clone());
+    let cost = report.as_ref().map_or(0, |r| r.cost);
+    (finish(body, media, report.as_ref()), operation, kind, cost)
 }
 
 /// The HTTP answer to an executed request: its status by the media type, the cost report
 /// in `extensions`, and `Retry-After` when the budget ran out.
-fn finish(mut body: Value, media: Media, report: &CostReport) -> Response {
+fn finish(mut body: Value, media: Media, report: Option<&CostReport>) -> Response {
+    // The engine's own errors (parse, validation, variables, arguments) are the client's:
+    // give them the code every error carries.
+    if let Some(errors) = body.get_mut("errors").and_then(Value::as_array_mut) {
+        for error in errors {
+            if error["extensions"]["code"].is_null() {
+                error["extensions"]["code"] = json!("BAD_USER_INPUT");
+            }
+        }
+    }
     let codes = error_codes(&body);
-    if let Value::Object(map) = &mut body {
+    if let (Value::Object(map), Some(report)) = (&mut body, report) {
         let extensions = map.entry("extensions").or_insert_with(|| json!({}));
         if let Value::Object(extensions) = extensions {
             extensions.insert(
@@ -500,7 +527,8 @@ fn finish(mut body: Value, media: Media, report: &CostReport) -> Response {
             );
         }
     }
-    let status = if codes.iter().any(|c| c == "RATE_LIMITED") && report.retry_after.is_some() {
+    let retry_after = report.and_then(|r| r.retry_after);
+    let status = if codes.iter().any(|c| c == "RATE_LIMITED") && retry_after.is_some() {
         StatusCode::TOO_MANY_REQUESTS
     } else if media == Media::GraphqlResponse
         && body.get("data").is_none_or(Value::is_null)
@@ -511,7 +539,7 @@ fn finish(mut body: Value, media: Media, report: &CostReport) -> Response {
         StatusCode::OK
     };
     let mut response = answer(status, media, &body);
-    if let Some(seconds) = report.retry_after
+    if let Some(seconds) = retry_after
         && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
     {
         response.headers_mut().insert(header::RETRY_AFTER, value);

@@ -35,6 +35,7 @@ pub fn schema_with(
     introspection: bool,
     limits: std::sync::Arc<crate::limits::Limits>,
     limiter: std::sync::Arc<crate::limits::RateLimiter>,
+    extra: Option<std::sync::Arc<dyn async_graphql::extensions::ExtensionFactory>>,
 ) -> SamverkanSchema {
     let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .limit_depth(limits.max_depth)
@@ -46,7 +47,19 @@ pub fn schema_with(
     if !introspection {
         builder = builder.disable_introspection();
     }
+    if let Some(extra) = extra {
+        builder = builder.extension(Shared(extra));
+    }
     builder.finish()
+}
+
+/// An extension factory shared between the two schemas.
+struct Shared(std::sync::Arc<dyn async_graphql::extensions::ExtensionFactory>);
+
+impl async_graphql::extensions::ExtensionFactory for Shared {
+    fn create(&self) -> std::sync::Arc<dyn async_graphql::extensions::Extension> {
+        self.0.create()
+    }
 }
 
 /// The schema in SDL, as committed in `schema.graphql`.
