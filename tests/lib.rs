@@ -16,6 +16,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The server's database, for setting up and inspecting state.
     pub db: DatabaseConnection,
+    /// The URL of this test's database, for a second server process on the same data.
+    pub database_url: String,
     /// Turn to `false` to make `/readyz` answer 503, as at shutdown.
     pub ready: Arc<std::sync::atomic::AtomicBool>,
     /// The access token of the admin the helpers act as.
@@ -152,6 +154,7 @@ impl TestApp {
                 )
             }
         };
+        let database_url = database.url();
         let mut db = samverkan::db::connect(&database)
             .await
             .expect("connect to the test database");
@@ -189,6 +192,7 @@ impl TestApp {
             url,
             client: reqwest::Client::new(),
             db,
+            database_url,
             ready,
             admin_token: String::new(),
             statements,
@@ -379,5 +383,78 @@ impl TestApp {
             .as_str()
             .expect("id")
             .to_owned()
+    }
+}
+
+/// A server in a process of its own (this test binary, re-run as [`child_server`]), for
+/// tests that kill or signal it.
+pub struct ChildServer {
+    /// The process.
+    pub process: std::process::Child,
+    /// Base URL.
+    pub url: String,
+}
+
+/// The environment variable that turns a run of the test binary into a server.
+pub const CHILD_ENV: &str = "SAMVERKAN_TEST_CHILD";
+
+impl ChildServer {
+    /// Starts `samverkan serve` on `database_url` in a new process and waits until it answers.
+    pub async fn spawn(database_url: &str, env: &[(&str, &str)]) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .expect("free port")
+            .local_addr()
+            .expect("address")
+            .port();
+        let mut command = std::process::Command::new(std::env::current_exe().expect("test binary"));
+        command
+            .args([
+                "--exact",
+                "durability::child_server",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CHILD_ENV, "1")
+            .env("DATABASE_URL", database_url)
+            .env("SAMVERKAN_LISTEN", format!("127.0.0.1:{port}"))
+            .env("SAMVERKAN_SEED", "none")
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null());
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let process = command.spawn().expect("spawn the server process");
+        let url = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::new();
+        for _ in 0..300 {
+            if client
+                .get(format!("{url}/healthz"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return Self { process, url };
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("the server process did not start");
+    }
+
+    /// Sends a signal by name (`KILL`, `TERM`).
+    pub fn signal(&self, name: &str) {
+        let status = std::process::Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.process.id().to_string())
+            .status()
+            .expect("kill");
+        assert!(status.success());
+    }
+}
+
+impl Drop for ChildServer {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
     }
 }

@@ -5,6 +5,7 @@ mod access;
 mod auth;
 mod authorities;
 mod dialogues;
+mod durability;
 mod hardening;
 mod http;
 mod organisations;

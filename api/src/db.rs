@@ -16,7 +16,7 @@ pub async fn connect(database: &Database) -> Result<DatabaseConnection, DbErr> {
     options
         .sqlx_logging(false)
         .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(10));
+        .acquire_timeout(Duration::from_secs(3));
     match database {
         Database::Sqlite(_) => {
             options.max_connections(8).map_sqlx_sqlite_opts(|o| {

@@ -389,7 +389,7 @@ async fn graphql(State(state): State<AppState>, request: Request) -> Response {
         target: "samverkan::request",
         request_id,
         operation = operation.as_deref().unwrap_or("-"),
-        principal = ?principal_kind,
+        principal = principal_kind.map(|k| sea_orm::ActiveEnum::to_value(&k)).unwrap_or_default(),
         cost,
         status,
         duration_ms = elapsed.as_secs_f64() * 1000.0,

@@ -54,9 +54,27 @@ pub async fn serve(settings: Settings) -> Result<(), Box<dyn std::error::Error>>
     println!(
         "Samverkan is serving GraphQL at http://{address}/graphql and GraphiQL at http://{address}/graphiql"
     );
-    axum::serve(listener, http::router(db, keys))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let grace = settings.http.shutdown_grace;
+    let app = http::App::new(db, keys, settings.http);
+    let ready = app.ready.clone();
+    let draining = async move {
+        shutdown_signal().await;
+        // Tell the load balancer first, then stop accepting; in-flight requests finish.
+        ready.store(false, std::sync::atomic::Ordering::SeqCst);
+        tracing::info!(
+            grace_seconds = grace.as_secs(),
+            "shutting down: /readyz answers 503"
+        );
+        tokio::time::sleep(grace).await;
+    };
+    axum::serve(
+        listener,
+        app.router
+            .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(draining)
+    .await?;
+    tracing::info!("stopped");
     Ok(())
 }
 
