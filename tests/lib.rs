@@ -424,17 +424,20 @@ impl ChildServer {
         for (name, value) in env {
             command.env(name, value);
         }
-        let process = command.spawn().expect("spawn the server process");
-        let url = format!("http://127.0.0.1:{port}");
+        // Held by the guard at once, so the process is reaped on every path.
+        let server = Self {
+            process: command.spawn().expect("spawn the server process"),
+            url: format!("http://127.0.0.1:{port}"),
+        };
         let client = reqwest::Client::new();
         for _ in 0..300 {
             if client
-                .get(format!("{url}/healthz"))
+                .get(format!("{}/healthz", server.url))
                 .send()
                 .await
                 .is_ok_and(|r| r.status().is_success())
             {
-                return Self { process, url };
+                return server;
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
