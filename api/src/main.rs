@@ -22,7 +22,11 @@ enum Command {
     /// Apply database migrations and exit.
     Migrate,
     /// Load the demo network into an empty database.
-    Seed,
+    Seed {
+        /// Also load the large, deterministic benchmark data set.
+        #[arg(long)]
+        bench: bool,
+    },
     /// Manage user accounts.
     User {
         #[command(subcommand)]
@@ -116,12 +120,15 @@ fn main() -> ExitCode {
                 println!("migrations applied");
                 Ok(())
             }
-            Command::Seed => {
+            Command::Seed { bench } => {
                 let db = connect(&settings).await?;
-                if samverkan::seed::demo_if_empty(&db)
-                    .await
-                    .map_err(samverkan::error::AppError::into_report)?
-                {
+                if bench {
+                    let started = std::time::Instant::now();
+                    samverkan::seed::bench::load(&db, |step| eprintln!("seed --bench: {step} ({:.1} s)", started.elapsed().as_secs_f64()))
+                        .await
+                        .map_err(AppError::into_report)?;
+                    println!("benchmark data set loaded in {:.1} s", started.elapsed().as_secs_f64());
+                } else if samverkan::seed::demo_if_empty(&db).await.map_err(AppError::into_report)? {
                     println!("demo network loaded");
                 } else {
                     println!("the database already holds data; nothing loaded");

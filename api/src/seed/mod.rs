@@ -2,6 +2,7 @@
 //! authorities, and all Swedish regions and municipalities (from Statistics Sweden's codes,
 //! kept in `api/data/swedish_municipalities.csv`).
 
+pub mod bench;
 mod demo_data;
 
 use crate::error::{AppError, AppResult};

