@@ -41,13 +41,10 @@ echo "| workload | PostGraphile 5.1.5 requests/s | p50 ms | p99 ms | non-2xx |"
 echo "|---|---:|---:|---:|---:|"
 n=1
 for query in "$P1" "$P2" "$P3"; do
-    answer=$(curl -s "http://127.0.0.1:$PORT/graphql" -H 'content-type: application/json' -d "{\"query\": \"$query\"}")
+    body=$(python3 -c 'import json, sys; print(json.dumps({"query": sys.argv[1].replace("\\\"", "\"")}))' "$query")
+    answer=$(curl -s "http://127.0.0.1:$PORT/graphql" -H 'content-type: application/json' -d "$body")
     case "$answer" in *'"errors"'*) echo "| W$n | query failed: $(echo "$answer" | head -c 300) | | | |"; n=$((n + 1)); continue;; esac
-    cat > "$WORK/p$n.lua" <<EOF
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = '{"query": "$query"}'
-EOF
+    python3 -c 'import json, sys; open(sys.argv[1], "w").write("wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.body = " + json.dumps(sys.argv[2]) + "\n")' "$WORK/p$n.lua" "$body"
     wrk -t2 -c"$CONNECTIONS" -d3s -s "$WORK/p$n.lua" "http://127.0.0.1:$PORT/graphql" >/dev/null
     wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s "$WORK/p$n.lua" "http://127.0.0.1:$PORT/graphql" > "$WORK/p$n.out"
     awk -v w="W$n" '

@@ -522,7 +522,7 @@ fn finish(mut body: Value, media: Media, report: Option<&CostReport>) -> Respons
                     "requested": report.cost,
                     "limit": report.limit,
                     "budgetPerMinute": report.budget,
-                    "remaining": report.remaining,
+                    "remaining": (report.budget > 0).then_some(report.remaining),
                 }),
             );
         }

@@ -23,7 +23,7 @@ pub const DEFAULT_PAGE_SIZE: u64 = 20;
 pub const MAX_PAGE_SIZE: u64 = 100;
 
 /// The value of the ordering column of one row, as kept in a cursor.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 pub enum SortValue {
     /// A text column such as `name`.
@@ -430,27 +430,24 @@ pub async fn all_by_parent<R: Row>(
     sort: Sort,
 ) -> AppResult<HashMap<Uuid, Vec<R>>> {
     let key = parent.key_expr(R::TABLE);
-    let order = if sort.descending {
-        Order::Desc
-    } else {
-        Order::Asc
-    };
     let mut select = Query::select();
     select
         .column((Alias::new(R::TABLE), Asterisk))
         .expr_as(key.clone(), Alias::new("parent_key"))
         .from(Alias::new(R::TABLE));
     parent.join(&mut select, R::TABLE);
-    select
-        .cond_where(both(condition, key.is_in(parents.iter().copied())))
-        .order_by_expr(col(R::TABLE, sort.column), order.clone())
-        .order_by_expr(col(R::TABLE, "id"), order);
+    // No ORDER BY: it tempts planners to walk the whole table in that order (2.9 s for the
+    // proposals of 500 dialogues on SQLite); these lists are short, so they are sorted here.
+    select.cond_where(both(condition, key.is_in(parents.iter().copied())));
     let mut grouped: HashMap<Uuid, Vec<R>> = HashMap::new();
     for row in db.query_all(&select).await? {
-        grouped
-            .entry(parent_key(&row)?)
-            .or_default()
-            .push(R::from_query_result(&row, "")?);
+        grouped.entry(parent_key(&row)?).or_default().push(R::from_query_result(&row, "")?);
+    }
+    for rows in grouped.values_mut() {
+        rows.sort_by(|a, b| {
+            let order = a.sort_value(sort.column).cmp(&b.sort_value(sort.column)).then_with(|| a.id().cmp(&b.id()));
+            if sort.descending { order.reverse() } else { order }
+        });
     }
     Ok(grouped)
 }
