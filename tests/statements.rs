@@ -80,25 +80,56 @@ async fn benchmark_workloads_run_a_constant_number_of_statements() {
     let authority = app.authority("skl", "SKL", None).await;
     let mut organisations = Vec::new();
     for i in 0..60 {
-        organisations.push(app.organisation(&format!("bench-org-{i:04}"), &format!("Organisation {i:04}")).await);
+        organisations.push(
+            app.organisation(
+                &format!("bench-org-{i:04}"),
+                &format!("Organisation {i:04}"),
+            )
+            .await,
+        );
     }
     for (i, lead) in organisations.iter().enumerate().take(30) {
         let proposal = app.proposal(&format!("Förslag {i}"), lead, "PUBLIC").await;
         for step in ["OPEN_FOR_COMMENT", "ADOPTED", "SUBMITTED"] {
             app.ok("mutation($id: ID!, $to: ProposalStatus!) { transitionProposal(input: { id: $id, to: $to }) { id } }", json!({ "id": proposal, "to": step })).await;
         }
-        app.dialogue(&format!("Dialog {i}"), "2016-04-06", &[lead, &organisations[i + 30]], &[&authority], "PUBLIC").await;
+        app.dialogue(
+            &format!("Dialog {i}"),
+            "2016-04-06",
+            &[lead, &organisations[i + 30]],
+            &[&authority],
+            "PUBLIC",
+        )
+        .await;
     }
     let w1 = "{ organisation(slug: \"bench-org-0042\") { name city website } }";
-    let w2 = |n: usize| format!("{{ organisations(first: {n}, orderBy: {{ field: NAME, direction: ASC }}) {{ nodes {{ name dialogues(first: 10) {{ nodes {{ title heldOn authorities {{ name }} }} }} }} }} }}");
-    let w3 = |n: usize| format!("{{ proposals(first: {n}, filter: {{ status: SUBMITTED }}, orderBy: {{ field: UPDATED_AT, direction: DESC }}) {{ nodes {{ title leadOrganisation {{ name }} }} }} }}");
+    let w2 = |n: usize| {
+        format!(
+            "{{ organisations(first: {n}, orderBy: {{ field: NAME, direction: ASC }}) {{ nodes {{ name dialogues(first: 10) {{ nodes {{ title heldOn authorities {{ name }} }} }} }} }} }}"
+        )
+    };
+    let w3 = |n: usize| {
+        format!(
+            "{{ proposals(first: {n}, filter: {{ status: SUBMITTED }}, orderBy: {{ field: UPDATED_AT, direction: DESC }}) {{ nodes {{ title leadOrganisation {{ name }} }} }} }}"
+        )
+    };
     let app = &app;
     let count = |query: String| async move {
-        let ((_, body), statements) = app.count_statements(app.post_as(&Caller::Anonymous, &query, json!({}))).await;
+        let ((_, body), statements) = app
+            .count_statements(app.post_as(&Caller::Anonymous, &query, json!({})))
+            .await;
         assert!(body.get("errors").is_none(), "{body}");
         statements
     };
     assert_eq!(count(w1.to_owned()).await, 1, "W1: one statement");
-    assert_eq!((count(w2(5)).await, count(w2(50)).await), (3, 3), "W2: one per level");
-    assert_eq!((count(w3(5)).await, count(w3(20)).await), (2, 2), "W3: proposals, then their leads");
+    assert_eq!(
+        (count(w2(5)).await, count(w2(50)).await),
+        (3, 3),
+        "W2: one per level"
+    );
+    assert_eq!(
+        (count(w3(5)).await, count(w3(20)).await),
+        (2, 2),
+        "W3: proposals, then their leads"
+    );
 }

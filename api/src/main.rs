@@ -124,11 +124,22 @@ fn main() -> ExitCode {
                 let db = connect(&settings).await?;
                 if bench {
                     let started = std::time::Instant::now();
-                    samverkan::seed::bench::load(&db, |step| eprintln!("seed --bench: {step} ({:.1} s)", started.elapsed().as_secs_f64()))
-                        .await
-                        .map_err(AppError::into_report)?;
-                    println!("benchmark data set loaded in {:.1} s", started.elapsed().as_secs_f64());
-                } else if samverkan::seed::demo_if_empty(&db).await.map_err(AppError::into_report)? {
+                    samverkan::seed::bench::load(&db, |step| {
+                        eprintln!(
+                            "seed --bench: {step} ({:.1} s)",
+                            started.elapsed().as_secs_f64()
+                        )
+                    })
+                    .await
+                    .map_err(AppError::into_report)?;
+                    println!(
+                        "benchmark data set loaded in {:.1} s",
+                        started.elapsed().as_secs_f64()
+                    );
+                } else if samverkan::seed::demo_if_empty(&db)
+                    .await
+                    .map_err(AppError::into_report)?
+                {
                     println!("demo network loaded");
                 } else {
                     println!("the database already holds data; nothing loaded");

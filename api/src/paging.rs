@@ -23,7 +23,9 @@ pub const DEFAULT_PAGE_SIZE: u64 = 20;
 pub const MAX_PAGE_SIZE: u64 = 100;
 
 /// The value of the ordering column of one row, as kept in a cursor.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(untagged)]
 pub enum SortValue {
     /// A text column such as `name`.
@@ -441,12 +443,22 @@ pub async fn all_by_parent<R: Row>(
     select.cond_where(both(condition, key.is_in(parents.iter().copied())));
     let mut grouped: HashMap<Uuid, Vec<R>> = HashMap::new();
     for row in db.query_all(&select).await? {
-        grouped.entry(parent_key(&row)?).or_default().push(R::from_query_result(&row, "")?);
+        grouped
+            .entry(parent_key(&row)?)
+            .or_default()
+            .push(R::from_query_result(&row, "")?);
     }
     for rows in grouped.values_mut() {
         rows.sort_by(|a, b| {
-            let order = a.sort_value(sort.column).cmp(&b.sort_value(sort.column)).then_with(|| a.id().cmp(&b.id()));
-            if sort.descending { order.reverse() } else { order }
+            let order = a
+                .sort_value(sort.column)
+                .cmp(&b.sort_value(sort.column))
+                .then_with(|| a.id().cmp(&b.id()));
+            if sort.descending {
+                order.reverse()
+            } else {
+                order
+            }
         });
     }
     Ok(grouped)

@@ -6,7 +6,10 @@
 use crate::error::AppResult;
 use crate::proposal::LIFECYCLE;
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
-use entity::{AuthorityKind, AuthorityLevel, DialogueKind, DialogueStatus, OrganisationKind, ProposalStatus, Visibility};
+use entity::{
+    AuthorityKind, AuthorityLevel, DialogueKind, DialogueStatus, OrganisationKind, ProposalStatus,
+    Visibility,
+};
 use sea_orm::sea_query::{Alias, Query, SimpleExpr};
 use sea_orm::{ActiveEnum, ConnectionTrait, DatabaseConnection, TransactionTrait, Value};
 use uuid::Uuid;
@@ -37,16 +40,31 @@ impl Rng {
     fn uuid(&mut self, at: DateTime<Utc>) -> Uuid {
         let bytes = self.next().to_le_bytes();
         let more = self.next().to_le_bytes();
-        let random = [bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], more[0], more[1]];
-        uuid::Builder::from_unix_timestamp_millis(u64::try_from(at.timestamp_millis()).unwrap_or(0), &random).into_uuid()
+        let random = [
+            bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+            more[0], more[1],
+        ];
+        uuid::Builder::from_unix_timestamp_millis(
+            u64::try_from(at.timestamp_millis()).unwrap_or(0),
+            &random,
+        )
+        .into_uuid()
     }
 }
 
 /// Inserts rows in statements of `chunk` rows.
-async fn insert(db: &impl ConnectionTrait, table: &str, columns: &[&str], rows: Vec<Vec<Value>>, chunk: usize) -> AppResult<()> {
+async fn insert(
+    db: &impl ConnectionTrait,
+    table: &str,
+    columns: &[&str],
+    rows: Vec<Vec<Value>>,
+    chunk: usize,
+) -> AppResult<()> {
     for part in rows.chunks(chunk) {
         let mut insert = Query::insert();
-        insert.into_table(Alias::new(table)).columns(columns.iter().map(|c| Alias::new(*c)));
+        insert
+            .into_table(Alias::new(table))
+            .columns(columns.iter().map(|c| Alias::new(*c)));
         for row in part {
             insert.values_panic(row.iter().cloned().map(SimpleExpr::from));
         }
@@ -69,12 +87,28 @@ pub async fn load(db: &DatabaseConnection, progress: impl Fn(&str)) -> AppResult
         progress("demo network, regions and municipalities loaded");
     }
     let mut rng = Rng(0x5a4d_7e2b_2026_1123);
-    let epoch = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap_or_default().and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+    let epoch = NaiveDate::from_ymd_opt(2020, 1, 1)
+        .unwrap_or_default()
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default()
+        .and_utc();
     let txn = db.begin().await?;
     let now = crate::validate::now();
 
-    let authority_kinds = [AuthorityKind::Agency, AuthorityKind::Ministry, AuthorityKind::Municipality, AuthorityKind::Region, AuthorityKind::Other];
-    let levels = [AuthorityLevel::National, AuthorityLevel::National, AuthorityLevel::Local, AuthorityLevel::Regional, AuthorityLevel::Eu];
+    let authority_kinds = [
+        AuthorityKind::Agency,
+        AuthorityKind::Ministry,
+        AuthorityKind::Municipality,
+        AuthorityKind::Region,
+        AuthorityKind::Other,
+    ];
+    let levels = [
+        AuthorityLevel::National,
+        AuthorityLevel::National,
+        AuthorityLevel::Local,
+        AuthorityLevel::Regional,
+        AuthorityLevel::Eu,
+    ];
     let mut authorities = Vec::with_capacity(AUTHORITIES);
     let mut rows = Vec::new();
     for i in 0..AUTHORITIES {
@@ -95,12 +129,39 @@ pub async fn load(db: &DatabaseConnection, progress: impl Fn(&str)) -> AppResult
             now.into(),
         ]);
     }
-    let columns = ["id", "slug", "name", "level", "kind", "parent_id", "website", "code", "version", "created_at", "updated_at"];
+    let columns = [
+        "id",
+        "slug",
+        "name",
+        "level",
+        "kind",
+        "parent_id",
+        "website",
+        "code",
+        "version",
+        "created_at",
+        "updated_at",
+    ];
     insert(&txn, "authorities", &columns, rows, 2_000).await?;
     progress(&format!("{AUTHORITIES} authorities"));
 
-    let kinds = [OrganisationKind::Association, OrganisationKind::Cooperative, OrganisationKind::Foundation, OrganisationKind::FaithBased, OrganisationKind::Umbrella];
-    let cities = ["Stockholm", "Göteborg", "Malmö", "Uppsala", "Umeå", "Örebro", "Luleå", "Växjö"];
+    let kinds = [
+        OrganisationKind::Association,
+        OrganisationKind::Cooperative,
+        OrganisationKind::Foundation,
+        OrganisationKind::FaithBased,
+        OrganisationKind::Umbrella,
+    ];
+    let cities = [
+        "Stockholm",
+        "Göteborg",
+        "Malmö",
+        "Uppsala",
+        "Umeå",
+        "Örebro",
+        "Luleå",
+        "Växjö",
+    ];
     let mut organisations = Vec::with_capacity(ORGANISATIONS);
     let mut rows = Vec::new();
     for i in 0..ORGANISATIONS {
@@ -120,13 +181,29 @@ pub async fn load(db: &DatabaseConnection, progress: impl Fn(&str)) -> AppResult
             now.into(),
         ]);
     }
-    let columns = ["id", "slug", "name", "kind", "description", "website", "contact_email", "city", "version", "created_at", "updated_at"];
+    let columns = [
+        "id",
+        "slug",
+        "name",
+        "kind",
+        "description",
+        "website",
+        "contact_email",
+        "city",
+        "version",
+        "created_at",
+        "updated_at",
+    ];
     insert(&txn, "organisations", &columns, rows, 2_000).await?;
     progress(&format!("{ORGANISATIONS} organisations"));
 
     // Every status with equal weight, each reached by a legal path from DRAFT.
-    let paths: Vec<Vec<ProposalStatus>> = LIFECYCLE.iter().map(|(status, _)| path_to(*status)).collect();
-    let (mut proposals, mut rows, mut co_signers, mut targets, mut history) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let paths: Vec<Vec<ProposalStatus>> = LIFECYCLE
+        .iter()
+        .map(|(status, _)| path_to(*status))
+        .collect();
+    let (mut proposals, mut rows, mut co_signers, mut targets, mut history) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for i in 0..PROPOSALS {
         let created = epoch + TimeDelta::minutes(rng.below(60 * 24 * 365 * 6) as i64);
         let path = &paths[rng.below(paths.len())];
@@ -163,21 +240,82 @@ pub async fn load(db: &DatabaseConnection, progress: impl Fn(&str)) -> AppResult
         let mut from: Option<ProposalStatus> = None;
         for (step, to) in path.iter().enumerate() {
             let at = created + TimeDelta::hours(24 * step as i64);
-            history.push(vec![rng.uuid(at).into(), id.into(), from.map(|f| f.to_value()).into(), text(to.to_value()), at.into(), Value::String(None)]);
+            history.push(vec![
+                rng.uuid(at).into(),
+                id.into(),
+                from.map(|f| f.to_value()).into(),
+                text(to.to_value()),
+                at.into(),
+                Value::String(None),
+            ]);
             from = Some(*to);
         }
     }
-    let columns = ["id", "title", "summary", "body", "status", "visibility", "lead_organisation_id", "version", "created_at", "updated_at"];
+    let columns = [
+        "id",
+        "title",
+        "summary",
+        "body",
+        "status",
+        "visibility",
+        "lead_organisation_id",
+        "version",
+        "created_at",
+        "updated_at",
+    ];
     insert(&txn, "proposals", &columns, rows, 2_000).await?;
-    insert(&txn, "proposal_co_signers", &["proposal_id", "organisation_id"], co_signers, 5_000).await?;
-    insert(&txn, "proposal_targets", &["proposal_id", "authority_id"], targets, 5_000).await?;
-    insert(&txn, "proposal_status_changes", &["id", "proposal_id", "from_status", "to_status", "changed_at", "note"], history, 5_000).await?;
-    progress(&format!("{PROPOSALS} proposals with co-signers, targets and histories"));
+    insert(
+        &txn,
+        "proposal_co_signers",
+        &["proposal_id", "organisation_id"],
+        co_signers,
+        5_000,
+    )
+    .await?;
+    insert(
+        &txn,
+        "proposal_targets",
+        &["proposal_id", "authority_id"],
+        targets,
+        5_000,
+    )
+    .await?;
+    insert(
+        &txn,
+        "proposal_status_changes",
+        &[
+            "id",
+            "proposal_id",
+            "from_status",
+            "to_status",
+            "changed_at",
+            "note",
+        ],
+        history,
+        5_000,
+    )
+    .await?;
+    progress(&format!(
+        "{PROPOSALS} proposals with co-signers, targets and histories"
+    ));
 
-    let dialogue_kinds = [DialogueKind::Meeting, DialogueKind::Letter, DialogueKind::ConsultationResponse, DialogueKind::Seminar, DialogueKind::Conference, DialogueKind::Call];
-    let statuses = [DialogueStatus::Held, DialogueStatus::Closed, DialogueStatus::FollowUp, DialogueStatus::Planned];
+    let dialogue_kinds = [
+        DialogueKind::Meeting,
+        DialogueKind::Letter,
+        DialogueKind::ConsultationResponse,
+        DialogueKind::Seminar,
+        DialogueKind::Conference,
+        DialogueKind::Call,
+    ];
+    let statuses = [
+        DialogueStatus::Held,
+        DialogueStatus::Closed,
+        DialogueStatus::FollowUp,
+        DialogueStatus::Planned,
+    ];
     let first_day = NaiveDate::from_ymd_opt(2015, 1, 1).unwrap_or_default();
-    let (mut rows, mut with_orgs, mut with_authorities, mut with_proposals) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut rows, mut with_orgs, mut with_authorities, mut with_proposals) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for i in 0..DIALOGUES {
         let held_on = first_day + TimeDelta::days(rng.below(365 * 12) as i64);
         let id = rng.uuid(held_on.and_hms_opt(12, 0, 0).unwrap_or_default().and_utc());
@@ -217,11 +355,44 @@ pub async fn load(db: &DatabaseConnection, progress: impl Fn(&str)) -> AppResult
             progress(&format!("dialogues {}/{DIALOGUES} generated", i + 1));
         }
     }
-    let columns = ["id", "title", "kind", "status", "held_on", "summary", "outcome", "visibility", "version", "created_at", "updated_at"];
+    let columns = [
+        "id",
+        "title",
+        "kind",
+        "status",
+        "held_on",
+        "summary",
+        "outcome",
+        "visibility",
+        "version",
+        "created_at",
+        "updated_at",
+    ];
     insert(&txn, "dialogues", &columns, rows, 2_000).await?;
-    insert(&txn, "dialogue_organisations", &["dialogue_id", "organisation_id"], with_orgs, 5_000).await?;
-    insert(&txn, "dialogue_authorities", &["dialogue_id", "authority_id"], with_authorities, 5_000).await?;
-    insert(&txn, "dialogue_proposals", &["dialogue_id", "proposal_id"], with_proposals, 5_000).await?;
+    insert(
+        &txn,
+        "dialogue_organisations",
+        &["dialogue_id", "organisation_id"],
+        with_orgs,
+        5_000,
+    )
+    .await?;
+    insert(
+        &txn,
+        "dialogue_authorities",
+        &["dialogue_id", "authority_id"],
+        with_authorities,
+        5_000,
+    )
+    .await?;
+    insert(
+        &txn,
+        "dialogue_proposals",
+        &["dialogue_id", "proposal_id"],
+        with_proposals,
+        5_000,
+    )
+    .await?;
     progress(&format!("{DIALOGUES} dialogues with their participants"));
     txn.commit().await?;
     if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
