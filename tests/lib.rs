@@ -125,6 +125,14 @@ impl TestApp {
         settings: samverkan::config::HttpSettings,
         extension: Option<Arc<dyn async_graphql::extensions::ExtensionFactory>>,
     ) -> Self {
+        // Server errors (logged with their request id) show in the output of a failing test.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| "error".into()),
+            )
+            .with_test_writer()
+            .try_init();
         let (database, guard) = match std::env::var("TEST_DATABASE_URL") {
             Ok(url) if url.starts_with("postgres") => {
                 let name = format!("samverkan_test_{}", uuid::Uuid::new_v4().simple());

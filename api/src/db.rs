@@ -16,7 +16,7 @@ pub async fn connect(database: &Database) -> Result<DatabaseConnection, DbErr> {
     options
         .sqlx_logging(false)
         .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(3));
+        .acquire_timeout(Duration::from_secs(10));
     match database {
         Database::Sqlite(_) => {
             options.max_connections(8).map_sqlx_sqlite_opts(|o| {
@@ -28,7 +28,12 @@ pub async fn connect(database: &Database) -> Result<DatabaseConnection, DbErr> {
             });
         }
         Database::Postgres(_) => {
-            options.max_connections(16);
+            // A server that is down refuses at once; give up waiting for a connection soon
+            // so that requests fail fast instead of piling up (SQLite has no such outage,
+            // and a burst of writers queueing for its file may wait longer).
+            options
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(3));
         }
     }
     sea_orm::Database::connect(options).await
