@@ -269,7 +269,7 @@ pub async fn create(
     };
     row.parent_id = Set(checked_parent(db, None, input.parent_id.as_ref()).await?);
     let changes = audit::changes(&row);
-    let txn = db.begin().await?;
+    let txn = crate::records::begin_write(db).await?;
     let created = row
         .insert(&txn)
         .await
@@ -316,7 +316,7 @@ pub async fn update(
     if let Some(code) = input.code.as_opt_ref().map(|w| w.map(String::as_str)) {
         row.code = Set(validate::optional_text("input.code", code, 32)?);
     }
-    let txn = db.begin().await?;
+    let txn = crate::records::begin_write(db).await?;
     if let Some(parent) = input.parent_id.as_opt_ref() {
         row.parent_id = Set(checked_parent(&txn, Some(id), parent).await?);
     }
@@ -345,7 +345,7 @@ pub async fn delete(
 ) -> AppResult<authority::Model> {
     require_admin(principal)?;
     let id = ids::decode(NodeType::Authority, &input.id, "input.id")?;
-    let txn = db.begin().await?;
+    let txn = crate::records::begin_write(db).await?;
     let row = authority::Entity::find_by_id(id)
         .one(&txn)
         .await?

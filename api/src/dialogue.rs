@@ -440,7 +440,7 @@ pub async fn create(
     )
     .await?;
     auth::require_editor_of_any(principal, lists[0].as_deref().unwrap_or_default())?;
-    let txn = db.begin().await?;
+    let txn = crate::records::begin_write(db).await?;
     let changes = with_lists(audit::changes(&row), &lists);
     let created = row.insert(&txn).await?;
     write_participants(&txn, created.id, &lists).await?;
@@ -503,7 +503,7 @@ pub async fn update(
         ],
     )
     .await?;
-    let txn = db.begin().await?;
+    let txn = crate::records::begin_write(db).await?;
     by_id(&txn, principal, id)
         .await?
         .ok_or(AppError::NotFound("dialogue"))?;
@@ -533,7 +533,7 @@ pub async fn delete(
 ) -> AppResult<dialogue::Model> {
     auth::require_writer(principal)?;
     let id = ids::decode(NodeType::Dialogue, &input.id, "input.id")?;
-    let txn = db.begin().await?;
+    let txn = crate::records::begin_write(db).await?;
     let row = by_id(&txn, principal, id)
         .await?
         .ok_or(AppError::NotFound("dialogue"))?;

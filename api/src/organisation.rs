@@ -249,7 +249,7 @@ pub async fn create(
         updated_at: Set(now),
     };
     let changes = audit::changes(&row);
-    let txn = db.begin().await?;
+    let txn = crate::records::begin_write(db).await?;
     let created = row
         .insert(&txn)
         .await
@@ -308,7 +308,7 @@ pub async fn update(
         row.city = Set(validate::optional_text("input.city", city, NAME_MAX)?);
     }
     let changes = audit::changes(&row);
-    let txn = db.begin().await?;
+    let txn = crate::records::begin_write(db).await?;
     let updated = records::versioned_update::<organisation::Entity, _>(
         &txn,
         row,
@@ -341,7 +341,7 @@ pub async fn delete(
 ) -> AppResult<organisation::Model> {
     require_admin(principal)?;
     let id = crate::ids::decode(crate::ids::NodeType::Organisation, &input.id, "input.id")?;
-    let txn = db.begin().await?;
+    let txn = crate::records::begin_write(db).await?;
     let row = organisation::Entity::find_by_id(id)
         .one(&txn)
         .await?

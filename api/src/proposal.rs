@@ -380,7 +380,7 @@ pub async fn create(
     records::ensure_exist(db, "organisations", &co_signers, "input.coSignerIds").await?;
     records::ensure_exist(db, "authorities", &targets, "input.targetAuthorityIds").await?;
     auth::require_editor_of_any(principal, &[lead])?;
-    let txn = db.begin().await?;
+    let txn = crate::records::begin_write(db).await?;
     let mut changes = audit::changes(&row);
     changes.insert("co_signer_ids".into(), ids_json(&co_signers));
     changes.insert("target_authority_ids".into(), ids_json(&targets));
@@ -473,7 +473,7 @@ pub async fn update(
         "input.targetAuthorityIds",
     )
     .await?;
-    let txn = db.begin().await?;
+    let txn = crate::records::begin_write(db).await?;
     let current = by_id(&txn, principal, id)
         .await?
         .ok_or(AppError::NotFound("proposal"))?;
@@ -538,7 +538,7 @@ pub async fn transition(
     auth::require_writer(principal)?;
     let id = ids::decode(NodeType::Proposal, &input.id, "input.id")?;
     let note = validate::optional_text("input.note", input.note.as_deref(), SUMMARY_MAX)?;
-    let txn = db.begin().await?;
+    let txn = crate::records::begin_write(db).await?;
     let current = by_id(&txn, principal, id)
         .await?
         .ok_or(AppError::NotFound("proposal"))?;
@@ -601,7 +601,7 @@ pub async fn delete(
 ) -> AppResult<proposal::Model> {
     auth::require_writer(principal)?;
     let id = ids::decode(NodeType::Proposal, &input.id, "input.id")?;
-    let txn = db.begin().await?;
+    let txn = crate::records::begin_write(db).await?;
     let row = by_id(&txn, principal, id)
         .await?
         .ok_or(AppError::NotFound("proposal"))?;

@@ -219,3 +219,17 @@ where
         .remove(&id)
         .ok_or(UpdateError::App(AppError::NotFound(what)))
 }
+
+/// Starts a write transaction. On SQLite it takes the write lock at once (`BEGIN
+/// IMMEDIATE`), where the busy timeout applies: a deferred transaction that reads first
+/// and then writes fails with SQLITE_BUSY at once if another write landed in between.
+///
+/// # Errors
+/// INTERNAL when the transaction cannot start.
+pub async fn begin_write<C: sea_orm::TransactionTrait>(db: &C) -> Result<C::Transaction, DbErr> {
+    let options = sea_orm::TransactionOptions {
+        sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+        ..Default::default()
+    };
+    db.begin_with_options(options).await
+}

@@ -13,7 +13,7 @@ use entity::{login_throttle, refresh_token, session, user};
 use sea_orm::sea_query::{CaseStatement, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, TransactionTrait,
+    EntityTrait, QueryFilter,
 };
 use uuid::Uuid;
 
@@ -175,7 +175,7 @@ pub async fn login(db: &DatabaseConnection, keys: &Keys, input: LoginInput) -> A
     let Some(user) = user.filter(|u| matches && u.active) else {
         return Err(AppError::Unauthenticated);
     };
-    let txn = db.begin().await?;
+    let txn = crate::records::begin_write(db).await?;
     login_throttle::Entity::delete_by_id(email)
         .exec(&txn)
         .await?;
@@ -232,7 +232,7 @@ pub async fn refresh(
         .one(db)
         .await?
         .ok_or(AppError::Unauthenticated)?;
-    let txn = db.begin().await?;
+    let txn = crate::records::begin_write(db).await?;
     let claimed = refresh_token::Entity::update_many()
         .col_expr(
             refresh_token::Column::UsedAt,
@@ -281,7 +281,7 @@ pub async fn refresh(
 pub async fn logout(db: &DatabaseConnection, principal: &Principal) -> AppResult<bool> {
     super::require_user(principal)?;
     let session = principal.session_id.ok_or(AppError::Unauthenticated)?;
-    let txn = db.begin().await?;
+    let txn = crate::records::begin_write(db).await?;
     revoke_session(&txn, session).await?;
     audit::record(
         &txn,

@@ -11,7 +11,6 @@ use entity::{TokenScope, api_token};
 use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -122,7 +121,7 @@ pub async fn create(
         created_by: Set(principal.user_id),
         created_at: Set(crate::validate::now()),
     };
-    let txn = db.begin().await?;
+    let txn = crate::records::begin_write(db).await?;
     let changes = audit::changes(&row);
     let created = row.insert(&txn).await?;
     audit::record(
@@ -149,7 +148,7 @@ pub async fn revoke(
 ) -> AppResult<api_token::Model> {
     require_admin(principal)?;
     let id = crate::ids::decode(crate::ids::NodeType::ApiToken, &input.id, "input.id")?;
-    let txn = db.begin().await?;
+    let txn = crate::records::begin_write(db).await?;
     let token = api_token::Entity::find_by_id(id)
         .one(&txn)
         .await?

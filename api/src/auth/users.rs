@@ -11,7 +11,7 @@ use entity::{MembershipRole, membership, user};
 use sea_orm::sea_query::Condition;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+    EntityTrait, QueryFilter, QueryOrder,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -105,7 +105,7 @@ pub async fn create(
         created_at: Set(now),
         updated_at: Set(now),
     };
-    let txn = db.begin().await?;
+    let txn = crate::records::begin_write(db).await?;
     let changes = audit::changes(&row);
     let created = row.insert(&txn).await.map_err(records::on_unique(
         "input.email",
@@ -133,7 +133,7 @@ async fn change_user(
 ) -> AppResult<user::Model> {
     require_admin(principal)?;
     let id = ids::decode(NodeType::User, id, "input.id")?;
-    let txn = db.begin().await?;
+    let txn = crate::records::begin_write(db).await?;
     let current = user::Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -227,7 +227,7 @@ pub async fn grant(
         "input.organisationId",
     )
     .await?;
-    let txn = db.begin().await?;
+    let txn = crate::records::begin_write(db).await?;
     membership::Entity::delete_many()
         .filter(membership::Column::UserId.eq(user_id))
         .filter(membership::Column::OrganisationId.eq(organisation_id))
@@ -265,7 +265,7 @@ pub async fn revoke(
 ) -> AppResult<membership::Model> {
     require_admin(principal)?;
     let (user_id, organisation_id) = membership_ids(&input.user_id, &input.organisation_id)?;
-    let txn = db.begin().await?;
+    let txn = crate::records::begin_write(db).await?;
     let current = membership::Entity::find_by_id((user_id, organisation_id))
         .one(&txn)
         .await?
