@@ -14,11 +14,12 @@ use crate::auth::{Principal, PrincipalKind};
 use crate::config::HttpSettings;
 use crate::error::{AppError, REQUEST_ID};
 use crate::graphql::cost::{CostReport, CostSlot, RateKey};
+use crate::graphql::documents::{DocumentCache, Parsed};
 use crate::graphql::{SamverkanSchema, loaders, schema_with};
 use crate::limits::{self, RateLimiter};
 use crate::metrics::Metrics;
 use async_graphql::http::GraphiQLSource;
-use async_graphql::parser::types::OperationType;
+use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -52,6 +53,8 @@ pub struct AppState {
     ready: Arc<AtomicBool>,
     /// SQLite has one writer at a time: mutations queue here instead of meeting SQLITE_BUSY.
     write_gate: Option<Arc<tokio::sync::Mutex<()>>>,
+    /// Documents already parsed and checked, by their text.
+    documents: Arc<DocumentCache>,
     /// Browser origins allowed by partner tokens, refreshed every 30 s.
     token_origins: Arc<Mutex<(Option<Instant>, HashSet<String>)>>,
 }
@@ -108,6 +111,7 @@ impl App {
             ready: ready.clone(),
             write_gate,
             token_origins: Arc::new(Mutex::new((None, HashSet::new()))),
+            documents: Arc::new(DocumentCache::default()),
             settings: Arc::new(settings),
         };
         let mut router = Router::new()
@@ -310,28 +314,25 @@ async fn read_request(
     Ok((method, graphql))
 }
 
-/// Checks the document's text and shape and finds which operation runs.
+/// Checks the document's text and shape and finds which operation runs (its type and
+/// name). The parsed document comes from the cache when the same text was seen before.
 fn check_document(
     state: &AppState,
-    request: &mut async_graphql::Request,
-) -> Result<(OperationType, Option<String>), String> {
+    request: &async_graphql::Request,
+) -> Result<(Arc<ExecutableDocument>, OperationType, Option<String>), String> {
     let limits = &state.settings.limits;
     limits::check_text(&request.query, limits).map_err(|r| r.0)?;
-    let operation_name = request.operation_name.clone();
-    let document = request
-        .parsed_query()
-        .map_err(|e| format!("the document does not parse: {}", e.message))?;
-    limits::check_document(document, limits).map_err(|r| r.0)?;
+    let document = state.documents.get_or_parse(&request.query, |doc| {
+        limits::check_document(doc, limits).map_err(|r| r.0)
+    })?;
+    let wanted = request.operation_name.as_deref();
     let operation = document
         .operations
         .iter()
-        .find(|(name, _)| {
-            operation_name
-                .as_deref()
-                .is_none_or(|wanted| name.is_some_and(|n| n.as_str() == wanted))
-        })
+        .find(|(name, _)| wanted.is_none_or(|wanted| name.is_some_and(|n| n.as_str() == wanted)))
         .map(|(name, op)| (op.node.ty, name.map(|n| n.to_string())));
-    Ok(operation.unwrap_or((OperationType::Query, None)))
+    let (operation_type, name) = operation.unwrap_or((OperationType::Query, None));
+    Ok((document, operation_type, name))
 }
 
 /// Who pays for a request: a partner token, a user, or the client address.
@@ -417,7 +418,7 @@ async fn handle(
         );
         return (response, None, None, 0);
     };
-    let (method, mut graphql) = match read_request(state, request, media).await {
+    let (method, graphql) = match read_request(state, request, media).await {
         Ok(read) => read,
         Err(response) => return (response, None, None, 0),
     };
@@ -427,8 +428,8 @@ async fn handle(
         Err(error) => return (refused(error, media), operation, None, 0),
     };
     let kind = Some(principal.kind);
-    let (operation_type, operation) = match check_document(state, &mut graphql) {
-        Ok((operation_type, name)) => (operation_type, name.or(operation)),
+    let (document, operation_type, operation) = match check_document(state, &graphql) {
+        Ok((document, operation_type, name)) => (document, operation_type, name.or(operation)),
         Err(message) => {
             let status = if media == Media::GraphqlResponse {
                 StatusCode::BAD_REQUEST
@@ -460,7 +461,8 @@ async fn handle(
     let anonymous = principal.kind == PrincipalKind::Anonymous;
     let mut graphql = loaders::attach(graphql, &state.db, &state.keys, principal.clone())
         .data(rate_key(&principal, client))
-        .data(slot.clone());
+        .data(slot.clone())
+        .data(Parsed(document));
     if !state.settings.introspection {
         graphql = graphql.disable_introspection();
     }

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod cost;
+pub mod documents;
 pub mod group;
 pub mod loaders;
 pub mod mutation;
@@ -40,7 +41,8 @@ pub fn schema_with(
     let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .limit_depth(limits.max_depth)
         .limit_recursive_depth(limits.max_nesting)
-        .extension(cost::CostGuard { limits, limiter });
+        .extension(cost::CostGuard { limits, limiter })
+        .extension(documents::UseParsed);
     if !suggestions {
         builder = builder.disable_suggestions();
     }
