@@ -133,3 +133,53 @@ async fn benchmark_workloads_run_a_constant_number_of_statements() {
         "W3: proposals, then their leads"
     );
 }
+
+/// The admin lists load users and memberships for a whole page at once.
+#[tokio::test]
+async fn admin_lists_run_a_constant_number_of_statements() {
+    let app = TestApp::start().await;
+    let org = app.organisation("org-a", "A").await;
+    for i in 0..12 {
+        let user = app
+            .create_user(&format!("user{i:02}@example.org"), false)
+            .await;
+        app.ok(
+            "mutation($u: ID!, $o: ID!) { grantMembership(input: { userId: $u, organisationId: $o, role: MEMBER }) { role } }",
+            json!({ "u": user, "o": org }),
+        )
+        .await;
+    }
+    let admin = Caller::User(app.admin_token.clone());
+    let users = |n: usize| {
+        format!(
+            "{{ users(first: {n}) {{ nodes {{ email memberships {{ role organisation {{ slug }} }} }} }} }}"
+        )
+    };
+    let audit = |n: usize| {
+        format!(
+            "{{ auditLog(first: {n}) {{ nodes {{ action user {{ email memberships {{ role }} }} }} }} }}"
+        )
+    };
+    let count = |query: String| {
+        let admin = admin.clone();
+        let app = &app;
+        async move {
+            let ((_, body), statements) = app
+                .count_statements(app.post_as(&admin, &query, json!({})))
+                .await;
+            assert!(body.get("errors").is_none(), "{body}");
+            statements
+        }
+    };
+    // 3 statements authenticate the admin; then the page, its total when asked, and one per level.
+    assert_eq!(
+        count(users(3)).await,
+        count(users(13)).await,
+        "users: independent of the page size"
+    );
+    assert_eq!(
+        count(audit(3)).await,
+        count(audit(25)).await,
+        "audit log: independent of the page size"
+    );
+}

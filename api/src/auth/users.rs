@@ -313,23 +313,49 @@ pub async fn by_id(
     principal: &Principal,
     id: Uuid,
 ) -> AppResult<Option<user::Model>> {
-    if !principal.admin && principal.user_id != Some(id) {
-        return Ok(None);
-    }
-    Ok(user::Entity::find_by_id(id).one(db).await?)
+    Ok(by_ids(db, principal, vec![id]).await?.remove(&id))
 }
 
-/// The memberships of a user, by organisation.
+/// The memberships of each of `users`, by organisation, in one query.
 ///
 /// # Errors
 /// INTERNAL on a database failure.
-pub async fn memberships(
+pub async fn memberships_of(
     db: &impl ConnectionTrait,
-    user_id: Uuid,
-) -> AppResult<Vec<membership::Model>> {
-    Ok(membership::Entity::find()
-        .filter(membership::Column::UserId.eq(user_id))
+    users: &[Uuid],
+) -> AppResult<std::collections::HashMap<Uuid, Vec<membership::Model>>> {
+    let rows = membership::Entity::find()
+        .filter(membership::Column::UserId.is_in(users.iter().copied()))
         .order_by_asc(membership::Column::OrganisationId)
         .all(db)
-        .await?)
+        .await?;
+    let mut by_user: std::collections::HashMap<Uuid, Vec<membership::Model>> =
+        std::collections::HashMap::new();
+    for row in rows {
+        by_user.entry(row.user_id).or_default().push(row);
+    }
+    Ok(by_user)
+}
+
+/// Users by id, for admins (all of them) and for a user (only themselves).
+///
+/// # Errors
+/// INTERNAL on a database failure.
+pub async fn by_ids(
+    db: &impl ConnectionTrait,
+    principal: &Principal,
+    ids: Vec<Uuid>,
+) -> AppResult<std::collections::HashMap<Uuid, user::Model>> {
+    let allowed: Vec<Uuid> = ids
+        .into_iter()
+        .filter(|id| principal.admin || principal.user_id == Some(*id))
+        .collect();
+    if allowed.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows = user::Entity::find()
+        .filter(user::Column::Id.is_in(allowed))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|u| (u.id, u)).collect())
 }

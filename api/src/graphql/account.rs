@@ -2,7 +2,8 @@
 //! memberships, partner tokens and the audit log. Resolvers call `auth` and `audit`, which
 //! hold the rules.
 
-use super::types::{Organisation, PageArgs, TotalCount, load};
+use super::group::{Group, Slot};
+use super::types::{Member, Organisation, PageArgs, Paged, TotalCount, connection, load};
 use crate::audit::{self, AuditFilter};
 use crate::auth::jwt::Keys;
 use crate::auth::session::{self, LoginInput, RefreshSessionInput};
@@ -12,12 +13,13 @@ use crate::auth::users::{
 };
 use crate::auth::{Principal, PrincipalKind};
 use crate::ids::{self, NodeType};
-use crate::paging::{self, Row, Rows, Sort};
-use async_graphql::connection::{Connection, Edge};
-use async_graphql::{Context, ID, Json, Object, OutputType, Result, SimpleObject};
+use crate::paging::Sort;
+use async_graphql::{Context, ID, Json, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{MembershipRole, TokenScope, api_token, audit_entry, membership, user};
 use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+use uuid::Uuid;
 
 fn db<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {
     ctx.data_unchecked::<DatabaseConnection>()
@@ -27,60 +29,58 @@ fn principal<'a>(ctx: &Context<'a>) -> &'a Principal {
     ctx.data_unchecked::<Principal>()
 }
 
-/// A list of admin records as a connection; these lists are short and have no nested loads.
-fn admin_connection<R: Row, N: OutputType>(
-    rows: Rows<R>,
-    total: i64,
-    sort: Sort,
-    node: fn(R) -> N,
-) -> super::types::Paged<N> {
-    let mut connection = Connection::with_additional_fields(
-        rows.has_previous,
-        rows.has_next,
-        TotalCount::new(move || async move { Ok(total) }),
-    );
-    connection.edges.extend(
-        rows.rows
-            .into_iter()
-            .map(|row| Edge::new(paging::cursor(&row, sort), node(row))),
-    );
-    connection
+/// A user account.
+pub struct User {
+    row: user::Model,
+    group: Arc<Group>,
 }
 
-/// A user account.
-pub struct User(pub user::Model);
+impl Member for User {
+    type Row = user::Model;
+    fn in_group(row: user::Model, group: Arc<Group>) -> Self {
+        Self { row, group }
+    }
+}
 
 #[Object]
 impl User {
     /// Opaque global id.
     async fn id(&self) -> ID {
-        ids::encode(NodeType::User, self.0.id)
+        ids::encode(NodeType::User, self.row.id)
     }
     /// Sign-in address (lowercase).
     async fn email(&self) -> &str {
-        &self.0.email
+        &self.row.email
     }
     /// Display name.
     async fn name(&self) -> &str {
-        &self.0.name
+        &self.row.name
     }
     /// Whether the user may sign in.
     async fn active(&self) -> bool {
-        self.0.active
+        self.row.active
     }
     /// Whether the user may do everything.
     async fn admin(&self) -> bool {
-        self.0.admin
+        self.row.admin
     }
     /// When the account was created.
     async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+        self.row.created_at
     }
     /// The user's roles in organisations.
     #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
     async fn memberships(&self, ctx: &Context<'_>) -> Result<Vec<Membership>> {
-        Ok(users::memberships(db(ctx), self.0.id)
-            .await?
+        let all = self
+            .group
+            .once(Slot::Reference("memberships"), || {
+                users::memberships_of(db(ctx), self.group.ids())
+            })
+            .await?;
+        Ok(all
+            .get(&self.row.id)
+            .cloned()
+            .unwrap_or_default()
             .into_iter()
             .map(Membership)
             .collect())
@@ -107,45 +107,54 @@ impl Membership {
 }
 
 /// A read-only partner token (never its secret).
-pub struct ApiToken(pub api_token::Model);
+pub struct ApiToken {
+    row: api_token::Model,
+}
+
+impl Member for ApiToken {
+    type Row = api_token::Model;
+    fn in_group(row: api_token::Model, _group: Arc<Group>) -> Self {
+        Self { row }
+    }
+}
 
 #[Object]
 impl ApiToken {
     /// Opaque global id.
     async fn id(&self) -> ID {
-        ids::encode(NodeType::ApiToken, self.0.id)
+        ids::encode(NodeType::ApiToken, self.row.id)
     }
     /// What it is for.
     async fn name(&self) -> &str {
-        &self.0.name
+        &self.row.name
     }
     /// The first characters of the secret, to recognise it.
     async fn prefix(&self) -> &str {
-        &self.0.prefix
+        &self.row.prefix
     }
     /// What it may read.
     async fn scope(&self) -> TokenScope {
-        self.0.scope
+        self.row.scope
     }
     /// Browser origins allowed to use it; empty means server-side only.
     async fn allowed_origins(&self) -> Vec<String> {
-        tokens::origins(&self.0)
+        tokens::origins(&self.row)
     }
     /// When it stops working, if ever.
     async fn expires_at(&self) -> Option<DateTime<Utc>> {
-        self.0.expires_at
+        self.row.expires_at
     }
     /// When it was last used (to the minute).
     async fn last_used_at(&self) -> Option<DateTime<Utc>> {
-        self.0.last_used_at
+        self.row.last_used_at
     }
     /// When it was revoked.
     async fn revoked_at(&self) -> Option<DateTime<Utc>> {
-        self.0.revoked_at
+        self.row.revoked_at
     }
     /// When it was created.
     async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+        self.row.created_at
     }
 }
 
@@ -177,59 +186,87 @@ impl From<session::Issued> for Session {
             access_token: issued.access_token,
             refresh_token: issued.refresh_token,
             expires_at: issued.expires_at,
-            user: User(issued.user),
+            user: User::single(issued.user),
         }
     }
 }
 
 /// One change to the record.
-pub struct AuditEntry(pub audit_entry::Model);
+pub struct AuditEntry {
+    row: audit_entry::Model,
+    group: Arc<Group>,
+}
+
+impl Member for AuditEntry {
+    type Row = audit_entry::Model;
+    fn in_group(row: audit_entry::Model, group: Arc<Group>) -> Self {
+        Self { row, group }
+    }
+}
 
 #[Object]
 impl AuditEntry {
     /// When.
     async fn at(&self) -> DateTime<Utc> {
-        self.0.at
+        self.row.at
     }
     /// What kind of caller made the change.
     async fn principal_kind(&self) -> PrincipalKind {
-        self.0.principal_kind
+        self.row.principal_kind
     }
     /// The user who made it, if a user did.
     async fn user(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        let Some(id) = self.0.user_id else {
+        let Some(id) = self.row.user_id else {
             return Ok(None);
         };
-        Ok(users::by_id(db(ctx), principal(ctx), id).await?.map(User))
+        let found = self
+            .group
+            .once(Slot::Reference("user"), || async {
+                let ids: Vec<Uuid> = self
+                    .group
+                    .rows::<audit_entry::Model>()
+                    .iter()
+                    .filter_map(|e| e.user_id)
+                    .collect();
+                let found = users::by_ids(db(ctx), principal(ctx), ids).await?;
+                let users = Group::new(found.values().cloned().collect());
+                Ok((found, users))
+            })
+            .await?;
+        Ok(found
+            .0
+            .get(&id)
+            .cloned()
+            .map(|row| User::in_group(row, found.1.clone())))
     }
     /// The partner token's name, or `command line`, when no user made it.
     async fn actor(&self) -> Option<&str> {
-        self.0.actor.as_deref()
+        self.row.actor.as_deref()
     }
     /// The mutation, such as `updateProposal`.
     async fn action(&self) -> &str {
-        &self.0.action
+        &self.row.action
     }
     /// The kind of record changed, such as `Proposal`.
     async fn record_type(&self) -> &str {
-        &self.0.record_type
+        &self.row.record_type
     }
     /// The global id of the record changed.
     async fn record_id(&self) -> Option<ID> {
-        let node_type = match self.0.record_type.as_str() {
+        let node_type = match self.row.record_type.as_str() {
             "Organisation" => NodeType::Organisation,
             "Authority" => NodeType::Authority,
             "Dialogue" => NodeType::Dialogue,
             "Proposal" => NodeType::Proposal,
             "User" => NodeType::User,
             "ApiToken" => NodeType::ApiToken,
-            _ => return self.0.record_id.map(|id| ID(id.to_string())),
+            _ => return self.row.record_id.map(|id| ID(id.to_string())),
         };
-        self.0.record_id.map(|id| ids::encode(node_type, id))
+        self.row.record_id.map(|id| ids::encode(node_type, id))
     }
     /// The changed fields and their new values (secrets are never recorded).
     async fn changes(&self) -> Json<serde_json::Value> {
-        Json(serde_json::from_str(&self.0.changes).unwrap_or_default())
+        Json(serde_json::from_str(&self.row.changes).unwrap_or_default())
     }
 }
 
@@ -256,7 +293,7 @@ impl Viewer {
         let Some(id) = self.0.user_id else {
             return Ok(None);
         };
-        Ok(users::by_id(db(ctx), &self.0, id).await?.map(User))
+        Ok(users::by_id(db(ctx), &self.0, id).await?.map(User::single))
     }
     /// The signed-in user's roles.
     #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
@@ -264,8 +301,10 @@ impl Viewer {
         let Some(id) = self.0.user_id else {
             return Ok(vec![]);
         };
-        Ok(users::memberships(db(ctx), id)
-            .await?
+        let mut all = users::memberships_of(db(ctx), &[id]).await?;
+        Ok(all
+            .remove(&id)
+            .unwrap_or_default()
             .into_iter()
             .map(Membership)
             .collect())
@@ -299,7 +338,7 @@ impl AccountQuery {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> Result<super::types::Paged<User>> {
+    ) -> Result<Paged<User>> {
         let sort = Sort {
             column: "email",
             descending: false,
@@ -312,7 +351,11 @@ impl AccountQuery {
         }
         .page(sort)?;
         let (rows, total) = users::list(db(ctx), principal(ctx), &page).await?;
-        Ok(admin_connection(rows, total, sort, User))
+        Ok(connection::<User>(
+            rows,
+            sort,
+            TotalCount::new(move || async move { Ok(total) }),
+        ))
     }
 
     /// All partner tokens, newest first (admin only).
@@ -324,7 +367,7 @@ impl AccountQuery {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> Result<super::types::Paged<ApiToken>> {
+    ) -> Result<Paged<ApiToken>> {
         let sort = Sort {
             column: "created_at",
             descending: true,
@@ -337,7 +380,11 @@ impl AccountQuery {
         }
         .page(sort)?;
         let (rows, total) = tokens::list(db(ctx), principal(ctx), &page).await?;
-        Ok(admin_connection(rows, total, sort, ApiToken))
+        Ok(connection::<ApiToken>(
+            rows,
+            sort,
+            TotalCount::new(move || async move { Ok(total) }),
+        ))
     }
 
     /// Every change, newest first (admin only).
@@ -350,7 +397,7 @@ impl AccountQuery {
         last: Option<i32>,
         before: Option<String>,
         filter: Option<AuditFilter>,
-    ) -> Result<super::types::Paged<AuditEntry>> {
+    ) -> Result<Paged<AuditEntry>> {
         let sort = Sort {
             column: "at",
             descending: true,
@@ -364,7 +411,11 @@ impl AccountQuery {
         .page(sort)?;
         let (rows, total) =
             audit::list(db(ctx), principal(ctx), &filter.unwrap_or_default(), &page).await?;
-        Ok(admin_connection(rows, total, sort, AuditEntry))
+        Ok(connection::<AuditEntry>(
+            rows,
+            sort,
+            TotalCount::new(move || async move { Ok(total) }),
+        ))
     }
 }
 
@@ -398,23 +449,25 @@ impl AccountMutation {
     }
     /// Creates a user (admin only).
     async fn create_user(&self, ctx: &Context<'_>, input: CreateUserInput) -> Result<User> {
-        Ok(User(users::create(db(ctx), principal(ctx), input).await?))
+        Ok(User::single(
+            users::create(db(ctx), principal(ctx), input).await?,
+        ))
     }
     /// Deactivates a user; their tokens stop working at once (admin only).
     async fn deactivate_user(&self, ctx: &Context<'_>, input: UserIdInput) -> Result<User> {
-        Ok(User(
+        Ok(User::single(
             users::deactivate(db(ctx), principal(ctx), input).await?,
         ))
     }
     /// Reactivates a user (admin only).
     async fn reactivate_user(&self, ctx: &Context<'_>, input: UserIdInput) -> Result<User> {
-        Ok(User(
+        Ok(User::single(
             users::reactivate(db(ctx), principal(ctx), input).await?,
         ))
     }
     /// Sets or clears a user's admin flag (admin only).
     async fn set_admin(&self, ctx: &Context<'_>, input: SetAdminInput) -> Result<User> {
-        Ok(User(
+        Ok(User::single(
             users::set_admin(db(ctx), principal(ctx), input).await?,
         ))
     }
@@ -447,7 +500,7 @@ impl AccountMutation {
         let (token, record) = tokens::create(db(ctx), principal(ctx), input).await?;
         Ok(CreatedApiToken {
             token,
-            api_token: ApiToken(record),
+            api_token: ApiToken::single(record),
         })
     }
     /// Revokes a partner token; it stops working at once (admin only).
@@ -456,7 +509,7 @@ impl AccountMutation {
         ctx: &Context<'_>,
         input: RevokeApiTokenInput,
     ) -> Result<ApiToken> {
-        Ok(ApiToken(
+        Ok(ApiToken::single(
             tokens::revoke(db(ctx), principal(ctx), input).await?,
         ))
     }
