@@ -199,7 +199,7 @@ async fn malformed_requests_get_clean_errors() {
 }
 
 #[tokio::test]
-async fn document_limits_refuse_quickly_with_the_reason() {
+async fn document_limits_refuse_with_the_reason_before_running() {
     let app = TestApp::start().await;
     let deep = format!(
         "{{ {}id{} }}",

@@ -225,8 +225,9 @@ impl Parent {
     }
 }
 
-fn col(table: &'static str, column: &'static str) -> Expr {
-    Expr::col((Alias::new(table), Alias::new(column)))
+/// A column qualified by its table, for filters and orderings.
+pub fn column(table: &'static str, column_name: &'static str) -> Expr {
+    Expr::col((Alias::new(table), Alias::new(column_name)))
 }
 
 /// Both conditions. A caller's condition may be an `any` (the visibility rule is one):
@@ -237,7 +238,7 @@ fn both(condition: Condition, extra: impl sea_orm::sea_query::IntoCondition) -> 
 
 /// Adds the keyset bounds of a page to a condition.
 fn keyset(table: &'static str, page: &Page) -> Condition {
-    let key = || Expr::tuple([col(table, page.sort.column), col(table, "id")]);
+    let key = || Expr::tuple([column(table, page.sort.column), column(table, "id")]);
     let at = |p: &Position| Expr::tuple([Expr::val(p.value.clone().into_value()), Expr::val(p.id)]);
     let mut condition = Condition::all();
     if let Some(after) = &page.after {
@@ -301,8 +302,8 @@ pub async fn page<R: Row>(
         .column((Alias::new(R::TABLE), Asterisk))
         .from(Alias::new(R::TABLE))
         .cond_where(both(condition, keyset(R::TABLE, page)))
-        .order_by_expr(col(R::TABLE, page.sort.column), order.clone())
-        .order_by_expr(col(R::TABLE, "id"), order)
+        .order_by_expr(column(R::TABLE, page.sort.column), order.clone())
+        .order_by_expr(column(R::TABLE, "id"), order)
         .limit(page.limit + 1)
         .to_owned();
     let rows = db.query_all(&select).await?;
@@ -358,8 +359,8 @@ pub async fn pages_by_parent<R: Row>(
         .expr_window_as(
             Func::cust(Alias::new("ROW_NUMBER")),
             WindowStatement::partition_by(parent.key_column(R::TABLE))
-                .order_by_expr(col(R::TABLE, page.sort.column), order.clone())
-                .order_by_expr(col(R::TABLE, "id"), order)
+                .order_by_expr(column(R::TABLE, page.sort.column), order.clone())
+                .order_by_expr(column(R::TABLE, "id"), order)
                 .to_owned(),
             Alias::new("row_number"),
         )
@@ -478,7 +479,7 @@ pub async fn by_ids<R: Row>(
         .from(Alias::new(R::TABLE))
         .cond_where(both(
             condition,
-            col(R::TABLE, "id").is_in(ids.iter().copied()),
+            column(R::TABLE, "id").is_in(ids.iter().copied()),
         ))
         .to_owned();
     let mut found = HashMap::new();
@@ -501,17 +502,12 @@ pub fn text_search(table: &'static str, columns: &[&'static str], text: &str) ->
         })
         .collect();
     let pattern = format!("%{escaped}%");
-    columns.iter().fold(Condition::any(), |any, column| {
+    columns.iter().fold(Condition::any(), |any, name| {
         any.add(
-            Expr::expr(Func::lower(col(table, column)))
+            Expr::expr(Func::lower(column(table, name)))
                 .like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\')),
         )
     })
-}
-
-/// Qualified column expression, for filters built by the domain modules.
-pub fn column(table: &'static str, column_name: &'static str) -> Expr {
-    col(table, column_name)
 }
 
 /// Ascending or descending.
