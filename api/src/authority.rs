@@ -5,7 +5,7 @@ use crate::audit;
 use crate::auth::{Principal, require_admin};
 use crate::error::{AppError, AppResult};
 use crate::ids::{self, NodeType};
-use crate::paging::{self, OrderDirection, Page, Row, Rows, Sort, SortValue};
+use crate::paging::{self, ListFilter, OrderDirection, Row, Sort, SortValue};
 use crate::records::{self, on_unique};
 use crate::validate::{self, NAME_MAX};
 use async_graphql::{Enum, InputObject, MaybeUndefined};
@@ -88,8 +88,10 @@ pub struct AuthorityFilter {
     pub text: Option<String>,
 }
 
-impl AuthorityFilter {
-    fn condition(&self) -> AppResult<Condition> {
+impl ListFilter for AuthorityFilter {
+    type Row = authority::Model;
+
+    fn condition(&self, _principal: &Principal) -> AppResult<Condition> {
         let mut condition = Condition::all();
         if let Some(level) = self.level {
             condition = condition.add(paging::column(TABLE, "level").eq(level.to_value()));
@@ -111,31 +113,6 @@ impl AuthorityFilter {
         }
         Ok(condition)
     }
-}
-
-/// Lists authorities, one page.
-///
-/// # Errors
-/// BAD_USER_INPUT for a malformed parent id; INTERNAL on a database failure.
-pub async fn list(
-    db: &impl ConnectionTrait,
-    _principal: &Principal,
-    filter: &AuthorityFilter,
-    page: &Page,
-) -> AppResult<Rows<authority::Model>> {
-    paging::page(db, filter.condition()?, page).await
-}
-
-/// Counts the authorities a filter matches.
-///
-/// # Errors
-/// BAD_USER_INPUT for a malformed parent id; INTERNAL on a database failure.
-pub async fn count(
-    db: &impl ConnectionTrait,
-    _principal: &Principal,
-    filter: &AuthorityFilter,
-) -> AppResult<i64> {
-    paging::count(db, TABLE, filter.condition()?).await
 }
 
 /// Finds an authority by slug.

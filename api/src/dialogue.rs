@@ -5,7 +5,7 @@ use crate::audit;
 use crate::auth::{self, Guarded, Principal};
 use crate::error::{AppError, AppResult};
 use crate::ids::{self, NodeType};
-use crate::paging::{self, OrderDirection, Page, Row, Rows, Sort, SortValue};
+use crate::paging::{self, ListFilter, OrderDirection, Row, Sort, SortValue};
 use crate::records;
 use crate::validate::{self, NAME_MAX, SUMMARY_MAX};
 use async_graphql::{Enum, InputObject, MaybeUndefined};
@@ -132,8 +132,10 @@ fn linked(link: &'static str, column: &'static str, id: Uuid) -> Expr {
     )
 }
 
-impl DialogueFilter {
-    fn condition(&self) -> AppResult<Condition> {
+impl ListFilter for DialogueFilter {
+    type Row = dialogue::Model;
+
+    fn condition(&self, principal: &Principal) -> AppResult<Condition> {
         let mut condition = Condition::all();
         if let Some(kind) = self.kind {
             condition = condition.add(paging::column(TABLE, "kind").eq(kind.to_value()));
@@ -194,38 +196,13 @@ impl DialogueFilter {
                 text,
             ));
         }
-        Ok(condition)
+        Ok(condition.add(visible(principal)))
     }
 }
 
 /// The dialogues the principal may read.
 pub fn visible(principal: &Principal) -> Condition {
     auth::visible(principal, Guarded::Dialogue)
-}
-
-/// Lists the dialogues the principal may read, one page.
-///
-/// # Errors
-/// BAD_USER_INPUT for malformed filter ids or an empty date range; INTERNAL on a database failure.
-pub async fn list(
-    db: &impl ConnectionTrait,
-    principal: &Principal,
-    filter: &DialogueFilter,
-    page: &Page,
-) -> AppResult<Rows<dialogue::Model>> {
-    paging::page(db, filter.condition()?.add(visible(principal)), page).await
-}
-
-/// Counts the dialogues a filter matches that the principal may read.
-///
-/// # Errors
-/// As [`list`].
-pub async fn count(
-    db: &impl ConnectionTrait,
-    principal: &Principal,
-    filter: &DialogueFilter,
-) -> AppResult<i64> {
-    paging::count(db, TABLE, filter.condition()?.add(visible(principal))).await
 }
 
 /// Finds a dialogue the principal may read.

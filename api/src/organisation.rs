@@ -3,7 +3,7 @@
 use crate::audit;
 use crate::auth::{Principal, require_admin};
 use crate::error::{AppError, AppResult};
-use crate::paging::{self, Page, Row, Rows, Sort, SortValue};
+use crate::paging::{self, ListFilter, Row, Sort, SortValue};
 use crate::records::{self, on_unique};
 use crate::validate::{self, NAME_MAX, SUMMARY_MAX};
 use async_graphql::{Enum, InputObject, MaybeUndefined};
@@ -84,8 +84,10 @@ pub struct OrganisationFilter {
     pub text: Option<String>,
 }
 
-impl OrganisationFilter {
-    fn condition(&self) -> Condition {
+impl ListFilter for OrganisationFilter {
+    type Row = organisation::Model;
+
+    fn condition(&self, _principal: &Principal) -> AppResult<Condition> {
         let mut condition = Condition::all();
         if let Some(kind) = self.kind {
             condition = condition.add(paging::column(TABLE, "kind").eq(kind.to_value()));
@@ -115,33 +117,8 @@ impl OrganisationFilter {
                 text,
             ));
         }
-        condition
+        Ok(condition)
     }
-}
-
-/// Lists organisations, one page.
-///
-/// # Errors
-/// INTERNAL on a database failure.
-pub async fn list(
-    db: &impl ConnectionTrait,
-    _principal: &Principal,
-    filter: &OrganisationFilter,
-    page: &Page,
-) -> AppResult<Rows<organisation::Model>> {
-    paging::page(db, filter.condition(), page).await
-}
-
-/// Counts the organisations a filter matches.
-///
-/// # Errors
-/// INTERNAL on a database failure.
-pub async fn count(
-    db: &impl ConnectionTrait,
-    _principal: &Principal,
-    filter: &OrganisationFilter,
-) -> AppResult<i64> {
-    paging::count(db, TABLE, filter.condition()).await
 }
 
 /// Finds an organisation by slug.

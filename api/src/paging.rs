@@ -526,3 +526,42 @@ impl OrderDirection {
         self == Self::Desc
     }
 }
+
+/// The filter of a top-level list. Its domain module turns it into the SQL condition of
+/// the rows it selects *that the principal may read*; paging and counting are the same
+/// for every list ([`list`], [`count_of`]).
+pub trait ListFilter: Clone + Default + Send + Sync + 'static {
+    /// The rows listed.
+    type Row: Row;
+
+    /// The rows this filter selects and the principal may read.
+    ///
+    /// # Errors
+    /// BAD_USER_INPUT for a malformed filter.
+    fn condition(&self, principal: &crate::auth::Principal) -> AppResult<Condition>;
+}
+
+/// One page of a top-level list.
+///
+/// # Errors
+/// As [`ListFilter::condition`]; INTERNAL on a database failure.
+pub async fn list<F: ListFilter>(
+    db: &impl ConnectionTrait,
+    principal: &crate::auth::Principal,
+    filter: &F,
+    page: &Page,
+) -> AppResult<Rows<F::Row>> {
+    self::page(db, filter.condition(principal)?, page).await
+}
+
+/// How many rows a top-level list holds across its pages.
+///
+/// # Errors
+/// As [`ListFilter::condition`]; INTERNAL on a database failure.
+pub async fn count_of<F: ListFilter>(
+    db: &impl ConnectionTrait,
+    principal: &crate::auth::Principal,
+    filter: &F,
+) -> AppResult<i64> {
+    count(db, F::Row::TABLE, filter.condition(principal)?).await
+}

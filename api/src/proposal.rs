@@ -5,7 +5,7 @@ use crate::audit;
 use crate::auth::{self, Guarded, Principal};
 use crate::error::{AppError, AppResult};
 use crate::ids::{self, NodeType};
-use crate::paging::{self, OrderDirection, Page, Row, Rows, Sort, SortValue};
+use crate::paging::{self, ListFilter, OrderDirection, Row, Sort, SortValue};
 use crate::records;
 use crate::validate::{self, BODY_MAX, NAME_MAX, SUMMARY_MAX};
 use async_graphql::{Enum, InputObject};
@@ -131,8 +131,10 @@ pub struct ProposalFilter {
     pub text: Option<String>,
 }
 
-impl ProposalFilter {
-    fn condition(&self) -> AppResult<Condition> {
+impl ListFilter for ProposalFilter {
+    type Row = proposal::Model;
+
+    fn condition(&self, principal: &Principal) -> AppResult<Condition> {
         let mut condition = Condition::all();
         if let Some(status) = self.status {
             condition = condition.add(paging::column(TABLE, "status").eq(status.to_value()));
@@ -167,38 +169,13 @@ impl ProposalFilter {
                 text,
             ));
         }
-        Ok(condition)
+        Ok(condition.add(visible(principal)))
     }
 }
 
 /// The proposals the principal may read.
 pub fn visible(principal: &Principal) -> Condition {
     auth::visible(principal, Guarded::Proposal)
-}
-
-/// Lists the proposals the principal may read, one page.
-///
-/// # Errors
-/// BAD_USER_INPUT for malformed filter ids; INTERNAL on a database failure.
-pub async fn list(
-    db: &impl ConnectionTrait,
-    principal: &Principal,
-    filter: &ProposalFilter,
-    page: &Page,
-) -> AppResult<Rows<proposal::Model>> {
-    paging::page(db, filter.condition()?.add(visible(principal)), page).await
-}
-
-/// Counts the proposals a filter matches that the principal may read.
-///
-/// # Errors
-/// As [`list`].
-pub async fn count(
-    db: &impl ConnectionTrait,
-    principal: &Principal,
-    filter: &ProposalFilter,
-) -> AppResult<i64> {
-    paging::count(db, TABLE, filter.condition()?.add(visible(principal))).await
 }
 
 /// Finds a proposal the principal may read.

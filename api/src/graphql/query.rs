@@ -10,8 +10,9 @@ use crate::authority::{AuthorityFilter, AuthorityOrder};
 use crate::dialogue::{DialogueFilter, DialogueOrder};
 use crate::ids::{self, NodeType};
 use crate::organisation::{OrganisationFilter, OrganisationOrder};
+use crate::paging::{self, ListFilter};
 use crate::proposal::{ProposalFilter, ProposalOrder};
-use crate::{authority, dialogue, organisation, proposal};
+use crate::{authority, organisation};
 use async_graphql::{Context, ID, Object, Result};
 use sea_orm::DatabaseConnection;
 
@@ -21,6 +22,24 @@ fn db<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {
 
 fn principal<'a>(ctx: &Context<'a>) -> &'a Principal {
     ctx.data_unchecked::<Principal>()
+}
+
+/// One page of a top-level list, with its total counted only when asked for.
+async fn listing<N: Member, F: ListFilter<Row = N::Row>>(
+    ctx: &Context<'_>,
+    args: PageArgs,
+    sort: crate::paging::Sort,
+    filter: Option<F>,
+) -> Result<Paged<N>> {
+    let page = args.page(sort)?;
+    let filter = filter.unwrap_or_default();
+    let rows = paging::list(db(ctx), principal(ctx), &filter, &page).await?;
+    let (db, principal) = (db(ctx).clone(), principal(ctx).clone());
+    let total = TotalCount::new(move || {
+        let (db, principal, filter) = (db.clone(), principal.clone(), filter.clone());
+        async move { paging::count_of(&db, &principal, &filter).await }
+    });
+    Ok(connection::<N>(rows, sort, total))
 }
 
 /// Lookups and lists of the network's record.
@@ -81,22 +100,18 @@ impl RecordQuery {
         filter: Option<OrganisationFilter>,
         order_by: Option<OrganisationOrder>,
     ) -> Result<Paged<Organisation>> {
-        let sort = OrganisationOrder::sort(order_by);
-        let page = PageArgs {
-            first,
-            after,
-            last,
-            before,
-        }
-        .page(sort)?;
-        let filter = filter.unwrap_or_default();
-        let rows = organisation::list(db(ctx), principal(ctx), &filter, &page).await?;
-        let (db, principal) = (db(ctx).clone(), principal(ctx).clone());
-        let total = TotalCount::new(move || {
-            let (db, principal, filter) = (db.clone(), principal.clone(), filter.clone());
-            async move { organisation::count(&db, &principal, &filter).await }
-        });
-        Ok(connection::<Organisation>(rows, sort, total))
+        listing::<Organisation, _>(
+            ctx,
+            PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
+            OrganisationOrder::sort(order_by),
+            filter,
+        )
+        .await
     }
 
     /// Authorities; by name unless `orderBy` says otherwise.
@@ -111,22 +126,18 @@ impl RecordQuery {
         filter: Option<AuthorityFilter>,
         order_by: Option<AuthorityOrder>,
     ) -> Result<Paged<Authority>> {
-        let sort = AuthorityOrder::sort(order_by);
-        let page = PageArgs {
-            first,
-            after,
-            last,
-            before,
-        }
-        .page(sort)?;
-        let filter = filter.unwrap_or_default();
-        let rows = authority::list(db(ctx), principal(ctx), &filter, &page).await?;
-        let (db, principal) = (db(ctx).clone(), principal(ctx).clone());
-        let total = TotalCount::new(move || {
-            let (db, principal, filter) = (db.clone(), principal.clone(), filter.clone());
-            async move { authority::count(&db, &principal, &filter).await }
-        });
-        Ok(connection::<Authority>(rows, sort, total))
+        listing::<Authority, _>(
+            ctx,
+            PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
+            AuthorityOrder::sort(order_by),
+            filter,
+        )
+        .await
     }
 
     /// Dialogues the caller may see; latest first unless `orderBy` says otherwise.
@@ -141,22 +152,18 @@ impl RecordQuery {
         filter: Option<DialogueFilter>,
         order_by: Option<DialogueOrder>,
     ) -> Result<Paged<Dialogue>> {
-        let sort = DialogueOrder::sort(order_by);
-        let page = PageArgs {
-            first,
-            after,
-            last,
-            before,
-        }
-        .page(sort)?;
-        let filter = filter.unwrap_or_default();
-        let rows = dialogue::list(db(ctx), principal(ctx), &filter, &page).await?;
-        let (db, principal) = (db(ctx).clone(), principal(ctx).clone());
-        let total = TotalCount::new(move || {
-            let (db, principal, filter) = (db.clone(), principal.clone(), filter.clone());
-            async move { dialogue::count(&db, &principal, &filter).await }
-        });
-        Ok(connection::<Dialogue>(rows, sort, total))
+        listing::<Dialogue, _>(
+            ctx,
+            PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
+            DialogueOrder::sort(order_by),
+            filter,
+        )
+        .await
     }
 
     /// Proposals the caller may see; most recently changed first unless `orderBy` says otherwise.
@@ -171,21 +178,17 @@ impl RecordQuery {
         filter: Option<ProposalFilter>,
         order_by: Option<ProposalOrder>,
     ) -> Result<Paged<Proposal>> {
-        let sort = ProposalOrder::sort(order_by);
-        let page = PageArgs {
-            first,
-            after,
-            last,
-            before,
-        }
-        .page(sort)?;
-        let filter = filter.unwrap_or_default();
-        let rows = proposal::list(db(ctx), principal(ctx), &filter, &page).await?;
-        let (db, principal) = (db(ctx).clone(), principal(ctx).clone());
-        let total = TotalCount::new(move || {
-            let (db, principal, filter) = (db.clone(), principal.clone(), filter.clone());
-            async move { proposal::count(&db, &principal, &filter).await }
-        });
-        Ok(connection::<Proposal>(rows, sort, total))
+        listing::<Proposal, _>(
+            ctx,
+            PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
+            ProposalOrder::sort(order_by),
+            filter,
+        )
+        .await
     }
 }
