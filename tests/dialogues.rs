@@ -1,6 +1,6 @@
 //! Dialogues: participants on both sides, proposals discussed, filters and changes.
 
-use samverkan_tests::{TestApp, assert_code};
+use samverkan_tests::{Caller, TestApp, assert_code};
 use serde_json::json;
 
 const UPDATE: &str = "mutation($input: UpdateDialogueInput!) { updateDialogue(input: $input) { title status outcome version organisations { slug } authorities { slug } proposals { title } } }";
@@ -130,6 +130,94 @@ async fn update_replaces_given_lists_and_checks_the_version() {
         )
         .await;
     assert!(cleared["updateDialogue"]["outcome"].is_null());
+}
+
+/// Titles of a nested dialogue page, latest first.
+fn titles(connection: &serde_json::Value) -> Vec<&str> {
+    connection["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|node| node["title"].as_str().expect("title"))
+        .collect()
+}
+
+#[tokio::test]
+async fn every_participant_lists_its_dialogues_by_their_current_date() {
+    let app = TestApp::start().await;
+    let a = app.organisation("verdandi", "Verdandi").await;
+    let b = app.organisation("visir", "Visir").await;
+    let ams = app.authority("ams", "AMS", None).await;
+    let proposal = app.proposal("Fler vägar in", &a, "PUBLIC").await;
+    let january = app
+        .dialogue("Januari", "2020-01-15", &[&a], &[&ams], "PUBLIC")
+        .await;
+    let march = app
+        .dialogue("Mars", "2020-03-10", &[&a, &b], &[&ams], "PUBLIC")
+        .await;
+    let february = app
+        .dialogue("Februari", "2020-02-01", &[&a], &[&ams], "PUBLIC")
+        .await;
+    app.dialogue("Hemligt", "2021-06-01", &[&a], &[&ams], "NETWORK")
+        .await;
+    const LISTS: &str = "query($proposal: ID!) {
+        a: organisation(slug: \"verdandi\") { dialogues(first: 2) { nodes { title } pageInfo { hasNextPage endCursor } } }
+        b: organisation(slug: \"visir\") { dialogues(first: 2) { nodes { title } } }
+        ams: authority(slug: \"ams\") { dialogues(first: 2) { nodes { title } } }
+        proposal(id: $proposal) { dialogues(first: 2) { nodes { title } } } }";
+    let vars = json!({ "proposal": proposal });
+    let (_, anonymous) = app.post_as(&Caller::Anonymous, LISTS, vars.clone()).await;
+    let anonymous = &anonymous["data"];
+    assert_eq!(
+        titles(&anonymous["a"]["dialogues"]),
+        ["Mars", "Februari"],
+        "a dialogue the caller may not read takes no place in the page"
+    );
+    assert_eq!(anonymous["a"]["dialogues"]["pageInfo"]["hasNextPage"], true);
+    let after = anonymous["a"]["dialogues"]["pageInfo"]["endCursor"].clone();
+    let rest = app
+        .post_as(
+            &Caller::Anonymous,
+            "query($after: String) { organisation(slug: \"verdandi\") { dialogues(first: 5, after: $after) { nodes { title } } } }",
+            json!({ "after": after }),
+        )
+        .await
+        .1;
+    assert_eq!(
+        titles(&rest["data"]["organisation"]["dialogues"]),
+        ["Januari"]
+    );
+
+    // January moves to 2021, March leaves Verdandi, February is tied to the proposal.
+    app.ok(
+        UPDATE,
+        json!({ "input": { "id": january, "expectedVersion": 1, "heldOn": "2021-01-01" } }),
+    )
+    .await;
+    app.ok(
+        UPDATE,
+        json!({ "input": { "id": march, "expectedVersion": 1, "organisationIds": [b] } }),
+    )
+    .await;
+    app.ok(
+        UPDATE,
+        json!({ "input": { "id": february, "expectedVersion": 1, "proposalIds": [proposal] } }),
+    )
+    .await;
+    let lists = app.ok(LISTS, vars.clone()).await;
+    assert_eq!(titles(&lists["a"]["dialogues"]), ["Hemligt", "Januari"]);
+    assert_eq!(titles(&lists["b"]["dialogues"]), ["Mars"]);
+    assert_eq!(titles(&lists["ams"]["dialogues"]), ["Hemligt", "Januari"]);
+    assert_eq!(titles(&lists["proposal"]["dialogues"]), ["Februari"]);
+    app.ok(
+        UPDATE,
+        json!({ "input": { "id": february, "expectedVersion": 2, "heldOn": "2022-01-01" } }),
+    )
+    .await;
+    let lists = app.ok(LISTS, vars).await;
+    assert_eq!(titles(&lists["a"]["dialogues"]), ["Februari", "Hemligt"]);
+    assert_eq!(titles(&lists["ams"]["dialogues"]), ["Februari", "Hemligt"]);
+    assert_eq!(titles(&lists["proposal"]["dialogues"]), ["Februari"]);
 }
 
 #[tokio::test]

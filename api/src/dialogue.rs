@@ -324,16 +324,45 @@ async fn participants(
     Ok(decoded)
 }
 
-async fn write_participants(
+/// Replaces the participant lists that are given (organisations, authorities, proposals)
+/// and, when any changed or `date_changed`, copies the dialogue's date onto its links.
+pub(crate) async fn write_participants(
     db: &impl ConnectionTrait,
     id: Uuid,
     lists: &[Option<Vec<Uuid>>; 3],
+    date_changed: bool,
 ) -> AppResult<()> {
     for (i, list) in lists.iter().enumerate() {
         if let Some(list) = list {
             let (table, column, ..) = PARTICIPANTS[i];
             records::replace_links(db, table, "dialogue_id", column, id, list).await?;
         }
+    }
+    if date_changed || lists.iter().any(Option::is_some) {
+        date_links(db, Some(id)).await?;
+    }
+    Ok(())
+}
+
+/// Copies the date of one dialogue (or, with `None`, of every dialogue) onto its links.
+/// Every link keeps it so that a participant's latest dialogues are read from the link's
+/// index (`Parent::DatedLink`); this is the only place that writes it.
+///
+/// # Errors
+/// INTERNAL on a database failure.
+pub(crate) async fn date_links(db: &impl ConnectionTrait, id: Option<Uuid>) -> AppResult<()> {
+    for (table, ..) in PARTICIPANTS {
+        let mut update = Query::update();
+        update.table(Alias::new(table)).value(
+            Alias::new("held_on"),
+            Expr::cust(format!(
+                "(SELECT held_on FROM {TABLE} WHERE {TABLE}.id = {table}.dialogue_id)"
+            )),
+        );
+        if let Some(id) = id {
+            update.and_where(Expr::col(Alias::new("dialogue_id")).eq(id));
+        }
+        db.execute(&update).await?;
     }
     Ok(())
 }
@@ -420,7 +449,7 @@ pub async fn create(
     let txn = crate::records::begin_write(db).await?;
     let changes = with_lists(audit::changes(&row), &lists);
     let created = row.insert(&txn).await?;
-    write_participants(&txn, created.id, &lists).await?;
+    write_participants(&txn, created.id, &lists, true).await?;
     audit::commit(
         txn,
         principal,
@@ -486,6 +515,7 @@ pub async fn update(
         .ok_or(AppError::NotFound("dialogue"))?;
     auth::require_editor_of_any(principal, &organisations_of(&txn, id).await?)?;
     let changes = with_lists(audit::changes(&row), &lists);
+    let date_changed = row.held_on.is_set();
     let updated = records::versioned_update::<dialogue::Entity, _>(
         &txn,
         row,
@@ -494,7 +524,7 @@ pub async fn update(
         "dialogue",
     )
     .await?;
-    write_participants(&txn, id, &lists).await?;
+    write_participants(&txn, id, &lists, date_changed).await?;
     audit::commit(txn, principal, "updateDialogue", "Dialogue", id, changes).await?;
     Ok(updated)
 }

@@ -3,17 +3,19 @@
 //! A list is a table, a condition (filters and the visibility rule), an ordering on one
 //! column with the id as tie-breaker, and optionally a parent: the rows of many parents
 //! are fetched in one statement with `ROW_NUMBER() OVER (PARTITION BY parent ...)`, which
-//! is how nested connections stay one query per level whatever the page size.
+//! is how nested connections stay one query per level whatever the page size. Where the
+//! link table keeps a copy of the ordering column under an index, each parent's page is
+//! read from that index instead ([`Parent::DatedLink`]).
 
 use crate::error::{AppError, AppResult};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{
-    Alias, Asterisk, Condition, Expr, ExprTrait, Func, Order, Query, SelectStatement,
-    WindowStatement,
+    Alias, Asterisk, Condition, Expr, ExprTrait, Func, JoinType, Order, Query, SelectStatement,
+    UnionType, ValueTuple, WindowStatement,
 };
-use sea_orm::{ConnectionTrait, FromQueryResult, QueryResult, Value};
+use sea_orm::{ConnectionTrait, DatabaseBackend, FromQueryResult, QueryResult, Value};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -200,13 +202,18 @@ pub enum Parent {
     Column(&'static str),
     /// A link table: (`table`, column pointing at the row, column pointing at the parent).
     Link(&'static str, &'static str, &'static str),
+    /// A link table as in [`Parent::Link`] that also keeps a copy of the row's column named
+    /// last, indexed after the parent: pages in that order are read from the index.
+    DatedLink(&'static str, &'static str, &'static str, &'static str),
 }
 
 impl Parent {
     fn key_column(self, table: &'static str) -> (Alias, Alias) {
         match self {
             Self::Column(column) => (Alias::new(table), Alias::new(column)),
-            Self::Link(link, _, parent) => (Alias::new(link), Alias::new(parent)),
+            Self::Link(link, _, parent) | Self::DatedLink(link, _, parent, _) => {
+                (Alias::new(link), Alias::new(parent))
+            }
         }
     }
 
@@ -215,7 +222,7 @@ impl Parent {
     }
 
     fn join(self, select: &mut SelectStatement, table: &'static str) {
-        if let Self::Link(link, child, _) = self {
+        if let Self::Link(link, child, _) | Self::DatedLink(link, child, ..) = self {
             select.inner_join(
                 Alias::new(link),
                 Expr::col((Alias::new(link), Alias::new(child)))
@@ -238,7 +245,12 @@ fn both(condition: Condition, extra: impl sea_orm::sea_query::IntoCondition) -> 
 
 /// Adds the keyset bounds of a page to a condition.
 fn keyset(table: &'static str, page: &Page) -> Condition {
-    let key = || Expr::tuple([column(table, page.sort.column), column(table, "id")]);
+    keyset_on(page, column(table, page.sort.column), column(table, "id"))
+}
+
+/// The keyset bounds of a page on the given ordering column and id.
+fn keyset_on(page: &Page, value: Expr, id: Expr) -> Condition {
+    let key = || Expr::tuple([value.clone(), id.clone()]);
     let at = |p: &Position| Expr::tuple([Expr::val(p.value.clone().into_value()), Expr::val(p.id)]);
     let mut condition = Condition::all();
     if let Some(after) = &page.after {
@@ -350,6 +362,12 @@ pub async fn pages_by_parent<R: Row>(
     condition: Condition,
     page: &Page,
 ) -> AppResult<HashMap<Uuid, Rows<R>>> {
+    if let Parent::DatedLink(link, child, parent_column, copy) = parent
+        && copy == page.sort.column
+    {
+        let link = (link, child, parent_column);
+        return pages_from_link_index(db, link, parents, condition, page).await;
+    }
     let order = read_order(page);
     let key = parent.key_expr(R::TABLE);
     let mut inner = Query::select();
@@ -389,6 +407,93 @@ pub async fn pages_by_parent<R: Row>(
     Ok(parents
         .iter()
         .map(|id| (*id, finish(grouped.remove(id).unwrap_or_default(), page)))
+        .collect())
+}
+
+/// Parents per statement on SQLite, whose compound SELECT has at most 500 terms.
+const SQLITE_BRANCHES: usize = 200;
+
+/// [`pages_by_parent`] through a [`Parent::DatedLink`] index: for each parent, its first
+/// rows in index order that pass `condition`, so a parent's page costs about its size.
+/// PostgreSQL runs one lateral subquery per parent; SQLite, which has no LATERAL, a
+/// `UNION ALL` of the same subquery per parent.
+async fn pages_from_link_index<R: Row>(
+    db: &impl ConnectionTrait,
+    (link, child, parent): (&'static str, &'static str, &'static str),
+    parents: &[Uuid],
+    condition: Condition,
+    page: &Page,
+) -> AppResult<HashMap<Uuid, Rows<R>>> {
+    let order = read_order(page);
+    let first_rows = |parent_id: Expr| {
+        Query::select()
+            .column((Alias::new(R::TABLE), Asterisk))
+            .expr_as(column(link, parent), Alias::new("parent_key"))
+            .from(Alias::new(link))
+            .inner_join(
+                Alias::new(R::TABLE),
+                column(R::TABLE, "id").equals((Alias::new(link), Alias::new(child))),
+            )
+            .cond_where(
+                both(condition.clone(), column(link, parent).eq(parent_id)).add(keyset_on(
+                    page,
+                    column(link, page.sort.column),
+                    column(link, child),
+                )),
+            )
+            .order_by_expr(column(link, page.sort.column), order.clone())
+            .order_by_expr(column(link, child), order.clone())
+            .limit(page.limit + 1)
+            .to_owned()
+    };
+    let mut statements = Vec::new();
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        let values = parents.iter().map(|id| ValueTuple::One((*id).into()));
+        statements.push(
+            Query::select()
+                .column((Alias::new("page"), Asterisk))
+                .from_values(values, Alias::new("parent"))
+                .join_lateral(
+                    JoinType::InnerJoin,
+                    first_rows(Expr::col((Alias::new("parent"), Alias::new("column1")))),
+                    Alias::new("page"),
+                    Expr::cust("TRUE"),
+                )
+                .to_owned(),
+        );
+    } else {
+        for chunk in parents.chunks(SQLITE_BRANCHES) {
+            let mut branches = chunk.iter().enumerate().map(|(i, id)| {
+                Query::select()
+                    .column(Asterisk)
+                    .from_subquery(first_rows(Expr::val(*id)), Alias::new(format!("p{i}")))
+                    .to_owned()
+            });
+            if let Some(mut select) = branches.next() {
+                for branch in branches {
+                    select.union(UnionType::All, branch);
+                }
+                statements.push(select);
+            }
+        }
+    }
+    let mut grouped: HashMap<Uuid, Vec<R>> = HashMap::new();
+    for select in statements {
+        for row in db.query_all(&select).await? {
+            grouped
+                .entry(parent_key(&row)?)
+                .or_default()
+                .push(R::from_query_result(&row, "")?);
+        }
+    }
+    Ok(parents
+        .iter()
+        .map(|id| {
+            let mut rows = grouped.remove(id).unwrap_or_default();
+            // Each parent's rows arrive in read order, but a union promises no order.
+            sort_rows(&mut rows, page.sort.column, order == Order::Desc);
+            (*id, finish(rows, page))
+        })
         .collect())
 }
 
@@ -450,19 +555,20 @@ pub async fn all_by_parent<R: Row>(
             .push(R::from_query_result(&row, "")?);
     }
     for rows in grouped.values_mut() {
-        rows.sort_by(|a, b| {
-            let order = a
-                .sort_value(sort.column)
-                .cmp(&b.sort_value(sort.column))
-                .then_with(|| a.id().cmp(&b.id()));
-            if sort.descending {
-                order.reverse()
-            } else {
-                order
-            }
-        });
+        sort_rows(rows, sort.column, sort.descending);
     }
     Ok(grouped)
+}
+
+/// Sorts rows by `column`, then id.
+fn sort_rows<R: Row>(rows: &mut [R], column: &str, descending: bool) {
+    rows.sort_by(|a, b| {
+        let order = a
+            .sort_value(column)
+            .cmp(&b.sort_value(column))
+            .then_with(|| a.id().cmp(&b.id()));
+        if descending { order.reverse() } else { order }
+    });
 }
 
 /// Reads rows by id, keeping only those `condition` allows.

@@ -12,6 +12,8 @@ pub struct Model {
     /// The proposal discussed.
     #[sea_orm(primary_key, auto_increment = false)]
     pub proposal_id: Uuid,
+    /// A copy of the dialogue's date, kept by the API for ordering by the other side.
+    pub held_on: Date,
 }
 
 /// No relations are navigated through sea-orm; queries are built explicitly.

@@ -9,6 +9,7 @@ mod m20261123_000002_authorities;
 mod m20261123_000003_proposals;
 mod m20261123_000004_dialogues;
 mod m20261123_000005_accounts;
+mod m20261123_000006_dialogue_link_dates;
 
 /// Runs the migrations in order.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_proposals::Migration),
             Box::new(m20261123_000004_dialogues::Migration),
             Box::new(m20261123_000005_accounts::Migration),
+            Box::new(m20261123_000006_dialogue_link_dates::Migration),
         ]
     }
 }

@@ -27,7 +27,7 @@ enum DialogueId {
 }
 
 /// The three link tables of a dialogue: (table, column of the other side, other table).
-fn links() -> [(&'static str, &'static str, DynIden); 3] {
+pub(crate) fn links() -> [(&'static str, &'static str, DynIden); 3] {
     [
         (
             "dialogue_organisations",

@@ -32,17 +32,32 @@ impl PagedRelation {
     fn spec(self, principal: &Principal) -> (Parent, &'static str, Condition) {
         match self {
             Self::OrganisationDialogues => (
-                Parent::Link("dialogue_organisations", "dialogue_id", "organisation_id"),
+                Parent::DatedLink(
+                    "dialogue_organisations",
+                    "dialogue_id",
+                    "organisation_id",
+                    "held_on",
+                ),
                 "dialogues",
                 dialogue::visible(principal),
             ),
             Self::AuthorityDialogues => (
-                Parent::Link("dialogue_authorities", "dialogue_id", "authority_id"),
+                Parent::DatedLink(
+                    "dialogue_authorities",
+                    "dialogue_id",
+                    "authority_id",
+                    "held_on",
+                ),
                 "dialogues",
                 dialogue::visible(principal),
             ),
             Self::ProposalDialogues => (
-                Parent::Link("dialogue_proposals", "dialogue_id", "proposal_id"),
+                Parent::DatedLink(
+                    "dialogue_proposals",
+                    "dialogue_id",
+                    "proposal_id",
+                    "held_on",
+                ),
                 "dialogues",
                 dialogue::visible(principal),
             ),

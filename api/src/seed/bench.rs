@@ -393,6 +393,7 @@ pub async fn load(db: &DatabaseConnection, progress: impl Fn(&str)) -> AppResult
         5_000,
     )
     .await?;
+    crate::dialogue::date_links(&txn, None).await?;
     progress(&format!("{DIALOGUES} dialogues with their participants"));
     txn.commit().await?;
     if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {

@@ -401,29 +401,11 @@ pub async fn demo(db: &DatabaseConnection) -> AppResult<()> {
             .iter()
             .map(|s| organisation(s))
             .collect::<AppResult<Vec<_>>>()?;
-        crate::records::replace_links(
-            &txn,
-            "dialogue_organisations",
-            "dialogue_id",
-            "organisation_id",
-            id,
-            &orgs,
-        )
-        .await?;
         let auths = seed
             .authorities
             .iter()
             .map(|s| authority(s))
             .collect::<AppResult<Vec<_>>>()?;
-        crate::records::replace_links(
-            &txn,
-            "dialogue_authorities",
-            "dialogue_id",
-            "authority_id",
-            id,
-            &auths,
-        )
-        .await?;
         let props = seed
             .proposals
             .iter()
@@ -434,13 +416,11 @@ pub async fn demo(db: &DatabaseConnection) -> AppResult<()> {
                     .ok_or_else(|| internal(format!("unknown proposal {k}")))
             })
             .collect::<AppResult<Vec<_>>>()?;
-        crate::records::replace_links(
+        crate::dialogue::write_participants(
             &txn,
-            "dialogue_proposals",
-            "dialogue_id",
-            "proposal_id",
             id,
-            &props,
+            &[Some(orgs), Some(auths), Some(props)],
+            true,
         )
         .await?;
     }
