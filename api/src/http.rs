@@ -159,7 +159,7 @@ fn negotiate(headers: &HeaderMap) -> Option<Media> {
 }
 
 /// A response with a GraphQL-shaped body.
-fn answer(status: StatusCode, media: Media, body: &Value) -> Response {
+fn answer(status: StatusCode, media: Media, body: &impl serde::Serialize) -> Response {
     let content_type = match media {
         Media::GraphqlResponse => GRAPHQL_RESPONSE,
         Media::Json => "application/json",
@@ -347,16 +347,14 @@ fn rate_key(principal: &Principal, client: Option<SocketAddr>) -> RateKey {
     })
 }
 
-fn error_codes(body: &Value) -> Vec<String> {
-    body["errors"]
-        .as_array()
-        .map(|errors| {
-            errors
-                .iter()
-                .filter_map(|e| e["extensions"]["code"].as_str().map(str::to_owned))
-                .collect()
+fn error_codes(errors: &[async_graphql::ServerError]) -> Vec<String> {
+    errors
+        .iter()
+        .filter_map(|e| match e.extensions.as_ref()?.get("code")? {
+            async_graphql::Value::String(code) => Some(code.clone()),
+            _ => None,
         })
-        .unwrap_or_default()
+        .collect()
 }
 
 async fn graphql(State(state): State<AppState>, request: Request) -> Response {
@@ -476,13 +474,15 @@ async fn handle(
         _ => None,
     };
     let execution = AssertUnwindSafe(schema.execute(graphql)).catch_unwind();
-    let body = match tokio::time::timeout(state.settings.request_timeout, execution).await {
-        Ok(Ok(response)) => serde_json::to_value(&response).unwrap_or(Value::Null),
+    let response = match tokio::time::timeout(state.settings.request_timeout, execution).await {
+        Ok(Ok(response)) => response,
         Ok(Err(_panic)) => {
             let error = async_graphql::Error::from(AppError::Internal(Arc::new(
                 std::io::Error::other("a resolver panicked"),
             )));
-            json!({ "data": null, "errors": [{ "message": error.message, "extensions": error.extensions }] })
+            let mut server_error = async_graphql::ServerError::new(error.message, None);
+            server_error.extensions = error.extensions;
+            async_graphql::Response::from_errors(vec![server_error])
         }
         Err(_elapsed) => {
             let limit = state.settings.request_timeout.as_secs();
@@ -499,41 +499,49 @@ async fn handle(
     };
     let report = slot.lock().ok().and_then(|r| r.clone());
     let cost = report.as_ref().map_or(0, |r| r.cost);
-    (finish(body, media, report.as_ref()), operation, kind, cost)
+    (
+        finish(response, media, report.as_ref()),
+        operation,
+        kind,
+        cost,
+    )
 }
 
 /// The HTTP answer to an executed request: its status by the media type, the cost report
 /// in `extensions`, and `Retry-After` when the budget ran out.
-fn finish(mut body: Value, media: Media, report: Option<&CostReport>) -> Response {
+fn finish(
+    mut body: async_graphql::Response,
+    media: Media,
+    report: Option<&CostReport>,
+) -> Response {
     // The engine's own errors (parse, validation, variables, arguments) are the client's:
     // give them the code every error carries.
-    if let Some(errors) = body.get_mut("errors").and_then(Value::as_array_mut) {
-        for error in errors {
-            if error["extensions"]["code"].is_null() {
-                error["extensions"]["code"] = json!("BAD_USER_INPUT");
-            }
+    for error in &mut body.errors {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions
+            .get("code")
+            .is_none_or(|code| *code == async_graphql::Value::Null)
+        {
+            extensions.set("code", "BAD_USER_INPUT");
         }
     }
-    let codes = error_codes(&body);
-    if let (Value::Object(map), Some(report)) = (&mut body, report) {
-        let extensions = map.entry("extensions").or_insert_with(|| json!({}));
-        if let Value::Object(extensions) = extensions {
-            extensions.insert(
-                "cost".into(),
-                json!({
-                    "requested": report.cost,
-                    "limit": report.limit,
-                    "budgetPerMinute": report.budget,
-                    "remaining": (report.budget > 0).then_some(report.remaining),
-                }),
-            );
+    let codes = error_codes(&body.errors);
+    if let Some(report) = report {
+        let cost = json!({
+            "requested": report.cost,
+            "limit": report.limit,
+            "budgetPerMinute": report.budget,
+            "remaining": (report.budget > 0).then_some(report.remaining),
+        });
+        if let Ok(cost) = async_graphql::Value::from_json(cost) {
+            body.extensions.insert("cost".into(), cost);
         }
     }
     let retry_after = report.and_then(|r| r.retry_after);
     let status = if codes.iter().any(|c| c == "RATE_LIMITED") && retry_after.is_some() {
         StatusCode::TOO_MANY_REQUESTS
     } else if media == Media::GraphqlResponse
-        && body.get("data").is_none_or(Value::is_null)
+        && body.data == async_graphql::Value::Null
         && !codes.is_empty()
     {
         StatusCode::BAD_REQUEST

@@ -74,14 +74,63 @@ struct CursorBody {
     i: Uuid,
 }
 
-/// The opaque cursor of a row under an ordering.
-pub fn cursor<R: Row>(row: &R, sort: Sort) -> String {
-    let body = CursorBody {
-        c: sort.column.to_owned(),
-        v: serde_json::to_value(row.sort_value(sort.column)).unwrap_or(serde_json::Value::Null),
-        i: row.id(),
+/// The opaque cursor of a row under an ordering, kept as its parts and encoded only when
+/// a client selects `cursor`, `startCursor` or `endCursor`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    column: std::borrow::Cow<'static, str>,
+    value: SortValue,
+    id: Uuid,
+}
+
+impl Cursor {
+    /// The cursor of `row` under `sort`.
+    pub fn of<R: Row>(row: &R, sort: Sort) -> Self {
+        Self {
+            column: sort.column.into(),
+            value: row.sort_value(sort.column),
+            id: row.id(),
+        }
+    }
+}
+
+impl async_graphql::connection::CursorType for Cursor {
+    type Error = &'static str;
+
+    fn decode_cursor(cursor: &str) -> Result<Self, Self::Error> {
+        let (column, value, id) = decode_parts(cursor).ok_or("invalid cursor")?;
+        Ok(Self {
+            column: column.into(),
+            value,
+            id,
+        })
+    }
+
+    fn encode_cursor(&self) -> String {
+        let body = CursorBody {
+            c: self.column.clone().into_owned(),
+            v: serde_json::to_value(&self.value).unwrap_or(serde_json::Value::Null),
+            i: self.id,
+        };
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&body).unwrap_or_default())
+    }
+}
+
+/// The column, its value (typed by the column's name) and the id a cursor holds.
+fn decode_parts(cursor: &str) -> Option<(String, SortValue, Uuid)> {
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
+    let body: CursorBody = serde_json::from_slice(&bytes).ok()?;
+    let serde_json::Value::String(text) = body.v else {
+        return None;
     };
-    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&body).unwrap_or_default())
+    let value = if body.c.ends_with("_at") || body.c == "at" {
+        SortValue::Time(text.parse().ok()?)
+    } else if body.c == "held_on" {
+        SortValue::Date(text.parse().ok()?)
+    } else {
+        SortValue::Text(text)
+    };
+    Some((body.c, value, body.i))
 }
 
 /// A decoded cursor: the position just after (or before) one row.
@@ -92,23 +141,13 @@ pub struct Position {
 }
 
 fn decode_cursor(cursor: &str, sort: Sort, field: &str) -> AppResult<Position> {
-    let invalid = || AppError::bad_input(field, "invalid cursor for this list and ordering");
-    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
-    let body: CursorBody = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
-    if body.c != sort.column {
-        return Err(invalid());
+    match decode_parts(cursor) {
+        Some((column, value, id)) if column == sort.column => Ok(Position { value, id }),
+        _ => Err(AppError::bad_input(
+            field,
+            "invalid cursor for this list and ordering",
+        )),
     }
-    let value = match body.v {
-        serde_json::Value::String(text) if sort.column.ends_with("_at") || sort.column == "at" => {
-            SortValue::Time(text.parse().map_err(|_| invalid())?)
-        }
-        serde_json::Value::String(text) if sort.column == "held_on" => {
-            SortValue::Date(text.parse().map_err(|_| invalid())?)
-        }
-        serde_json::Value::String(text) => SortValue::Text(text),
-        _ => return Err(invalid()),
-    };
-    Ok(Position { value, id: body.i })
 }
 
 /// What a client asked of a connection, checked: how many rows, from where, which way.

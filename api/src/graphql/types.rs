@@ -24,7 +24,7 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 /// A connection of `N` with `totalCount`.
-pub type Paged<N> = Connection<String, N, TotalCount>;
+pub type Paged<N> = Connection<paging::Cursor, N, TotalCount>;
 
 type CountFuture = Pin<Box<dyn Future<Output = Result<i64, AppError>> + Send>>;
 
@@ -89,11 +89,12 @@ fn connection_in<N: Member>(
 ) -> Paged<N> {
     let mut connection =
         Connection::with_additional_fields(rows.has_previous, rows.has_next, total);
-    connection.edges.extend(
-        rows.rows
-            .into_iter()
-            .map(|row| Edge::new(paging::cursor(&row, sort), N::in_group(row, group.clone()))),
-    );
+    connection.edges.extend(rows.rows.into_iter().map(|row| {
+        Edge::new(
+            paging::Cursor::of(&row, sort),
+            N::in_group(row, group.clone()),
+        )
+    }));
     connection
 }
 
