@@ -1,7 +1,7 @@
 //! Sibling groups: the records one batch returned (a page of organisations, all the
 //! dialogues of that page's organisations, ...). When the first record of a group resolves
-//! a relation, it loads that relation for the whole group with one `load_many` on the
-//! request's DataLoader; its siblings share the result. Batching thus follows the shape of
+//! a relation, it loads that relation for the whole group with one call of the request's
+//! loader; its siblings share the result. Batching thus follows the shape of
 //! the query, one statement per level, and never depends on timing.
 
 use super::loaders::{ListRelation, PagedRelation};
