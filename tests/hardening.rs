@@ -299,6 +299,47 @@ async fn cost_is_reported_and_a_missing_page_size_costs_the_default() {
 }
 
 #[tokio::test]
+async fn heavy_queries_wait_their_turn_and_every_one_is_answered() {
+    // Room for one page of 20 organisations at a time; a page of 100 costs more than the
+    // whole bound and runs alone. A turn that were never given back would leave the
+    // others waiting past the time limit (503).
+    let settings = HttpSettings {
+        limits: samverkan::limits::Limits {
+            max_cost_in_flight: 30,
+            budget_per_minute: 0,
+            ..Default::default()
+        },
+        request_timeout: Duration::from_secs(5),
+        ..Default::default()
+    };
+    let app = std::sync::Arc::new(TestApp::start_with(settings, None).await);
+    for i in 0..25 {
+        app.organisation(&format!("org-{i:02}"), &format!("Org {i:02}"))
+            .await;
+    }
+    let mut clients = tokio::task::JoinSet::new();
+    for i in 0..12 {
+        let app = app.clone();
+        let first = if i == 0 { 100 } else { 20 };
+        clients.spawn(async move {
+            let query = format!("{{ organisations(first: {first}) {{ nodes {{ slug }} }} }}");
+            app.post_as(&Caller::Anonymous, &query, json!({})).await
+        });
+    }
+    while let Some(answer) = clients.join_next().await {
+        let (status, body) = answer.expect("client");
+        assert_eq!(status, 200, "{body}");
+        assert!(body.get("errors").is_none(), "{body}");
+        let slugs = body["data"]["organisations"]["nodes"]
+            .as_array()
+            .map(Vec::len);
+        assert!(matches!(slugs, Some(20 | 25)), "{body}");
+    }
+    let (status, _) = app.post_as(&Caller::Anonymous, SIMPLE, json!({})).await;
+    assert_eq!(status, 200, "turns were given back");
+}
+
+#[tokio::test]
 async fn budgets_are_per_caller_and_answer_429_with_retry_after() {
     let settings = HttpSettings {
         limits: samverkan::limits::Limits {

@@ -85,7 +85,10 @@ impl App {
         settings: HttpSettings,
         extension: Option<Arc<dyn async_graphql::extensions::ExtensionFactory>>,
     ) -> Self {
-        let limiter = Arc::new(RateLimiter::new(settings.limits.budget_per_minute));
+        let limiter = Arc::new(RateLimiter::new(
+            settings.limits.budget_per_minute,
+            settings.limits.max_cost_in_flight,
+        ));
         let limits = Arc::new(settings.limits.clone());
         let ready = Arc::new(AtomicBool::new(true));
         let write_gate = (db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite)

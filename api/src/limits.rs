@@ -8,7 +8,7 @@
 
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// What a plain (unpaged) list is assumed to hold, for costing.
@@ -54,6 +54,9 @@ pub struct Limits {
     pub max_cost: usize,
     /// Cost points per minute per partner token, user or client address (`SAMVERKAN_RATE_LIMIT`; 0 turns it off).
     pub budget_per_minute: usize,
+    /// Cost points executing at once on this server (`SAMVERKAN_MAX_COST_IN_FLIGHT`); a
+    /// request that would exceed it waits its turn.
+    pub max_cost_in_flight: usize,
 }
 
 impl Default for Limits {
@@ -69,6 +72,7 @@ impl Default for Limits {
             max_directives: 30,
             max_cost: 25_000,
             budget_per_minute: 100_000,
+            max_cost_in_flight: 50_000,
         }
     }
 }
@@ -297,10 +301,13 @@ pub fn check_document(doc: &ExecutableDocument, limits: &Limits) -> Result<(), R
     Ok(())
 }
 
-/// Budgets of cost points per caller, refilled continuously (a token bucket per key).
+/// Budgets of cost points per caller, refilled continuously (a token bucket per key), and
+/// the bound on cost points executing at once.
 pub struct RateLimiter {
     per_minute: usize,
     buckets: Mutex<HashMap<String, (f64, Instant)>>,
+    in_flight: Arc<tokio::sync::Semaphore>,
+    in_flight_capacity: usize,
 }
 
 /// The outcome of charging a request.
@@ -313,12 +320,25 @@ pub struct Charge {
 }
 
 impl RateLimiter {
-    /// A limiter granting `per_minute` points per key (0: unlimited).
-    pub fn new(per_minute: usize) -> Self {
+    /// A limiter granting `per_minute` points per key (0: unlimited) and letting
+    /// `in_flight` points execute at once.
+    pub fn new(per_minute: usize, in_flight: usize) -> Self {
+        let in_flight_capacity = in_flight.clamp(1, tokio::sync::Semaphore::MAX_PERMITS);
         Self {
             per_minute,
             buckets: Mutex::new(HashMap::new()),
+            in_flight: Arc::new(tokio::sync::Semaphore::new(in_flight_capacity)),
+            in_flight_capacity,
         }
+    }
+
+    /// Waits until `cost` more points may execute; they are released when the returned
+    /// permit is dropped. Memory under load grows with the rows being resolved, which grow
+    /// with cost: a dozen large queries at once finish no sooner than a few, and hold more.
+    /// A query costlier than the whole bound runs alone.
+    pub async fn admit(&self, cost: usize) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let points = u32::try_from(cost.clamp(1, self.in_flight_capacity)).unwrap_or(u32::MAX);
+        self.in_flight.clone().acquire_many_owned(points).await.ok()
     }
 
     /// The budget per minute.

@@ -1,5 +1,6 @@
 //! The cost guard: after validation has computed a document's cost, refuse it above the
-//! limit, charge it to the caller's budget, and note both for the response.
+//! limit, charge it to the caller's budget, note both for the response, and wait until
+//! the server has room for that much cost in flight.
 
 use crate::limits::{Limits, RateLimiter};
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextValidation};
@@ -41,6 +42,7 @@ impl ExtensionFactory for CostGuard {
         Arc::new(Guard {
             limits: self.limits.clone(),
             limiter: self.limiter.clone(),
+            admitted: Mutex::new(None),
         })
     }
 }
@@ -48,6 +50,9 @@ impl ExtensionFactory for CostGuard {
 struct Guard {
     limits: Arc<Limits>,
     limiter: Arc<RateLimiter>,
+    /// The request's share of the cost in flight, released when the request ends (the
+    /// guard is created per request and dropped with it).
+    admitted: Mutex<Option<tokio::sync::OwnedSemaphorePermit>>,
 }
 
 fn refusal(message: String, code: &'static str, retry_after: Option<u64>) -> Vec<ServerError> {
@@ -108,6 +113,12 @@ impl Extension for Guard {
             && let Ok(mut slot) = slot.lock()
         {
             *slot = Some(report);
+        }
+        if outcome.is_ok() {
+            let permit = self.limiter.admit(cost).await;
+            if let Ok(mut admitted) = self.admitted.lock() {
+                *admitted = permit;
+            }
         }
         outcome
     }

@@ -33,7 +33,8 @@ async fn listing<N: Member, F: ListFilter<Row = N::Row>>(
 ) -> Result<Paged<N>> {
     let page = args.page(sort)?;
     let filter = filter.unwrap_or_default();
-    let rows = paging::list(db(ctx), principal(ctx), &filter, &page).await?;
+    // Boxed, as the loaders' statements are (see `types::load_now`).
+    let rows = Box::pin(paging::list(db(ctx), principal(ctx), &filter, &page)).await?;
     let (db, principal) = (db(ctx).clone(), principal(ctx).clone());
     let total = TotalCount::new(move || {
         let (db, principal, filter) = (db.clone(), principal.clone(), filter.clone());

@@ -255,16 +255,14 @@ async fn reference<P: Row, N: Member>(
 
 /// Runs the request's loader `L` for `keys` at once. A sibling group already holds every
 /// key of its level, so it skips the DataLoader's wait for more keys (1 ms a level) and
-/// its copy of every value.
+/// its copy of every value. The statement's future is boxed: inline, its size would be
+/// carried by the future of every field of every member, loading or not.
 async fn load_now<L, K>(ctx: &Context<'_>, keys: Vec<K>) -> Result<HashMap<K, L::Value>, AppError>
 where
     L: Loader<K, Error = AppError>,
     K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
 {
-    ctx.data_unchecked::<DataLoader<L>>()
-        .loader()
-        .load(&keys)
-        .await
+    Box::pin(ctx.data_unchecked::<DataLoader<L>>().loader().load(&keys)).await
 }
 
 /// Loads a record by id through the request's loader, as the caller may see it.
@@ -272,11 +270,8 @@ where
 /// # Errors
 /// INTERNAL on a database failure.
 pub async fn load<N: Member>(ctx: &Context<'_>, id: Uuid) -> Result<Option<N>> {
-    Ok(ctx
-        .data_unchecked::<DataLoader<ById<N::Row>>>()
-        .load_one(id)
-        .await?
-        .map(N::single))
+    let loader = ctx.data_unchecked::<DataLoader<ById<N::Row>>>();
+    Ok(Box::pin(loader.load_one(id)).await?.map(N::single))
 }
 
 /// Any record with a global id.
