@@ -13,7 +13,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{
     Alias, Asterisk, Condition, Expr, ExprTrait, Func, JoinType, Order, Query, SelectStatement,
-    UnionType, ValueTuple, WindowStatement,
+    ValueTuple, WindowStatement,
 };
 use sea_orm::{ConnectionTrait, DatabaseBackend, FromQueryResult, QueryResult, Value};
 use std::collections::HashMap;
@@ -424,7 +424,8 @@ pub async fn pages_by_parent<R: Row>(
         .from(Alias::new(R::TABLE));
     parent.join(&mut inner, R::TABLE);
     inner.cond_where(
-        both(condition, key.is_in(parents.iter().copied())).add(keyset(R::TABLE, page)),
+        both(condition, one_of(db.get_database_backend(), key, parents))
+            .add(keyset(R::TABLE, page)),
     );
     let select = Query::select()
         .column(Asterisk)
@@ -449,13 +450,34 @@ pub async fn pages_by_parent<R: Row>(
         .collect())
 }
 
-/// Parents per statement on SQLite, whose compound SELECT has at most 500 terms.
-const SQLITE_BRANCHES: usize = 200;
+/// `expr IN ids`. On SQLite the ids travel as one JSON parameter: a statement with dozens
+/// of parameters is compiled again at every run by SQLite's planner (its STAT4 build marks
+/// them as plan-dependent), which cost more than running it.
+fn one_of(backend: DatabaseBackend, expr: Expr, ids: &[Uuid]) -> Expr {
+    if backend == DatabaseBackend::Sqlite {
+        expr.in_subquery(sqlite_ids(ids))
+    } else {
+        expr.is_in(ids.iter().copied())
+    }
+}
+
+/// `SELECT id FROM <ids>` on SQLite, whose uuids are 16-byte blobs, from one JSON parameter.
+fn sqlite_ids(ids: &[Uuid]) -> SelectStatement {
+    let hex: Vec<String> = ids.iter().map(|id| id.simple().to_string()).collect();
+    let json = serde_json::to_string(&hex).unwrap_or_else(|_| "[]".into());
+    Query::select()
+        .expr_as(Expr::cust("unhex(\"value\")"), Alias::new("id"))
+        .from_function(
+            Func::cust(Alias::new("json_each")).arg(json),
+            Alias::new("ids"),
+        )
+        .to_owned()
+}
 
 /// [`pages_by_parent`] through a [`Parent::DatedLink`] index: for each parent, its first
 /// rows in index order that pass `condition`, so a parent's page costs about its size.
-/// PostgreSQL runs one lateral subquery per parent; SQLite, which has no LATERAL, a
-/// `UNION ALL` of the same subquery per parent.
+/// PostgreSQL runs one lateral subquery per parent; SQLite, which has no LATERAL, the same
+/// subquery correlated to each parent.
 async fn pages_from_link_index<R: Row>(
     db: &impl ConnectionTrait,
     (link, child, parent): (&'static str, &'static str, &'static str),
@@ -464,72 +486,69 @@ async fn pages_from_link_index<R: Row>(
     page: &Page,
 ) -> AppResult<HashMap<Uuid, Rows<R>>> {
     let order = read_order(page);
-    let first_rows = |parent_id: Expr| {
-        Query::select()
-            .column((Alias::new(R::TABLE), Asterisk))
-            .expr_as(column(link, parent), Alias::new("parent_key"))
-            .from(Alias::new(link))
-            .inner_join(
-                Alias::new(R::TABLE),
-                column(R::TABLE, "id").equals((Alias::new(link), Alias::new(child))),
-            )
-            .cond_where(
-                both(condition.clone(), column(link, parent).eq(parent_id)).add(keyset_on(
-                    page,
-                    column(link, page.sort.column),
-                    column(link, child),
-                )),
-            )
-            .order_by_expr(column(link, page.sort.column), order.clone())
-            .order_by_expr(column(link, child), order.clone())
-            .limit(page.limit + 1)
-            .to_owned()
-    };
-    let mut statements = Vec::new();
+    let parent_id = || Expr::col((Alias::new("parent"), Alias::new("id")));
+    // The first rows of one parent, in index order; `condition` names the row table as is.
+    let mut first = Query::select();
+    first
+        .from(Alias::new(link))
+        .inner_join(
+            Alias::new(R::TABLE),
+            column(R::TABLE, "id").equals((Alias::new(link), Alias::new(child))),
+        )
+        .cond_where(
+            both(condition, column(link, parent).eq(parent_id())).add(keyset_on(
+                page,
+                column(link, page.sort.column),
+                column(link, child),
+            )),
+        )
+        .order_by_expr(column(link, page.sort.column), order.clone())
+        .order_by_expr(column(link, child), order.clone())
+        .limit(page.limit + 1);
+    let mut select = Query::select();
+    select
+        .column((Alias::new("page"), Asterisk))
+        .expr_as(parent_id(), Alias::new("parent_key"));
     if db.get_database_backend() == DatabaseBackend::Postgres {
         let values = parents.iter().map(|id| ValueTuple::One((*id).into()));
-        statements.push(
-            Query::select()
-                .column((Alias::new("page"), Asterisk))
-                .from_values(values, Alias::new("parent"))
-                .join_lateral(
-                    JoinType::InnerJoin,
-                    first_rows(Expr::col((Alias::new("parent"), Alias::new("column1")))),
-                    Alias::new("page"),
-                    Expr::cust("TRUE"),
-                )
-                .to_owned(),
-        );
-    } else {
-        for chunk in parents.chunks(SQLITE_BRANCHES) {
-            let mut branches = chunk.iter().enumerate().map(|(i, id)| {
+        first.column((Alias::new(R::TABLE), Asterisk));
+        select
+            .from_subquery(
                 Query::select()
-                    .column(Asterisk)
-                    .from_subquery(first_rows(Expr::val(*id)), Alias::new(format!("p{i}")))
-                    .to_owned()
-            });
-            if let Some(mut select) = branches.next() {
-                for branch in branches {
-                    select.union(UnionType::All, branch);
-                }
-                statements.push(select);
-            }
-        }
+                    .expr_as(Expr::col(Alias::new("column1")), Alias::new("id"))
+                    .from_values(values, Alias::new("ids"))
+                    .to_owned(),
+                Alias::new("parent"),
+            )
+            .join_lateral(
+                JoinType::InnerJoin,
+                first,
+                Alias::new("page"),
+                Expr::cust("TRUE"),
+            );
+    } else {
+        first.column((Alias::new(link), Alias::new(child)));
+        select
+            .from_subquery(sqlite_ids(parents), Alias::new("parent"))
+            .join_as(
+                JoinType::InnerJoin,
+                Alias::new(R::TABLE),
+                Alias::new("page"),
+                Expr::col((Alias::new("page"), Alias::new("id"))).in_subquery(first),
+            );
     }
     let mut grouped: HashMap<Uuid, Vec<R>> = HashMap::new();
-    for select in statements {
-        for row in db.query_all(&select).await? {
-            grouped
-                .entry(parent_key(&row)?)
-                .or_default()
-                .push(R::from_query_result(&row, "")?);
-        }
+    for row in db.query_all(&select).await? {
+        grouped
+            .entry(parent_key(&row)?)
+            .or_default()
+            .push(R::from_query_result(&row, "")?);
     }
     Ok(parents
         .iter()
         .map(|id| {
             let mut rows = grouped.remove(id).unwrap_or_default();
-            // Each parent's rows arrive in read order, but a union promises no order.
+            // Each parent's rows arrive in read order, but SQL promises no order here.
             sort_rows(&mut rows, page.sort.column, order == Order::Desc);
             (*id, finish(rows, page))
         })
@@ -555,7 +574,10 @@ pub async fn counts_by_parent(
         .from(Alias::new(table));
     parent.join(&mut select, table);
     select
-        .cond_where(both(condition, key.clone().is_in(parents.iter().copied())))
+        .cond_where(both(
+            condition,
+            one_of(db.get_database_backend(), key.clone(), parents),
+        ))
         .add_group_by([key]);
     let mut counts = HashMap::new();
     for row in db.query_all(&select).await? {
@@ -585,7 +607,10 @@ pub async fn all_by_parent<R: Row>(
     parent.join(&mut select, R::TABLE);
     // No ORDER BY: it tempts planners to walk the whole table in that order (2.9 s for the
     // proposals of 500 dialogues on SQLite); these lists are short, so they are sorted here.
-    select.cond_where(both(condition, key.is_in(parents.iter().copied())));
+    select.cond_where(both(
+        condition,
+        one_of(db.get_database_backend(), key, parents),
+    ));
     let mut grouped: HashMap<Uuid, Vec<R>> = HashMap::new();
     for row in db.query_all(&select).await? {
         grouped
@@ -624,7 +649,7 @@ pub async fn by_ids<R: Row>(
         .from(Alias::new(R::TABLE))
         .cond_where(both(
             condition,
-            column(R::TABLE, "id").is_in(ids.iter().copied()),
+            one_of(db.get_database_backend(), column(R::TABLE, "id"), ids),
         ))
         .to_owned();
     let mut found = HashMap::new();
