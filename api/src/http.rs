@@ -14,7 +14,7 @@ use crate::auth::{Principal, PrincipalKind};
 use crate::config::HttpSettings;
 use crate::error::{AppError, REQUEST_ID};
 use crate::graphql::cost::{CostReport, CostSlot, RateKey};
-use crate::graphql::documents::{DocumentCache, Parsed};
+use crate::graphql::documents::DocumentCache;
 use crate::graphql::{SamverkanSchema, loaders, schema_with};
 use crate::limits::{self, RateLimiter};
 use crate::metrics::Metrics;
@@ -462,8 +462,8 @@ async fn handle(
     let anonymous = principal.kind == PrincipalKind::Anonymous;
     let mut graphql = loaders::attach(graphql, &state.db, &state.keys, principal.clone())
         .data(rate_key(&principal, client))
-        .data(slot.clone())
-        .data(Parsed(document));
+        .data(slot.clone());
+    graphql.set_parsed_query((*document).clone());
     if !state.settings.introspection {
         graphql = graphql.disable_introspection();
     }

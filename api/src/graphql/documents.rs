@@ -1,11 +1,9 @@
 //! Parsed documents by their text. Partner sites send the same few queries again and
 //! again; parsing was the largest single cost of a small query (about 30% of the work of
 //! W1 in the benchmark's profile), so a document that passed the limits once is kept and
-//! handed to the engine instead of being parsed again.
+//! handed to the engine (`Request::set_parsed_query`) instead of being parsed again.
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
 use async_graphql::parser::types::ExecutableDocument;
-use async_graphql::{ServerResult, Variables};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -43,33 +41,5 @@ impl DocumentCache {
             entries.insert(query.to_owned(), document.clone());
         }
         Ok(document)
-    }
-}
-
-/// The document of this request, already parsed and checked.
-pub struct Parsed(pub Arc<ExecutableDocument>);
-
-/// Hands the engine the request's [`Parsed`] document instead of parsing the text again.
-pub struct UseParsed;
-
-impl ExtensionFactory for UseParsed {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(UseParsed)
-    }
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for UseParsed {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        match ctx.data_opt::<Parsed>() {
-            Some(parsed) => Ok((*parsed.0).clone()),
-            None => next.run(ctx, query, variables).await,
-        }
     }
 }

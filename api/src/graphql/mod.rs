@@ -41,8 +41,8 @@ pub fn schema_with(
     let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .limit_depth(limits.max_depth)
         .limit_recursive_depth(limits.max_nesting)
-        .extension(cost::CostGuard { limits, limiter })
-        .extension(documents::UseParsed);
+        // The only extension: each one adds a boxed future to the resolution of every field.
+        .extension(cost::CostGuard { limits, limiter });
     if !suggestions {
         builder = builder.disable_suggestions();
     }
