@@ -397,7 +397,9 @@ pub async fn load(db: &DatabaseConnection, progress: impl Fn(&str)) -> AppResult
     progress(&format!("{DIALOGUES} dialogues with their participants"));
     txn.commit().await?;
     if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-        db.execute_unprepared("ANALYZE").await?;
+        // As after any bulk load: statistics for the planner, and the visibility map that
+        // lets index-only scans skip the table (the authorities of a W2 page: 4.9 -> 2.2 ms).
+        db.execute_unprepared("VACUUM ANALYZE").await?;
     }
     Ok(())
 }
