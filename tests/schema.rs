@@ -83,6 +83,10 @@ fn bad_settings_are_one_clear_message() {
         (&[("DATABASE_URL", "mysql://x")][..], "DATABASE_URL"),
         (&[("SAMVERKAN_LISTEN", "localhost")][..], "SAMVERKAN_LISTEN"),
         (&[("SAMVERKAN_SEED", "lots")][..], "SAMVERKAN_SEED"),
+        (
+            &[("SAMVERKAN_MAX_COST_IN_FLIGHT", "0")][..],
+            "SAMVERKAN_MAX_COST_IN_FLIGHT",
+        ),
     ] {
         let message = Settings::from_lookup(lookup(pairs)).expect_err("rejected");
         assert!(

@@ -131,11 +131,14 @@ impl HttpSettings {
         limits.max_depth = number(get, "SAMVERKAN_MAX_DEPTH", limits.max_depth)?;
         limits.max_cost = number(get, "SAMVERKAN_MAX_COST", limits.max_cost)?;
         limits.budget_per_minute = number(get, "SAMVERKAN_RATE_LIMIT", limits.budget_per_minute)?;
-        limits.max_cost_in_flight = number(
+        limits.max_cost_in_flight = match number(
             get,
             "SAMVERKAN_MAX_COST_IN_FLIGHT",
             limits.max_cost_in_flight,
-        )?;
+        )? {
+            0 => return Err("SAMVERKAN_MAX_COST_IN_FLIGHT must be at least 1".into()),
+            points => points,
+        };
         let cors_origins = get("SAMVERKAN_CORS_ORIGINS")
             .unwrap_or_default()
             .split(',')

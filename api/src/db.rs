@@ -39,8 +39,21 @@ pub async fn connect(database: &Database) -> Result<DatabaseConnection, DbErr> {
                 // The working set of this API is small enough to stay in memory, where an
                 // index probe costs about what a sequential read does. At the default (4)
                 // the planner reads whole link tables to join a few hundred rows (17 ms
-                // instead of 4 ms for the authorities of a page of 500 dialogues).
-                .map_sqlx_postgres_opts(|o| o.options([("random_page_cost", "1.1")]));
+                // instead of 4 ms for the authorities of a page of 500 dialogues). Set by a
+                // statement on each new connection rather than as a startup option, which
+                // connection poolers such as PgBouncer refuse.
+                .map_sqlx_postgres_pool_opts(|pool| {
+                    pool.after_connect(|connection, _| {
+                        Box::pin(async move {
+                            sea_orm::sqlx::Executor::execute(
+                                connection,
+                                "SET random_page_cost = 1.1",
+                            )
+                            .await
+                            .map(|_| ())
+                        })
+                    })
+                });
         }
     }
     sea_orm::Database::connect(options).await

@@ -13,7 +13,7 @@ use crate::auth::request::{self, Credentials};
 use crate::auth::{Principal, PrincipalKind};
 use crate::config::HttpSettings;
 use crate::error::{AppError, REQUEST_ID};
-use crate::graphql::cost::{CostReport, CostSlot, RateKey};
+use crate::graphql::cost::{CostReport, CostSlot, NotQueued, RateKey};
 use crate::graphql::documents::DocumentCache;
 use crate::graphql::{SamverkanSchema, loaders, schema_with};
 use crate::limits::{self, RateLimiter};
@@ -472,11 +472,23 @@ async fn handle(
     } else {
         &state.schema
     };
-    let _writer = match (&state.write_gate, operation_type) {
-        (Some(gate), OperationType::Mutation) => Some(gate.lock().await),
+    let gate = match (&state.write_gate, operation_type) {
+        (Some(gate), OperationType::Mutation) => Some(gate),
         _ => None,
     };
-    let execution = AssertUnwindSafe(schema.execute(graphql)).catch_unwind();
+    if operation_type == OperationType::Mutation {
+        graphql = graphql.data(NotQueued);
+    }
+    // Waiting for the write gate counts toward the request's time limit.
+    let execution = async {
+        let _writer = match gate {
+            Some(gate) => Some(gate.lock().await),
+            None => None,
+        };
+        AssertUnwindSafe(schema.execute(graphql))
+            .catch_unwind()
+            .await
+    };
     let response = match tokio::time::timeout(state.settings.request_timeout, execution).await {
         Ok(Ok(response)) => response,
         Ok(Err(_panic)) => {

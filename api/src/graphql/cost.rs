@@ -26,6 +26,10 @@ pub struct CostReport {
     pub retry_after: Option<u64>,
 }
 
+/// Marks a request that does not wait for room in the cost in flight: mutations, which are
+/// cheap and, on SQLite, hold the write gate while they run.
+pub struct NotQueued;
+
 /// Where the guard writes its report for the HTTP layer.
 pub type CostSlot = Arc<Mutex<Option<CostReport>>>;
 
@@ -114,7 +118,7 @@ impl Extension for Guard {
         {
             *slot = Some(report);
         }
-        if outcome.is_ok() {
+        if outcome.is_ok() && ctx.data_opt::<NotQueued>().is_none() {
             let permit = self.limiter.admit(cost).await;
             if let Ok(mut admitted) = self.admitted.lock() {
                 *admitted = permit;
