@@ -299,7 +299,7 @@ async fn cost_is_reported_and_a_missing_page_size_costs_the_default() {
 }
 
 #[tokio::test]
-async fn heavy_queries_wait_their_turn_and_every_one_is_answered() {
+async fn under_a_small_bound_on_cost_in_flight_every_query_is_answered_and_turns_come_back() {
     // Room for one page of 20 organisations at a time; a page of 100 costs more than the
     // whole bound and runs alone. A turn that were never given back would leave the
     // others waiting past the time limit (503).

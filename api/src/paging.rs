@@ -390,6 +390,22 @@ fn parent_key(row: &QueryResult) -> AppResult<Uuid> {
     Ok(row.try_get::<Uuid>("", "parent_key")?)
 }
 
+/// Runs `select`, whose rows carry a `parent_key` column, and groups the rows by it (each
+/// group in the order the rows arrived).
+async fn rows_by_parent<R: Row>(
+    db: &impl ConnectionTrait,
+    select: &SelectStatement,
+) -> AppResult<HashMap<Uuid, Vec<R>>> {
+    let mut grouped: HashMap<Uuid, Vec<R>> = HashMap::new();
+    for row in db.query_all(select).await? {
+        grouped
+            .entry(parent_key(&row)?)
+            .or_default()
+            .push(R::from_query_result(&row, "")?);
+    }
+    Ok(grouped)
+}
+
 /// Reads one page of a nested list for many parents in one statement.
 ///
 /// # Errors
@@ -437,13 +453,7 @@ pub async fn pages_by_parent<R: Row>(
         .order_by(Alias::new("parent_key"), Order::Asc)
         .order_by(Alias::new("row_number"), Order::Asc)
         .to_owned();
-    let mut grouped: HashMap<Uuid, Vec<R>> = HashMap::new();
-    for row in db.query_all(&select).await? {
-        grouped
-            .entry(parent_key(&row)?)
-            .or_default()
-            .push(R::from_query_result(&row, "")?);
-    }
+    let mut grouped = rows_by_parent::<R>(db, &select).await?;
     Ok(parents
         .iter()
         .map(|id| (*id, finish(grouped.remove(id).unwrap_or_default(), page)))
@@ -537,13 +547,7 @@ async fn pages_from_link_index<R: Row>(
                 Expr::col((Alias::new("page"), Alias::new("id"))).in_subquery(first),
             );
     }
-    let mut grouped: HashMap<Uuid, Vec<R>> = HashMap::new();
-    for row in db.query_all(&select).await? {
-        grouped
-            .entry(parent_key(&row)?)
-            .or_default()
-            .push(R::from_query_result(&row, "")?);
-    }
+    let mut grouped = rows_by_parent::<R>(db, &select).await?;
     Ok(parents
         .iter()
         .map(|id| {
@@ -611,13 +615,7 @@ pub async fn all_by_parent<R: Row>(
         condition,
         one_of(db.get_database_backend(), key, parents),
     ));
-    let mut grouped: HashMap<Uuid, Vec<R>> = HashMap::new();
-    for row in db.query_all(&select).await? {
-        grouped
-            .entry(parent_key(&row)?)
-            .or_default()
-            .push(R::from_query_result(&row, "")?);
-    }
+    let mut grouped = rows_by_parent::<R>(db, &select).await?;
     for rows in grouped.values_mut() {
         sort_rows(rows, sort.column, sort.descending);
     }
