@@ -22,6 +22,8 @@ pub struct TestApp {
     pub ready: Arc<std::sync::atomic::AtomicBool>,
     /// The access token of the admin the helpers act as.
     pub admin_token: String,
+    /// The keys the server signs access tokens with.
+    keys: samverkan::auth::jwt::Keys,
     statements: Arc<AtomicUsize>,
     log: Arc<std::sync::Mutex<Vec<String>>>,
     _database: TestDatabase,
@@ -185,12 +187,9 @@ impl TestApp {
             .await
             .map_err(|e| e.message())
             .expect("signing secret");
-        let app = samverkan::http::App::with_extension(
-            db.clone(),
-            samverkan::auth::jwt::Keys::new(&secret),
-            settings,
-            extension,
-        );
+        let keys = samverkan::auth::jwt::Keys::new(&secret);
+        let app =
+            samverkan::http::App::with_extension(db.clone(), keys.clone(), settings, extension);
         let ready = app.ready.clone();
         let router = app
             .router
@@ -203,12 +202,13 @@ impl TestApp {
             database_url,
             ready,
             admin_token: String::new(),
+            keys,
             statements,
             log,
             _database: guard,
         };
         app.create_user("admin@samverkan.example", true).await;
-        app.admin_token = app.login("admin@samverkan.example").await;
+        app.admin_token = app.token_for("admin@samverkan.example").await;
         app
     }
 
@@ -242,7 +242,7 @@ impl TestApp {
 
     /// Creates a user with [`PASSWORD`] directly (as the operator would) and returns its global id.
     pub async fn create_user(&self, email: &str, admin: bool) -> String {
-        let input = samverkan::auth::users::CreateUserInput {
+        let input = samverkan::auth::users::NewUser {
             email: email.into(),
             name: email.into(),
             password: PASSWORD.into(),
@@ -253,10 +253,27 @@ impl TestApp {
                 .await
                 .map_err(|e| e.message())
                 .expect("create user");
-        samverkan::ids::encode(samverkan::ids::NodeType::User, user.id).0
+        samverkan::graphql::ids::encode(samverkan::graphql::ids::NodeType::User, user.id).0
     }
 
-    /// Signs in with [`PASSWORD`] and returns the access token.
+    /// An access token for a user, from a session opened without the password check: as
+    /// [`TestApp::login`] does after it, without spending an Argon2 verification.
+    pub async fn token_for(&self, email: &str) -> String {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let user = entity::user::Entity::find()
+            .filter(entity::user::Column::Email.eq(email.to_lowercase()))
+            .one(&self.db)
+            .await
+            .expect("look up the user")
+            .expect("the user exists");
+        samverkan::auth::session::open(&self.db, &self.keys, user)
+            .await
+            .map_err(|e| e.message())
+            .expect("open a session")
+            .access_token
+    }
+
+    /// Signs in with [`PASSWORD`] through the `login` mutation and returns the access token.
     pub async fn login(&self, email: &str) -> String {
         let (_, body) = self
             .post_as(

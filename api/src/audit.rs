@@ -1,14 +1,62 @@
 //! The audit log: every mutation writes one entry in the same transaction as its change.
 
-use crate::auth::Principal;
 use crate::error::AppResult;
-use entity::audit_entry;
+use entity::{AuditAction, PrincipalKind, RecordType, api_token, audit_entry, organisation, user};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue, ConnectionTrait, EntityTrait, Iterable, TransactionSession,
-    Value,
+    ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, EntityTrait, IdenStatic, Iterable,
+    TransactionSession, Value,
 };
 use serde_json::{Map, Value as Json};
 use uuid::Uuid;
+
+/// Who made a change, as the log keeps it.
+#[derive(Debug, Clone, Copy)]
+pub struct Actor<'a> {
+    /// What kind of caller.
+    pub kind: PrincipalKind,
+    /// The signed-in user, if any.
+    pub user_id: Option<Uuid>,
+    /// A name when no user acts: a partner token's, or `command line`.
+    pub name: Option<&'a str>,
+}
+
+/// The kind of record each action changes: the one place that pairs them.
+pub fn record_type(action: AuditAction) -> RecordType {
+    use AuditAction::*;
+    match action {
+        CreateOrganisation | UpdateOrganisation | DeleteOrganisation => RecordType::Organisation,
+        CreateAuthority | UpdateAuthority | DeleteAuthority => RecordType::Authority,
+        CreateDialogue | UpdateDialogue | DeleteDialogue => RecordType::Dialogue,
+        CreateProposal | UpdateProposal | TransitionProposal | DeleteProposal => {
+            RecordType::Proposal
+        }
+        CreateUser | DeactivateUser | ReactivateUser | SetAdmin | GrantMembership
+        | RevokeMembership => RecordType::User,
+        CreateApiToken | RevokeApiToken => RecordType::ApiToken,
+        Login | RefreshSession | Logout => RecordType::Session,
+    }
+}
+
+/// Columns whose values never enter the log: secrets, listed one by one.
+fn is_secret(column: &impl ColumnTrait) -> bool {
+    let column = column.as_column_ref();
+    [
+        user::Column::PasswordHash.as_column_ref(),
+        api_token::Column::TokenHash.as_column_ref(),
+    ]
+    .contains(&column)
+}
+
+/// Bookkeeping columns every versioned table has under the same names (as organisations
+/// do): they say nothing about what changed.
+fn is_bookkeeping(column: &impl IdenStatic) -> bool {
+    [
+        organisation::Column::Version.as_str(),
+        organisation::Column::CreatedAt.as_str(),
+        organisation::Column::UpdatedAt.as_str(),
+    ]
+    .contains(&column.as_str())
+}
 
 /// The JSON form of a column value, for the audit log.
 fn json(value: &Value) -> Json {
@@ -31,8 +79,7 @@ fn json(value: &Value) -> Json {
     }
 }
 
-/// The fields set on `row` and their values; `version`, timestamps and anything that
-/// looks like a secret are left out.
+/// The fields set on `row` and their values; bookkeeping columns and secrets are left out.
 pub fn changes<A: ActiveModelTrait>(row: &A) -> Map<String, Json> {
     fields(row, false)
 }
@@ -45,17 +92,15 @@ pub fn removed<A: ActiveModelTrait>(row: &A) -> Map<String, Json> {
 fn fields<A: ActiveModelTrait>(row: &A, unchanged_too: bool) -> Map<String, Json> {
     let mut changes = Map::new();
     for column in <A::Entity as EntityTrait>::Column::iter() {
-        let name = sea_orm::IdenStatic::as_str(&column).to_owned();
-        if matches!(name.as_str(), "version" | "created_at" | "updated_at") || name.contains("hash")
-        {
+        if is_bookkeeping(&column) || is_secret(&column) {
             continue;
         }
         match row.get(column) {
             ActiveValue::Set(value) => {
-                changes.insert(name, json(&value));
+                changes.insert(column.as_str().to_owned(), json(&value));
             }
             ActiveValue::Unchanged(value) if unchanged_too => {
-                changes.insert(name, json(&value));
+                changes.insert(column.as_str().to_owned(), json(&value));
             }
             _ => {}
         }
@@ -67,22 +112,22 @@ fn fields<A: ActiveModelTrait>(row: &A, unchanged_too: bool) -> Map<String, Json
 ///
 /// # Errors
 /// INTERNAL on a database failure.
-pub async fn record(
+pub async fn record<'a>(
     db: &impl ConnectionTrait,
-    principal: &Principal,
-    action: &str,
-    record_type: &str,
+    actor: impl Into<Actor<'a>>,
+    action: AuditAction,
     record_id: Option<Uuid>,
     changes: Map<String, Json>,
 ) -> AppResult<()> {
+    let actor = actor.into();
     audit_entry::ActiveModel {
         id: ActiveValue::Set(Uuid::now_v7()),
         at: ActiveValue::Set(crate::validate::now()),
-        principal_kind: ActiveValue::Set(principal.kind),
-        user_id: ActiveValue::Set(principal.user_id),
-        actor: ActiveValue::Set(principal.actor.clone()),
-        action: ActiveValue::Set(action.to_owned()),
-        record_type: ActiveValue::Set(record_type.to_owned()),
+        principal_kind: ActiveValue::Set(actor.kind),
+        user_id: ActiveValue::Set(actor.user_id),
+        actor: ActiveValue::Set(actor.name.map(str::to_owned)),
+        action: ActiveValue::Set(action),
+        record_type: ActiveValue::Set(record_type(action)),
         record_id: ActiveValue::Set(record_id),
         changes: ActiveValue::Set(Json::Object(changes).to_string()),
     }
@@ -95,84 +140,14 @@ pub async fn record(
 ///
 /// # Errors
 /// INTERNAL on a database failure; nothing is committed then.
-pub async fn commit<T: ConnectionTrait + TransactionSession>(
+pub async fn commit<'a, T: ConnectionTrait + TransactionSession>(
     txn: T,
-    principal: &Principal,
-    action: &str,
-    record_type: &str,
+    actor: impl Into<Actor<'a>>,
+    action: AuditAction,
     record_id: Uuid,
     changes: Map<String, Json>,
 ) -> AppResult<()> {
-    record(
-        &txn,
-        principal,
-        action,
-        record_type,
-        Some(record_id),
-        changes,
-    )
-    .await?;
+    record(&txn, actor, action, Some(record_id), changes).await?;
     txn.commit().await?;
     Ok(())
-}
-
-impl crate::paging::Row for audit_entry::Model {
-    const TABLE: &'static str = "audit_entries";
-    fn id(&self) -> Uuid {
-        self.id
-    }
-    fn sort_value(&self, _column: &str) -> crate::paging::SortValue {
-        crate::paging::SortValue::Time(self.at)
-    }
-}
-
-/// Which audit entries to list.
-#[derive(Debug, Clone, Default, async_graphql::InputObject)]
-pub struct AuditFilter {
-    /// Only changes by this user.
-    pub user_id: Option<async_graphql::ID>,
-    /// Only changes to this record (any kind of id).
-    pub record_id: Option<async_graphql::ID>,
-    /// Only this mutation, such as `updateProposal`.
-    pub action: Option<String>,
-}
-
-impl AuditFilter {
-    fn condition(&self) -> AppResult<sea_orm::sea_query::Condition> {
-        use crate::paging::column;
-        use sea_orm::sea_query::{Condition, ExprTrait};
-        let mut condition = Condition::all();
-        if let Some(user) = &self.user_id {
-            let user = crate::ids::decode(crate::ids::NodeType::User, user, "filter.userId")?;
-            condition = condition.add(column("audit_entries", "user_id").eq(user));
-        }
-        if let Some(record) = &self.record_id {
-            let (_, record) = crate::ids::decode_any(record).ok_or_else(|| {
-                crate::error::AppError::bad_input("filter.recordId", "not a valid id")
-            })?;
-            condition = condition.add(column("audit_entries", "record_id").eq(record));
-        }
-        if let Some(action) = &self.action {
-            condition = condition.add(column("audit_entries", "action").eq(action.clone()));
-        }
-        Ok(condition)
-    }
-}
-
-/// Lists audit entries, newest first.
-///
-/// # Errors
-/// UNAUTHENTICATED/FORBIDDEN unless admin; BAD_USER_INPUT for a malformed filter id.
-pub async fn list(
-    db: &impl ConnectionTrait,
-    principal: &Principal,
-    filter: &AuditFilter,
-    page: &crate::paging::Page,
-) -> AppResult<(crate::paging::Rows<audit_entry::Model>, i64)> {
-    crate::auth::require_admin(principal)?;
-    let condition = filter.condition()?;
-    Ok((
-        crate::paging::page(db, condition.clone(), page).await?,
-        crate::paging::count(db, "audit_entries", condition).await?,
-    ))
 }

@@ -4,113 +4,56 @@
 use crate::audit;
 use crate::auth::{self, Guarded, Principal};
 use crate::error::{AppError, AppResult};
-use crate::ids::{self, NodeType};
-use crate::paging::{self, ListFilter, OrderDirection, Row, Sort, SortValue};
-use crate::records;
+use crate::paging::{self, Sort, column, linked};
+use crate::records::{self, ListFilter};
+use crate::sortable;
 use crate::validate::{self, NAME_MAX, SUMMARY_MAX};
-use async_graphql::{Enum, InputObject, MaybeUndefined};
-use chrono::NaiveDate;
-use entity::{DialogueKind, DialogueStatus, Visibility, dialogue};
-use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{
+    AuditAction, DialogueKind, DialogueStatus, Visibility, authority, dialogue, dialogue_authority,
+    dialogue_organisation, dialogue_proposal, organisation, proposal,
+};
+use paging::ColumnRef;
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, TransactionTrait,
+    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityName,
+    EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
 };
 use uuid::Uuid;
 
-const TABLE: &str = "dialogues";
-
-/// The link tables of a dialogue: (table, column of the other side, other table, input field).
-const PARTICIPANTS: [(&str, &str, &str, &str); 3] = [
-    (
-        "dialogue_organisations",
-        "organisation_id",
-        "organisations",
-        "input.organisationIds",
-    ),
-    (
-        "dialogue_authorities",
-        "authority_id",
-        "authorities",
-        "input.authorityIds",
-    ),
-    (
-        "dialogue_proposals",
-        "proposal_id",
-        "proposals",
-        "input.proposalIds",
-    ),
-];
-
-impl Row for dialogue::Model {
-    const TABLE: &'static str = TABLE;
-    fn id(&self) -> Uuid {
-        self.id
-    }
-    fn sort_value(&self, column: &str) -> SortValue {
-        match column {
-            "created_at" => SortValue::Time(self.created_at),
-            "updated_at" => SortValue::Time(self.updated_at),
-            "title" => SortValue::Text(self.title.clone()),
-            _ => SortValue::Date(self.held_on),
-        }
+sortable! {
+    /// Fields dialogues can be ordered by.
+    pub enum DialogueOrderField, DialogueKey for dialogue {
+        /// By the day it was held.
+        HeldOn(NaiveDate) = held_on,
+        /// Alphabetically by title.
+        Title(String) = title,
+        /// By creation time.
+        CreatedAt(DateTime<Utc>) = created_at,
+        /// By time of the last change.
+        UpdatedAt(DateTime<Utc>) = updated_at,
     }
 }
 
-/// Fields dialogues can be ordered by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-pub enum DialogueOrderField {
-    /// By the day it was held.
-    HeldOn,
-    /// Alphabetically by title.
-    Title,
-    /// By creation time.
-    CreatedAt,
-    /// By time of the last change.
-    UpdatedAt,
-}
-
-/// How to order dialogues; latest `heldOn` first when absent.
-#[derive(Debug, Clone, Copy, InputObject)]
-pub struct DialogueOrder {
-    /// The field to order by.
-    pub field: DialogueOrderField,
-    /// The direction.
-    pub direction: OrderDirection,
-}
-
-impl DialogueOrder {
-    /// The ordering as a keyset sort.
-    pub fn sort(order: Option<Self>) -> Sort {
-        let order = order.unwrap_or(Self {
-            field: DialogueOrderField::HeldOn,
-            direction: OrderDirection::Desc,
-        });
-        let column = match order.field {
-            DialogueOrderField::HeldOn => "held_on",
-            DialogueOrderField::Title => "title",
-            DialogueOrderField::CreatedAt => "created_at",
-            DialogueOrderField::UpdatedAt => "updated_at",
-        };
-        Sort {
-            column,
-            descending: order.direction.is_descending(),
-        }
-    }
-}
+/// The order of lists of these when the client gives none: latest first.
+pub const DEFAULT_ORDER: Sort<DialogueOrderField> = Sort {
+    field: DialogueOrderField::HeldOn,
+    descending: true,
+};
 
 /// Which dialogues to list.
-#[derive(Debug, Clone, Default, InputObject)]
+#[derive(Debug, Clone, Default)]
 pub struct DialogueFilter {
     /// Only this kind.
     pub kind: Option<DialogueKind>,
     /// Only this status.
     pub status: Option<DialogueStatus>,
     /// Only dialogues this organisation took part in.
-    pub organisation_id: Option<async_graphql::ID>,
+    pub organisation_id: Option<Uuid>,
     /// Only dialogues this authority took part in.
-    pub authority_id: Option<async_graphql::ID>,
+    pub authority_id: Option<Uuid>,
     /// Only dialogues where this proposal was discussed.
-    pub proposal_id: Option<async_graphql::ID>,
+    pub proposal_id: Option<Uuid>,
     /// Only dialogues held on or after this day.
     pub held_from: Option<NaiveDate>,
     /// Only dialogues held on or before this day.
@@ -119,55 +62,26 @@ pub struct DialogueFilter {
     pub text: Option<String>,
 }
 
-fn linked(link: &'static str, column: &'static str, id: Uuid) -> Expr {
-    Expr::exists(
-        Query::select()
-            .expr(Expr::val(1))
-            .from(Alias::new(link))
-            .and_where(
-                paging::column(link, "dialogue_id").equals((Alias::new(TABLE), Alias::new("id"))),
-            )
-            .and_where(paging::column(link, column).eq(id))
-            .to_owned(),
-    )
-}
-
 impl ListFilter for DialogueFilter {
     type Row = dialogue::Model;
 
     fn condition(&self, principal: &Principal) -> AppResult<Condition> {
+        use dialogue::Column;
         let mut condition = Condition::all();
         if let Some(kind) = self.kind {
-            condition = condition.add(paging::column(TABLE, "kind").eq(kind.to_value()));
+            condition = condition.add(column(Column::Kind).eq(kind.to_value()));
         }
         if let Some(status) = self.status {
-            condition = condition.add(paging::column(TABLE, "status").eq(status.to_value()));
+            condition = condition.add(column(Column::Status).eq(status.to_value()));
         }
-        let links = [
-            (
-                &self.organisation_id,
-                NodeType::Organisation,
-                "filter.organisationId",
-                0,
-            ),
-            (
-                &self.authority_id,
-                NodeType::Authority,
-                "filter.authorityId",
-                1,
-            ),
-            (
-                &self.proposal_id,
-                NodeType::Proposal,
-                "filter.proposalId",
-                2,
-            ),
-        ];
-        for (id, node_type, field, link) in links {
-            if let Some(id) = id {
-                let id = ids::decode(node_type, id, field)?;
-                let (table, column, ..) = PARTICIPANTS[link];
-                condition = condition.add(linked(table, column, id));
+        for side in Side::ALL {
+            if let Some(id) = side.pick(self.organisation_id, self.authority_id, self.proposal_id) {
+                let (link_dialogue, other) = side.columns();
+                condition = condition.add(linked(
+                    link_dialogue,
+                    Column::Id.as_column_ref(),
+                    Expr::col(other).eq(id),
+                ));
             }
         }
         if let (Some(from), Some(to)) = (self.held_from, self.held_to)
@@ -179,20 +93,14 @@ impl ListFilter for DialogueFilter {
             ));
         }
         if let Some(from) = self.held_from {
-            condition = condition.add(paging::column(TABLE, "held_on").gte(from));
+            condition = condition.add(column(Column::HeldOn).gte(from));
         }
         if let Some(to) = self.held_to {
-            condition = condition.add(paging::column(TABLE, "held_on").lte(to));
+            condition = condition.add(column(Column::HeldOn).lte(to));
         }
-        if let Some(text) = self
-            .text
-            .as_deref()
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-        {
+        if let Some(text) = validate::search_text(self.text.as_deref()) {
             condition = condition.add(paging::text_search(
-                TABLE,
-                &["title", "summary", "outcome"],
+                &[Column::Title, Column::Summary, Column::Outcome],
                 text,
             ));
         }
@@ -219,9 +127,57 @@ pub async fn by_id(
         .remove(&id))
 }
 
-/// Input of `createDialogue`.
-#[derive(Debug, Clone, InputObject)]
-pub struct CreateDialogueInput {
+/// A dialogue's three kinds of links, each a link table that also keeps the dialogue's date.
+#[derive(Debug, Clone, Copy)]
+enum Side {
+    Organisations,
+    Authorities,
+    Proposals,
+}
+
+impl Side {
+    const ALL: [Side; 3] = [Self::Organisations, Self::Authorities, Self::Proposals];
+
+    /// This side's item of three values given in the order of [`Side::ALL`].
+    fn pick<T>(self, organisations: T, authorities: T, proposals: T) -> T {
+        match self {
+            Self::Organisations => organisations,
+            Self::Authorities => authorities,
+            Self::Proposals => proposals,
+        }
+    }
+
+    /// The link table's column pointing at the dialogue, and the one pointing at the other side.
+    fn columns(self) -> (ColumnRef, ColumnRef) {
+        match self {
+            Self::Organisations => (
+                dialogue_organisation::Column::DialogueId.as_column_ref(),
+                dialogue_organisation::Column::OrganisationId.as_column_ref(),
+            ),
+            Self::Authorities => (
+                dialogue_authority::Column::DialogueId.as_column_ref(),
+                dialogue_authority::Column::AuthorityId.as_column_ref(),
+            ),
+            Self::Proposals => (
+                dialogue_proposal::Column::DialogueId.as_column_ref(),
+                dialogue_proposal::Column::ProposalId.as_column_ref(),
+            ),
+        }
+    }
+
+    /// The input field that sets this side.
+    fn field(self) -> &'static str {
+        self.pick(
+            "input.organisationIds",
+            "input.authorityIds",
+            "input.proposalIds",
+        )
+    }
+}
+
+/// A new dialogue, as `createDialogue` gives it.
+#[derive(Debug, Clone)]
+pub struct NewDialogue {
     /// Short title.
     pub title: String,
     /// Form of the dialogue.
@@ -234,25 +190,22 @@ pub struct CreateDialogueInput {
     pub summary: String,
     /// What came of it.
     pub outcome: Option<String>,
-    /// Who may read it; NETWORK when absent, so nothing becomes public by accident.
-    #[graphql(default_with = "Visibility::Network")]
+    /// Who may read it.
     pub visibility: Visibility,
     /// Participating organisations (at least one).
-    pub organisation_ids: Vec<async_graphql::ID>,
+    pub organisation_ids: Vec<Uuid>,
     /// Participating authorities.
-    #[graphql(default)]
-    pub authority_ids: Vec<async_graphql::ID>,
+    pub authority_ids: Vec<Uuid>,
     /// Proposals discussed.
-    #[graphql(default)]
-    pub proposal_ids: Vec<async_graphql::ID>,
+    pub proposal_ids: Vec<Uuid>,
 }
 
-/// Input of `updateDialogue`: only the fields given change; a list given replaces the old one.
-#[derive(Debug, Clone, InputObject)]
-pub struct UpdateDialogueInput {
-    /// The dialogue's id.
-    pub id: async_graphql::ID,
-    /// The version the change was based on; a newer stored version is a CONFLICT.
+/// A change to a dialogue: only the fields given change; a list given replaces the old one.
+#[derive(Debug, Clone)]
+pub struct DialogueChange {
+    /// The dialogue.
+    pub id: Uuid,
+    /// The version the change was based on.
     pub expected_version: i32,
     /// New title.
     pub title: Option<String>,
@@ -264,79 +217,92 @@ pub struct UpdateDialogueInput {
     pub held_on: Option<NaiveDate>,
     /// New summary.
     pub summary: Option<String>,
-    /// New outcome, or `null` to clear.
-    pub outcome: MaybeUndefined<String>,
+    /// New outcome, or none.
+    pub outcome: Option<Option<String>>,
     /// New visibility.
     pub visibility: Option<Visibility>,
     /// New participating organisations (at least one).
-    pub organisation_ids: Option<Vec<async_graphql::ID>>,
+    pub organisation_ids: Option<Vec<Uuid>>,
     /// New participating authorities.
-    pub authority_ids: Option<Vec<async_graphql::ID>>,
+    pub authority_ids: Option<Vec<Uuid>>,
     /// New proposals discussed.
-    pub proposal_ids: Option<Vec<async_graphql::ID>>,
+    pub proposal_ids: Option<Vec<Uuid>>,
 }
 
-/// Input of `deleteDialogue`.
-#[derive(Debug, Clone, InputObject)]
-pub struct DeleteDialogueInput {
-    /// The dialogue's id.
-    pub id: async_graphql::ID,
-}
+/// The participant lists of a write, in the order of [`Side::ALL`]; `None` for a list not given.
+type Lists = [Option<Vec<Uuid>>; 3];
 
-/// Decodes and checks the three participant lists; `None` for a list not given.
-async fn participants(
-    db: &impl ConnectionTrait,
-    lists: [Option<&Vec<async_graphql::ID>>; 3],
-) -> AppResult<[Option<Vec<Uuid>>; 3]> {
-    let types = [
-        NodeType::Organisation,
-        NodeType::Authority,
-        NodeType::Proposal,
-    ];
-    let mut decoded: [Option<Vec<Uuid>>; 3] = [None, None, None];
-    for (i, list) in lists.into_iter().enumerate() {
+/// Checks the participant lists that are given.
+async fn checked(db: &impl ConnectionTrait, lists: Lists) -> AppResult<Lists> {
+    for (side, list) in Side::ALL.into_iter().zip(&lists) {
         let Some(list) = list else { continue };
-        let (_, _, _, field) = PARTICIPANTS[i];
+        let field = side.field();
         if list.len() > 100 {
             return Err(AppError::bad_input(
                 field,
                 format!("{field} may name at most 100 records"),
             ));
         }
-        let ids = list
-            .iter()
-            .map(|id| ids::decode(types[i], id, field))
-            .collect::<AppResult<Vec<_>>>()?;
-        decoded[i] = Some(ids);
     }
-    if decoded[0].as_ref().is_some_and(Vec::is_empty) {
+    if lists[0].as_ref().is_some_and(Vec::is_empty) {
         return Err(AppError::bad_input(
             "input.organisationIds",
             "a dialogue needs at least one participating organisation",
         ));
     }
-    for (i, ids) in decoded.iter().enumerate() {
-        if let Some(ids) = ids {
-            let (_, _, table, field) = PARTICIPANTS[i];
-            records::ensure_exist(db, table, ids, field).await?;
-        }
-    }
-    Ok(decoded)
+    let [organisations, authorities, proposals] = &lists;
+    let given = |list: &Option<Vec<Uuid>>| list.clone().unwrap_or_default();
+    records::ensure_exist::<organisation::Model>(
+        db,
+        &given(organisations),
+        Side::Organisations.field(),
+    )
+    .await?;
+    records::ensure_exist::<authority::Model>(db, &given(authorities), Side::Authorities.field())
+        .await?;
+    records::ensure_exist::<proposal::Model>(db, &given(proposals), Side::Proposals.field())
+        .await?;
+    Ok(lists)
 }
 
-/// Replaces the participant lists that are given (organisations, authorities, proposals)
-/// and, when any changed or `date_changed`, copies the dialogue's date onto its links.
+/// Replaces the participant lists that are given and, when any changed or `date_changed`,
+/// copies the dialogue's date onto its links.
 pub(crate) async fn write_participants(
     db: &impl ConnectionTrait,
     id: Uuid,
-    lists: &[Option<Vec<Uuid>>; 3],
+    lists: &Lists,
     date_changed: bool,
 ) -> AppResult<()> {
-    for (i, list) in lists.iter().enumerate() {
-        if let Some(list) = list {
-            let (table, column, ..) = PARTICIPANTS[i];
-            records::replace_links(db, table, "dialogue_id", column, id, list).await?;
-        }
+    let [organisations, authorities, proposals] = lists;
+    if let Some(list) = organisations {
+        records::replace_links(
+            db,
+            dialogue_organisation::Column::DialogueId,
+            dialogue_organisation::Column::OrganisationId,
+            id,
+            list,
+        )
+        .await?;
+    }
+    if let Some(list) = authorities {
+        records::replace_links(
+            db,
+            dialogue_authority::Column::DialogueId,
+            dialogue_authority::Column::AuthorityId,
+            id,
+            list,
+        )
+        .await?;
+    }
+    if let Some(list) = proposals {
+        records::replace_links(
+            db,
+            dialogue_proposal::Column::DialogueId,
+            dialogue_proposal::Column::ProposalId,
+            id,
+            list,
+        )
+        .await?;
     }
     if date_changed || lists.iter().any(Option::is_some) {
         date_links(db, Some(id)).await?;
@@ -346,41 +312,48 @@ pub(crate) async fn write_participants(
 
 /// Copies the date of one dialogue (or, with `None`, of every dialogue) onto its links.
 /// Every link keeps it so that a participant's latest dialogues are read from the link's
-/// index (`Parent::DatedLink`); this is the only place that writes it.
+/// index ([`paging::Parent::dated`]); this is the only place that writes it.
 ///
 /// # Errors
 /// INTERNAL on a database failure.
 pub(crate) async fn date_links(db: &impl ConnectionTrait, id: Option<Uuid>) -> AppResult<()> {
-    for (table, ..) in PARTICIPANTS {
+    let dates = [
+        dialogue_organisation::Column::HeldOn.as_column_ref(),
+        dialogue_authority::Column::HeldOn.as_column_ref(),
+        dialogue_proposal::Column::HeldOn.as_column_ref(),
+    ];
+    for (side, link_date) in Side::ALL.into_iter().zip(dates) {
+        let (link_dialogue, _) = side.columns();
+        let date = Query::select()
+            .column(dialogue::Column::HeldOn)
+            .from(dialogue::Entity)
+            .and_where(column(dialogue::Column::Id).equals(link_dialogue.clone()))
+            .to_owned();
         let mut update = Query::update();
-        update.table(Alias::new(table)).value(
-            Alias::new("held_on"),
-            Expr::cust(format!(
-                "(SELECT held_on FROM {TABLE} WHERE {TABLE}.id = {table}.dialogue_id)"
-            )),
-        );
+        update
+            .table(link_dialogue.0.clone())
+            .value(link_date.1, Expr::SubQuery(None, Box::new(date.into())));
         if let Some(id) = id {
-            update.and_where(Expr::col(Alias::new("dialogue_id")).eq(id));
+            update.and_where(Expr::col(link_dialogue).eq(id));
         }
         db.execute(&update).await?;
     }
     Ok(())
 }
 
-/// Adds the participant lists that were given to the audit changes.
+/// Adds the participant lists that were given to the audit changes, under the link tables' names.
 fn with_lists(
     mut changes: serde_json::Map<String, serde_json::Value>,
-    lists: &[Option<Vec<Uuid>>; 3],
+    lists: &Lists,
 ) -> serde_json::Map<String, serde_json::Value> {
-    for (i, list) in lists.iter().enumerate() {
+    let tables = [
+        dialogue_organisation::Entity.table_name(),
+        dialogue_authority::Entity.table_name(),
+        dialogue_proposal::Entity.table_name(),
+    ];
+    for (table, list) in tables.into_iter().zip(lists) {
         if let Some(list) = list {
-            let (table, ..) = PARTICIPANTS[i];
-            changes.insert(
-                table.to_owned(),
-                list.iter()
-                    .map(|id| serde_json::Value::String(id.to_string()))
-                    .collect(),
-            );
+            changes.insert(table.to_owned(), records::ids_json(list));
         }
     }
     changes
@@ -388,19 +361,13 @@ fn with_lists(
 
 /// The organisations taking part in a dialogue.
 async fn organisations_of(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Vec<Uuid>> {
-    let select = Query::select()
-        .column(Alias::new("organisation_id"))
-        .from(Alias::new("dialogue_organisations"))
-        .and_where(Expr::col(Alias::new("dialogue_id")).eq(id))
-        .to_owned();
-    db.query_all(&select)
-        .await?
-        .iter()
-        .map(|row| {
-            row.try_get::<Uuid>("", "organisation_id")
-                .map_err(AppError::from)
-        })
-        .collect()
+    Ok(dialogue_organisation::Entity::find()
+        .select_only()
+        .column(dialogue_organisation::Column::OrganisationId)
+        .filter(dialogue_organisation::Column::DialogueId.eq(id))
+        .into_tuple::<Uuid>()
+        .all(db)
+        .await?)
 }
 
 /// Records a dialogue.
@@ -411,7 +378,7 @@ async fn organisations_of(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Vec<
 pub async fn create(
     db: &(impl ConnectionTrait + TransactionTrait),
     principal: &Principal,
-    input: CreateDialogueInput,
+    input: NewDialogue,
 ) -> AppResult<dialogue::Model> {
     auth::require_writer(principal)?;
     let now = validate::now();
@@ -436,25 +403,24 @@ pub async fn create(
         created_at: Set(now),
         updated_at: Set(now),
     };
-    let lists = participants(
+    let lists = checked(
         db,
         [
-            Some(&input.organisation_ids),
-            Some(&input.authority_ids),
-            Some(&input.proposal_ids),
+            Some(input.organisation_ids),
+            Some(input.authority_ids),
+            Some(input.proposal_ids),
         ],
     )
     .await?;
     auth::require_editor_of_any(principal, lists[0].as_deref().unwrap_or_default())?;
-    let txn = crate::records::begin_write(db).await?;
+    let txn = records::begin_write(db).await?;
     let changes = with_lists(audit::changes(&row), &lists);
     let created = row.insert(&txn).await?;
     write_participants(&txn, created.id, &lists, true).await?;
     audit::commit(
         txn,
         principal,
-        "createDialogue",
-        "Dialogue",
+        AuditAction::CreateDialogue,
         created.id,
         changes,
     )
@@ -470,10 +436,10 @@ pub async fn create(
 pub async fn update(
     db: &(impl ConnectionTrait + TransactionTrait),
     principal: &Principal,
-    input: UpdateDialogueInput,
+    input: DialogueChange,
 ) -> AppResult<dialogue::Model> {
     auth::require_writer(principal)?;
-    let id = ids::decode(NodeType::Dialogue, &input.id, "input.id")?;
+    let id = input.id;
     let mut row: dialogue::ActiveModel = Default::default();
     if let Some(title) = &input.title {
         row.title = Set(validate::text("input.title", title, NAME_MAX)?);
@@ -490,26 +456,26 @@ pub async fn update(
     if let Some(summary) = &input.summary {
         row.summary = Set(validate::text("input.summary", summary, SUMMARY_MAX)?);
     }
-    if let Some(outcome) = input.outcome.as_opt_ref().map(|o| o.map(String::as_str)) {
+    if let Some(outcome) = &input.outcome {
         row.outcome = Set(validate::optional_text(
             "input.outcome",
-            outcome,
+            outcome.as_deref(),
             SUMMARY_MAX,
         )?);
     }
     if let Some(visibility) = input.visibility {
         row.visibility = Set(visibility);
     }
-    let lists = participants(
+    let lists = checked(
         db,
         [
-            input.organisation_ids.as_ref(),
-            input.authority_ids.as_ref(),
-            input.proposal_ids.as_ref(),
+            input.organisation_ids,
+            input.authority_ids,
+            input.proposal_ids,
         ],
     )
     .await?;
-    let txn = crate::records::begin_write(db).await?;
+    let txn = records::begin_write(db).await?;
     by_id(&txn, principal, id)
         .await?
         .ok_or(AppError::NotFound("dialogue"))?;
@@ -525,7 +491,7 @@ pub async fn update(
     )
     .await?;
     write_participants(&txn, id, &lists, date_changed).await?;
-    audit::commit(txn, principal, "updateDialogue", "Dialogue", id, changes).await?;
+    audit::commit(txn, principal, AuditAction::UpdateDialogue, id, changes).await?;
     Ok(updated)
 }
 
@@ -536,17 +502,16 @@ pub async fn update(
 pub async fn delete(
     db: &(impl ConnectionTrait + TransactionTrait),
     principal: &Principal,
-    input: DeleteDialogueInput,
+    id: Uuid,
 ) -> AppResult<dialogue::Model> {
     auth::require_writer(principal)?;
-    let id = ids::decode(NodeType::Dialogue, &input.id, "input.id")?;
-    let txn = crate::records::begin_write(db).await?;
+    let txn = records::begin_write(db).await?;
     let row = by_id(&txn, principal, id)
         .await?
         .ok_or(AppError::NotFound("dialogue"))?;
     auth::require_editor_of_any(principal, &organisations_of(&txn, id).await?)?;
     dialogue::Entity::delete_by_id(id).exec(&txn).await?;
     let removed = audit::removed(&dialogue::ActiveModel::from(row.clone()));
-    audit::commit(txn, principal, "deleteDialogue", "Dialogue", id, removed).await?;
+    audit::commit(txn, principal, AuditAction::DeleteDialogue, id, removed).await?;
     Ok(row)
 }

@@ -1,8 +1,5 @@
-//! The one error type of the API and the one place that maps it to a GraphQL error with
-//! `extensions.code`. Database and other internal errors are logged with the request id
-//! and reach the client only as INTERNAL with that id.
-
-use async_graphql::ErrorExtensions;
+//! The one error type of the domain, with the code and the message a client may see.
+//! The GraphQL layer maps it to `extensions.code` in one place (`graphql::error`).
 
 tokio::task_local! {
     /// The id of the HTTP request being served, set by the HTTP layer around execution.
@@ -11,7 +8,8 @@ tokio::task_local! {
 
 /// Everything a domain function can fail with.
 /// It deliberately does not implement `Display`: async-graphql converts any `Display` type
-/// into an error without `extensions.code`, so the one conversion below is the only way out.
+/// into an error without `extensions.code`, so the one conversion in `graphql::error` is
+/// the only way out.
 #[derive(Debug, Clone)]
 pub enum AppError {
     /// The caller must sign in first.
@@ -92,27 +90,4 @@ pub fn current_request_id() -> String {
     REQUEST_ID
         .try_with(Clone::clone)
         .unwrap_or_else(|_| "-".to_owned())
-}
-
-impl From<AppError> for async_graphql::Error {
-    fn from(error: AppError) -> Self {
-        let code = error.code();
-        match &error {
-            AppError::Internal(source) => {
-                let request_id = current_request_id();
-                tracing::error!(%request_id, error = %source, debug = ?source, "internal error");
-                async_graphql::Error::new(format!("internal error (request id {request_id})"))
-                    .extend_with(|_, e| {
-                        e.set("code", code);
-                        e.set("requestId", request_id.clone());
-                    })
-            }
-            AppError::BadUserInput { field, message } => async_graphql::Error::new(message.clone())
-                .extend_with(|_, e| {
-                    e.set("code", code);
-                    e.set("field", field.clone());
-                }),
-            _ => async_graphql::Error::new(error.message()).extend_with(|_, e| e.set("code", code)),
-        }
-    }
 }

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod audit_log;
 pub mod auth;
 pub mod authority;
 pub mod config;
@@ -16,7 +17,6 @@ pub mod dialogue;
 pub mod error;
 pub mod graphql;
 pub mod http;
-pub mod ids;
 pub mod limits;
 pub mod metrics;
 pub mod organisation;

@@ -157,7 +157,7 @@ fn main() -> ExitCode {
             } => {
                 let password = read_password()?;
                 let db = connect(&settings).await?;
-                let input = samverkan::auth::users::CreateUserInput {
+                let input = samverkan::auth::users::NewUser {
                     email,
                     name,
                     password,
@@ -169,7 +169,11 @@ fn main() -> ExitCode {
                 println!(
                     "created user {} ({}){}",
                     user.email,
-                    samverkan::ids::encode(samverkan::ids::NodeType::User, user.id).0,
+                    samverkan::graphql::ids::encode(
+                        samverkan::graphql::ids::NodeType::User,
+                        user.id
+                    )
+                    .0,
                     if user.admin { ", admin" } else { "" }
                 );
                 Ok(())
@@ -193,7 +197,7 @@ fn main() -> ExitCode {
                     }
                 };
                 let db = connect(&settings).await?;
-                let input = samverkan::auth::tokens::CreateApiTokenInput {
+                let input = samverkan::auth::tokens::NewApiToken {
                     name,
                     scope,
                     allowed_origins: origins,

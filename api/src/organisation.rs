@@ -1,80 +1,45 @@
 //! Network member organisations: listing, lookup and admin-only changes.
 
-use crate::audit;
 use crate::auth::{Principal, require_admin};
-use crate::error::{AppError, AppResult};
-use crate::paging::{self, ListFilter, Row, Sort, SortValue};
-use crate::records::{self, on_unique};
+use crate::error::AppResult;
+use crate::paging::{self, Sort, column};
+use crate::records::{self, ListFilter, Reference, Unique};
+use crate::sortable;
 use crate::validate::{self, NAME_MAX, SUMMARY_MAX};
-use async_graphql::{Enum, InputObject, MaybeUndefined};
-use entity::{OrganisationKind, organisation};
-use sea_orm::sea_query::{Condition, ExprTrait};
+use chrono::{DateTime, Utc};
+use entity::{
+    AuditAction, OrganisationKind, dialogue_organisation, organisation, proposal,
+    proposal_co_signer,
+};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func};
 use sea_orm::{
-    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, TransactionTrait,
+    ActiveEnum, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    TransactionTrait,
 };
 use uuid::Uuid;
 
-const TABLE: &str = "organisations";
-
-impl Row for organisation::Model {
-    const TABLE: &'static str = TABLE;
-    fn id(&self) -> Uuid {
-        self.id
-    }
-    fn sort_value(&self, column: &str) -> SortValue {
-        match column {
-            "created_at" => SortValue::Time(self.created_at),
-            "updated_at" => SortValue::Time(self.updated_at),
-            "slug" => SortValue::Text(self.slug.clone()),
-            _ => SortValue::Text(self.name.clone()),
-        }
+sortable! {
+    /// Fields organisations can be ordered by.
+    pub enum OrganisationOrderField, OrganisationKey for organisation {
+        /// Alphabetically by name.
+        Name(String) = name,
+        /// By slug.
+        Slug(String) = slug,
+        /// By creation time.
+        CreatedAt(DateTime<Utc>) = created_at,
+        /// By time of the last change.
+        UpdatedAt(DateTime<Utc>) = updated_at,
     }
 }
 
-/// Fields organisations can be ordered by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-pub enum OrganisationOrderField {
-    /// Alphabetically by name.
-    Name,
-    /// By slug.
-    Slug,
-    /// By creation time.
-    CreatedAt,
-    /// By time of the last change.
-    UpdatedAt,
-}
-
-/// How to order organisations; by name ascending when absent.
-#[derive(Debug, Clone, Copy, InputObject)]
-pub struct OrganisationOrder {
-    /// The field to order by.
-    pub field: OrganisationOrderField,
-    /// The direction.
-    pub direction: crate::paging::OrderDirection,
-}
-
-impl OrganisationOrder {
-    /// The ordering as a keyset sort.
-    pub fn sort(order: Option<Self>) -> Sort {
-        let order = order.unwrap_or(Self {
-            field: OrganisationOrderField::Name,
-            direction: crate::paging::OrderDirection::Asc,
-        });
-        let column = match order.field {
-            OrganisationOrderField::Name => "name",
-            OrganisationOrderField::Slug => "slug",
-            OrganisationOrderField::CreatedAt => "created_at",
-            OrganisationOrderField::UpdatedAt => "updated_at",
-        };
-        Sort {
-            column,
-            descending: order.direction.is_descending(),
-        }
-    }
-}
+/// The order of lists of these when the client gives none: by name.
+pub const DEFAULT_ORDER: Sort<OrganisationOrderField> = Sort {
+    field: OrganisationOrderField::Name,
+    descending: false,
+};
 
 /// Which organisations to list.
-#[derive(Debug, Clone, Default, InputObject)]
+#[derive(Debug, Clone, Default)]
 pub struct OrganisationFilter {
     /// Only this kind.
     pub kind: Option<OrganisationKind>,
@@ -88,32 +53,18 @@ impl ListFilter for OrganisationFilter {
     type Row = organisation::Model;
 
     fn condition(&self, _principal: &Principal) -> AppResult<Condition> {
+        use organisation::Column;
         let mut condition = Condition::all();
         if let Some(kind) = self.kind {
-            condition = condition.add(paging::column(TABLE, "kind").eq(kind.to_value()));
+            condition = condition.add(column(Column::Kind).eq(kind.to_value()));
         }
-        if let Some(city) = self
-            .city
-            .as_deref()
-            .map(str::trim)
-            .filter(|c| !c.is_empty())
-        {
-            condition = condition.add(
-                sea_orm::sea_query::Expr::expr(sea_orm::sea_query::Func::lower(paging::column(
-                    TABLE, "city",
-                )))
-                .eq(city.to_lowercase()),
-            );
+        if let Some(city) = validate::search_text(self.city.as_deref()) {
+            condition = condition
+                .add(Expr::expr(Func::lower(column(Column::City))).eq(city.to_lowercase()));
         }
-        if let Some(text) = self
-            .text
-            .as_deref()
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-        {
+        if let Some(text) = validate::search_text(self.text.as_deref()) {
             condition = condition.add(paging::text_search(
-                TABLE,
-                &["name", "slug", "description"],
+                &[Column::Name, Column::Slug, Column::Description],
                 text,
             ));
         }
@@ -130,39 +81,37 @@ pub async fn by_slug(
     _principal: &Principal,
     slug: &str,
 ) -> AppResult<Option<organisation::Model>> {
-    use sea_orm::{ColumnTrait, QueryFilter};
     Ok(organisation::Entity::find()
         .filter(organisation::Column::Slug.eq(slug))
         .one(db)
         .await?)
 }
 
-/// Input of `createOrganisation`.
-#[derive(Debug, Clone, InputObject)]
-pub struct CreateOrganisationInput {
-    /// Unique short name for URLs: lowercase letters, digits, hyphens.
+/// A new organisation, as `createOrganisation` gives it.
+#[derive(Debug, Clone)]
+pub struct NewOrganisation {
+    /// Unique short name for URLs.
     pub slug: String,
     /// Display name.
     pub name: String,
     /// Kind of body.
     pub kind: OrganisationKind,
     /// What the organisation does.
-    #[graphql(default)]
     pub description: String,
     /// Public website (http or https).
     pub website: Option<String>,
-    /// Contact address; shown only to members of the network.
+    /// Contact address.
     pub contact_email: Option<String>,
     /// Home city.
     pub city: Option<String>,
 }
 
-/// Input of `updateOrganisation`: only the fields given change; `null` clears an optional field.
-#[derive(Debug, Clone, InputObject)]
-pub struct UpdateOrganisationInput {
-    /// The organisation's id.
-    pub id: async_graphql::ID,
-    /// The version the change was based on; a newer stored version is a CONFLICT.
+/// A change to an organisation: only the fields given change; `Some(None)` clears.
+#[derive(Debug, Clone)]
+pub struct OrganisationChange {
+    /// The organisation.
+    pub id: Uuid,
+    /// The version the change was based on.
     pub expected_version: i32,
     /// New slug.
     pub slug: Option<String>,
@@ -172,22 +121,22 @@ pub struct UpdateOrganisationInput {
     pub kind: Option<OrganisationKind>,
     /// New description.
     pub description: Option<String>,
-    /// New website, or `null` to clear.
-    pub website: MaybeUndefined<String>,
-    /// New contact address, or `null` to clear.
-    pub contact_email: MaybeUndefined<String>,
-    /// New city, or `null` to clear.
-    pub city: MaybeUndefined<String>,
+    /// New website, or none.
+    pub website: Option<Option<String>>,
+    /// New contact address, or none.
+    pub contact_email: Option<Option<String>>,
+    /// New city, or none.
+    pub city: Option<Option<String>>,
 }
 
-/// Input of `deleteOrganisation`.
-#[derive(Debug, Clone, InputObject)]
-pub struct DeleteOrganisationInput {
-    /// The organisation's id.
-    pub id: async_graphql::ID,
-}
+const SLUG_TAKEN: Unique = (
+    "input.slug",
+    "an organisation with this slug already exists",
+);
 
-const SLUG_TAKEN: &str = "an organisation with this slug already exists";
+fn description(value: &str) -> AppResult<String> {
+    Ok(validate::optional_text("input.description", Some(value), SUMMARY_MAX)?.unwrap_or_default())
+}
 
 /// Creates an organisation.
 ///
@@ -196,7 +145,7 @@ const SLUG_TAKEN: &str = "an organisation with this slug already exists";
 pub async fn create(
     db: &(impl ConnectionTrait + TransactionTrait),
     principal: &Principal,
-    input: CreateOrganisationInput,
+    input: NewOrganisation,
 ) -> AppResult<organisation::Model> {
     require_admin(principal)?;
     let now = validate::now();
@@ -205,12 +154,7 @@ pub async fn create(
         slug: Set(validate::slug("input.slug", &input.slug)?),
         name: Set(validate::text("input.name", &input.name, NAME_MAX)?),
         kind: Set(input.kind),
-        description: Set(validate::optional_text(
-            "input.description",
-            Some(&input.description),
-            SUMMARY_MAX,
-        )?
-        .unwrap_or_default()),
+        description: Set(description(&input.description)?),
         website: Set(validate::url("input.website", input.website.as_deref())?),
         contact_email: Set(validate::email(
             "input.contactEmail",
@@ -225,22 +169,14 @@ pub async fn create(
         created_at: Set(now),
         updated_at: Set(now),
     };
-    let changes = audit::changes(&row);
-    let txn = crate::records::begin_write(db).await?;
-    let created = row
-        .insert(&txn)
-        .await
-        .map_err(on_unique("input.slug", SLUG_TAKEN))?;
-    audit::commit(
-        txn,
+    records::insert_logged(
+        db,
         principal,
-        "createOrganisation",
-        "Organisation",
-        created.id,
-        changes,
+        row,
+        AuditAction::CreateOrganisation,
+        Some(SLUG_TAKEN),
     )
-    .await?;
-    Ok(created)
+    .await
 }
 
 /// Changes an organisation if nobody else has since `expected_version`.
@@ -250,10 +186,9 @@ pub async fn create(
 pub async fn update(
     db: &(impl ConnectionTrait + TransactionTrait),
     principal: &Principal,
-    input: UpdateOrganisationInput,
+    input: OrganisationChange,
 ) -> AppResult<organisation::Model> {
     require_admin(principal)?;
-    let id = crate::ids::decode(crate::ids::NodeType::Organisation, &input.id, "input.id")?;
     let mut row: organisation::ActiveModel = Default::default();
     if let Some(slug) = &input.slug {
         row.slug = Set(validate::slug("input.slug", slug)?);
@@ -264,47 +199,32 @@ pub async fn update(
     if let Some(kind) = input.kind {
         row.kind = Set(kind);
     }
-    if let Some(description) = &input.description {
-        row.description =
-            Set(
-                validate::optional_text("input.description", Some(description), SUMMARY_MAX)?
-                    .unwrap_or_default(),
-            );
+    if let Some(text) = &input.description {
+        row.description = Set(description(text)?);
     }
-    if let Some(website) = input.website.as_opt_ref().map(|w| w.map(String::as_str)) {
-        row.website = Set(validate::url("input.website", website)?);
+    if let Some(website) = &input.website {
+        row.website = Set(validate::url("input.website", website.as_deref())?);
     }
-    if let Some(email) = input
-        .contact_email
-        .as_opt_ref()
-        .map(|w| w.map(String::as_str))
-    {
-        row.contact_email = Set(validate::email("input.contactEmail", email)?);
+    if let Some(email) = &input.contact_email {
+        row.contact_email = Set(validate::email("input.contactEmail", email.as_deref())?);
     }
-    if let Some(city) = input.city.as_opt_ref().map(|w| w.map(String::as_str)) {
-        row.city = Set(validate::optional_text("input.city", city, NAME_MAX)?);
+    if let Some(city) = &input.city {
+        row.city = Set(validate::optional_text(
+            "input.city",
+            city.as_deref(),
+            NAME_MAX,
+        )?);
     }
-    let changes = audit::changes(&row);
-    let txn = crate::records::begin_write(db).await?;
-    let updated = records::versioned_update::<organisation::Entity, _>(
-        &txn,
+    records::update_logged::<organisation::Entity, _>(
+        records::begin_write(db).await?,
+        principal,
         row,
-        id,
-        input.expected_version,
+        (input.id, input.expected_version),
         "organisation",
+        AuditAction::UpdateOrganisation,
+        Some(SLUG_TAKEN),
     )
     .await
-    .map_err(records::UpdateError::or_unique("input.slug", SLUG_TAKEN))?;
-    audit::commit(
-        txn,
-        principal,
-        "updateOrganisation",
-        "Organisation",
-        id,
-        changes,
-    )
-    .await?;
-    Ok(updated)
 }
 
 /// Deletes an organisation that nothing references any more.
@@ -314,44 +234,26 @@ pub async fn update(
 pub async fn delete(
     db: &(impl ConnectionTrait + TransactionTrait),
     principal: &Principal,
-    input: DeleteOrganisationInput,
+    id: Uuid,
 ) -> AppResult<organisation::Model> {
     require_admin(principal)?;
-    let id = crate::ids::decode(crate::ids::NodeType::Organisation, &input.id, "input.id")?;
-    let txn = crate::records::begin_write(db).await?;
-    let row = organisation::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or(AppError::NotFound("organisation"))?;
-    records::ensure_unreferenced(
-        &txn,
-        "organisation",
+    records::delete_unreferenced::<organisation::Entity>(
+        db,
+        principal,
         id,
+        "organisation",
         &[
-            (
-                "dialogue_organisations",
-                "organisation_id",
+            Reference::new(
+                dialogue_organisation::Column::OrganisationId,
                 "dialogue(s) as participant",
             ),
-            ("proposals", "lead_organisation_id", "proposal(s) as lead"),
-            (
-                "proposal_co_signers",
-                "organisation_id",
+            Reference::new(proposal::Column::LeadOrganisationId, "proposal(s) as lead"),
+            Reference::new(
+                proposal_co_signer::Column::OrganisationId,
                 "proposal(s) as co-signer",
             ),
         ],
+        AuditAction::DeleteOrganisation,
     )
-    .await?;
-    organisation::Entity::delete_by_id(id).exec(&txn).await?;
-    let removed = audit::removed(&organisation::ActiveModel::from(row.clone()));
-    audit::commit(
-        txn,
-        principal,
-        "deleteOrganisation",
-        "Organisation",
-        id,
-        removed,
-    )
-    .await?;
-    Ok(row)
+    .await
 }

@@ -4,19 +4,21 @@
 use crate::audit;
 use crate::auth::{self, Guarded, Principal};
 use crate::error::{AppError, AppResult};
-use crate::ids::{self, NodeType};
-use crate::paging::{self, ListFilter, OrderDirection, Row, Sort, SortValue};
-use crate::records;
+use crate::paging::{self, Row, Sort, column, linked};
+use crate::records::{self, ListFilter, Reference};
+use crate::sortable;
 use crate::validate::{self, BODY_MAX, NAME_MAX, SUMMARY_MAX};
-use async_graphql::{Enum, InputObject};
-use entity::{ProposalStatus, Visibility, proposal, proposal_status_change};
-use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query};
+use chrono::{DateTime, Utc};
+use entity::{
+    AuditAction, ProposalStatus, Visibility, authority, dialogue_proposal, organisation, proposal,
+    proposal_co_signer, proposal_status_change, proposal_target,
+};
+use sea_orm::sea_query::{Condition, ExprTrait};
 use sea_orm::{
-    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, TransactionTrait,
+    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait,
+    IdenStatic, QueryFilter, QuerySelect, TransactionTrait,
 };
 use uuid::Uuid;
-
-const TABLE: &str = "proposals";
 
 /// Every allowed move of a proposal: from a status, the statuses it may go to. A move not
 /// listed here is refused. ACCEPTED, PARTIALLY_ACCEPTED, REJECTED and WITHDRAWN are final.
@@ -55,78 +57,41 @@ pub fn allowed_moves(from: ProposalStatus) -> &'static [ProposalStatus] {
         .map_or(&[], |(_, to)| to)
 }
 
-impl Row for proposal::Model {
-    const TABLE: &'static str = TABLE;
-    fn id(&self) -> Uuid {
-        self.id
-    }
-    fn sort_value(&self, column: &str) -> SortValue {
-        match column {
-            "created_at" => SortValue::Time(self.created_at),
-            "title" => SortValue::Text(self.title.clone()),
-            _ => SortValue::Time(self.updated_at),
-        }
+sortable! {
+    /// Fields proposals can be ordered by.
+    pub enum ProposalOrderField, ProposalKey for proposal {
+        /// By time of the last change.
+        UpdatedAt(DateTime<Utc>) = updated_at,
+        /// By creation time.
+        CreatedAt(DateTime<Utc>) = created_at,
+        /// Alphabetically by title.
+        Title(String) = title,
     }
 }
 
-impl Row for proposal_status_change::Model {
-    const TABLE: &'static str = "proposal_status_changes";
-    fn id(&self) -> Uuid {
-        self.id
-    }
-    fn sort_value(&self, _column: &str) -> SortValue {
-        SortValue::Time(self.changed_at)
+sortable! {
+    /// The order of a proposal's history.
+    pub enum StatusChangeOrderField, StatusChangeKey for proposal_status_change {
+        /// By the time of the move.
+        ChangedAt(DateTime<Utc>) = changed_at,
     }
 }
 
-/// Fields proposals can be ordered by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-pub enum ProposalOrderField {
-    /// By time of the last change.
-    UpdatedAt,
-    /// By creation time.
-    CreatedAt,
-    /// Alphabetically by title.
-    Title,
-}
-
-/// How to order proposals; most recently changed first when absent.
-#[derive(Debug, Clone, Copy, InputObject)]
-pub struct ProposalOrder {
-    /// The field to order by.
-    pub field: ProposalOrderField,
-    /// The direction.
-    pub direction: OrderDirection,
-}
-
-impl ProposalOrder {
-    /// The ordering as a keyset sort.
-    pub fn sort(order: Option<Self>) -> Sort {
-        let order = order.unwrap_or(Self {
-            field: ProposalOrderField::UpdatedAt,
-            direction: OrderDirection::Desc,
-        });
-        let column = match order.field {
-            ProposalOrderField::UpdatedAt => "updated_at",
-            ProposalOrderField::CreatedAt => "created_at",
-            ProposalOrderField::Title => "title",
-        };
-        Sort {
-            column,
-            descending: order.direction.is_descending(),
-        }
-    }
-}
+/// The order of lists of these when the client gives none: most recently changed first.
+pub const DEFAULT_ORDER: Sort<ProposalOrderField> = Sort {
+    field: ProposalOrderField::UpdatedAt,
+    descending: true,
+};
 
 /// Which proposals to list.
-#[derive(Debug, Clone, Default, InputObject)]
+#[derive(Debug, Clone, Default)]
 pub struct ProposalFilter {
     /// Only this status.
     pub status: Option<ProposalStatus>,
     /// Only proposals led by this organisation.
-    pub lead_organisation_id: Option<async_graphql::ID>,
+    pub lead_organisation_id: Option<Uuid>,
     /// Only proposals addressed to this authority.
-    pub target_authority_id: Option<async_graphql::ID>,
+    pub target_authority_id: Option<Uuid>,
     /// Only proposals whose title, summary or body contains this text (case-insensitive).
     pub text: Option<String>,
 }
@@ -135,37 +100,24 @@ impl ListFilter for ProposalFilter {
     type Row = proposal::Model;
 
     fn condition(&self, principal: &Principal) -> AppResult<Condition> {
+        use proposal::Column;
         let mut condition = Condition::all();
         if let Some(status) = self.status {
-            condition = condition.add(paging::column(TABLE, "status").eq(status.to_value()));
+            condition = condition.add(column(Column::Status).eq(status.to_value()));
         }
-        if let Some(lead) = &self.lead_organisation_id {
-            let lead = ids::decode(NodeType::Organisation, lead, "filter.leadOrganisationId")?;
-            condition = condition.add(paging::column(TABLE, "lead_organisation_id").eq(lead));
+        if let Some(lead) = self.lead_organisation_id {
+            condition = condition.add(column(Column::LeadOrganisationId).eq(lead));
         }
-        if let Some(target) = &self.target_authority_id {
-            let target = ids::decode(NodeType::Authority, target, "filter.targetAuthorityId")?;
-            condition = condition.add(Expr::exists(
-                Query::select()
-                    .expr(Expr::val(1))
-                    .from(Alias::new("proposal_targets"))
-                    .and_where(
-                        paging::column("proposal_targets", "proposal_id")
-                            .equals((Alias::new(TABLE), Alias::new("id"))),
-                    )
-                    .and_where(paging::column("proposal_targets", "authority_id").eq(target))
-                    .to_owned(),
+        if let Some(target) = self.target_authority_id {
+            condition = condition.add(linked(
+                proposal_target::Column::ProposalId.as_column_ref(),
+                Column::Id.as_column_ref(),
+                column(proposal_target::Column::AuthorityId).eq(target),
             ));
         }
-        if let Some(text) = self
-            .text
-            .as_deref()
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-        {
+        if let Some(text) = validate::search_text(self.text.as_deref()) {
             condition = condition.add(paging::text_search(
-                TABLE,
-                &["title", "summary", "body"],
+                &[Column::Title, Column::Summary, Column::Body],
                 text,
             ));
         }
@@ -192,35 +144,32 @@ pub async fn by_id(
         .remove(&id))
 }
 
-/// Input of `createProposal`. A proposal starts as DRAFT.
-#[derive(Debug, Clone, InputObject)]
-pub struct CreateProposalInput {
+/// A new proposal, as `createProposal` gives it. A proposal starts as DRAFT.
+#[derive(Debug, Clone)]
+pub struct NewProposal {
     /// Short title.
     pub title: String,
     /// One-paragraph summary.
     pub summary: String,
     /// Full text.
     pub body: String,
-    /// Who may read it; NETWORK when absent, so nothing becomes public by accident.
-    #[graphql(default_with = "Visibility::Network")]
+    /// Who may read it.
     pub visibility: Visibility,
     /// The organisation that leads it.
-    pub lead_organisation_id: async_graphql::ID,
+    pub lead_organisation_id: Uuid,
     /// Organisations co-signing it.
-    #[graphql(default)]
-    pub co_signer_ids: Vec<async_graphql::ID>,
+    pub co_signer_ids: Vec<Uuid>,
     /// Authorities it is addressed to.
-    #[graphql(default)]
-    pub target_authority_ids: Vec<async_graphql::ID>,
+    pub target_authority_ids: Vec<Uuid>,
 }
 
-/// Input of `updateProposal`: only the fields given change; a list given replaces the old
-/// one. The status changes only through `transitionProposal`.
-#[derive(Debug, Clone, InputObject)]
-pub struct UpdateProposalInput {
-    /// The proposal's id.
-    pub id: async_graphql::ID,
-    /// The version the change was based on; a newer stored version is a CONFLICT.
+/// A change to a proposal: only the fields given change; a list given replaces the old one.
+/// The status changes only through [`transition`].
+#[derive(Debug, Clone)]
+pub struct ProposalChange {
+    /// The proposal.
+    pub id: Uuid,
+    /// The version the change was based on.
     pub expected_version: i32,
     /// New title.
     pub title: Option<String>,
@@ -231,19 +180,19 @@ pub struct UpdateProposalInput {
     /// New visibility.
     pub visibility: Option<Visibility>,
     /// New lead organisation.
-    pub lead_organisation_id: Option<async_graphql::ID>,
+    pub lead_organisation_id: Option<Uuid>,
     /// New co-signers.
-    pub co_signer_ids: Option<Vec<async_graphql::ID>>,
+    pub co_signer_ids: Option<Vec<Uuid>>,
     /// New target authorities.
-    pub target_authority_ids: Option<Vec<async_graphql::ID>>,
+    pub target_authority_ids: Option<Vec<Uuid>>,
 }
 
-/// Input of `transitionProposal`.
-#[derive(Debug, Clone, InputObject)]
-pub struct TransitionProposalInput {
-    /// The proposal's id.
-    pub id: async_graphql::ID,
-    /// The status to move to; see the lifecycle in the README.
+/// A move along the lifecycle.
+#[derive(Debug, Clone)]
+pub struct Transition {
+    /// The proposal.
+    pub id: Uuid,
+    /// The status to move to.
     pub to: ProposalStatus,
     /// Why it moved; kept in the history.
     pub note: Option<String>,
@@ -251,46 +200,73 @@ pub struct TransitionProposalInput {
     pub expected_version: Option<i32>,
 }
 
-/// Input of `deleteProposal`.
-#[derive(Debug, Clone, InputObject)]
-pub struct DeleteProposalInput {
-    /// The proposal's id.
-    pub id: async_graphql::ID,
-}
-
-fn decode_list(
-    list: &[async_graphql::ID],
-    node_type: NodeType,
+/// The co-signer or target list of a write, checked: at most 100 ids, all existing.
+async fn checked_list<R: Row>(
+    db: &impl ConnectionTrait,
+    list: Option<Vec<Uuid>>,
     field: &str,
-) -> AppResult<Vec<Uuid>> {
-    if list.len() > 100 {
-        return Err(AppError::bad_input(
-            field,
-            format!("{field} may name at most 100 records"),
-        ));
+) -> AppResult<Option<Vec<Uuid>>> {
+    if let Some(list) = &list {
+        if list.len() > 100 {
+            return Err(AppError::bad_input(
+                field,
+                format!("{field} may name at most 100 records"),
+            ));
+        }
+        records::ensure_exist::<R>(db, list, field).await?;
     }
-    list.iter()
-        .map(|id| ids::decode(node_type, id, field))
-        .collect()
+    Ok(list)
 }
 
-fn ids_json(ids: &[Uuid]) -> serde_json::Value {
-    ids.iter()
-        .map(|id| serde_json::Value::String(id.to_string()))
-        .collect()
+/// Replaces the co-signers and targets that are given, adding them to the audit changes.
+async fn write_lists(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    co_signers: Option<&[Uuid]>,
+    targets: Option<&[Uuid]>,
+    changes: &mut serde_json::Map<String, serde_json::Value>,
+) -> AppResult<()> {
+    if let Some(list) = co_signers {
+        records::replace_links(
+            db,
+            proposal_co_signer::Column::ProposalId,
+            proposal_co_signer::Column::OrganisationId,
+            id,
+            list,
+        )
+        .await?;
+        changes.insert(CO_SIGNERS.into(), records::ids_json(list));
+    }
+    if let Some(list) = targets {
+        records::replace_links(
+            db,
+            proposal_target::Column::ProposalId,
+            proposal_target::Column::AuthorityId,
+            id,
+            list,
+        )
+        .await?;
+        changes.insert(TARGETS.into(), records::ids_json(list));
+    }
+    Ok(())
 }
+
+/// The audit log's names of the co-signer and target lists.
+const CO_SIGNERS: &str = "co_signer_ids";
+const TARGETS: &str = "target_authority_ids";
 
 /// The organisations involved in a proposal: its lead and its co-signers.
 async fn involved(db: &impl ConnectionTrait, proposal: &proposal::Model) -> AppResult<Vec<Uuid>> {
-    let select = Query::select()
-        .column(Alias::new("organisation_id"))
-        .from(Alias::new("proposal_co_signers"))
-        .and_where(Expr::col(Alias::new("proposal_id")).eq(proposal.id))
-        .to_owned();
     let mut involved = vec![proposal.lead_organisation_id];
-    for row in db.query_all(&select).await? {
-        involved.push(row.try_get::<Uuid>("", "organisation_id")?);
-    }
+    involved.extend(
+        proposal_co_signer::Entity::find()
+            .select_only()
+            .column(proposal_co_signer::Column::OrganisationId)
+            .filter(proposal_co_signer::Column::ProposalId.eq(proposal.id))
+            .into_tuple::<Uuid>()
+            .all(db)
+            .await?,
+    );
     Ok(involved)
 }
 
@@ -318,25 +294,11 @@ fn history_entry(
 pub async fn create(
     db: &(impl ConnectionTrait + TransactionTrait),
     principal: &Principal,
-    input: CreateProposalInput,
+    input: NewProposal,
 ) -> AppResult<proposal::Model> {
     auth::require_writer(principal)?;
     let now = validate::now();
-    let lead = ids::decode(
-        NodeType::Organisation,
-        &input.lead_organisation_id,
-        "input.leadOrganisationId",
-    )?;
-    let co_signers = decode_list(
-        &input.co_signer_ids,
-        NodeType::Organisation,
-        "input.coSignerIds",
-    )?;
-    let targets = decode_list(
-        &input.target_authority_ids,
-        NodeType::Authority,
-        "input.targetAuthorityIds",
-    )?;
+    let lead = input.lead_organisation_id;
     let row = proposal::ActiveModel {
         id: Set(Uuid::now_v7()),
         title: Set(validate::text("input.title", &input.title, NAME_MAX)?),
@@ -353,31 +315,26 @@ pub async fn create(
         created_at: Set(now),
         updated_at: Set(now),
     };
-    records::ensure_exist(db, "organisations", &[lead], "input.leadOrganisationId").await?;
-    records::ensure_exist(db, "organisations", &co_signers, "input.coSignerIds").await?;
-    records::ensure_exist(db, "authorities", &targets, "input.targetAuthorityIds").await?;
-    auth::require_editor_of_any(principal, &[lead])?;
-    let txn = crate::records::begin_write(db).await?;
-    let mut changes = audit::changes(&row);
-    changes.insert("co_signer_ids".into(), ids_json(&co_signers));
-    changes.insert("target_authority_ids".into(), ids_json(&targets));
-    let created = row.insert(&txn).await?;
-    records::replace_links(
-        &txn,
-        "proposal_co_signers",
-        "proposal_id",
-        "organisation_id",
-        created.id,
-        &co_signers,
+    records::ensure_exist::<organisation::Model>(db, &[lead], "input.leadOrganisationId").await?;
+    let co_signers =
+        checked_list::<organisation::Model>(db, Some(input.co_signer_ids), "input.coSignerIds")
+            .await?;
+    let targets = checked_list::<authority::Model>(
+        db,
+        Some(input.target_authority_ids),
+        "input.targetAuthorityIds",
     )
     .await?;
-    records::replace_links(
+    auth::require_editor_of_any(principal, &[lead])?;
+    let txn = records::begin_write(db).await?;
+    let mut changes = audit::changes(&row);
+    let created = row.insert(&txn).await?;
+    write_lists(
         &txn,
-        "proposal_targets",
-        "proposal_id",
-        "authority_id",
         created.id,
-        &targets,
+        co_signers.as_deref(),
+        targets.as_deref(),
+        &mut changes,
     )
     .await?;
     history_entry(created.id, None, ProposalStatus::Draft, None)
@@ -386,8 +343,7 @@ pub async fn create(
     audit::commit(
         txn,
         principal,
-        "createProposal",
-        "Proposal",
+        AuditAction::CreateProposal,
         created.id,
         changes,
     )
@@ -404,10 +360,10 @@ pub async fn create(
 pub async fn update(
     db: &(impl ConnectionTrait + TransactionTrait),
     principal: &Principal,
-    input: UpdateProposalInput,
+    input: ProposalChange,
 ) -> AppResult<proposal::Model> {
     auth::require_writer(principal)?;
-    let id = ids::decode(NodeType::Proposal, &input.id, "input.id")?;
+    let id = input.id;
     let mut row: proposal::ActiveModel = Default::default();
     if let Some(title) = &input.title {
         row.title = Set(validate::text("input.title", title, NAME_MAX)?);
@@ -421,36 +377,20 @@ pub async fn update(
     if let Some(visibility) = input.visibility {
         row.visibility = Set(visibility);
     }
-    let co_signers = input
-        .co_signer_ids
-        .as_deref()
-        .map(|l| decode_list(l, NodeType::Organisation, "input.coSignerIds"))
-        .transpose()?;
-    let targets = input
-        .target_authority_ids
-        .as_deref()
-        .map(|l| decode_list(l, NodeType::Authority, "input.targetAuthorityIds"))
-        .transpose()?;
-    if let Some(lead) = &input.lead_organisation_id {
-        let lead = ids::decode(NodeType::Organisation, lead, "input.leadOrganisationId")?;
-        records::ensure_exist(db, "organisations", &[lead], "input.leadOrganisationId").await?;
+    if let Some(lead) = input.lead_organisation_id {
+        records::ensure_exist::<organisation::Model>(db, &[lead], "input.leadOrganisationId")
+            .await?;
         row.lead_organisation_id = Set(lead);
     }
-    records::ensure_exist(
+    let co_signers =
+        checked_list::<organisation::Model>(db, input.co_signer_ids, "input.coSignerIds").await?;
+    let targets = checked_list::<authority::Model>(
         db,
-        "organisations",
-        co_signers.as_deref().unwrap_or_default(),
-        "input.coSignerIds",
-    )
-    .await?;
-    records::ensure_exist(
-        db,
-        "authorities",
-        targets.as_deref().unwrap_or_default(),
+        input.target_authority_ids,
         "input.targetAuthorityIds",
     )
     .await?;
-    let txn = crate::records::begin_write(db).await?;
+    let txn = records::begin_write(db).await?;
     let current = by_id(&txn, principal, id)
         .await?
         .ok_or(AppError::NotFound("proposal"))?;
@@ -461,12 +401,6 @@ pub async fn update(
         ));
     }
     let mut changes = audit::changes(&row);
-    if let Some(list) = &co_signers {
-        changes.insert("co_signer_ids".into(), ids_json(list));
-    }
-    if let Some(list) = &targets {
-        changes.insert("target_authority_ids".into(), ids_json(list));
-    }
     let updated = records::versioned_update::<proposal::Entity, _>(
         &txn,
         row,
@@ -475,29 +409,15 @@ pub async fn update(
         "proposal",
     )
     .await?;
-    if let Some(co_signers) = &co_signers {
-        records::replace_links(
-            &txn,
-            "proposal_co_signers",
-            "proposal_id",
-            "organisation_id",
-            id,
-            co_signers,
-        )
-        .await?;
-    }
-    if let Some(targets) = &targets {
-        records::replace_links(
-            &txn,
-            "proposal_targets",
-            "proposal_id",
-            "authority_id",
-            id,
-            targets,
-        )
-        .await?;
-    }
-    audit::commit(txn, principal, "updateProposal", "Proposal", id, changes).await?;
+    write_lists(
+        &txn,
+        id,
+        co_signers.as_deref(),
+        targets.as_deref(),
+        &mut changes,
+    )
+    .await?;
+    audit::commit(txn, principal, AuditAction::UpdateProposal, id, changes).await?;
     Ok(updated)
 }
 
@@ -510,12 +430,12 @@ pub async fn update(
 pub async fn transition(
     db: &(impl ConnectionTrait + TransactionTrait),
     principal: &Principal,
-    input: TransitionProposalInput,
+    input: Transition,
 ) -> AppResult<proposal::Model> {
     auth::require_writer(principal)?;
-    let id = ids::decode(NodeType::Proposal, &input.id, "input.id")?;
+    let id = input.id;
     let note = validate::optional_text("input.note", input.note.as_deref(), SUMMARY_MAX)?;
-    let txn = crate::records::begin_write(db).await?;
+    let txn = records::begin_write(db).await?;
     let current = by_id(&txn, principal, id)
         .await?
         .ok_or(AppError::NotFound("proposal"))?;
@@ -545,7 +465,10 @@ pub async fn transition(
     };
     let mut changes = audit::changes(&row);
     if let Some(note) = &note {
-        changes.insert("note".into(), note.clone().into());
+        changes.insert(
+            proposal_status_change::Column::Note.as_str().into(),
+            note.clone().into(),
+        );
     }
     let expected = input.expected_version.unwrap_or(current.version);
     let updated =
@@ -554,15 +477,7 @@ pub async fn transition(
     history_entry(id, Some(current.status), input.to, note)
         .insert(&txn)
         .await?;
-    audit::commit(
-        txn,
-        principal,
-        "transitionProposal",
-        "Proposal",
-        id,
-        changes,
-    )
-    .await?;
+    audit::commit(txn, principal, AuditAction::TransitionProposal, id, changes).await?;
     Ok(updated)
 }
 
@@ -574,11 +489,10 @@ pub async fn transition(
 pub async fn delete(
     db: &(impl ConnectionTrait + TransactionTrait),
     principal: &Principal,
-    input: DeleteProposalInput,
+    id: Uuid,
 ) -> AppResult<proposal::Model> {
     auth::require_writer(principal)?;
-    let id = ids::decode(NodeType::Proposal, &input.id, "input.id")?;
-    let txn = crate::records::begin_write(db).await?;
+    let txn = records::begin_write(db).await?;
     let row = by_id(&txn, principal, id)
         .await?
         .ok_or(AppError::NotFound("proposal"))?;
@@ -587,15 +501,14 @@ pub async fn delete(
         &txn,
         "proposal",
         id,
-        &[(
-            "dialogue_proposals",
-            "proposal_id",
+        &[Reference::new(
+            dialogue_proposal::Column::ProposalId,
             "dialogue(s) that discussed it",
         )],
     )
     .await?;
     proposal::Entity::delete_by_id(id).exec(&txn).await?;
     let removed = audit::removed(&proposal::ActiveModel::from(row.clone()));
-    audit::commit(txn, principal, "deleteProposal", "Proposal", id, removed).await?;
+    audit::commit(txn, principal, AuditAction::DeleteProposal, id, removed).await?;
     Ok(row)
 }

@@ -1,33 +1,42 @@
 //! Rules shared by the domain modules: referenced ids must exist, referenced records may
-//! not be deleted, updates are checked against the expected version.
+//! not be deleted, updates are checked against the expected version, and every top-level
+//! list is a filter whose condition includes what the caller may read.
 
+use crate::audit::{self, Actor};
+use crate::auth::Principal;
 use crate::error::{AppError, AppResult};
-use crate::paging;
-use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query};
-use sea_orm::{ConnectionTrait, DbErr, QueryFilter, SqlErr};
+use crate::paging::{self, Page, Row, Rows};
+use entity::AuditAction;
+use entity::{authority, dialogue, organisation, proposal, user};
+use sea_orm::sea_query::{Condition, DynIden, Expr, ExprTrait, Query};
+use sea_orm::{
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
+    IntoActiveModel, QueryFilter, SqlErr, TransactionSession, TransactionTrait,
+};
 use std::collections::HashSet;
 use uuid::Uuid;
 
-/// Checks that every id in `ids` names a row of `table`; the error names `field`.
+/// Checks that every id in `ids` names a row of `E`; the error names `field`.
 ///
 /// # Errors
 /// BAD_USER_INPUT when an id is unknown.
-pub async fn ensure_exist(
+pub async fn ensure_exist<R: Row>(
     db: &impl ConnectionTrait,
-    table: &'static str,
     ids: &[Uuid],
     field: &str,
 ) -> AppResult<()> {
     if ids.is_empty() {
         return Ok(());
     }
-    let unique: HashSet<Uuid> = ids.iter().copied().collect();
-    let select = Query::select()
-        .column(Alias::new("id"))
-        .from(Alias::new(table))
-        .and_where(Expr::col(Alias::new("id")).is_in(unique.iter().copied()))
-        .to_owned();
-    let found = db.query_all(&select).await?.len();
+    let unique: Vec<Uuid> = ids
+        .iter()
+        .copied()
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let found = paging::by_ids::<R>(db, &unique, Condition::all())
+        .await?
+        .len();
     if found == unique.len() {
         Ok(())
     } else {
@@ -38,8 +47,28 @@ pub async fn ensure_exist(
     }
 }
 
-/// A place that may point at a record: (table, column, how to name it in a message).
-pub type Reference = (&'static str, &'static str, &'static str);
+/// Ids as a JSON list, for audit changes.
+pub fn ids_json(ids: &[Uuid]) -> serde_json::Value {
+    ids.iter()
+        .map(|id| serde_json::Value::String(id.to_string()))
+        .collect()
+}
+
+/// A place that may point at a record: a column, and how to name its rows in a message.
+pub struct Reference {
+    column: (DynIden, DynIden),
+    label: &'static str,
+}
+
+impl Reference {
+    /// Rows whose `column` holds the record's id, named `label` (such as "proposal(s) as lead").
+    pub fn new(column: impl ColumnTrait, label: &'static str) -> Self {
+        Self {
+            column: column.as_column_ref(),
+            label,
+        }
+    }
+}
 
 /// Refuses to delete a record that others still reference, naming them.
 ///
@@ -52,15 +81,15 @@ pub async fn ensure_unreferenced(
     references: &[Reference],
 ) -> AppResult<()> {
     let mut found = Vec::new();
-    for (table, column, label) in references {
+    for reference in references {
         let n = paging::count(
             db,
-            table,
-            Condition::all().add(paging::column(table, column).eq(id)),
+            reference.column.0.clone(),
+            Condition::all().add(Expr::col(reference.column.clone()).eq(id)),
         )
         .await?;
         if n > 0 {
-            found.push(format!("{n} {label}"));
+            found.push(format!("{n} {}", reference.label));
         }
     }
     if found.is_empty() {
@@ -73,34 +102,6 @@ pub async fn ensure_unreferenced(
     }
 }
 
-/// After an update matched no row: the record is gone, or its version moved on.
-///
-/// # Errors
-/// Always: NOT_FOUND or CONFLICT.
-pub async fn stale_or_missing(
-    db: &impl ConnectionTrait,
-    table: &'static str,
-    what: &'static str,
-    id: Uuid,
-    expected: i32,
-) -> AppError {
-    let select = Query::select()
-        .column(Alias::new("version"))
-        .from(Alias::new(table))
-        .and_where(Expr::col(Alias::new("id")).eq(id))
-        .to_owned();
-    match db.query_one(&select).await {
-        Ok(Some(row)) => match row.try_get::<i32>("", "version") {
-            Ok(current) => AppError::Conflict(format!(
-                "{what} was changed by someone else: expected version {expected}, current version {current}"
-            )),
-            Err(e) => e.into(),
-        },
-        Ok(None) => AppError::NotFound(what),
-        Err(e) => e.into(),
-    }
-}
-
 /// Maps a unique-constraint violation to BAD_USER_INPUT naming `field`; other errors pass.
 pub fn on_unique(field: &'static str, message: &'static str) -> impl FnOnce(DbErr) -> AppError {
     move |error| match error.sql_err() {
@@ -109,21 +110,22 @@ pub fn on_unique(field: &'static str, message: &'static str) -> impl FnOnce(DbEr
     }
 }
 
-/// Replaces the links of `owner` in a link table with `others`.
+/// Replaces the links of `owner` in a link table with `others`: `owner_column` and
+/// `other_column` are the link table's two sides.
 ///
 /// # Errors
 /// INTERNAL on a database failure.
 pub async fn replace_links(
     db: &impl ConnectionTrait,
-    table: &'static str,
-    owner_column: &'static str,
-    other_column: &'static str,
+    owner_column: impl ColumnTrait,
+    other_column: impl ColumnTrait,
     owner: Uuid,
     others: &[Uuid],
 ) -> AppResult<()> {
+    let table = owner_column.entity_name();
     let delete = Query::delete()
-        .from_table(Alias::new(table))
-        .and_where(Expr::col(Alias::new(owner_column)).eq(owner))
+        .from_table(table.clone())
+        .and_where(paging::column(owner_column).eq(owner))
         .to_owned();
     db.execute(&delete).await?;
     let unique: Vec<Uuid> = {
@@ -138,15 +140,38 @@ pub async fn replace_links(
         return Ok(());
     }
     let mut insert = Query::insert();
-    insert
-        .into_table(Alias::new(table))
-        .columns([Alias::new(owner_column), Alias::new(other_column)]);
+    insert.into_table(table).columns([
+        owner_column.as_column_ref().1,
+        other_column.as_column_ref().1,
+    ]);
     for other in unique {
         insert.values_panic([owner.into(), other.into()]);
     }
     db.execute(&insert).await?;
     Ok(())
 }
+
+/// A table whose rows carry an optimistic-concurrency `version` and `updated_at`.
+pub trait Versioned: EntityTrait {
+    /// The primary key column.
+    const ID: Self::Column;
+    /// The version column, bumped by every update.
+    const VERSION: Self::Column;
+    /// The time of the last change.
+    const UPDATED_AT: Self::Column;
+}
+
+macro_rules! versioned {
+    ($($table:ident),+) => {
+        $(impl Versioned for $table::Entity {
+            const ID: Self::Column = $table::Column::Id;
+            const VERSION: Self::Column = $table::Column::Version;
+            const UPDATED_AT: Self::Column = $table::Column::UpdatedAt;
+        })+
+    };
+}
+
+versioned!(organisation, authority, dialogue, proposal, user);
 
 /// Why a versioned update failed: a database error the caller may map (a taken slug), or
 /// a domain error.
@@ -156,19 +181,6 @@ pub enum UpdateError {
     Db(DbErr),
     /// NOT_FOUND or CONFLICT.
     App(AppError),
-}
-
-impl UpdateError {
-    /// Maps a unique-constraint violation to BAD_USER_INPUT naming `field`.
-    pub fn or_unique(
-        field: &'static str,
-        message: &'static str,
-    ) -> impl FnOnce(UpdateError) -> AppError {
-        move |error| match error {
-            UpdateError::Db(e) => on_unique(field, message)(e),
-            UpdateError::App(e) => e,
-        }
-    }
 }
 
 impl From<UpdateError> for AppError {
@@ -193,31 +205,133 @@ pub async fn versioned_update<E, C>(
     what: &'static str,
 ) -> Result<E::Model, UpdateError>
 where
-    E: sea_orm::EntityTrait,
-    E::Model: paging::Row,
+    E: Versioned,
+    E::Model: Row,
     C: ConnectionTrait,
 {
-    let version = || Expr::col(Alias::new("version"));
     let result = E::update_many()
         .set(row)
-        .col_expr(Alias::new("version"), version().add(1))
-        .col_expr(Alias::new("updated_at"), Expr::val(crate::validate::now()))
-        .filter(Expr::col(Alias::new("id")).eq(id))
-        .filter(version().eq(expected))
+        .col_expr(E::VERSION, Expr::col(E::VERSION).add(1))
+        .col_expr(E::UPDATED_AT, Expr::val(crate::validate::now()))
+        .filter(E::ID.eq(id))
+        .filter(E::VERSION.eq(expected))
         .exec(db)
         .await
         .map_err(UpdateError::Db)?;
-    if result.rows_affected == 0 {
-        return Err(UpdateError::App(
-            stale_or_missing(db, <E::Model as paging::Row>::TABLE, what, id, expected).await,
-        ));
-    }
-    let mut found = paging::by_ids::<E::Model>(db, &[id], Condition::all())
+    let found = paging::by_ids::<E::Model>(db, &[id], Condition::all())
         .await
-        .map_err(UpdateError::App)?;
-    found
+        .map_err(UpdateError::App)?
+        .remove(&id);
+    match (result.rows_affected, found) {
+        (_, None) => Err(UpdateError::App(AppError::NotFound(what))),
+        (0, Some(_)) => Err(UpdateError::App(AppError::Conflict(format!(
+            "{what} was changed by someone else: expected version {expected}, current version {}",
+            current_version::<E>(db, id).await.unwrap_or(expected)
+        )))),
+        (_, Some(row)) => Ok(row),
+    }
+}
+
+/// The stored version of record `id`.
+async fn current_version<E: Versioned>(db: &impl ConnectionTrait, id: Uuid) -> Option<i32> {
+    let select = Query::select()
+        .column(E::VERSION)
+        .from(E::default())
+        .and_where(Expr::col(E::ID).eq(id))
+        .to_owned();
+    let row = db.query_one(&select).await.ok()??;
+    row.try_get_by_index::<i32>(0).ok()
+}
+
+/// A unique column a write may collide on: the input field that sets it and the message.
+pub type Unique = (&'static str, &'static str);
+
+fn unique_error(unique: Option<Unique>) -> impl FnOnce(DbErr) -> AppError {
+    move |error| match unique {
+        Some((field, message)) => on_unique(field, message)(error),
+        None => error.into(),
+    }
+}
+
+/// Inserts a new record and its audit entry in one transaction.
+///
+/// # Errors
+/// BAD_USER_INPUT when `unique` collides; INTERNAL on a database failure.
+pub async fn insert_logged<A>(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    actor: impl Into<Actor<'_>>,
+    row: A,
+    action: AuditAction,
+    unique: Option<Unique>,
+) -> AppResult<<A::Entity as EntityTrait>::Model>
+where
+    A: ActiveModelTrait + ActiveModelBehavior + Send,
+    <A::Entity as EntityTrait>::Model: Row + IntoActiveModel<A>,
+{
+    let changes = audit::changes(&row);
+    let txn = begin_write(db).await?;
+    let created = row.insert(&txn).await.map_err(unique_error(unique))?;
+    audit::commit(txn, actor, action, created.id(), changes).await?;
+    Ok(created)
+}
+
+/// Applies a change to a versioned record ([`versioned_update`]) and commits it with its
+/// audit entry.
+///
+/// # Errors
+/// As [`versioned_update`]; BAD_USER_INPUT when `unique` collides.
+pub async fn update_logged<E, T>(
+    txn: T,
+    actor: impl Into<Actor<'_>>,
+    row: E::ActiveModel,
+    (id, expected): (Uuid, i32),
+    what: &'static str,
+    action: AuditAction,
+    unique: Option<Unique>,
+) -> AppResult<E::Model>
+where
+    E: Versioned,
+    E::Model: Row,
+    T: ConnectionTrait + TransactionSession,
+{
+    let changes = audit::changes(&row);
+    let updated = versioned_update::<E, _>(&txn, row, id, expected, what)
+        .await
+        .map_err(|error| match error {
+            UpdateError::Db(e) => unique_error(unique)(e),
+            UpdateError::App(e) => e,
+        })?;
+    audit::commit(txn, actor, action, id, changes).await?;
+    Ok(updated)
+}
+
+/// Deletes record `id` unless something still references it, with its audit entry, in
+/// one transaction; returns it as it was.
+///
+/// # Errors
+/// NOT_FOUND; CONFLICT naming what still references it.
+pub async fn delete_unreferenced<E>(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    actor: impl Into<Actor<'_>>,
+    id: Uuid,
+    what: &'static str,
+    references: &[Reference],
+    action: AuditAction,
+) -> AppResult<E::Model>
+where
+    E: Versioned,
+    E::Model: Row + IntoActiveModel<E::ActiveModel>,
+{
+    let txn = begin_write(db).await?;
+    let row = paging::by_ids::<E::Model>(&txn, &[id], Condition::all())
+        .await?
         .remove(&id)
-        .ok_or(UpdateError::App(AppError::NotFound(what)))
+        .ok_or(AppError::NotFound(what))?;
+    ensure_unreferenced(&txn, what, id, references).await?;
+    E::delete_many().filter(E::ID.eq(id)).exec(&txn).await?;
+    let removed = audit::removed(&row.clone().into_active_model());
+    audit::commit(txn, actor, action, id, removed).await?;
+    Ok(row)
 }
 
 /// Starts a write transaction. On SQLite it takes the write lock at once (`BEGIN
@@ -232,4 +346,48 @@ pub async fn begin_write<C: sea_orm::TransactionTrait>(db: &C) -> Result<C::Tran
         ..Default::default()
     };
     db.begin_with_options(options).await
+}
+
+/// The filter of a top-level list. Its domain module turns it into the SQL condition of
+/// the rows it selects *that the principal may read*; paging and counting are the same
+/// for every list ([`list`], [`count_of`]).
+pub trait ListFilter: Clone + Default + Send + Sync + 'static {
+    /// The rows listed.
+    type Row: Row;
+
+    /// The rows this filter selects and the principal may read.
+    ///
+    /// # Errors
+    /// BAD_USER_INPUT for a malformed filter.
+    fn condition(&self, principal: &Principal) -> AppResult<Condition>;
+}
+
+/// One page of a top-level list.
+///
+/// # Errors
+/// As [`ListFilter::condition`]; INTERNAL on a database failure.
+pub async fn list<F: ListFilter>(
+    db: &impl ConnectionTrait,
+    principal: &Principal,
+    filter: &F,
+    page: &Page<<F::Row as Row>::Key>,
+) -> AppResult<Rows<F::Row>> {
+    paging::page(db, filter.condition(principal)?, page).await
+}
+
+/// How many rows a top-level list holds across its pages.
+///
+/// # Errors
+/// As [`ListFilter::condition`]; INTERNAL on a database failure.
+pub async fn count_of<F: ListFilter>(
+    db: &impl ConnectionTrait,
+    principal: &Principal,
+    filter: &F,
+) -> AppResult<i64> {
+    paging::count(
+        db,
+        <F::Row as Row>::Entity::default(),
+        filter.condition(principal)?,
+    )
+    .await
 }

@@ -52,6 +52,11 @@ pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> AppResult<
     }
 }
 
+/// The text of a search filter: trimmed, `None` when blank.
+pub fn search_text(value: Option<&str>) -> Option<&str> {
+    value.map(str::trim).filter(|text| !text.is_empty())
+}
+
 /// A slug: 2-64 lowercase ASCII letters, digits and single inner hyphens.
 ///
 /// # Errors

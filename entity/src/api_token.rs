@@ -34,7 +34,7 @@ pub struct Model {
     pub created_at: DateTimeUtc,
 }
 
-/// No relations are navigated through sea-orm; queries are built explicitly.
+/// Partner tokens stand alone; `created_by` is kept as history, not as a link.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 

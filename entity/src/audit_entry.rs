@@ -1,6 +1,6 @@
 //! One change to the record: who, what, which record, when.
 
-use crate::PrincipalKind;
+use crate::{AuditAction, PrincipalKind, RecordType};
 use sea_orm::entity::prelude::*;
 
 /// A row of `audit_entries`.
@@ -19,9 +19,9 @@ pub struct Model {
     /// The partner token or command line, when no user did it.
     pub actor: Option<String>,
     /// The mutation, such as `updateProposal`.
-    pub action: String,
+    pub action: AuditAction,
     /// The kind of record changed, such as `Proposal`.
-    pub record_type: String,
+    pub record_type: RecordType,
     /// The id of the record changed.
     pub record_id: Option<Uuid>,
     /// The changed fields and their new values, as JSON (secrets never included).
@@ -29,7 +29,7 @@ pub struct Model {
     pub changes: String,
 }
 
-/// No relations are navigated through sea-orm; queries are built explicitly.
+/// Audit entries outlive the users and records they name, so they link to nothing.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 

@@ -33,8 +33,27 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
 }
 
-/// No relations are navigated through sea-orm; queries are built explicitly.
+/// How an authority relates to other tables.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// The body this one sits under (`parent_id`).
+    #[sea_orm(belongs_to = "Entity", from = "Column::ParentId", to = "Column::Id")]
+    Parent,
+    /// Its participations in dialogues.
+    #[sea_orm(has_many = "super::dialogue_authority::Entity")]
+    DialogueLinks,
+    /// The proposals addressed to it.
+    #[sea_orm(has_many = "super::proposal_target::Entity")]
+    TargetLinks,
+}
+
+impl Related<super::dialogue::Entity> for Entity {
+    fn to() -> RelationDef {
+        super::dialogue_authority::Relation::Dialogue.def()
+    }
+    fn via() -> Option<RelationDef> {
+        Some(super::dialogue_authority::Relation::Authority.def().rev())
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

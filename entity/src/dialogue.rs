@@ -34,8 +34,45 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
 }
 
-/// No relations are navigated through sea-orm; queries are built explicitly.
+/// A dialogue's participants and the proposals discussed, each through a link table.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// Links to the participating organisations.
+    #[sea_orm(has_many = "super::dialogue_organisation::Entity")]
+    OrganisationLinks,
+    /// Links to the participating authorities.
+    #[sea_orm(has_many = "super::dialogue_authority::Entity")]
+    AuthorityLinks,
+    /// Links to the proposals discussed.
+    #[sea_orm(has_many = "super::dialogue_proposal::Entity")]
+    ProposalLinks,
+}
+
+impl Related<super::dialogue_organisation::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::OrganisationLinks.def()
+    }
+}
+
+impl Related<super::dialogue_authority::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::AuthorityLinks.def()
+    }
+}
+
+impl Related<super::dialogue_proposal::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::ProposalLinks.def()
+    }
+}
+
+impl Related<super::organisation::Entity> for Entity {
+    fn to() -> RelationDef {
+        super::dialogue_organisation::Relation::Organisation.def()
+    }
+    fn via() -> Option<RelationDef> {
+        Some(super::dialogue_organisation::Relation::Dialogue.def().rev())
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

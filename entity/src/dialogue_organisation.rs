@@ -16,8 +16,36 @@ pub struct Model {
     pub held_on: Date,
 }
 
-/// No relations are navigated through sea-orm; queries are built explicitly.
+/// The two sides this link joins.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// The dialogue.
+    #[sea_orm(
+        belongs_to = "super::dialogue::Entity",
+        from = "Column::DialogueId",
+        to = "super::dialogue::Column::Id",
+        on_delete = "Cascade"
+    )]
+    Dialogue,
+    /// The participating organisation.
+    #[sea_orm(
+        belongs_to = "super::organisation::Entity",
+        from = "Column::OrganisationId",
+        to = "super::organisation::Column::Id"
+    )]
+    Organisation,
+}
+
+impl Related<super::dialogue::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Dialogue.def()
+    }
+}
+
+impl Related<super::organisation::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Organisation.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

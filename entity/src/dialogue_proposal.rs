@@ -16,8 +16,36 @@ pub struct Model {
     pub held_on: Date,
 }
 
-/// No relations are navigated through sea-orm; queries are built explicitly.
+/// The two sides this link joins.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// The dialogue.
+    #[sea_orm(
+        belongs_to = "super::dialogue::Entity",
+        from = "Column::DialogueId",
+        to = "super::dialogue::Column::Id",
+        on_delete = "Cascade"
+    )]
+    Dialogue,
+    /// The proposal discussed.
+    #[sea_orm(
+        belongs_to = "super::proposal::Entity",
+        from = "Column::ProposalId",
+        to = "super::proposal::Column::Id"
+    )]
+    Proposal,
+}
+
+impl Related<super::dialogue::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Dialogue.def()
+    }
+}
+
+impl Related<super::proposal::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Proposal.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -5,9 +5,7 @@
 use sea_orm::entity::prelude::*;
 
 /// What kind of body a network member organisation is.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
 pub enum OrganisationKind {
     /// A non-profit association (ideell förening).
@@ -31,9 +29,7 @@ pub enum OrganisationKind {
 }
 
 /// The level of government an authority belongs to.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
 pub enum AuthorityLevel {
     /// European Union bodies.
@@ -51,9 +47,7 @@ pub enum AuthorityLevel {
 }
 
 /// What kind of public body an authority is.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
 pub enum AuthorityKind {
     /// The government as a whole.
@@ -89,9 +83,7 @@ pub enum AuthorityKind {
 }
 
 /// The form a dialogue took.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
 pub enum DialogueKind {
     /// A meeting in person or online.
@@ -118,9 +110,7 @@ pub enum DialogueKind {
 }
 
 /// Where a dialogue stands.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
 pub enum DialogueStatus {
     /// Agreed but not yet held.
@@ -141,9 +131,7 @@ pub enum DialogueStatus {
 }
 
 /// A proposal's place in its lifecycle; the allowed moves are in the API's proposal module.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
 pub enum ProposalStatus {
     /// Being written.
@@ -176,9 +164,7 @@ pub enum ProposalStatus {
 }
 
 /// Who may read a record: everyone, the network, or the organisations involved in it.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
 pub enum Visibility {
     /// Anyone, including anonymous visitors and partner websites.
@@ -193,9 +179,7 @@ pub enum Visibility {
 }
 
 /// A user's role in an organisation.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
 pub enum MembershipRole {
     /// Records dialogues and drafts proposals for the organisation.
@@ -207,9 +191,7 @@ pub enum MembershipRole {
 }
 
 /// What a partner token may read. Partner tokens never write.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
 pub enum TokenScope {
     /// PUBLIC records, like an anonymous visitor.
@@ -221,9 +203,7 @@ pub enum TokenScope {
 }
 
 /// Who made a request.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
 pub enum PrincipalKind {
     /// Nobody signed in.
@@ -238,4 +218,110 @@ pub enum PrincipalKind {
     /// The operator, through the command line.
     #[sea_orm(string_value = "SYSTEM")]
     System,
+}
+
+/// What a change in the audit log did: the mutation that made it, stored under its
+/// GraphQL name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+pub enum AuditAction {
+    /// An organisation was added.
+    #[sea_orm(string_value = "createOrganisation")]
+    CreateOrganisation,
+    /// An organisation was changed.
+    #[sea_orm(string_value = "updateOrganisation")]
+    UpdateOrganisation,
+    /// An organisation was removed.
+    #[sea_orm(string_value = "deleteOrganisation")]
+    DeleteOrganisation,
+    /// An authority was added.
+    #[sea_orm(string_value = "createAuthority")]
+    CreateAuthority,
+    /// An authority was changed.
+    #[sea_orm(string_value = "updateAuthority")]
+    UpdateAuthority,
+    /// An authority was removed.
+    #[sea_orm(string_value = "deleteAuthority")]
+    DeleteAuthority,
+    /// A dialogue was recorded.
+    #[sea_orm(string_value = "createDialogue")]
+    CreateDialogue,
+    /// A dialogue was changed.
+    #[sea_orm(string_value = "updateDialogue")]
+    UpdateDialogue,
+    /// A dialogue was removed.
+    #[sea_orm(string_value = "deleteDialogue")]
+    DeleteDialogue,
+    /// A proposal was drafted.
+    #[sea_orm(string_value = "createProposal")]
+    CreateProposal,
+    /// A proposal was changed.
+    #[sea_orm(string_value = "updateProposal")]
+    UpdateProposal,
+    /// A proposal moved along its lifecycle.
+    #[sea_orm(string_value = "transitionProposal")]
+    TransitionProposal,
+    /// A proposal was removed.
+    #[sea_orm(string_value = "deleteProposal")]
+    DeleteProposal,
+    /// A user account was created.
+    #[sea_orm(string_value = "createUser")]
+    CreateUser,
+    /// A user account was deactivated.
+    #[sea_orm(string_value = "deactivateUser")]
+    DeactivateUser,
+    /// A user account was reactivated.
+    #[sea_orm(string_value = "reactivateUser")]
+    ReactivateUser,
+    /// A user's admin right was granted or taken.
+    #[sea_orm(string_value = "setAdmin")]
+    SetAdmin,
+    /// A user got a role in an organisation.
+    #[sea_orm(string_value = "grantMembership")]
+    GrantMembership,
+    /// A user's role in an organisation was taken.
+    #[sea_orm(string_value = "revokeMembership")]
+    RevokeMembership,
+    /// A partner token was issued.
+    #[sea_orm(string_value = "createApiToken")]
+    CreateApiToken,
+    /// A partner token was revoked.
+    #[sea_orm(string_value = "revokeApiToken")]
+    RevokeApiToken,
+    /// A user signed in.
+    #[sea_orm(string_value = "login")]
+    Login,
+    /// A session was renewed.
+    #[sea_orm(string_value = "refreshSession")]
+    RefreshSession,
+    /// A user signed out.
+    #[sea_orm(string_value = "logout")]
+    Logout,
+}
+
+/// The kind of record an audit entry is about, stored under its GraphQL type name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+pub enum RecordType {
+    /// An organisation.
+    #[sea_orm(string_value = "Organisation")]
+    Organisation,
+    /// An authority.
+    #[sea_orm(string_value = "Authority")]
+    Authority,
+    /// A dialogue.
+    #[sea_orm(string_value = "Dialogue")]
+    Dialogue,
+    /// A proposal.
+    #[sea_orm(string_value = "Proposal")]
+    Proposal,
+    /// A user account.
+    #[sea_orm(string_value = "User")]
+    User,
+    /// A partner token.
+    #[sea_orm(string_value = "ApiToken")]
+    ApiToken,
+    /// A session of a signed-in user.
+    #[sea_orm(string_value = "Session")]
+    Session,
 }

@@ -19,7 +19,7 @@ pub struct Model {
     pub lockouts: i32,
 }
 
-/// No relations are navigated through sea-orm; queries are built explicitly.
+/// Throttles are kept by email, for addresses with or without an account: no link.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 

@@ -34,8 +34,27 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
 }
 
-/// No relations are navigated through sea-orm; queries are built explicitly.
+/// What points at an organisation.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// Its participations in dialogues.
+    #[sea_orm(has_many = "super::dialogue_organisation::Entity")]
+    DialogueLinks,
+    /// The proposals it leads.
+    #[sea_orm(has_many = "super::proposal::Entity")]
+    LedProposals,
+    /// The proposals it co-signs.
+    #[sea_orm(has_many = "super::proposal_co_signer::Entity")]
+    CoSignerLinks,
+    /// Its members' roles.
+    #[sea_orm(has_many = "super::membership::Entity")]
+    Memberships,
+}
+
+impl Related<super::proposal::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::LedProposals.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -32,8 +32,40 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
 }
 
-/// No relations are navigated through sea-orm; queries are built explicitly.
+/// A proposal's lead, co-signers, targets, history and the dialogues that discussed it.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// The organisation that leads it (`lead_organisation_id`).
+    #[sea_orm(
+        belongs_to = "super::organisation::Entity",
+        from = "Column::LeadOrganisationId",
+        to = "super::organisation::Column::Id"
+    )]
+    LeadOrganisation,
+    /// Links to the co-signing organisations.
+    #[sea_orm(has_many = "super::proposal_co_signer::Entity")]
+    CoSignerLinks,
+    /// Links to the authorities it is addressed to.
+    #[sea_orm(has_many = "super::proposal_target::Entity")]
+    TargetLinks,
+    /// Its moves along the lifecycle.
+    #[sea_orm(has_many = "super::proposal_status_change::Entity")]
+    History,
+    /// Links to the dialogues that discussed it.
+    #[sea_orm(has_many = "super::dialogue_proposal::Entity")]
+    DialogueLinks,
+}
+
+impl Related<super::organisation::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::LeadOrganisation.def()
+    }
+}
+
+impl Related<super::proposal_status_change::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::History.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

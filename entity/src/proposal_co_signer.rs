@@ -14,8 +14,36 @@ pub struct Model {
     pub organisation_id: Uuid,
 }
 
-/// No relations are navigated through sea-orm; queries are built explicitly.
+/// The two sides this link joins.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// The proposal.
+    #[sea_orm(
+        belongs_to = "super::proposal::Entity",
+        from = "Column::ProposalId",
+        to = "super::proposal::Column::Id",
+        on_delete = "Cascade"
+    )]
+    Proposal,
+    /// The co-signing organisation.
+    #[sea_orm(
+        belongs_to = "super::organisation::Entity",
+        from = "Column::OrganisationId",
+        to = "super::organisation::Column::Id"
+    )]
+    Organisation,
+}
+
+impl Related<super::proposal::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Proposal.def()
+    }
+}
+
+impl Related<super::organisation::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Organisation.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

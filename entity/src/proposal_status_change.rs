@@ -23,8 +23,23 @@ pub struct Model {
     pub note: Option<String>,
 }
 
-/// No relations are navigated through sea-orm; queries are built explicitly.
+/// The proposal that moved.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// The proposal.
+    #[sea_orm(
+        belongs_to = "super::proposal::Entity",
+        from = "Column::ProposalId",
+        to = "super::proposal::Column::Id",
+        on_delete = "Cascade"
+    )]
+    Proposal,
+}
+
+impl Related<super::proposal::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Proposal.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -14,8 +14,36 @@ pub struct Model {
     pub authority_id: Uuid,
 }
 
-/// No relations are navigated through sea-orm; queries are built explicitly.
+/// The two sides this link joins.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// The proposal.
+    #[sea_orm(
+        belongs_to = "super::proposal::Entity",
+        from = "Column::ProposalId",
+        to = "super::proposal::Column::Id",
+        on_delete = "Cascade"
+    )]
+    Proposal,
+    /// The authority it is addressed to.
+    #[sea_orm(
+        belongs_to = "super::authority::Entity",
+        from = "Column::AuthorityId",
+        to = "super::authority::Column::Id"
+    )]
+    Authority,
+}
+
+impl Related<super::proposal::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Proposal.def()
+    }
+}
+
+impl Related<super::authority::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Authority.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -19,8 +19,26 @@ pub struct Model {
     pub revoked_at: Option<DateTimeUtc>,
 }
 
-/// No relations are navigated through sea-orm; queries are built explicitly.
+/// The user a session belongs to.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// The signed-in user.
+    #[sea_orm(
+        belongs_to = "super::user::Entity",
+        from = "Column::UserId",
+        to = "super::user::Column::Id",
+        on_delete = "Cascade"
+    )]
+    User,
+    /// The refresh tokens issued in it.
+    #[sea_orm(has_many = "super::refresh_token::Entity")]
+    RefreshTokens,
+}
+
+impl Related<super::user::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::User.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

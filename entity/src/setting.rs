@@ -14,7 +14,7 @@ pub struct Model {
     pub value: String,
 }
 
-/// No relations are navigated through sea-orm; queries are built explicitly.
+/// Settings stand alone.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 

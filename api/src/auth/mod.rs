@@ -14,10 +14,14 @@ pub mod tokens;
 pub mod users;
 
 use crate::error::{AppError, AppResult};
+use crate::paging::{column, linked};
 pub use entity::PrincipalKind;
-use entity::{MembershipRole, TokenScope, Visibility, api_token, membership, user};
-use sea_orm::ActiveEnum;
-use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query};
+use entity::{
+    MembershipRole, TokenScope, Visibility, api_token, dialogue, dialogue_organisation, membership,
+    proposal, proposal_co_signer, user,
+};
+use sea_orm::sea_query::{Condition, ExprTrait};
+use sea_orm::{ActiveEnum, ColumnTrait};
 use uuid::Uuid;
 
 /// The caller of a request, decided once per request by the HTTP layer ([`request`]).
@@ -109,6 +113,16 @@ impl Principal {
     }
 }
 
+impl<'a> From<&'a Principal> for crate::audit::Actor<'a> {
+    fn from(principal: &'a Principal) -> Self {
+        Self {
+            kind: principal.kind,
+            user_id: principal.user_id,
+            name: principal.actor.as_deref(),
+        }
+    }
+}
+
 /// The records whose visibility depends on the organisations involved in them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Guarded {
@@ -124,62 +138,29 @@ pub fn visible(principal: &Principal, record: Guarded) -> Condition {
     if principal.admin {
         return Condition::all();
     }
-    let (table, column) = match record {
-        Guarded::Dialogue => ("dialogues", "visibility"),
-        Guarded::Proposal => ("proposals", "visibility"),
+    let visibility = match record {
+        Guarded::Dialogue => column(dialogue::Column::Visibility),
+        Guarded::Proposal => column(proposal::Column::Visibility),
     };
-    let visibility = Expr::col((Alias::new(table), Alias::new(column)));
     let mut allowed = Condition::any().add(visibility.clone().eq(Visibility::Public.to_value()));
     if principal.network {
         allowed = allowed.add(visibility.clone().eq(Visibility::Network.to_value()));
     }
     if !principal.member_of.is_empty() {
-        let members = principal.member_of.iter().copied();
+        let members = || principal.member_of.iter().copied();
         let involved = match record {
-            Guarded::Dialogue => Expr::exists(
-                Query::select()
-                    .expr(Expr::val(1))
-                    .from(Alias::new("dialogue_organisations"))
-                    .and_where(
-                        Expr::col((
-                            Alias::new("dialogue_organisations"),
-                            Alias::new("dialogue_id"),
-                        ))
-                        .equals((Alias::new("dialogues"), Alias::new("id"))),
-                    )
-                    .and_where(
-                        Expr::col((
-                            Alias::new("dialogue_organisations"),
-                            Alias::new("organisation_id"),
-                        ))
-                        .is_in(members),
-                    )
-                    .to_owned(),
+            Guarded::Dialogue => linked(
+                dialogue_organisation::Column::DialogueId.as_column_ref(),
+                dialogue::Column::Id.as_column_ref(),
+                column(dialogue_organisation::Column::OrganisationId).is_in(members()),
             ),
-            Guarded::Proposal => {
-                Expr::col((Alias::new("proposals"), Alias::new("lead_organisation_id")))
-                    .is_in(principal.member_of.iter().copied())
-                    .or(Expr::exists(
-                        Query::select()
-                            .expr(Expr::val(1))
-                            .from(Alias::new("proposal_co_signers"))
-                            .and_where(
-                                Expr::col((
-                                    Alias::new("proposal_co_signers"),
-                                    Alias::new("proposal_id"),
-                                ))
-                                .equals((Alias::new("proposals"), Alias::new("id"))),
-                            )
-                            .and_where(
-                                Expr::col((
-                                    Alias::new("proposal_co_signers"),
-                                    Alias::new("organisation_id"),
-                                ))
-                                .is_in(members),
-                            )
-                            .to_owned(),
-                    ))
-            }
+            Guarded::Proposal => column(proposal::Column::LeadOrganisationId)
+                .is_in(members())
+                .or(linked(
+                    proposal_co_signer::Column::ProposalId.as_column_ref(),
+                    proposal::Column::Id.as_column_ref(),
+                    column(proposal_co_signer::Column::OrganisationId).is_in(members()),
+                )),
         };
         allowed = allowed.add(
             visibility

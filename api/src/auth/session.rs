@@ -7,13 +7,12 @@ use super::jwt::Keys;
 use super::{Principal, password, secrets};
 use crate::audit;
 use crate::error::{AppError, AppResult};
-use async_graphql::InputObject;
 use chrono::{DateTime, TimeDelta, Utc};
-use entity::{login_throttle, refresh_token, session, user};
+use entity::{AuditAction, login_throttle, refresh_token, session, user};
 use sea_orm::sea_query::{CaseStatement, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter,
+    EntityTrait, IdenStatic, QueryFilter,
 };
 use uuid::Uuid;
 
@@ -29,22 +28,13 @@ const WINDOW_MINUTES: i64 = 15;
 const FIRST_COOL_DOWN_MINUTES: i64 = 1;
 const MAX_COOL_DOWN_MINUTES: i64 = 24 * 60;
 
-/// Input of `login`.
-#[derive(Debug, Clone, InputObject)]
-pub struct LoginInput {
+/// What a sign-in gives.
+#[derive(Debug, Clone)]
+pub struct Credentials {
     /// Sign-in address.
     pub email: String,
     /// Password.
-    #[graphql(secret)]
     pub password: String,
-}
-
-/// Input of `refreshSession`.
-#[derive(Debug, Clone, InputObject)]
-pub struct RefreshSessionInput {
-    /// The refresh token from `login` or the last `refreshSession`.
-    #[graphql(secret)]
-    pub refresh_token: String,
 }
 
 /// What `login` and `refreshSession` return.
@@ -125,9 +115,10 @@ async fn reserve_attempt(db: &DatabaseConnection, email: &str) -> AppResult<()> 
         ]))
         .to_owned();
     let row = db.query_one(&upsert).await?.ok_or(AppError::RateLimited)?;
-    let attempts: i32 = row.try_get("", "attempts")?;
-    let locked_until: Option<DateTime<Utc>> = row.try_get("", "locked_until")?;
-    let lockouts: i32 = row.try_get("", "lockouts")?;
+    let attempts: i32 = row.try_get("", login_throttle::Column::Attempts.as_str())?;
+    let locked_until: Option<DateTime<Utc>> =
+        row.try_get("", login_throttle::Column::LockedUntil.as_str())?;
+    let lockouts: i32 = row.try_get("", login_throttle::Column::Lockouts.as_str())?;
     if locked_until.is_some_and(|until| until > now) {
         return Err(AppError::RateLimited);
     }
@@ -157,7 +148,7 @@ async fn reserve_attempt(db: &DatabaseConnection, email: &str) -> AppResult<()> 
 /// # Errors
 /// UNAUTHENTICATED for a wrong password, an unknown email or a deactivated user (the same
 /// error, in about the same time); RATE_LIMITED after too many failures.
-pub async fn login(db: &DatabaseConnection, keys: &Keys, input: LoginInput) -> AppResult<Issued> {
+pub async fn login(db: &DatabaseConnection, keys: &Keys, input: Credentials) -> AppResult<Issued> {
     let email = input.email.trim().to_lowercase();
     if email.is_empty() || email.len() > 254 || input.password.len() > password::MAX_LENGTH * 4 {
         return Err(AppError::Unauthenticated);
@@ -175,10 +166,17 @@ pub async fn login(db: &DatabaseConnection, keys: &Keys, input: LoginInput) -> A
     let Some(user) = user.filter(|u| matches && u.active) else {
         return Err(AppError::Unauthenticated);
     };
+    login_throttle::Entity::delete_by_id(email).exec(db).await?;
+    open(db, keys, user).await
+}
+
+/// Opens a session for a user whose identity is already established (by [`login`]'s
+/// password check, or by the operator): the session, its audit entry and its tokens.
+///
+/// # Errors
+/// INTERNAL on a database failure.
+pub async fn open(db: &DatabaseConnection, keys: &Keys, user: user::Model) -> AppResult<Issued> {
     let txn = crate::records::begin_write(db).await?;
-    login_throttle::Entity::delete_by_id(email)
-        .exec(&txn)
-        .await?;
     let now = crate::validate::now();
     let session = session::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -193,8 +191,7 @@ pub async fn login(db: &DatabaseConnection, keys: &Keys, input: LoginInput) -> A
     audit::record(
         &txn,
         &principal,
-        "login",
-        "Session",
+        AuditAction::Login,
         Some(session.id),
         Default::default(),
     )
@@ -225,9 +222,9 @@ async fn revoke_session(db: &impl ConnectionTrait, session: Uuid) -> AppResult<(
 pub async fn refresh(
     db: &DatabaseConnection,
     keys: &Keys,
-    input: RefreshSessionInput,
+    refresh_token: &str,
 ) -> AppResult<Issued> {
-    let hash = secrets::hash(input.refresh_token.trim());
+    let hash = secrets::hash(refresh_token.trim());
     let token = refresh_token::Entity::find_by_id(hash.clone())
         .one(db)
         .await?
@@ -263,8 +260,7 @@ pub async fn refresh(
     audit::record(
         &txn,
         &principal,
-        "refreshSession",
-        "Session",
+        AuditAction::RefreshSession,
         Some(session.id),
         Default::default(),
     )
@@ -286,8 +282,7 @@ pub async fn logout(db: &DatabaseConnection, principal: &Principal) -> AppResult
     audit::record(
         &txn,
         principal,
-        "logout",
-        "Session",
+        AuditAction::Logout,
         Some(session),
         Default::default(),
     )

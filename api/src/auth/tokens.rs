@@ -4,10 +4,10 @@
 use super::{Principal, require_admin, secrets};
 use crate::audit;
 use crate::error::{AppError, AppResult};
-use crate::paging::{self, Page, Row, Rows, SortValue};
-use async_graphql::InputObject;
+use crate::paging::{self, Page, Rows};
+use crate::sortable;
 use chrono::{DateTime, Utc};
-use entity::{TokenScope, api_token};
+use entity::{AuditAction, TokenScope, api_token};
 use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -18,13 +18,11 @@ use uuid::Uuid;
 pub const PREFIX: &str = "svk_pt_";
 const SHOWN_PREFIX_LENGTH: usize = 12;
 
-impl Row for api_token::Model {
-    const TABLE: &'static str = "api_tokens";
-    fn id(&self) -> Uuid {
-        self.id
-    }
-    fn sort_value(&self, _column: &str) -> SortValue {
-        SortValue::Time(self.created_at)
+sortable! {
+    /// The order of the partner token list.
+    pub enum ApiTokenOrderField, ApiTokenKey for api_token {
+        /// By creation time.
+        CreatedAt(DateTime<Utc>) = created_at,
     }
 }
 
@@ -38,25 +36,17 @@ pub fn origins(token: &api_token::Model) -> Vec<String> {
         .collect()
 }
 
-/// Input of `createApiToken`.
-#[derive(Debug, Clone, InputObject)]
-pub struct CreateApiTokenInput {
+/// A new partner token.
+#[derive(Debug, Clone)]
+pub struct NewApiToken {
     /// What it is for, such as the partner website's name.
     pub name: String,
     /// What it may read.
     pub scope: TokenScope,
     /// Browser origins (`https://example.org`) allowed to use it; none means server-side only.
-    #[graphql(default)]
     pub allowed_origins: Vec<String>,
     /// When it stops working; never when absent.
     pub expires_at: Option<DateTime<Utc>>,
-}
-
-/// Input of `revokeApiToken`.
-#[derive(Debug, Clone, InputObject)]
-pub struct RevokeApiTokenInput {
-    /// The token's id.
-    pub id: async_graphql::ID,
 }
 
 fn origin(field: &str, value: &str) -> AppResult<String> {
@@ -86,7 +76,7 @@ fn origin(field: &str, value: &str) -> AppResult<String> {
 pub async fn create(
     db: &DatabaseConnection,
     principal: &Principal,
-    input: CreateApiTokenInput,
+    input: NewApiToken,
 ) -> AppResult<(String, api_token::Model)> {
     require_admin(principal)?;
     let name = crate::validate::text("input.name", &input.name, crate::validate::NAME_MAX)?;
@@ -127,8 +117,7 @@ pub async fn create(
     audit::record(
         &txn,
         principal,
-        "createApiToken",
-        "ApiToken",
+        AuditAction::CreateApiToken,
         Some(created.id),
         changes,
     )
@@ -144,10 +133,9 @@ pub async fn create(
 pub async fn revoke(
     db: &DatabaseConnection,
     principal: &Principal,
-    input: RevokeApiTokenInput,
+    id: Uuid,
 ) -> AppResult<api_token::Model> {
     require_admin(principal)?;
-    let id = crate::ids::decode(crate::ids::NodeType::ApiToken, &input.id, "input.id")?;
     let txn = crate::records::begin_write(db).await?;
     let token = api_token::Entity::find_by_id(id)
         .one(&txn)
@@ -160,8 +148,7 @@ pub async fn revoke(
     audit::record(
         &txn,
         principal,
-        "revokeApiToken",
-        "ApiToken",
+        AuditAction::RevokeApiToken,
         Some(id),
         changes,
     )
@@ -177,12 +164,12 @@ pub async fn revoke(
 pub async fn list(
     db: &DatabaseConnection,
     principal: &Principal,
-    page: &Page,
+    page: &Page<ApiTokenKey>,
 ) -> AppResult<(Rows<api_token::Model>, i64)> {
     require_admin(principal)?;
     Ok((
         paging::page(db, Condition::all(), page).await?,
-        paging::count(db, "api_tokens", Condition::all()).await?,
+        paging::count(db, api_token::Entity, Condition::all()).await?,
     ))
 }
 

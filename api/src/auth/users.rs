@@ -3,78 +3,36 @@
 use super::{Principal, password, require_admin};
 use crate::audit;
 use crate::error::{AppError, AppResult};
-use crate::ids::{self, NodeType};
-use crate::paging::{self, Page, Row, Rows, SortValue};
+use crate::paging::{self, Page, Rows};
 use crate::records;
-use async_graphql::InputObject;
-use entity::{MembershipRole, membership, user};
+use crate::sortable;
+use entity::{AuditAction, MembershipRole, membership, organisation, user};
 use sea_orm::sea_query::Condition;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, QueryOrder,
+    EntityTrait, IdenStatic, QueryFilter, QueryOrder,
 };
-use serde_json::json;
 use uuid::Uuid;
 
-impl Row for user::Model {
-    const TABLE: &'static str = "users";
-    fn id(&self) -> Uuid {
-        self.id
-    }
-    fn sort_value(&self, _column: &str) -> SortValue {
-        SortValue::Text(self.email.clone())
+sortable! {
+    /// The order of the user list.
+    pub enum UserOrderField, UserKey for user {
+        /// By sign-in address.
+        Email(String) = email,
     }
 }
 
-/// Input of `createUser`.
-#[derive(Debug, Clone, InputObject)]
-pub struct CreateUserInput {
+/// A new user account.
+#[derive(Debug, Clone)]
+pub struct NewUser {
     /// Sign-in address; unique regardless of case.
     pub email: String,
     /// Display name.
     pub name: String,
     /// At least 12 characters.
-    #[graphql(secret)]
     pub password: String,
     /// Make the user an admin.
-    #[graphql(default)]
     pub admin: bool,
-}
-
-/// Input of `deactivateUser` and `reactivateUser`.
-#[derive(Debug, Clone, InputObject)]
-pub struct UserIdInput {
-    /// The user's id.
-    pub id: async_graphql::ID,
-}
-
-/// Input of `setAdmin`.
-#[derive(Debug, Clone, InputObject)]
-pub struct SetAdminInput {
-    /// The user's id.
-    pub id: async_graphql::ID,
-    /// Whether the user is an admin.
-    pub admin: bool,
-}
-
-/// Input of `grantMembership`.
-#[derive(Debug, Clone, InputObject)]
-pub struct GrantMembershipInput {
-    /// The user's id.
-    pub user_id: async_graphql::ID,
-    /// The organisation's id.
-    pub organisation_id: async_graphql::ID,
-    /// The role; replaces an earlier role in the same organisation.
-    pub role: MembershipRole,
-}
-
-/// Input of `revokeMembership`.
-#[derive(Debug, Clone, InputObject)]
-pub struct RevokeMembershipInput {
-    /// The user's id.
-    pub user_id: async_graphql::ID,
-    /// The organisation's id.
-    pub organisation_id: async_graphql::ID,
 }
 
 /// Creates a user. Used by admins through GraphQL and by the operator on the command line.
@@ -84,7 +42,7 @@ pub struct RevokeMembershipInput {
 pub async fn create(
     db: &DatabaseConnection,
     principal: &Principal,
-    input: CreateUserInput,
+    input: NewUser,
 ) -> AppResult<user::Model> {
     require_admin(principal)?;
     let email = crate::validate::email("input.email", Some(&input.email))?
@@ -114,8 +72,7 @@ pub async fn create(
     audit::record(
         &txn,
         principal,
-        "createUser",
-        "User",
+        AuditAction::CreateUser,
         Some(created.id),
         changes,
     )
@@ -127,12 +84,11 @@ pub async fn create(
 async fn change_user(
     db: &DatabaseConnection,
     principal: &Principal,
-    id: &async_graphql::ID,
-    action: &str,
+    id: Uuid,
+    action: AuditAction,
     change: impl FnOnce(&mut user::ActiveModel),
 ) -> AppResult<user::Model> {
     require_admin(principal)?;
-    let id = ids::decode(NodeType::User, id, "input.id")?;
     let txn = crate::records::begin_write(db).await?;
     let current = user::Entity::find_by_id(id)
         .one(&txn)
@@ -144,7 +100,7 @@ async fn change_user(
     row.updated_at = Set(crate::validate::now());
     let changes = audit::changes(&row);
     let updated = row.update(&txn).await?;
-    audit::record(&txn, principal, action, "User", Some(id), changes).await?;
+    audit::record(&txn, principal, action, Some(id), changes).await?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -156,9 +112,9 @@ async fn change_user(
 pub async fn deactivate(
     db: &DatabaseConnection,
     principal: &Principal,
-    input: UserIdInput,
+    id: Uuid,
 ) -> AppResult<user::Model> {
-    change_user(db, principal, &input.id, "deactivateUser", |row| {
+    change_user(db, principal, id, AuditAction::DeactivateUser, |row| {
         row.active = Set(false)
     })
     .await
@@ -171,9 +127,9 @@ pub async fn deactivate(
 pub async fn reactivate(
     db: &DatabaseConnection,
     principal: &Principal,
-    input: UserIdInput,
+    id: Uuid,
 ) -> AppResult<user::Model> {
-    change_user(db, principal, &input.id, "reactivateUser", |row| {
+    change_user(db, principal, id, AuditAction::ReactivateUser, |row| {
         row.active = Set(true)
     })
     .await
@@ -186,26 +142,13 @@ pub async fn reactivate(
 pub async fn set_admin(
     db: &DatabaseConnection,
     principal: &Principal,
-    input: SetAdminInput,
+    id: Uuid,
+    admin: bool,
 ) -> AppResult<user::Model> {
-    change_user(db, principal, &input.id, "setAdmin", |row| {
-        row.admin = Set(input.admin)
+    change_user(db, principal, id, AuditAction::SetAdmin, |row| {
+        row.admin = Set(admin)
     })
     .await
-}
-
-fn membership_ids(
-    user_id: &async_graphql::ID,
-    organisation_id: &async_graphql::ID,
-) -> AppResult<(Uuid, Uuid)> {
-    Ok((
-        ids::decode(NodeType::User, user_id, "input.userId")?,
-        ids::decode(
-            NodeType::Organisation,
-            organisation_id,
-            "input.organisationId",
-        )?,
-    ))
 }
 
 /// Grants (or changes) a user's role in an organisation.
@@ -215,18 +158,13 @@ fn membership_ids(
 pub async fn grant(
     db: &DatabaseConnection,
     principal: &Principal,
-    input: GrantMembershipInput,
+    (user_id, organisation_id): (Uuid, Uuid),
+    role: MembershipRole,
 ) -> AppResult<membership::Model> {
     require_admin(principal)?;
-    let (user_id, organisation_id) = membership_ids(&input.user_id, &input.organisation_id)?;
-    records::ensure_exist(db, "users", &[user_id], "input.userId").await?;
-    records::ensure_exist(
-        db,
-        "organisations",
-        &[organisation_id],
-        "input.organisationId",
-    )
-    .await?;
+    records::ensure_exist::<user::Model>(db, &[user_id], "input.userId").await?;
+    records::ensure_exist::<organisation::Model>(db, &[organisation_id], "input.organisationId")
+        .await?;
     let txn = crate::records::begin_write(db).await?;
     membership::Entity::delete_many()
         .filter(membership::Column::UserId.eq(user_id))
@@ -236,7 +174,7 @@ pub async fn grant(
     let row = membership::ActiveModel {
         user_id: Set(user_id),
         organisation_id: Set(organisation_id),
-        role: Set(input.role),
+        role: Set(role),
         created_at: Set(crate::validate::now()),
     };
     let changes = audit::changes(&row);
@@ -244,8 +182,7 @@ pub async fn grant(
     audit::record(
         &txn,
         principal,
-        "grantMembership",
-        "User",
+        AuditAction::GrantMembership,
         Some(user_id),
         changes,
     )
@@ -261,10 +198,9 @@ pub async fn grant(
 pub async fn revoke(
     db: &DatabaseConnection,
     principal: &Principal,
-    input: RevokeMembershipInput,
+    (user_id, organisation_id): (Uuid, Uuid),
 ) -> AppResult<membership::Model> {
     require_admin(principal)?;
-    let (user_id, organisation_id) = membership_ids(&input.user_id, &input.organisation_id)?;
     let txn = crate::records::begin_write(db).await?;
     let current = membership::Entity::find_by_id((user_id, organisation_id))
         .one(&txn)
@@ -273,13 +209,19 @@ pub async fn revoke(
     membership::Entity::delete_by_id((user_id, organisation_id))
         .exec(&txn)
         .await?;
-    let changes = json!({ "organisation_id": organisation_id.to_string(), "role": null });
-    let changes = changes.as_object().cloned().unwrap_or_default();
+    let mut changes = serde_json::Map::new();
+    changes.insert(
+        membership::Column::OrganisationId.as_str().to_owned(),
+        organisation_id.to_string().into(),
+    );
+    changes.insert(
+        membership::Column::Role.as_str().to_owned(),
+        serde_json::Value::Null,
+    );
     audit::record(
         &txn,
         principal,
-        "revokeMembership",
-        "User",
+        AuditAction::RevokeMembership,
         Some(user_id),
         changes,
     )
@@ -295,12 +237,12 @@ pub async fn revoke(
 pub async fn list(
     db: &DatabaseConnection,
     principal: &Principal,
-    page: &Page,
+    page: &Page<UserKey>,
 ) -> AppResult<(Rows<user::Model>, i64)> {
     require_admin(principal)?;
     Ok((
         paging::page(db, Condition::all(), page).await?,
-        paging::count(db, "users", Condition::all()).await?,
+        paging::count(db, user::Entity, Condition::all()).await?,
     ))
 }
 

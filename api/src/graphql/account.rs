@@ -2,44 +2,30 @@
 //! memberships, partner tokens and the audit log. Resolvers call `auth` and `audit`, which
 //! hold the rules.
 
-use super::group::{Group, Slot};
-use super::types::{Member, Organisation, PageArgs, Paged, TotalCount, connection, load};
-use crate::audit::{self, AuditFilter};
-use crate::auth::jwt::Keys;
-use crate::auth::session::{self, LoginInput, RefreshSessionInput};
-use crate::auth::tokens::{self, CreateApiTokenInput, RevokeApiTokenInput};
-use crate::auth::users::{
-    self, CreateUserInput, GrantMembershipInput, RevokeMembershipInput, SetAdminInput, UserIdInput,
+use super::connection::{
+    Member, Paged, TotalCount, connection, db, group_once, load, member, principal,
 };
-use crate::auth::{Principal, PrincipalKind};
-use crate::ids::{self, NodeType};
-use crate::paging::Sort;
-use async_graphql::{Context, ID, Json, Object, Result, SimpleObject};
+use super::enums::{MembershipRole, PrincipalKind, TokenScope};
+use super::group::Group;
+use super::ids::{self, NodeType};
+use super::organisation::Organisation;
+use crate::audit_log::{self, AuditFilter, AuditOrderField};
+use crate::auth::Principal;
+use crate::auth::jwt::Keys;
+use crate::auth::session::{self, Credentials};
+use crate::auth::tokens::{self, ApiTokenOrderField, NewApiToken};
+use crate::auth::users::{self, NewUser, UserOrderField};
+use crate::error::AppError;
+use crate::paging::{Direction, Page, PageArgs, Sort};
+use async_graphql::{Context, ID, InputObject, Json, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use entity::{MembershipRole, TokenScope, api_token, audit_entry, membership, user};
-use sea_orm::DatabaseConnection;
-use std::sync::Arc;
+use entity::{AuditAction, RecordType, api_token, audit_entry, membership, user};
+use sea_orm::ActiveEnum;
 use uuid::Uuid;
 
-fn db<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {
-    ctx.data_unchecked::<DatabaseConnection>()
-}
-
-fn principal<'a>(ctx: &Context<'a>) -> &'a Principal {
-    ctx.data_unchecked::<Principal>()
-}
-
-/// A user account.
-pub struct User {
-    row: user::Model,
-    group: Arc<Group>,
-}
-
-impl Member for User {
-    type Row = user::Model;
-    fn in_group(row: user::Model, group: Arc<Group>) -> Self {
-        Self { row, group }
-    }
+member! {
+    /// A user account.
+    User(user::Model)
 }
 
 #[Object]
@@ -71,12 +57,10 @@ impl User {
     /// The user's roles in organisations.
     #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
     async fn memberships(&self, ctx: &Context<'_>) -> Result<Vec<Membership>> {
-        let all = self
-            .group
-            .once(Slot::Reference("memberships"), || {
-                users::memberships_of(db(ctx), self.group.ids())
-            })
-            .await?;
+        let all = group_once(&self.group, "memberships", || {
+            users::memberships_of(db(ctx), self.group.ids())
+        })
+        .await?;
         Ok(all
             .get(&self.row.id)
             .cloned()
@@ -98,7 +82,7 @@ impl Membership {
     }
     /// The role.
     async fn role(&self) -> MembershipRole {
-        self.0.role
+        self.0.role.into()
     }
     /// When it was granted.
     async fn created_at(&self) -> DateTime<Utc> {
@@ -106,16 +90,9 @@ impl Membership {
     }
 }
 
-/// A read-only partner token (never its secret).
-pub struct ApiToken {
-    row: api_token::Model,
-}
-
-impl Member for ApiToken {
-    type Row = api_token::Model;
-    fn in_group(row: api_token::Model, _group: Arc<Group>) -> Self {
-        Self { row }
-    }
+member! {
+    /// A read-only partner token (never its secret).
+    ApiToken(api_token::Model)
 }
 
 #[Object]
@@ -134,7 +111,7 @@ impl ApiToken {
     }
     /// What it may read.
     async fn scope(&self) -> TokenScope {
-        self.row.scope
+        self.row.scope.into()
     }
     /// Browser origins allowed to use it; empty means server-side only.
     async fn allowed_origins(&self) -> Vec<String> {
@@ -191,17 +168,9 @@ impl From<session::Issued> for Session {
     }
 }
 
-/// One change to the record.
-pub struct AuditEntry {
-    row: audit_entry::Model,
-    group: Arc<Group>,
-}
-
-impl Member for AuditEntry {
-    type Row = audit_entry::Model;
-    fn in_group(row: audit_entry::Model, group: Arc<Group>) -> Self {
-        Self { row, group }
-    }
+member! {
+    /// One change to the record.
+    AuditEntry(audit_entry::Model)
 }
 
 #[Object]
@@ -212,27 +181,25 @@ impl AuditEntry {
     }
     /// What kind of caller made the change.
     async fn principal_kind(&self) -> PrincipalKind {
-        self.row.principal_kind
+        self.row.principal_kind.into()
     }
     /// The user who made it, if a user did.
     async fn user(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         let Some(id) = self.row.user_id else {
             return Ok(None);
         };
-        let found = self
-            .group
-            .once(Slot::Reference("user"), || async {
-                let ids: Vec<Uuid> = self
-                    .group
-                    .rows::<audit_entry::Model>()
-                    .iter()
-                    .filter_map(|e| e.user_id)
-                    .collect();
-                let found = users::by_ids(db(ctx), principal(ctx), ids).await?;
-                let users = Group::new(found.values().cloned().collect());
-                Ok((found, users))
-            })
-            .await?;
+        let found = group_once(&self.group, "user", || async {
+            let ids: Vec<Uuid> = self
+                .group
+                .rows::<audit_entry::Model>()
+                .iter()
+                .filter_map(|e| e.user_id)
+                .collect();
+            let found = users::by_ids(db(ctx), principal(ctx), ids).await?;
+            let users = Group::new(found.values().cloned().collect());
+            Ok((found, users))
+        })
+        .await?;
         Ok(found
             .0
             .get(&id)
@@ -244,23 +211,23 @@ impl AuditEntry {
         self.row.actor.as_deref()
     }
     /// The mutation, such as `updateProposal`.
-    async fn action(&self) -> &str {
-        &self.row.action
+    async fn action(&self) -> String {
+        self.row.action.to_value()
     }
     /// The kind of record changed, such as `Proposal`.
-    async fn record_type(&self) -> &str {
-        &self.row.record_type
+    async fn record_type(&self) -> String {
+        self.row.record_type.to_value()
     }
     /// The global id of the record changed.
     async fn record_id(&self) -> Option<ID> {
-        let node_type = match self.row.record_type.as_str() {
-            "Organisation" => NodeType::Organisation,
-            "Authority" => NodeType::Authority,
-            "Dialogue" => NodeType::Dialogue,
-            "Proposal" => NodeType::Proposal,
-            "User" => NodeType::User,
-            "ApiToken" => NodeType::ApiToken,
-            _ => return self.row.record_id.map(|id| ID(id.to_string())),
+        let node_type = match self.row.record_type {
+            RecordType::Organisation => NodeType::Organisation,
+            RecordType::Authority => NodeType::Authority,
+            RecordType::Dialogue => NodeType::Dialogue,
+            RecordType::Proposal => NodeType::Proposal,
+            RecordType::User => NodeType::User,
+            RecordType::ApiToken => NodeType::ApiToken,
+            RecordType::Session => return self.row.record_id.map(|id| ID(id.to_string())),
         };
         self.row.record_id.map(|id| ids::encode(node_type, id))
     }
@@ -286,7 +253,7 @@ pub struct Viewer(Principal);
 impl Viewer {
     /// What kind of caller.
     async fn kind(&self) -> PrincipalKind {
-        self.0.kind
+        self.0.kind.into()
     }
     /// The signed-in user.
     async fn user(&self, ctx: &Context<'_>) -> Result<Option<User>> {
@@ -313,7 +280,7 @@ impl Viewer {
     async fn token(&self) -> Option<ViewerToken> {
         Some(ViewerToken {
             name: self.0.actor.clone()?,
-            scope: self.0.scope?,
+            scope: self.0.scope?.into(),
         })
     }
 }
@@ -339,23 +306,10 @@ impl AccountQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<Paged<User>> {
-        let sort = Sort {
-            column: "email",
-            descending: false,
-        };
-        let page = PageArgs {
-            first,
-            after,
-            last,
-            before,
-        }
-        .page(sort)?;
+        let sort = Sort::new(UserOrderField::Email, Direction::Asc);
+        let page = Page::new(PageArgs::new(first, after, last, before), sort)?;
         let (rows, total) = users::list(db(ctx), principal(ctx), &page).await?;
-        Ok(connection::<User>(
-            rows,
-            sort,
-            TotalCount::new(move || async move { Ok(total) }),
-        ))
+        Ok(connection(rows, sort.field, TotalCount::Known(total)))
     }
 
     /// All partner tokens, newest first (admin only).
@@ -368,23 +322,10 @@ impl AccountQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<Paged<ApiToken>> {
-        let sort = Sort {
-            column: "created_at",
-            descending: true,
-        };
-        let page = PageArgs {
-            first,
-            after,
-            last,
-            before,
-        }
-        .page(sort)?;
+        let sort = Sort::new(ApiTokenOrderField::CreatedAt, Direction::Desc);
+        let page = Page::new(PageArgs::new(first, after, last, before), sort)?;
         let (rows, total) = tokens::list(db(ctx), principal(ctx), &page).await?;
-        Ok(connection::<ApiToken>(
-            rows,
-            sort,
-            TotalCount::new(move || async move { Ok(total) }),
-        ))
+        Ok(connection(rows, sort.field, TotalCount::Known(total)))
     }
 
     /// Every change, newest first (admin only).
@@ -396,26 +337,14 @@ impl AccountQuery {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-        filter: Option<AuditFilter>,
+        filter: Option<AuditLogFilter>,
     ) -> Result<Paged<AuditEntry>> {
-        let sort = Sort {
-            column: "at",
-            descending: true,
-        };
-        let page = PageArgs {
-            first,
-            after,
-            last,
-            before,
-        }
-        .page(sort)?;
+        let sort = Sort::new(AuditOrderField::At, Direction::Desc);
+        let page = Page::new(PageArgs::new(first, after, last, before), sort)?;
+        let filter = filter.map(AuditLogFilter::into_domain).transpose()?;
         let (rows, total) =
-            audit::list(db(ctx), principal(ctx), &filter.unwrap_or_default(), &page).await?;
-        Ok(connection::<AuditEntry>(
-            rows,
-            sort,
-            TotalCount::new(move || async move { Ok(total) }),
-        ))
+            audit_log::list(db(ctx), principal(ctx), &filter.unwrap_or_default(), &page).await?;
+        Ok(connection(rows, sort.field, TotalCount::Known(total)))
     }
 }
 
@@ -427,9 +356,15 @@ pub struct AccountMutation;
 impl AccountMutation {
     /// Signs in with email and password.
     async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> Result<Session> {
-        Ok(session::login(db(ctx), ctx.data_unchecked::<Keys>(), input)
-            .await?
-            .into())
+        let credentials = Credentials {
+            email: input.email,
+            password: input.password,
+        };
+        Ok(
+            session::login(db(ctx), ctx.data_unchecked::<Keys>(), credentials)
+                .await?
+                .into(),
+        )
     }
     /// Exchanges a refresh token for new tokens; each refresh token works once.
     async fn refresh_session(
@@ -438,7 +373,7 @@ impl AccountMutation {
         input: RefreshSessionInput,
     ) -> Result<Session> {
         Ok(
-            session::refresh(db(ctx), ctx.data_unchecked::<Keys>(), input)
+            session::refresh(db(ctx), ctx.data_unchecked::<Keys>(), &input.refresh_token)
                 .await?
                 .into(),
         )
@@ -449,6 +384,12 @@ impl AccountMutation {
     }
     /// Creates a user (admin only).
     async fn create_user(&self, ctx: &Context<'_>, input: CreateUserInput) -> Result<User> {
+        let input = NewUser {
+            email: input.email,
+            name: input.name,
+            password: input.password,
+            admin: input.admin,
+        };
         Ok(User::single(
             users::create(db(ctx), principal(ctx), input).await?,
         ))
@@ -456,19 +397,19 @@ impl AccountMutation {
     /// Deactivates a user; their tokens stop working at once (admin only).
     async fn deactivate_user(&self, ctx: &Context<'_>, input: UserIdInput) -> Result<User> {
         Ok(User::single(
-            users::deactivate(db(ctx), principal(ctx), input).await?,
+            users::deactivate(db(ctx), principal(ctx), input.user()?).await?,
         ))
     }
     /// Reactivates a user (admin only).
     async fn reactivate_user(&self, ctx: &Context<'_>, input: UserIdInput) -> Result<User> {
         Ok(User::single(
-            users::reactivate(db(ctx), principal(ctx), input).await?,
+            users::reactivate(db(ctx), principal(ctx), input.user()?).await?,
         ))
     }
     /// Sets or clears a user's admin flag (admin only).
     async fn set_admin(&self, ctx: &Context<'_>, input: SetAdminInput) -> Result<User> {
         Ok(User::single(
-            users::set_admin(db(ctx), principal(ctx), input).await?,
+            users::set_admin(db(ctx), principal(ctx), input.user()?, input.admin).await?,
         ))
     }
     /// Grants a user a role in an organisation (admin only).
@@ -478,7 +419,7 @@ impl AccountMutation {
         input: GrantMembershipInput,
     ) -> Result<Membership> {
         Ok(Membership(
-            users::grant(db(ctx), principal(ctx), input).await?,
+            users::grant(db(ctx), principal(ctx), input.ids()?, input.role.into()).await?,
         ))
     }
     /// Revokes a user's role in an organisation; returns it as it was (admin only).
@@ -488,7 +429,7 @@ impl AccountMutation {
         input: RevokeMembershipInput,
     ) -> Result<Membership> {
         Ok(Membership(
-            users::revoke(db(ctx), principal(ctx), input).await?,
+            users::revoke(db(ctx), principal(ctx), input.ids()?).await?,
         ))
     }
     /// Creates a partner token; the secret is in the answer and nowhere else (admin only).
@@ -497,6 +438,12 @@ impl AccountMutation {
         ctx: &Context<'_>,
         input: CreateApiTokenInput,
     ) -> Result<CreatedApiToken> {
+        let input = NewApiToken {
+            name: input.name,
+            scope: input.scope.into(),
+            allowed_origins: input.allowed_origins,
+            expires_at: input.expires_at,
+        };
         let (token, record) = tokens::create(db(ctx), principal(ctx), input).await?;
         Ok(CreatedApiToken {
             token,
@@ -510,7 +457,177 @@ impl AccountMutation {
         input: RevokeApiTokenInput,
     ) -> Result<ApiToken> {
         Ok(ApiToken::single(
-            tokens::revoke(db(ctx), principal(ctx), input).await?,
+            tokens::revoke(
+                db(ctx),
+                principal(ctx),
+                user_or_token(&input.id, NodeType::ApiToken)?,
+            )
+            .await?,
         ))
+    }
+}
+
+/// Input of `login`.
+#[derive(Debug, Clone, InputObject)]
+pub struct LoginInput {
+    /// Sign-in address.
+    pub email: String,
+    /// Password.
+    #[graphql(secret)]
+    pub password: String,
+}
+
+/// Input of `refreshSession`.
+#[derive(Debug, Clone, InputObject)]
+pub struct RefreshSessionInput {
+    /// The refresh token from `login` or the last `refreshSession`.
+    #[graphql(secret)]
+    pub refresh_token: String,
+}
+
+/// Input of `createUser`.
+#[derive(Debug, Clone, InputObject)]
+pub struct CreateUserInput {
+    /// Sign-in address; unique regardless of case.
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// At least 12 characters.
+    #[graphql(secret)]
+    pub password: String,
+    /// Make the user an admin.
+    #[graphql(default)]
+    pub admin: bool,
+}
+
+fn user_or_token(id: &ID, node_type: NodeType) -> Result<Uuid, AppError> {
+    ids::decode(node_type, id, "input.id")
+}
+
+/// Input of `deactivateUser` and `reactivateUser`.
+#[derive(Debug, Clone, InputObject)]
+pub struct UserIdInput {
+    /// The user's id.
+    pub id: ID,
+}
+
+impl UserIdInput {
+    fn user(&self) -> Result<Uuid, AppError> {
+        user_or_token(&self.id, NodeType::User)
+    }
+}
+
+/// Input of `setAdmin`.
+#[derive(Debug, Clone, InputObject)]
+pub struct SetAdminInput {
+    /// The user's id.
+    pub id: ID,
+    /// Whether the user is an admin.
+    pub admin: bool,
+}
+
+impl SetAdminInput {
+    fn user(&self) -> Result<Uuid, AppError> {
+        user_or_token(&self.id, NodeType::User)
+    }
+}
+
+/// The user and organisation of a membership input.
+fn membership_ids(user: &ID, organisation: &ID) -> Result<(Uuid, Uuid), AppError> {
+    Ok((
+        ids::decode(NodeType::User, user, "input.userId")?,
+        ids::decode(NodeType::Organisation, organisation, "input.organisationId")?,
+    ))
+}
+
+/// Input of `grantMembership`.
+#[derive(Debug, Clone, InputObject)]
+pub struct GrantMembershipInput {
+    /// The user's id.
+    pub user_id: ID,
+    /// The organisation's id.
+    pub organisation_id: ID,
+    /// The role; replaces an earlier role in the same organisation.
+    pub role: MembershipRole,
+}
+
+impl GrantMembershipInput {
+    fn ids(&self) -> Result<(Uuid, Uuid), AppError> {
+        membership_ids(&self.user_id, &self.organisation_id)
+    }
+}
+
+/// Input of `revokeMembership`.
+#[derive(Debug, Clone, InputObject)]
+pub struct RevokeMembershipInput {
+    /// The user's id.
+    pub user_id: ID,
+    /// The organisation's id.
+    pub organisation_id: ID,
+}
+
+impl RevokeMembershipInput {
+    fn ids(&self) -> Result<(Uuid, Uuid), AppError> {
+        membership_ids(&self.user_id, &self.organisation_id)
+    }
+}
+
+/// Input of `createApiToken`.
+#[derive(Debug, Clone, InputObject)]
+pub struct CreateApiTokenInput {
+    /// What it is for, such as the partner website's name.
+    pub name: String,
+    /// What it may read.
+    pub scope: TokenScope,
+    /// Browser origins (`https://example.org`) allowed to use it; none means server-side only.
+    #[graphql(default)]
+    pub allowed_origins: Vec<String>,
+    /// When it stops working; never when absent.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// Input of `revokeApiToken`.
+#[derive(Debug, Clone, InputObject)]
+pub struct RevokeApiTokenInput {
+    /// The token's id.
+    pub id: ID,
+}
+
+/// Which audit entries to list.
+#[derive(Debug, Clone, Default, InputObject)]
+#[graphql(name = "AuditFilter")]
+pub struct AuditLogFilter {
+    /// Only changes by this user.
+    pub user_id: Option<ID>,
+    /// Only changes to this record (any kind of id).
+    pub record_id: Option<ID>,
+    /// Only this mutation, such as `updateProposal`.
+    pub action: Option<String>,
+}
+
+impl AuditLogFilter {
+    fn into_domain(self) -> Result<AuditFilter, AppError> {
+        Ok(AuditFilter {
+            user_id: ids::decode_optional(NodeType::User, self.user_id, "filter.userId")?,
+            record_id: self
+                .record_id
+                .map(|id| {
+                    ids::decode_any(&id)
+                        .map(|(_, id)| id)
+                        .ok_or_else(|| AppError::bad_input("filter.recordId", "not a valid id"))
+                })
+                .transpose()?,
+            action: self
+                .action
+                .map(|action| {
+                    AuditAction::try_from_value(&action).map_err(|_| {
+                        AppError::bad_input(
+                            "filter.action",
+                            "not a known action, such as updateProposal",
+                        )
+                    })
+                })
+                .transpose()?,
+        })
     }
 }

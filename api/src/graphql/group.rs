@@ -4,36 +4,26 @@
 //! loader; its siblings share the result. Batching thus follows the shape of
 //! the query, one statement per level, and never depends on timing.
 
-use super::loaders::{ListRelation, PagedRelation};
 use crate::error::AppError;
-use crate::paging::{Page, Row};
+use crate::paging::Row;
 use std::any::Any;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
-/// What a group has loaded for all its members.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Slot {
-    /// A nested connection with its arguments.
-    Paged(PagedRelation, Page),
-    /// The total counts of a nested connection.
-    Count(PagedRelation),
-    /// A short list.
-    List(ListRelation),
-    /// A to-one reference, by name of the relation.
-    Reference(&'static str),
-}
-
 type Shared = Arc<dyn Any + Send + Sync>;
+type Slot = (Box<dyn Any + Send + Sync>, Arc<OnceCell<Shared>>);
 
 /// Records returned together, and what has been loaded for all of them.
 pub struct Group {
     rows: Shared,
     ids: Vec<Uuid>,
-    slots: Mutex<HashMap<Slot, Arc<OnceCell<Shared>>>>,
+    /// What has been loaded, by a key that tells the loads apart (the relation, and the
+    /// page arguments of a connection). A group loads a handful of relations at most, so
+    /// a list is searched faster than a map is hashed.
+    slots: Mutex<Vec<Slot>>,
 }
 
 impl Group {
@@ -48,7 +38,7 @@ impl Group {
         Arc::new(Self {
             rows: Arc::new(rows),
             ids,
-            slots: Mutex::new(HashMap::new()),
+            slots: Mutex::new(Vec::new()),
         })
     }
 
@@ -64,12 +54,13 @@ impl Group {
             .map_or(&[], Vec::as_slice)
     }
 
-    /// Loads `slot` for the whole group once; every member gets the same result.
+    /// Loads what `key` names for the whole group once; every member gets the same result.
     ///
     /// # Errors
     /// Whatever `load` fails with.
-    pub async fn once<T, F, Fut>(&self, slot: Slot, load: F) -> Result<Arc<T>, AppError>
+    pub async fn once<K, T, F, Fut>(&self, key: K, load: F) -> Result<Arc<T>, AppError>
     where
+        K: PartialEq + Send + Sync + 'static,
         T: Send + Sync + 'static,
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, AppError>>,
@@ -79,7 +70,15 @@ impl Group {
                 .slots
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            slots.entry(slot).or_default().clone()
+            let found = slots
+                .iter()
+                .find(|(slot, _)| slot.downcast_ref::<K>() == Some(&key))
+                .map(|(_, cell)| cell.clone());
+            found.unwrap_or_else(|| {
+                let cell = Arc::new(OnceCell::new());
+                slots.push((Box::new(key), cell.clone()));
+                cell
+            })
         };
         let value = cell
             .get_or_try_init(|| async { load().await.map(|value| Arc::new(value) as Shared) })

@@ -3,13 +3,19 @@
 //! nested query costs one statement per level, whatever the page sizes.
 
 use crate::auth::Principal;
+use crate::authority::AuthorityOrderField;
 use crate::error::AppError;
-use crate::paging::{self, Page, Parent, Row, Rows, Sort};
+use crate::organisation::OrganisationOrderField;
+use crate::paging::{self, Direction, Page, Parent, Row, Rows, Sort, SortKey};
+use crate::proposal::{ProposalOrderField, StatusChangeOrderField};
 use crate::{dialogue, proposal};
 use async_graphql::dataloader::{DataLoader, Loader};
-use entity::{authority, organisation, proposal_status_change};
-use sea_orm::DatabaseConnection;
-use sea_orm::sea_query::Condition;
+use entity::{
+    authority, dialogue_authority, dialogue_organisation, dialogue_proposal, organisation,
+    proposal_co_signer, proposal_status_change, proposal_target,
+};
+use sea_orm::sea_query::{Condition, DynIden, IntoIden};
+use sea_orm::{ColumnTrait, DatabaseConnection, RelationDef, RelationTrait};
 use std::collections::HashMap;
 use std::marker::PhantomData;
 use uuid::Uuid;
@@ -29,41 +35,34 @@ pub enum PagedRelation {
 
 impl PagedRelation {
     /// How the rows hang off the parent, the table they come from, and the visibility rule.
-    fn spec(self, principal: &Principal) -> (Parent, &'static str, Condition) {
+    fn spec(self, principal: &Principal) -> (Parent, DynIden, Condition) {
+        let dialogues = |to_row: RelationDef, to_parent: RelationDef, copy| {
+            (
+                Parent::link(to_row, to_parent)
+                    .dated(copy, dialogue_model::Column::HeldOn.as_column_ref()),
+                dialogue_model::Entity.into_iden(),
+                dialogue::visible(principal),
+            )
+        };
         match self {
-            Self::OrganisationDialogues => (
-                Parent::DatedLink(
-                    "dialogue_organisations",
-                    "dialogue_id",
-                    "organisation_id",
-                    "held_on",
-                ),
-                "dialogues",
-                dialogue::visible(principal),
+            Self::OrganisationDialogues => dialogues(
+                dialogue_organisation::Relation::Dialogue.def(),
+                dialogue_organisation::Relation::Organisation.def(),
+                dialogue_organisation::Column::HeldOn.as_column_ref(),
             ),
-            Self::AuthorityDialogues => (
-                Parent::DatedLink(
-                    "dialogue_authorities",
-                    "dialogue_id",
-                    "authority_id",
-                    "held_on",
-                ),
-                "dialogues",
-                dialogue::visible(principal),
+            Self::AuthorityDialogues => dialogues(
+                dialogue_authority::Relation::Dialogue.def(),
+                dialogue_authority::Relation::Authority.def(),
+                dialogue_authority::Column::HeldOn.as_column_ref(),
             ),
-            Self::ProposalDialogues => (
-                Parent::DatedLink(
-                    "dialogue_proposals",
-                    "dialogue_id",
-                    "proposal_id",
-                    "held_on",
-                ),
-                "dialogues",
-                dialogue::visible(principal),
+            Self::ProposalDialogues => dialogues(
+                dialogue_proposal::Relation::Dialogue.def(),
+                dialogue_proposal::Relation::Proposal.def(),
+                dialogue_proposal::Column::HeldOn.as_column_ref(),
             ),
             Self::OrganisationProposals => (
-                Parent::Column("lead_organisation_id"),
-                "proposals",
+                Parent::owner(proposal_model::Relation::LeadOrganisation.def()),
+                proposal_model::Entity.into_iden(),
                 proposal::visible(principal),
             ),
         }
@@ -90,62 +89,96 @@ pub enum ListRelation {
 }
 
 impl ListRelation {
-    fn spec(self, principal: &Principal) -> (Parent, Condition, Sort) {
-        let by_name = Sort {
-            column: "name",
-            descending: false,
-        };
+    /// How the rows hang off the parent, and the visibility rule.
+    fn spec(self, principal: &Principal) -> (Parent, Condition) {
+        let everyone = Condition::all;
         match self {
             Self::DialogueOrganisations => (
-                Parent::Link("dialogue_organisations", "organisation_id", "dialogue_id"),
-                Condition::all(),
-                by_name,
+                Parent::link(
+                    dialogue_organisation::Relation::Organisation.def(),
+                    dialogue_organisation::Relation::Dialogue.def(),
+                ),
+                everyone(),
             ),
             Self::DialogueAuthorities => (
-                Parent::Link("dialogue_authorities", "authority_id", "dialogue_id"),
-                Condition::all(),
-                by_name,
+                Parent::link(
+                    dialogue_authority::Relation::Authority.def(),
+                    dialogue_authority::Relation::Dialogue.def(),
+                ),
+                everyone(),
             ),
             Self::DialogueProposals => (
-                Parent::Link("dialogue_proposals", "proposal_id", "dialogue_id"),
+                Parent::link(
+                    dialogue_proposal::Relation::Proposal.def(),
+                    dialogue_proposal::Relation::Dialogue.def(),
+                ),
                 proposal::visible(principal),
-                Sort {
-                    column: "title",
-                    descending: false,
-                },
             ),
             Self::ProposalCoSigners => (
-                Parent::Link("proposal_co_signers", "organisation_id", "proposal_id"),
-                Condition::all(),
-                by_name,
+                Parent::link(
+                    proposal_co_signer::Relation::Organisation.def(),
+                    proposal_co_signer::Relation::Proposal.def(),
+                ),
+                everyone(),
             ),
             Self::ProposalTargets => (
-                Parent::Link("proposal_targets", "authority_id", "proposal_id"),
-                Condition::all(),
-                by_name,
+                Parent::link(
+                    proposal_target::Relation::Authority.def(),
+                    proposal_target::Relation::Proposal.def(),
+                ),
+                everyone(),
             ),
-            Self::AuthorityChildren => (Parent::Column("parent_id"), Condition::all(), by_name),
+            Self::AuthorityChildren => {
+                (Parent::owner(authority::Relation::Parent.def()), everyone())
+            }
             Self::ProposalHistory => (
-                Parent::Column("proposal_id"),
-                Condition::all(),
-                Sort {
-                    column: "changed_at",
-                    descending: false,
-                },
+                Parent::owner(proposal_status_change::Relation::Proposal.def()),
+                everyone(),
             ),
         }
     }
 }
 
+/// The order of a short list of `Self`: names alphabetically, titles alphabetically,
+/// history oldest first.
+pub trait ListOrder: Row {
+    /// The ordering.
+    fn list_order() -> Sort<<Self::Key as SortKey>::Field>;
+}
+
+impl ListOrder for organisation::Model {
+    fn list_order() -> Sort<OrganisationOrderField> {
+        Sort::new(OrganisationOrderField::Name, Direction::Asc)
+    }
+}
+
+impl ListOrder for authority::Model {
+    fn list_order() -> Sort<AuthorityOrderField> {
+        Sort::new(AuthorityOrderField::Name, Direction::Asc)
+    }
+}
+
+impl ListOrder for proposal_model::Model {
+    fn list_order() -> Sort<ProposalOrderField> {
+        Sort::new(ProposalOrderField::Title, Direction::Asc)
+    }
+}
+
+impl ListOrder for proposal_status_change::Model {
+    fn list_order() -> Sort<StatusChangeOrderField> {
+        Sort::new(StatusChangeOrderField::ChangedAt, Direction::Asc)
+    }
+}
+
 /// Key of a nested page: the parent, the relation and the checked page arguments.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct PageKey {
+pub struct PageKey<K: SortKey> {
     /// The parent record.
     pub parent: Uuid,
     /// Which relation.
     pub relation: PagedRelation,
     /// Page arguments, shared by all parents of one field.
-    pub page: Page,
+    pub page: Page<K>,
 }
 
 /// Loads nested pages of `R`, grouping keys with the same arguments into one statement.
@@ -155,12 +188,15 @@ pub struct Pages<R> {
     rows: PhantomData<fn() -> R>,
 }
 
-impl<R: Row> Loader<PageKey> for Pages<R> {
+impl<R: Row> Loader<PageKey<R::Key>> for Pages<R> {
     type Value = Rows<R>;
     type Error = AppError;
 
-    async fn load(&self, keys: &[PageKey]) -> Result<HashMap<PageKey, Rows<R>>, AppError> {
-        let mut groups: HashMap<(PagedRelation, &Page), Vec<Uuid>> = HashMap::new();
+    async fn load(
+        &self,
+        keys: &[PageKey<R::Key>],
+    ) -> Result<HashMap<PageKey<R::Key>, Rows<R>>, AppError> {
+        let mut groups: HashMap<(PagedRelation, &Page<R::Key>), Vec<Uuid>> = HashMap::new();
         for key in keys {
             groups
                 .entry((key.relation, &key.page))
@@ -171,7 +207,7 @@ impl<R: Row> Loader<PageKey> for Pages<R> {
         for ((relation, page), parents) in groups {
             let (parent, _, condition) = relation.spec(&self.principal);
             for (id, rows) in
-                paging::pages_by_parent::<R>(&self.db, parent, &parents, condition, page).await?
+                paging::pages_by_parent::<R>(&self.db, &parent, &parents, condition, page).await?
             {
                 loaded.insert(
                     PageKey {
@@ -209,7 +245,7 @@ impl Loader<(PagedRelation, Uuid)> for Counts {
         for (relation, parents) in groups {
             let (parent, table, condition) = relation.spec(&self.principal);
             let counts =
-                paging::counts_by_parent(&self.db, table, parent, &parents, condition).await?;
+                paging::counts_by_parent(&self.db, table, &parent, &parents, condition).await?;
             for id in parents {
                 loaded.insert((relation, id), counts.get(&id).copied().unwrap_or(0));
             }
@@ -225,7 +261,7 @@ pub struct Lists<R> {
     rows: PhantomData<fn() -> R>,
 }
 
-impl<R: Row> Loader<(ListRelation, Uuid)> for Lists<R> {
+impl<R: ListOrder> Loader<(ListRelation, Uuid)> for Lists<R> {
     type Value = Vec<R>;
     type Error = AppError;
 
@@ -239,9 +275,10 @@ impl<R: Row> Loader<(ListRelation, Uuid)> for Lists<R> {
         }
         let mut loaded = HashMap::new();
         for (relation, parents) in groups {
-            let (parent, condition, sort) = relation.spec(&self.principal);
+            let (parent, condition) = relation.spec(&self.principal);
             let mut rows =
-                paging::all_by_parent::<R>(&self.db, parent, &parents, condition, sort).await?;
+                paging::all_by_parent::<R>(&self.db, &parent, &parents, condition, R::list_order())
+                    .await?;
             for id in parents {
                 loaded.insert((relation, id), rows.remove(&id).unwrap_or_default());
             }
@@ -277,7 +314,7 @@ fn pages<R: Row>(db: &DatabaseConnection, principal: &Principal) -> DataLoader<P
     )
 }
 
-fn lists<R: Row>(db: &DatabaseConnection, principal: &Principal) -> DataLoader<Lists<R>> {
+fn lists<R: ListOrder>(db: &DatabaseConnection, principal: &Principal) -> DataLoader<Lists<R>> {
     DataLoader::new(
         Lists {
             db: db.clone(),

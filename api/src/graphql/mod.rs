@@ -1,13 +1,19 @@
 //! The GraphQL schema: types, resolvers and loaders, assembled by [`build_schema`].
 
 pub mod account;
+pub mod authority;
+pub mod connection;
 pub mod cost;
+pub mod dialogue;
 pub mod documents;
+pub mod enums;
+pub mod error;
 pub mod group;
+pub mod ids;
 pub mod loaders;
-pub mod mutation;
+pub mod organisation;
+pub mod proposal;
 pub mod query;
-pub mod types;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 
@@ -17,7 +23,13 @@ pub struct Query(query::RecordQuery, account::AccountQuery);
 
 /// Every mutation: the network's record and accounts.
 #[derive(MergedObject, Default)]
-pub struct Mutation(mutation::RecordMutation, account::AccountMutation);
+pub struct Mutation(
+    organisation::OrganisationMutation,
+    authority::AuthorityMutation,
+    dialogue::DialogueMutation,
+    proposal::ProposalMutation,
+    account::AccountMutation,
+);
 
 /// The schema type served at `/graphql`.
 pub type SamverkanSchema = Schema<Query, Mutation, EmptySubscription>;

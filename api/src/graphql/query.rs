@@ -1,46 +1,29 @@
-//! The read side of the schema: lookups and top-level connections. Resolvers only turn
-//! arguments into a domain call and rows into GraphQL.
+//! The read side of the schema: lookups and top-level lists, in the order the published
+//! schema has them (field order is part of the committed SDL, so the lookups and lists of
+//! every aggregate are listed here; each is one call into the aggregate's room).
 
-use super::types::{
-    Authority, Dialogue, Member, Node, Organisation, PageArgs, Paged, Proposal, TotalCount,
-    connection, load,
-};
-use crate::auth::Principal;
-use crate::authority::{AuthorityFilter, AuthorityOrder};
-use crate::dialogue::{DialogueFilter, DialogueOrder};
-use crate::ids::{self, NodeType};
-use crate::organisation::{OrganisationFilter, OrganisationOrder};
-use crate::paging::{self, ListFilter};
-use crate::proposal::{ProposalFilter, ProposalOrder};
-use crate::{authority, organisation};
-use async_graphql::{Context, ID, Object, Result};
-use sea_orm::DatabaseConnection;
+use super::authority::{Authority, AuthorityFilter, AuthorityOrder};
+use super::connection::{Input, Member, Order, Paged, db, list, load, principal};
+use super::dialogue::{Dialogue, DialogueFilter, DialogueOrder};
+use super::ids::{self, NodeType};
+use super::organisation::{Organisation, OrganisationFilter, OrganisationOrder};
+use super::proposal::{Proposal, ProposalFilter, ProposalOrder};
+use crate::paging::PageArgs;
+use crate::{authority, dialogue, organisation, proposal};
+use async_graphql::{Context, ID, Interface, Object, Result};
 
-fn db<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {
-    ctx.data_unchecked::<DatabaseConnection>()
-}
-
-fn principal<'a>(ctx: &Context<'a>) -> &'a Principal {
-    ctx.data_unchecked::<Principal>()
-}
-
-/// One page of a top-level list, with its total counted only when asked for.
-async fn listing<N: Member, F: ListFilter<Row = N::Row>>(
-    ctx: &Context<'_>,
-    args: PageArgs,
-    sort: crate::paging::Sort,
-    filter: Option<F>,
-) -> Result<Paged<N>> {
-    let page = args.page(sort)?;
-    let filter = filter.unwrap_or_default();
-    // Boxed, as the loaders' statements are (see `types::load_now`).
-    let rows = Box::pin(paging::list(db(ctx), principal(ctx), &filter, &page)).await?;
-    let (db, principal) = (db(ctx).clone(), principal(ctx).clone());
-    let total = TotalCount::new(move || {
-        let (db, principal, filter) = (db.clone(), principal.clone(), filter.clone());
-        async move { paging::count_of(&db, &principal, &filter).await }
-    });
-    Ok(connection::<N>(rows, sort, total))
+/// Any record with a global id.
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID", desc = "The record's opaque global id."))]
+pub enum Node {
+    /// An organisation.
+    Organisation(Organisation),
+    /// An authority.
+    Authority(Authority),
+    /// A dialogue.
+    Dialogue(Dialogue),
+    /// A proposal.
+    Proposal(Proposal),
 }
 
 /// Lookups and lists of the network's record.
@@ -79,14 +62,12 @@ impl RecordQuery {
 
     /// A dialogue by id; null when it does not exist or the caller may not see it.
     async fn dialogue(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Dialogue>> {
-        let id = ids::decode(NodeType::Dialogue, &id, "id")?;
-        load::<Dialogue>(ctx, id).await
+        load(ctx, ids::decode(NodeType::Dialogue, &id, "id")?).await
     }
 
     /// A proposal by id; null when it does not exist or the caller may not see it.
     async fn proposal(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Proposal>> {
-        let id = ids::decode(NodeType::Proposal, &id, "id")?;
-        load::<Proposal>(ctx, id).await
+        load(ctx, ids::decode(NodeType::Proposal, &id, "id")?).await
     }
 
     /// Member organisations; by name unless `orderBy` says otherwise.
@@ -101,18 +82,9 @@ impl RecordQuery {
         filter: Option<OrganisationFilter>,
         order_by: Option<OrganisationOrder>,
     ) -> Result<Paged<Organisation>> {
-        listing::<Organisation, _>(
-            ctx,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
-            OrganisationOrder::sort(order_by),
-            filter,
-        )
-        .await
+        let args = PageArgs::new(first, after, last, before);
+        let sort = Order::or(order_by, organisation::DEFAULT_ORDER);
+        list(ctx, args, sort, filter.into_domain()?).await
     }
 
     /// Authorities; by name unless `orderBy` says otherwise.
@@ -127,18 +99,9 @@ impl RecordQuery {
         filter: Option<AuthorityFilter>,
         order_by: Option<AuthorityOrder>,
     ) -> Result<Paged<Authority>> {
-        listing::<Authority, _>(
-            ctx,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
-            AuthorityOrder::sort(order_by),
-            filter,
-        )
-        .await
+        let args = PageArgs::new(first, after, last, before);
+        let sort = Order::or(order_by, authority::DEFAULT_ORDER);
+        list(ctx, args, sort, filter.into_domain()?).await
     }
 
     /// Dialogues the caller may see; latest first unless `orderBy` says otherwise.
@@ -153,18 +116,9 @@ impl RecordQuery {
         filter: Option<DialogueFilter>,
         order_by: Option<DialogueOrder>,
     ) -> Result<Paged<Dialogue>> {
-        listing::<Dialogue, _>(
-            ctx,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
-            DialogueOrder::sort(order_by),
-            filter,
-        )
-        .await
+        let args = PageArgs::new(first, after, last, before);
+        let sort = Order::or(order_by, dialogue::DEFAULT_ORDER);
+        list(ctx, args, sort, filter.into_domain()?).await
     }
 
     /// Proposals the caller may see; most recently changed first unless `orderBy` says otherwise.
@@ -179,17 +133,8 @@ impl RecordQuery {
         filter: Option<ProposalFilter>,
         order_by: Option<ProposalOrder>,
     ) -> Result<Paged<Proposal>> {
-        listing::<Proposal, _>(
-            ctx,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
-            ProposalOrder::sort(order_by),
-            filter,
-        )
-        .await
+        let args = PageArgs::new(first, after, last, before);
+        let sort = Order::or(order_by, proposal::DEFAULT_ORDER);
+        list(ctx, args, sort, filter.into_domain()?).await
     }
 }

@@ -8,10 +8,13 @@ use crate::proposal::LIFECYCLE;
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use entity::{
     AuthorityKind, AuthorityLevel, DialogueKind, DialogueStatus, OrganisationKind, ProposalStatus,
-    Visibility,
+    Visibility, authority, dialogue, dialogue_authority, dialogue_organisation, dialogue_proposal,
+    organisation, proposal, proposal_co_signer, proposal_status_change, proposal_target,
 };
-use sea_orm::sea_query::{Alias, Query, SimpleExpr};
-use sea_orm::{ActiveEnum, ConnectionTrait, DatabaseConnection, TransactionTrait, Value};
+use sea_orm::sea_query::{Query, SimpleExpr};
+use sea_orm::{
+    ActiveEnum, ColumnTrait, ConnectionTrait, DatabaseConnection, TransactionTrait, Value,
+};
 use uuid::Uuid;
 
 /// How many of each record.
@@ -52,19 +55,21 @@ impl Rng {
     }
 }
 
-/// Inserts rows in statements of `chunk` rows.
-async fn insert(
+/// Inserts rows (values in the order of `columns`) in statements of `chunk` rows.
+async fn insert<C: ColumnTrait>(
     db: &impl ConnectionTrait,
-    table: &str,
-    columns: &[&str],
+    columns: &[C],
     rows: Vec<Vec<Value>>,
     chunk: usize,
 ) -> AppResult<()> {
+    let Some(table) = columns.first().map(ColumnTrait::entity_name) else {
+        return Ok(());
+    };
     for part in rows.chunks(chunk) {
         let mut insert = Query::insert();
         insert
-            .into_table(Alias::new(table))
-            .columns(columns.iter().map(|c| Alias::new(*c)));
+            .into_table(table.clone())
+            .columns(columns.iter().copied());
         for row in part {
             insert.values_panic(row.iter().cloned().map(SimpleExpr::from));
         }
@@ -130,19 +135,19 @@ pub async fn load(db: &DatabaseConnection, progress: impl Fn(&str)) -> AppResult
         ]);
     }
     let columns = [
-        "id",
-        "slug",
-        "name",
-        "level",
-        "kind",
-        "parent_id",
-        "website",
-        "code",
-        "version",
-        "created_at",
-        "updated_at",
+        authority::Column::Id,
+        authority::Column::Slug,
+        authority::Column::Name,
+        authority::Column::Level,
+        authority::Column::Kind,
+        authority::Column::ParentId,
+        authority::Column::Website,
+        authority::Column::Code,
+        authority::Column::Version,
+        authority::Column::CreatedAt,
+        authority::Column::UpdatedAt,
     ];
-    insert(&txn, "authorities", &columns, rows, 2_000).await?;
+    insert(&txn, &columns, rows, 2_000).await?;
     progress(&format!("{AUTHORITIES} authorities"));
 
     let kinds = [
@@ -182,19 +187,19 @@ pub async fn load(db: &DatabaseConnection, progress: impl Fn(&str)) -> AppResult
         ]);
     }
     let columns = [
-        "id",
-        "slug",
-        "name",
-        "kind",
-        "description",
-        "website",
-        "contact_email",
-        "city",
-        "version",
-        "created_at",
-        "updated_at",
+        organisation::Column::Id,
+        organisation::Column::Slug,
+        organisation::Column::Name,
+        organisation::Column::Kind,
+        organisation::Column::Description,
+        organisation::Column::Website,
+        organisation::Column::ContactEmail,
+        organisation::Column::City,
+        organisation::Column::Version,
+        organisation::Column::CreatedAt,
+        organisation::Column::UpdatedAt,
     ];
-    insert(&txn, "organisations", &columns, rows, 2_000).await?;
+    insert(&txn, &columns, rows, 2_000).await?;
     progress(&format!("{ORGANISATIONS} organisations"));
 
     // Every status with equal weight, each reached by a legal path from DRAFT.
@@ -252,44 +257,47 @@ pub async fn load(db: &DatabaseConnection, progress: impl Fn(&str)) -> AppResult
         }
     }
     let columns = [
-        "id",
-        "title",
-        "summary",
-        "body",
-        "status",
-        "visibility",
-        "lead_organisation_id",
-        "version",
-        "created_at",
-        "updated_at",
+        proposal::Column::Id,
+        proposal::Column::Title,
+        proposal::Column::Summary,
+        proposal::Column::Body,
+        proposal::Column::Status,
+        proposal::Column::Visibility,
+        proposal::Column::LeadOrganisationId,
+        proposal::Column::Version,
+        proposal::Column::CreatedAt,
+        proposal::Column::UpdatedAt,
     ];
-    insert(&txn, "proposals", &columns, rows, 2_000).await?;
+    insert(&txn, &columns, rows, 2_000).await?;
     insert(
         &txn,
-        "proposal_co_signers",
-        &["proposal_id", "organisation_id"],
+        &[
+            proposal_co_signer::Column::ProposalId,
+            proposal_co_signer::Column::OrganisationId,
+        ],
         co_signers,
         5_000,
     )
     .await?;
     insert(
         &txn,
-        "proposal_targets",
-        &["proposal_id", "authority_id"],
+        &[
+            proposal_target::Column::ProposalId,
+            proposal_target::Column::AuthorityId,
+        ],
         targets,
         5_000,
     )
     .await?;
     insert(
         &txn,
-        "proposal_status_changes",
         &[
-            "id",
-            "proposal_id",
-            "from_status",
-            "to_status",
-            "changed_at",
-            "note",
+            proposal_status_change::Column::Id,
+            proposal_status_change::Column::ProposalId,
+            proposal_status_change::Column::FromStatus,
+            proposal_status_change::Column::ToStatus,
+            proposal_status_change::Column::ChangedAt,
+            proposal_status_change::Column::Note,
         ],
         history,
         5_000,
@@ -356,39 +364,45 @@ pub async fn load(db: &DatabaseConnection, progress: impl Fn(&str)) -> AppResult
         }
     }
     let columns = [
-        "id",
-        "title",
-        "kind",
-        "status",
-        "held_on",
-        "summary",
-        "outcome",
-        "visibility",
-        "version",
-        "created_at",
-        "updated_at",
+        dialogue::Column::Id,
+        dialogue::Column::Title,
+        dialogue::Column::Kind,
+        dialogue::Column::Status,
+        dialogue::Column::HeldOn,
+        dialogue::Column::Summary,
+        dialogue::Column::Outcome,
+        dialogue::Column::Visibility,
+        dialogue::Column::Version,
+        dialogue::Column::CreatedAt,
+        dialogue::Column::UpdatedAt,
     ];
-    insert(&txn, "dialogues", &columns, rows, 2_000).await?;
+    insert(&txn, &columns, rows, 2_000).await?;
     insert(
         &txn,
-        "dialogue_organisations",
-        &["dialogue_id", "organisation_id"],
+        &[
+            dialogue_organisation::Column::DialogueId,
+            dialogue_organisation::Column::OrganisationId,
+        ],
         with_orgs,
         5_000,
     )
     .await?;
     insert(
         &txn,
-        "dialogue_authorities",
-        &["dialogue_id", "authority_id"],
+        &[
+            dialogue_authority::Column::DialogueId,
+            dialogue_authority::Column::AuthorityId,
+        ],
         with_authorities,
         5_000,
     )
     .await?;
     insert(
         &txn,
-        "dialogue_proposals",
-        &["dialogue_id", "proposal_id"],
+        &[
+            dialogue_proposal::Column::DialogueId,
+            dialogue_proposal::Column::ProposalId,
+        ],
         with_proposals,
         5_000,
     )

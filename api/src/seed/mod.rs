@@ -9,7 +9,10 @@ use crate::error::{AppError, AppResult};
 use crate::paging;
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{AuthorityKind, AuthorityLevel, ProposalStatus};
-use entity::{authority, dialogue, organisation, proposal, proposal_status_change};
+use entity::{
+    authority, dialogue, organisation, proposal, proposal_co_signer, proposal_status_change,
+    proposal_target,
+};
 use sea_orm::sea_query::Condition;
 use sea_orm::{ActiveEnum, ActiveValue::Set, DatabaseConnection, EntityTrait, TransactionTrait};
 use std::collections::HashMap;
@@ -148,8 +151,8 @@ fn internal(message: String) -> AppError {
 /// INTERNAL on a database failure.
 pub async fn is_empty(db: &DatabaseConnection) -> AppResult<bool> {
     Ok(
-        paging::count(db, "organisations", Condition::all()).await? == 0
-            && paging::count(db, "authorities", Condition::all()).await? == 0,
+        paging::count(db, organisation::Entity, Condition::all()).await? == 0
+            && paging::count(db, authority::Entity, Condition::all()).await? == 0,
     )
 }
 
@@ -327,9 +330,8 @@ pub async fn demo(db: &DatabaseConnection) -> AppResult<()> {
             .collect::<AppResult<Vec<_>>>()?;
         crate::records::replace_links(
             &txn,
-            "proposal_co_signers",
-            "proposal_id",
-            "organisation_id",
+            proposal_co_signer::Column::ProposalId,
+            proposal_co_signer::Column::OrganisationId,
             id,
             &co_signers,
         )
@@ -341,9 +343,8 @@ pub async fn demo(db: &DatabaseConnection) -> AppResult<()> {
             .collect::<AppResult<Vec<_>>>()?;
         crate::records::replace_links(
             &txn,
-            "proposal_targets",
-            "proposal_id",
-            "authority_id",
+            proposal_target::Column::ProposalId,
+            proposal_target::Column::AuthorityId,
             id,
             &targets,
         )

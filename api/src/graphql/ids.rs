@@ -2,6 +2,7 @@
 //! the type prefix lets `Query.node` find the record and catches an id of the wrong kind.
 
 use crate::error::{AppError, AppResult};
+use async_graphql::ID;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use uuid::Uuid;
@@ -46,8 +47,8 @@ impl NodeType {
 }
 
 /// The global id of a record.
-pub fn encode(node_type: NodeType, id: Uuid) -> async_graphql::ID {
-    async_graphql::ID(URL_SAFE_NO_PAD.encode(format!("{}:{id}", node_type.name())))
+pub fn encode(node_type: NodeType, id: Uuid) -> ID {
+    ID(URL_SAFE_NO_PAD.encode(format!("{}:{id}", node_type.name())))
 }
 
 /// Splits a global id into its type and uuid; `None` when it is not one of ours.
@@ -72,3 +73,28 @@ pub fn decode(expected: NodeType, id: &str, field: &str) -> AppResult<Uuid> {
         )),
     }
 }
+
+/// The uuid of an optional global id of `expected` type.
+///
+/// # Errors
+/// As [`decode`].
+pub fn decode_optional(expected: NodeType, id: Option<ID>, field: &str) -> AppResult<Option<Uuid>> {
+    id.map(|id| decode(expected, &id, field)).transpose()
+}
+
+/// The uuids of a list of global ids of `expected` type, at most 100.
+///
+/// # Errors
+/// BAD_USER_INPUT naming `field` for a longer list or a bad id.
+pub fn decode_list(expected: NodeType, ids: &[ID], field: &str) -> AppResult<Vec<Uuid>> {
+    if ids.len() > MAX_LIST {
+        return Err(AppError::bad_input(
+            field,
+            format!("{field} may name at most {MAX_LIST} records"),
+        ));
+    }
+    ids.iter().map(|id| decode(expected, id, field)).collect()
+}
+
+/// The most records one list of an input may name.
+pub const MAX_LIST: usize = 100;

@@ -1,0 +1,65 @@
+//! The audit log as admins read it: newest first, filtered by user, record or action.
+
+use crate::auth::{Principal, require_admin};
+use crate::error::AppResult;
+use crate::paging::{self, Page, Rows, column};
+use crate::sortable;
+use chrono::{DateTime, Utc};
+use entity::{AuditAction, audit_entry};
+use sea_orm::sea_query::{Condition, ExprTrait};
+use sea_orm::{ActiveEnum, ConnectionTrait};
+use uuid::Uuid;
+
+sortable! {
+    /// The order of the audit log.
+    pub enum AuditOrderField, AuditKey for audit_entry {
+        /// By the time of the change.
+        At(DateTime<Utc>) = at,
+    }
+}
+
+/// Which audit entries to list.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// Only changes by this user.
+    pub user_id: Option<Uuid>,
+    /// Only changes to this record.
+    pub record_id: Option<Uuid>,
+    /// Only this action.
+    pub action: Option<AuditAction>,
+}
+
+impl AuditFilter {
+    fn condition(&self) -> Condition {
+        use audit_entry::Column;
+        let mut condition = Condition::all();
+        if let Some(user) = self.user_id {
+            condition = condition.add(column(Column::UserId).eq(user));
+        }
+        if let Some(record) = self.record_id {
+            condition = condition.add(column(Column::RecordId).eq(record));
+        }
+        if let Some(action) = self.action {
+            condition = condition.add(column(Column::Action).eq(action.to_value()));
+        }
+        condition
+    }
+}
+
+/// One page of audit entries, and how many there are in all.
+///
+/// # Errors
+/// UNAUTHENTICATED/FORBIDDEN unless admin.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    principal: &Principal,
+    filter: &AuditFilter,
+    page: &Page<AuditKey>,
+) -> AppResult<(Rows<audit_entry::Model>, i64)> {
+    require_admin(principal)?;
+    let condition = filter.condition();
+    Ok((
+        paging::page(db, condition.clone(), page).await?,
+        paging::count(db, audit_entry::Entity, condition).await?,
+    ))
+}

@@ -1,0 +1,269 @@
+//! Authorities in the schema: the object type, its inputs and its mutations.
+
+use super::connection::{
+    Input, Member, Order, Paged, db, member, nested_list, nested_page, principal, reference,
+};
+use super::dialogue::{Dialogue, DialogueOrder};
+use super::enums::{AuthorityKind, AuthorityLevel};
+use super::ids::{self, NodeType};
+use super::loaders::{ListRelation, PagedRelation};
+use crate::authority::{self as domain, AuthorityChange, NewAuthority};
+use crate::dialogue;
+use crate::error::AppError;
+use crate::paging::PageArgs;
+use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Result};
+use chrono::{DateTime, Utc};
+use entity::authority;
+
+member! {
+    /// A public body the network engages.
+    Authority(authority::Model)
+}
+
+#[Object]
+impl Authority {
+    /// Opaque global id.
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeType::Authority, self.row.id)
+    }
+    /// Unique short name for URLs.
+    async fn slug(&self) -> &str {
+        &self.row.slug
+    }
+    /// Display name.
+    async fn name(&self) -> &str {
+        &self.row.name
+    }
+    /// Level of government.
+    async fn level(&self) -> AuthorityLevel {
+        self.row.level.into()
+    }
+    /// Kind of body.
+    async fn kind(&self) -> AuthorityKind {
+        self.row.kind.into()
+    }
+    /// Public website.
+    async fn website(&self) -> Option<&str> {
+        self.row.website.as_deref()
+    }
+    /// An official identifier, such as the four-digit municipality code or two-digit county code.
+    async fn code(&self) -> Option<&str> {
+        self.row.code.as_deref()
+    }
+    /// Version for optimistic concurrency: pass it as `expectedVersion` when updating.
+    async fn version(&self) -> i32 {
+        self.row.version
+    }
+    /// When it was recorded.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.row.created_at
+    }
+    /// When it last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.row.updated_at
+    }
+    /// The body this one sits under.
+    async fn parent(&self, ctx: &Context<'_>) -> Result<Option<Authority>> {
+        let Some(parent) = self.row.parent_id else {
+            return Ok(None);
+        };
+        let key: fn(&authority::Model) -> _ = |a| a.parent_id;
+        reference(ctx, &self.group, ("parent", key), parent).await
+    }
+    /// The bodies directly under this one, by name.
+    #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
+    async fn children(&self, ctx: &Context<'_>) -> Result<Vec<Authority>> {
+        let relation = ListRelation::AuthorityChildren;
+        nested_list(ctx, (&self.group, self.row.id), relation).await
+    }
+    /// Dialogues it took part in; latest first unless `orderBy` says otherwise.
+    #[graphql(complexity = "crate::limits::page_cost(first, last, child_complexity)")]
+    async fn dialogues(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        order_by: Option<DialogueOrder>,
+    ) -> Result<Paged<Dialogue>> {
+        let args = PageArgs::new(first, after, last, before);
+        let sort = Order::or(order_by, dialogue::DEFAULT_ORDER);
+        let relation = PagedRelation::AuthorityDialogues;
+        nested_page(ctx, (&self.group, self.row.id), relation, args, sort).await
+    }
+}
+
+/// Fields authorities can be ordered by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "crate::authority::AuthorityOrderField")]
+pub enum AuthorityOrderField {
+    /// Alphabetically by name.
+    Name,
+    /// By slug.
+    Slug,
+    /// By creation time.
+    CreatedAt,
+    /// By time of the last change.
+    UpdatedAt,
+}
+
+/// How to order authorities; by name ascending when absent.
+pub type AuthorityOrder = Order<AuthorityOrderField>;
+
+/// Which authorities to list.
+#[derive(Debug, Clone, Default, InputObject)]
+pub struct AuthorityFilter {
+    /// Only this level.
+    pub level: Option<AuthorityLevel>,
+    /// Only this kind.
+    pub kind: Option<AuthorityKind>,
+    /// Only the direct children of this authority.
+    pub parent_id: Option<ID>,
+    /// Only authorities whose name, slug or code contains this text (case-insensitive).
+    pub text: Option<String>,
+}
+
+impl Input for AuthorityFilter {
+    type Domain = domain::AuthorityFilter;
+
+    fn into_domain(self) -> Result<Self::Domain, AppError> {
+        Ok(domain::AuthorityFilter {
+            level: self.level.map(Into::into),
+            kind: self.kind.map(Into::into),
+            parent_id: ids::decode_optional(
+                NodeType::Authority,
+                self.parent_id,
+                "filter.parentId",
+            )?,
+            text: self.text,
+        })
+    }
+}
+
+/// Input of `createAuthority`.
+#[derive(Debug, Clone, InputObject)]
+pub struct CreateAuthorityInput {
+    /// Unique short name for URLs: lowercase letters, digits, hyphens.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// Level of government.
+    pub level: AuthorityLevel,
+    /// Kind of body.
+    pub kind: AuthorityKind,
+    /// The authority this one sits under.
+    pub parent_id: Option<ID>,
+    /// Public website (http or https).
+    pub website: Option<String>,
+    /// An official identifier, such as the municipality code.
+    pub code: Option<String>,
+}
+
+impl Input for CreateAuthorityInput {
+    type Domain = NewAuthority;
+
+    fn into_domain(self) -> Result<NewAuthority, AppError> {
+        Ok(NewAuthority {
+            slug: self.slug,
+            name: self.name,
+            level: self.level.into(),
+            kind: self.kind.into(),
+            parent_id: ids::decode_optional(NodeType::Authority, self.parent_id, "input.parentId")?,
+            website: self.website,
+            code: self.code,
+        })
+    }
+}
+
+/// Input of `updateAuthority`: only the fields given change; `null` clears an optional field.
+#[derive(Debug, Clone, InputObject)]
+pub struct UpdateAuthorityInput {
+    /// The authority's id.
+    pub id: ID,
+    /// The version the change was based on; a newer stored version is a CONFLICT.
+    pub expected_version: i32,
+    /// New slug.
+    pub slug: Option<String>,
+    /// New name.
+    pub name: Option<String>,
+    /// New level.
+    pub level: Option<AuthorityLevel>,
+    /// New kind.
+    pub kind: Option<AuthorityKind>,
+    /// New parent, or `null` for none.
+    pub parent_id: MaybeUndefined<ID>,
+    /// New website, or `null` to clear.
+    pub website: MaybeUndefined<String>,
+    /// New official identifier, or `null` to clear.
+    pub code: MaybeUndefined<String>,
+}
+
+impl Input for UpdateAuthorityInput {
+    type Domain = AuthorityChange;
+
+    fn into_domain(self) -> Result<AuthorityChange, AppError> {
+        let parent: Option<Option<ID>> = self.parent_id.into();
+        Ok(AuthorityChange {
+            id: ids::decode(NodeType::Authority, &self.id, "input.id")?,
+            expected_version: self.expected_version,
+            slug: self.slug,
+            name: self.name,
+            level: self.level.map(Into::into),
+            kind: self.kind.map(Into::into),
+            parent_id: parent
+                .map(|parent| ids::decode_optional(NodeType::Authority, parent, "input.parentId"))
+                .transpose()?,
+            website: self.website.into(),
+            code: self.code.into(),
+        })
+    }
+}
+
+/// Input of `deleteAuthority`.
+#[derive(Debug, Clone, InputObject)]
+pub struct DeleteAuthorityInput {
+    /// The authority's id.
+    pub id: ID,
+}
+
+/// Changes to the authorities the network engages.
+#[derive(Default)]
+pub struct AuthorityMutation;
+
+#[Object]
+impl AuthorityMutation {
+    /// Adds an authority (admin only).
+    async fn create_authority(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateAuthorityInput,
+    ) -> Result<Authority> {
+        let input = input.into_domain()?;
+        Ok(Authority::single(
+            domain::create(db(ctx), principal(ctx), input).await?,
+        ))
+    }
+    /// Changes an authority (admin only).
+    async fn update_authority(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateAuthorityInput,
+    ) -> Result<Authority> {
+        let input = input.into_domain()?;
+        Ok(Authority::single(
+            domain::update(db(ctx), principal(ctx), input).await?,
+        ))
+    }
+    /// Removes an authority nothing refers to (admin only); returns it as it was.
+    async fn delete_authority(
+        &self,
+        ctx: &Context<'_>,
+        input: DeleteAuthorityInput,
+    ) -> Result<Authority> {
+        let id = ids::decode(NodeType::Authority, &input.id, "input.id")?;
+        Ok(Authority::single(
+            domain::delete(db(ctx), principal(ctx), id).await?,
+        ))
+    }
+}

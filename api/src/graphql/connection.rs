@@ -1,0 +1,398 @@
+//! What every aggregate's GraphQL room shares: Relay connections over keyset pages,
+//! `totalCount`, the ordering input, and the resolution of relations for a whole sibling
+//! group at once through the request's loaders.
+
+use super::enums::OrderDirection;
+use super::group::Group;
+use super::loaders::{ById, Counts, ListOrder, ListRelation, Lists, PageKey, PagedRelation, Pages};
+use crate::auth::Principal;
+use crate::error::AppError;
+use crate::paging::{Cursor, Direction, Page, PageArgs, Row, Rows, Sort, SortKey};
+use crate::records::{self, ListFilter};
+use async_graphql::connection::{Connection, CursorType, Edge};
+use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::{Context, InputObject, InputType, Object, OutputType, Result};
+use sea_orm::DatabaseConnection;
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// The caller's database connection.
+pub fn db<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {
+    ctx.data_unchecked::<DatabaseConnection>()
+}
+
+/// The caller of the request.
+pub fn principal<'a>(ctx: &Context<'a>) -> &'a Principal {
+    ctx.data_unchecked::<Principal>()
+}
+
+/// A GraphQL input that becomes a domain value, checking its ids on the way.
+pub trait Input {
+    /// The domain value.
+    type Domain;
+
+    /// The domain value.
+    ///
+    /// # Errors
+    /// BAD_USER_INPUT naming the field of an id that is malformed or of another type.
+    fn into_domain(self) -> Result<Self::Domain, AppError>;
+}
+
+impl<T: Input> Input for Option<T>
+where
+    T::Domain: Default,
+{
+    type Domain = T::Domain;
+
+    fn into_domain(self) -> Result<T::Domain, AppError> {
+        self.map_or_else(|| Ok(T::Domain::default()), Input::into_domain)
+    }
+}
+
+impl<K: SortKey> CursorType for Cursor<K> {
+    type Error = &'static str;
+
+    /// Never called: the page arguments are checked, typed, by [`Page::new`].
+    fn decode_cursor(_: &str) -> Result<Self, Self::Error> {
+        Err("cursors are read by the page arguments")
+    }
+
+    fn encode_cursor(&self) -> String {
+        self.encode()
+    }
+}
+
+/// A connection of `N` with `totalCount`.
+pub type Paged<N> = Connection<Cursor<<<N as Member>::Row as Row>::Key>, N, TotalCount>;
+
+/// How to order a list: a field and its direction; each list says its order when absent.
+#[derive(Debug, Clone, Copy, InputObject)]
+#[graphql(
+    concrete(
+        name = "OrganisationOrder",
+        params(super::organisation::OrganisationOrderField)
+    ),
+    concrete(name = "AuthorityOrder", params(super::authority::AuthorityOrderField)),
+    concrete(name = "DialogueOrder", params(super::dialogue::DialogueOrderField)),
+    concrete(name = "ProposalOrder", params(super::proposal::ProposalOrderField))
+)]
+pub struct Order<F: InputType> {
+    /// The field to order by.
+    pub field: F,
+    /// The direction.
+    pub direction: OrderDirection,
+}
+
+impl<F: InputType> Order<F> {
+    /// The ordering asked for, or `default`.
+    pub fn or<D>(order: Option<Self>, default: Sort<D>) -> Sort<D>
+    where
+        F: Into<D>,
+    {
+        order.map_or(default, |order| {
+            Sort::new(order.field.into(), Direction::from(order.direction))
+        })
+    }
+}
+
+type CountFuture = Pin<Box<dyn Future<Output = Result<i64, AppError>> + Send>>;
+
+/// The `totalCount` of a connection, computed only when asked for.
+pub enum TotalCount {
+    /// Known already.
+    Known(i64),
+    /// A top-level list: one count statement.
+    Top(Box<dyn Fn() -> CountFuture + Send + Sync>),
+    /// A nested list: counted for all parents of the group at once through the request's loader.
+    Nested(Arc<Group>, PagedRelation, Uuid),
+}
+
+/// The key of a group's nested counts.
+#[derive(PartialEq)]
+struct CountKey(PagedRelation);
+
+#[Object]
+impl TotalCount {
+    /// How many records the connection holds in all, across pages.
+    async fn total_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        match self {
+            Self::Known(n) => Ok(*n),
+            Self::Top(count) => Ok(count().await?),
+            Self::Nested(group, relation, parent) => {
+                let relation = *relation;
+                let counts = group
+                    .once(CountKey(relation), || {
+                        let keys = group.ids().iter().map(|id| (relation, *id));
+                        load_now::<Counts, _>(ctx, keys.collect())
+                    })
+                    .await?;
+                Ok(counts.get(&(relation, *parent)).copied().unwrap_or(0))
+            }
+        }
+    }
+}
+
+/// A GraphQL object over one row, resolved together with the other members of its group.
+pub trait Member: OutputType + Sized {
+    /// The row type.
+    type Row: Row;
+    /// Wraps a row that belongs to `group`.
+    fn in_group(row: Self::Row, group: Arc<Group>) -> Self;
+    /// Wraps a row on its own (a lookup or a mutation result).
+    fn single(row: Self::Row) -> Self {
+        let group = Group::new(vec![row.clone()]);
+        Self::in_group(row, group)
+    }
+}
+
+/// Declares a GraphQL object over one row: its row, its sibling group, and [`Member`].
+macro_rules! member {
+    ($(#[$meta:meta])* $name:ident($row:ty)) => {
+        $(#[$meta])*
+        pub struct $name {
+            row: $row,
+            #[allow(dead_code, reason = "some objects resolve no relation")]
+            group: std::sync::Arc<$crate::graphql::group::Group>,
+        }
+
+        impl $crate::graphql::connection::Member for $name {
+            type Row = $row;
+            fn in_group(row: $row, group: std::sync::Arc<$crate::graphql::group::Group>) -> Self {
+                Self { row, group }
+            }
+        }
+    };
+}
+pub(crate) use member;
+
+/// Builds a connection from a page of rows that belong to `group`.
+fn connection_in<N: Member>(
+    rows: Rows<N::Row>,
+    field: <<N::Row as Row>::Key as SortKey>::Field,
+    total: TotalCount,
+    group: &Arc<Group>,
+) -> Paged<N> {
+    let mut connection =
+        Connection::with_additional_fields(rows.has_previous, rows.has_next, total);
+    connection.edges.extend(
+        rows.rows
+            .into_iter()
+            .map(|row| Edge::new(Cursor::of(&row, field), N::in_group(row, group.clone()))),
+    );
+    connection
+}
+
+/// Builds a top-level connection from a page of rows.
+pub fn connection<N: Member>(
+    rows: Rows<N::Row>,
+    field: <<N::Row as Row>::Key as SortKey>::Field,
+    total: TotalCount,
+) -> Paged<N> {
+    let group = Group::new(rows.rows.clone());
+    connection_in(rows, field, total, &group)
+}
+
+/// One page of a top-level list, with its total counted only when asked for.
+///
+/// # Errors
+/// BAD_USER_INPUT for bad page arguments or filter ids; INTERNAL on a database failure.
+pub async fn list<N, F>(
+    ctx: &Context<'_>,
+    args: PageArgs,
+    sort: Sort<<<N::Row as Row>::Key as SortKey>::Field>,
+    filter: F,
+) -> Result<Paged<N>>
+where
+    N: Member,
+    F: ListFilter<Row = N::Row>,
+{
+    let page = Page::new(args, sort)?;
+    // Boxed, as the loaders' statements are (see `load_now`).
+    let rows = Box::pin(records::list(db(ctx), principal(ctx), &filter, &page)).await?;
+    let (db, principal) = (db(ctx).clone(), principal(ctx).clone());
+    let total = TotalCount::Top(Box::new(move || {
+        let (db, principal, filter) = (db.clone(), principal.clone(), filter.clone());
+        Box::pin(async move { records::count_of(&db, &principal, &filter).await })
+    }));
+    Ok(connection::<N>(rows, sort.field, total))
+}
+
+/// The key of a group's nested pages.
+#[derive(PartialEq)]
+struct PagesKey<K: SortKey>(PagedRelation, Page<K>);
+
+/// One page of a nested connection of the member `parent` of `group`; the page is loaded
+/// for every member of the group at once.
+///
+/// # Errors
+/// BAD_USER_INPUT for bad page arguments; INTERNAL on a database failure.
+pub async fn nested_page<N: Member>(
+    ctx: &Context<'_>,
+    (group, parent): (&Arc<Group>, Uuid),
+    relation: PagedRelation,
+    args: PageArgs,
+    sort: Sort<<<N::Row as Row>::Key as SortKey>::Field>,
+) -> Result<Paged<N>> {
+    let page = Page::new(args, sort)?;
+    let loaded = group
+        .once(PagesKey(relation, page.clone()), || async {
+            let keys = group.ids().iter().map(|id| PageKey {
+                parent: *id,
+                relation,
+                page: page.clone(),
+            });
+            let pages = load_now::<Pages<N::Row>, _>(ctx, keys.collect()).await?;
+            let pages: HashMap<Uuid, Rows<N::Row>> = pages
+                .into_iter()
+                .map(|(key, rows)| (key.parent, rows))
+                .collect();
+            let children = Group::new(
+                pages
+                    .values()
+                    .flat_map(|rows| rows.rows.iter().cloned())
+                    .collect(),
+            );
+            Ok((pages, children))
+        })
+        .await?;
+    let rows = loaded.0.get(&parent).cloned().unwrap_or_default();
+    Ok(connection_in(
+        rows,
+        sort.field,
+        TotalCount::Nested(group.clone(), relation, parent),
+        &loaded.1,
+    ))
+}
+
+/// Loads a short nested list for the whole group at once; returns the lists by parent and
+/// the group of all their rows.
+async fn group_lists<R: ListOrder>(
+    ctx: &Context<'_>,
+    group: &Arc<Group>,
+    relation: ListRelation,
+) -> Result<Arc<(HashMap<Uuid, Vec<R>>, Arc<Group>)>, AppError> {
+    group
+        .once(relation, || async {
+            let keys = group.ids().iter().map(|id| (relation, *id));
+            let lists = load_now::<Lists<R>, _>(ctx, keys.collect()).await?;
+            let lists: HashMap<Uuid, Vec<R>> = lists
+                .into_iter()
+                .map(|((_, id), rows)| (id, rows))
+                .collect();
+            let children = Group::new(
+                lists
+                    .values()
+                    .flat_map(|rows| rows.iter().cloned())
+                    .collect(),
+            );
+            Ok((lists, children))
+        })
+        .await
+}
+
+/// The rows of a short nested list of the member `parent` of `group`.
+///
+/// # Errors
+/// INTERNAL on a database failure.
+pub async fn group_list<R: ListOrder>(
+    ctx: &Context<'_>,
+    (group, parent): (&Arc<Group>, Uuid),
+    relation: ListRelation,
+) -> Result<Vec<R>> {
+    Ok(group_lists::<R>(ctx, group, relation)
+        .await?
+        .0
+        .get(&parent)
+        .cloned()
+        .unwrap_or_default())
+}
+
+/// A short nested list of the member `parent` of `group`, loaded for the whole group at once.
+///
+/// # Errors
+/// INTERNAL on a database failure.
+pub async fn nested_list<N: Member>(
+    ctx: &Context<'_>,
+    (group, parent): (&Arc<Group>, Uuid),
+    relation: ListRelation,
+) -> Result<Vec<N>>
+where
+    N::Row: ListOrder,
+{
+    let loaded = group_lists::<N::Row>(ctx, group, relation).await?;
+    let rows = loaded.0.get(&parent).cloned().unwrap_or_default();
+    Ok(rows
+        .into_iter()
+        .map(|row| N::in_group(row, loaded.1.clone()))
+        .collect())
+}
+
+/// The key of a group's to-one references, by the name of the relation.
+#[derive(PartialEq)]
+struct ReferenceKey(&'static str);
+
+/// A to-one reference of a member of `group`: `key` reads it off any member's row, and the
+/// referenced records of all members are loaded at once.
+///
+/// # Errors
+/// INTERNAL on a database failure.
+pub async fn reference<P: Row, N: Member>(
+    ctx: &Context<'_>,
+    group: &Arc<Group>,
+    (name, key): (&'static str, fn(&P) -> Option<Uuid>),
+    id: Uuid,
+) -> Result<Option<N>> {
+    let loaded = group
+        .once(ReferenceKey(name), || async {
+            let mut keys: Vec<Uuid> = group.rows::<P>().iter().filter_map(key).collect();
+            keys.sort_unstable();
+            keys.dedup();
+            let found = load_now::<ById<N::Row>, _>(ctx, keys).await?;
+            let targets = Group::new(found.values().cloned().collect());
+            Ok((found, targets))
+        })
+        .await?;
+    Ok(loaded
+        .0
+        .get(&id)
+        .cloned()
+        .map(|row| N::in_group(row, loaded.1.clone())))
+}
+
+/// Loads what `key` names for the whole group once, by `load`, for relations that do not
+/// go through a loader.
+///
+/// # Errors
+/// Whatever `load` fails with.
+pub async fn group_once<T, F, Fut>(group: &Group, key: &'static str, load: F) -> Result<Arc<T>>
+where
+    T: Send + Sync + 'static,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<T, AppError>>,
+{
+    Ok(group.once(ReferenceKey(key), load).await?)
+}
+
+/// Runs the request's loader `L` for `keys` at once. A sibling group already holds every
+/// key of its level, so it skips the DataLoader's wait for more keys (1 ms a level) and
+/// its copy of every value. The statement's future is boxed: inline, its size would be
+/// carried by the future of every field of every member, loading or not.
+async fn load_now<L, K>(ctx: &Context<'_>, keys: Vec<K>) -> Result<HashMap<K, L::Value>, AppError>
+where
+    L: Loader<K, Error = AppError>,
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+{
+    Box::pin(ctx.data_unchecked::<DataLoader<L>>().loader().load(&keys)).await
+}
+
+/// Loads a record by id through the request's loader, as the caller may see it.
+///
+/// # Errors
+/// INTERNAL on a database failure.
+pub async fn load<N: Member>(ctx: &Context<'_>, id: Uuid) -> Result<Option<N>> {
+    let loader = ctx.data_unchecked::<DataLoader<ById<N::Row>>>();
+    Ok(Box::pin(loader.load_one(id)).await?.map(N::single))
+}

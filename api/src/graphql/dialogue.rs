@@ -1,0 +1,323 @@
+//! Dialogues in the schema: the object type, its inputs and its mutations.
+
+use super::authority::Authority;
+use super::connection::{Input, Member, Order, db, member, nested_list, principal};
+use super::enums::{DialogueKind, DialogueStatus, Visibility};
+use super::ids::{self, NodeType};
+use super::loaders::ListRelation;
+use super::organisation::Organisation;
+use super::proposal::Proposal;
+use crate::dialogue::{self as domain, DialogueChange, NewDialogue};
+use crate::error::AppError;
+use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Result};
+use chrono::{DateTime, NaiveDate, Utc};
+
+member! {
+    /// One engagement between organisations and authorities.
+    Dialogue(entity::dialogue::Model)
+}
+
+#[Object]
+impl Dialogue {
+    /// Opaque global id.
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeType::Dialogue, self.row.id)
+    }
+    /// Short title.
+    async fn title(&self) -> &str {
+        &self.row.title
+    }
+    /// Form of the dialogue.
+    async fn kind(&self) -> DialogueKind {
+        self.row.kind.into()
+    }
+    /// Where it stands.
+    async fn status(&self) -> DialogueStatus {
+        self.row.status.into()
+    }
+    /// The day it was (or is to be) held or sent.
+    async fn held_on(&self) -> NaiveDate {
+        self.row.held_on
+    }
+    /// What it was about.
+    async fn summary(&self) -> &str {
+        &self.row.summary
+    }
+    /// What came of it.
+    async fn outcome(&self) -> Option<&str> {
+        self.row.outcome.as_deref()
+    }
+    /// Who may read it.
+    async fn visibility(&self) -> Visibility {
+        self.row.visibility.into()
+    }
+    /// Version for optimistic concurrency: pass it as `expectedVersion` when updating.
+    async fn version(&self) -> i32 {
+        self.row.version
+    }
+    /// When it was recorded.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.row.created_at
+    }
+    /// When it last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.row.updated_at
+    }
+    /// Participating organisations, by name.
+    #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
+    async fn organisations(&self, ctx: &Context<'_>) -> Result<Vec<Organisation>> {
+        let relation = ListRelation::DialogueOrganisations;
+        nested_list(ctx, (&self.group, self.row.id), relation).await
+    }
+    /// Participating authorities, by name.
+    #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
+    async fn authorities(&self, ctx: &Context<'_>) -> Result<Vec<Authority>> {
+        let relation = ListRelation::DialogueAuthorities;
+        nested_list(ctx, (&self.group, self.row.id), relation).await
+    }
+    /// Proposals discussed that the caller may see, by title.
+    #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
+    async fn proposals(&self, ctx: &Context<'_>) -> Result<Vec<Proposal>> {
+        let relation = ListRelation::DialogueProposals;
+        nested_list(ctx, (&self.group, self.row.id), relation).await
+    }
+}
+
+/// Fields dialogues can be ordered by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "crate::dialogue::DialogueOrderField")]
+pub enum DialogueOrderField {
+    /// By the day it was held.
+    HeldOn,
+    /// Alphabetically by title.
+    Title,
+    /// By creation time.
+    CreatedAt,
+    /// By time of the last change.
+    UpdatedAt,
+}
+
+/// How to order dialogues; latest `heldOn` first when absent.
+pub type DialogueOrder = Order<DialogueOrderField>;
+
+/// Which dialogues to list.
+#[derive(Debug, Clone, Default, InputObject)]
+pub struct DialogueFilter {
+    /// Only this kind.
+    pub kind: Option<DialogueKind>,
+    /// Only this status.
+    pub status: Option<DialogueStatus>,
+    /// Only dialogues this organisation took part in.
+    pub organisation_id: Option<ID>,
+    /// Only dialogues this authority took part in.
+    pub authority_id: Option<ID>,
+    /// Only dialogues where this proposal was discussed.
+    pub proposal_id: Option<ID>,
+    /// Only dialogues held on or after this day.
+    pub held_from: Option<NaiveDate>,
+    /// Only dialogues held on or before this day.
+    pub held_to: Option<NaiveDate>,
+    /// Only dialogues whose title, summary or outcome contains this text (case-insensitive).
+    pub text: Option<String>,
+}
+
+impl Input for DialogueFilter {
+    type Domain = domain::DialogueFilter;
+
+    fn into_domain(self) -> Result<Self::Domain, AppError> {
+        use NodeType::{Authority, Organisation, Proposal};
+        Ok(domain::DialogueFilter {
+            kind: self.kind.map(Into::into),
+            status: self.status.map(Into::into),
+            organisation_id: ids::decode_optional(
+                Organisation,
+                self.organisation_id,
+                "filter.organisationId",
+            )?,
+            authority_id: ids::decode_optional(Authority, self.authority_id, "filter.authorityId")?,
+            proposal_id: ids::decode_optional(Proposal, self.proposal_id, "filter.proposalId")?,
+            held_from: self.held_from,
+            held_to: self.held_to,
+            text: self.text,
+        })
+    }
+}
+
+/// Input of `createDialogue`.
+#[derive(Debug, Clone, InputObject)]
+pub struct CreateDialogueInput {
+    /// Short title.
+    pub title: String,
+    /// Form of the dialogue.
+    pub kind: DialogueKind,
+    /// Where it stands.
+    pub status: DialogueStatus,
+    /// The day it was (or is to be) held or sent.
+    pub held_on: NaiveDate,
+    /// What it was about.
+    pub summary: String,
+    /// What came of it.
+    pub outcome: Option<String>,
+    /// Who may read it; NETWORK when absent, so nothing becomes public by accident.
+    #[graphql(default_with = "Visibility::Network")]
+    pub visibility: Visibility,
+    /// Participating organisations (at least one).
+    pub organisation_ids: Vec<ID>,
+    /// Participating authorities.
+    #[graphql(default)]
+    pub authority_ids: Vec<ID>,
+    /// Proposals discussed.
+    #[graphql(default)]
+    pub proposal_ids: Vec<ID>,
+}
+
+/// The three participant lists of an input, decoded.
+fn participants(
+    organisations: &[ID],
+    authorities: &[ID],
+    proposals: &[ID],
+) -> Result<[Vec<uuid::Uuid>; 3], AppError> {
+    Ok([
+        ids::decode_list(
+            NodeType::Organisation,
+            organisations,
+            "input.organisationIds",
+        )?,
+        ids::decode_list(NodeType::Authority, authorities, "input.authorityIds")?,
+        ids::decode_list(NodeType::Proposal, proposals, "input.proposalIds")?,
+    ])
+}
+
+impl Input for CreateDialogueInput {
+    type Domain = NewDialogue;
+
+    fn into_domain(self) -> Result<NewDialogue, AppError> {
+        let [organisation_ids, authority_ids, proposal_ids] = participants(
+            &self.organisation_ids,
+            &self.authority_ids,
+            &self.proposal_ids,
+        )?;
+        Ok(NewDialogue {
+            title: self.title,
+            kind: self.kind.into(),
+            status: self.status.into(),
+            held_on: self.held_on,
+            summary: self.summary,
+            outcome: self.outcome,
+            visibility: self.visibility.into(),
+            organisation_ids,
+            authority_ids,
+            proposal_ids,
+        })
+    }
+}
+
+/// Input of `updateDialogue`: only the fields given change; a list given replaces the old one.
+#[derive(Debug, Clone, InputObject)]
+pub struct UpdateDialogueInput {
+    /// The dialogue's id.
+    pub id: ID,
+    /// The version the change was based on; a newer stored version is a CONFLICT.
+    pub expected_version: i32,
+    /// New title.
+    pub title: Option<String>,
+    /// New kind.
+    pub kind: Option<DialogueKind>,
+    /// New status.
+    pub status: Option<DialogueStatus>,
+    /// New day.
+    pub held_on: Option<NaiveDate>,
+    /// New summary.
+    pub summary: Option<String>,
+    /// New outcome, or `null` to clear.
+    pub outcome: MaybeUndefined<String>,
+    /// New visibility.
+    pub visibility: Option<Visibility>,
+    /// New participating organisations (at least one).
+    pub organisation_ids: Option<Vec<ID>>,
+    /// New participating authorities.
+    pub authority_ids: Option<Vec<ID>>,
+    /// New proposals discussed.
+    pub proposal_ids: Option<Vec<ID>>,
+}
+
+impl Input for UpdateDialogueInput {
+    type Domain = DialogueChange;
+
+    fn into_domain(self) -> Result<DialogueChange, AppError> {
+        let list = |node_type, ids: Option<Vec<ID>>, field| {
+            ids.map(|ids| ids::decode_list(node_type, &ids, field))
+                .transpose()
+        };
+        Ok(DialogueChange {
+            id: ids::decode(NodeType::Dialogue, &self.id, "input.id")?,
+            expected_version: self.expected_version,
+            title: self.title,
+            kind: self.kind.map(Into::into),
+            status: self.status.map(Into::into),
+            held_on: self.held_on,
+            summary: self.summary,
+            outcome: self.outcome.into(),
+            visibility: self.visibility.map(Into::into),
+            organisation_ids: list(
+                NodeType::Organisation,
+                self.organisation_ids,
+                "input.organisationIds",
+            )?,
+            authority_ids: list(
+                NodeType::Authority,
+                self.authority_ids,
+                "input.authorityIds",
+            )?,
+            proposal_ids: list(NodeType::Proposal, self.proposal_ids, "input.proposalIds")?,
+        })
+    }
+}
+
+/// Input of `deleteDialogue`.
+#[derive(Debug, Clone, InputObject)]
+pub struct DeleteDialogueInput {
+    /// The dialogue's id.
+    pub id: ID,
+}
+
+/// Changes to the record of dialogues.
+#[derive(Default)]
+pub struct DialogueMutation;
+
+#[Object]
+impl DialogueMutation {
+    /// Records a dialogue.
+    async fn create_dialogue(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateDialogueInput,
+    ) -> Result<Dialogue> {
+        let input = input.into_domain()?;
+        Ok(Dialogue::single(
+            domain::create(db(ctx), principal(ctx), input).await?,
+        ))
+    }
+    /// Changes a dialogue.
+    async fn update_dialogue(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateDialogueInput,
+    ) -> Result<Dialogue> {
+        let input = input.into_domain()?;
+        Ok(Dialogue::single(
+            domain::update(db(ctx), principal(ctx), input).await?,
+        ))
+    }
+    /// Removes a dialogue; returns it as it was.
+    async fn delete_dialogue(
+        &self,
+        ctx: &Context<'_>,
+        input: DeleteDialogueInput,
+    ) -> Result<Dialogue> {
+        let id = ids::decode(NodeType::Dialogue, &input.id, "input.id")?;
+        Ok(Dialogue::single(
+            domain::delete(db(ctx), principal(ctx), id).await?,
+        ))
+    }
+}

@@ -1,0 +1,179 @@
+//! The GraphQL enums: the domain's vocabularies under the names partner sites rely on.
+//! Each mirrors its domain enum (`remote`), so a variant added there fails to compile here
+//! until the schema says how to show it.
+
+use async_graphql::Enum;
+
+/// What kind of body a network member organisation is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::OrganisationKind")]
+pub enum OrganisationKind {
+    /// A non-profit association (ideell förening).
+    Association,
+    /// A cooperative, such as a social work cooperative.
+    Cooperative,
+    /// A foundation (stiftelse).
+    Foundation,
+    /// A church or other faith-based organisation.
+    FaithBased,
+    /// An umbrella body of other organisations.
+    Umbrella,
+    /// Anything else.
+    Other,
+}
+
+/// The level of government an authority belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::AuthorityLevel")]
+pub enum AuthorityLevel {
+    /// European Union bodies.
+    Eu,
+    /// National bodies: government, Riksdag, agencies.
+    National,
+    /// Regions and regional offices.
+    Regional,
+    /// Municipalities and local offices.
+    Local,
+}
+
+/// What kind of public body an authority is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::AuthorityKind")]
+pub enum AuthorityKind {
+    /// The government as a whole.
+    Government,
+    /// A government ministry (departement).
+    Ministry,
+    /// A parliament, such as the Riksdag.
+    Parliament,
+    /// A parliamentary committee (utskott).
+    ParliamentaryCommittee,
+    /// A government agency (myndighet).
+    Agency,
+    /// A region.
+    Region,
+    /// A municipality (kommun).
+    Municipality,
+    /// An association of authorities, such as SKL/SKR.
+    AssociationOfAuthorities,
+    /// A political party or its parliamentary group.
+    PoliticalParty,
+    /// Anything else.
+    Other,
+}
+
+/// The form a dialogue took.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::DialogueKind")]
+pub enum DialogueKind {
+    /// A meeting in person or online.
+    Meeting,
+    /// A letter sent or received.
+    Letter,
+    /// A response to a public consultation (remissvar).
+    ConsultationResponse,
+    /// A seminar.
+    Seminar,
+    /// A conference.
+    Conference,
+    /// A telephone or video call.
+    Call,
+    /// Anything else.
+    Other,
+}
+
+/// Where a dialogue stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::DialogueStatus")]
+pub enum DialogueStatus {
+    /// Agreed but not yet held.
+    Planned,
+    /// Held.
+    Held,
+    /// Held, with follow-up work outstanding.
+    FollowUp,
+    /// Finished.
+    Closed,
+    /// Called off.
+    Cancelled,
+}
+
+/// A proposal's place in its lifecycle; the allowed moves are in the API's proposal module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::ProposalStatus")]
+pub enum ProposalStatus {
+    /// Being written.
+    Draft,
+    /// Open for comment within the network.
+    OpenForComment,
+    /// Adopted by the network.
+    Adopted,
+    /// Submitted to its target authorities.
+    Submitted,
+    /// Being considered by its target authorities.
+    UnderConsideration,
+    /// Accepted in full.
+    Accepted,
+    /// Accepted in part.
+    PartiallyAccepted,
+    /// Rejected.
+    Rejected,
+    /// Withdrawn by the network.
+    Withdrawn,
+}
+
+/// Who may read a record: everyone, the network, or the organisations involved in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::Visibility")]
+pub enum Visibility {
+    /// Anyone, including anonymous visitors and partner websites.
+    Public,
+    /// Members of any network organisation.
+    Network,
+    /// Members of the organisations involved in the record.
+    Organisation,
+}
+
+/// A user's role in an organisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::MembershipRole")]
+pub enum MembershipRole {
+    /// Records dialogues and drafts proposals for the organisation.
+    Editor,
+    /// Reads the network's internal material.
+    Member,
+}
+
+/// What a partner token may read. Partner tokens never write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::TokenScope")]
+pub enum TokenScope {
+    /// PUBLIC records, like an anonymous visitor.
+    ReadPublic,
+    /// PUBLIC and NETWORK records.
+    ReadNetwork,
+}
+
+/// Who made a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::PrincipalKind")]
+pub enum PrincipalKind {
+    /// Nobody signed in.
+    Anonymous,
+    /// A signed-in user.
+    User,
+    /// A partner website's read-only token.
+    PartnerToken,
+    /// The operator, through the command line.
+    System,
+}
+
+/// Ascending or descending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "crate::paging::Direction")]
+pub enum OrderDirection {
+    /// Smallest first.
+    Asc,
+    /// Largest first.
+    Desc,
+}

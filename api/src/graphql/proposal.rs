@@ -1,0 +1,366 @@
+//! Proposals in the schema: the object type, its history, its inputs and its mutations.
+
+use super::authority::Authority;
+use super::connection::{
+    Input, Member, Order, Paged, db, group_list, member, nested_list, nested_page, principal,
+    reference,
+};
+use super::dialogue::{Dialogue, DialogueOrder};
+use super::enums::{ProposalStatus, Visibility};
+use super::ids::{self, NodeType};
+use super::loaders::{ListRelation, PagedRelation};
+use super::organisation::Organisation;
+use crate::dialogue;
+use crate::error::AppError;
+use crate::paging::PageArgs;
+use crate::proposal::{self as domain, NewProposal, ProposalChange, Transition};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::{proposal, proposal_status_change};
+
+member! {
+    /// A policy proposal of the network.
+    Proposal(proposal::Model)
+}
+
+#[Object]
+impl Proposal {
+    /// Opaque global id.
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeType::Proposal, self.row.id)
+    }
+    /// Short title.
+    async fn title(&self) -> &str {
+        &self.row.title
+    }
+    /// One-paragraph summary.
+    async fn summary(&self) -> &str {
+        &self.row.summary
+    }
+    /// Full text.
+    async fn body(&self) -> &str {
+        &self.row.body
+    }
+    /// Place in the lifecycle; changed by `transitionProposal`.
+    async fn status(&self) -> ProposalStatus {
+        self.row.status.into()
+    }
+    /// Who may read it.
+    async fn visibility(&self) -> Visibility {
+        self.row.visibility.into()
+    }
+    /// Version for optimistic concurrency: pass it as `expectedVersion` when updating.
+    async fn version(&self) -> i32 {
+        self.row.version
+    }
+    /// When it was recorded.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.row.created_at
+    }
+    /// When it last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.row.updated_at
+    }
+    /// The organisation that leads it.
+    async fn lead_organisation(&self, ctx: &Context<'_>) -> Result<Organisation> {
+        let key: fn(&proposal::Model) -> _ = |p| Some(p.lead_organisation_id);
+        let lead = self.row.lead_organisation_id;
+        reference(ctx, &self.group, ("leadOrganisation", key), lead)
+            .await?
+            .ok_or_else(|| AppError::NotFound("organisation").into())
+    }
+    /// Organisations co-signing it, by name.
+    #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
+    async fn co_signers(&self, ctx: &Context<'_>) -> Result<Vec<Organisation>> {
+        let relation = ListRelation::ProposalCoSigners;
+        nested_list(ctx, (&self.group, self.row.id), relation).await
+    }
+    /// Authorities it is addressed to, by name.
+    #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
+    async fn target_authorities(&self, ctx: &Context<'_>) -> Result<Vec<Authority>> {
+        let relation = ListRelation::ProposalTargets;
+        nested_list(ctx, (&self.group, self.row.id), relation).await
+    }
+    /// Dialogues where it was discussed; latest first unless `orderBy` says otherwise.
+    #[graphql(complexity = "crate::limits::page_cost(first, last, child_complexity)")]
+    async fn dialogues(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        order_by: Option<DialogueOrder>,
+    ) -> Result<Paged<Dialogue>> {
+        let args = PageArgs::new(first, after, last, before);
+        let sort = Order::or(order_by, dialogue::DEFAULT_ORDER);
+        let relation = PagedRelation::ProposalDialogues;
+        nested_page(ctx, (&self.group, self.row.id), relation, args, sort).await
+    }
+    /// Its moves along the lifecycle, oldest first; the first entry is its creation.
+    #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
+    async fn history(&self, ctx: &Context<'_>) -> Result<Vec<StatusChange>> {
+        let relation = ListRelation::ProposalHistory;
+        let rows: Vec<proposal_status_change::Model> =
+            group_list(ctx, (&self.group, self.row.id), relation).await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+}
+
+/// One move of a proposal along its lifecycle.
+#[derive(SimpleObject)]
+pub struct StatusChange {
+    /// Status before; null for the creation of the proposal.
+    pub from: Option<ProposalStatus>,
+    /// Status after.
+    pub to: ProposalStatus,
+    /// When it moved.
+    pub at: DateTime<Utc>,
+    /// Why it moved.
+    pub note: Option<String>,
+}
+
+impl From<proposal_status_change::Model> for StatusChange {
+    fn from(change: proposal_status_change::Model) -> Self {
+        Self {
+            from: change.from_status.map(Into::into),
+            to: change.to_status.into(),
+            at: change.changed_at,
+            note: change.note,
+        }
+    }
+}
+
+/// Fields proposals can be ordered by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "crate::proposal::ProposalOrderField")]
+pub enum ProposalOrderField {
+    /// By time of the last change.
+    UpdatedAt,
+    /// By creation time.
+    CreatedAt,
+    /// Alphabetically by title.
+    Title,
+}
+
+/// How to order proposals; most recently changed first when absent.
+pub type ProposalOrder = Order<ProposalOrderField>;
+
+/// Which proposals to list.
+#[derive(Debug, Clone, Default, InputObject)]
+pub struct ProposalFilter {
+    /// Only this status.
+    pub status: Option<ProposalStatus>,
+    /// Only proposals led by this organisation.
+    pub lead_organisation_id: Option<ID>,
+    /// Only proposals addressed to this authority.
+    pub target_authority_id: Option<ID>,
+    /// Only proposals whose title, summary or body contains this text (case-insensitive).
+    pub text: Option<String>,
+}
+
+impl Input for ProposalFilter {
+    type Domain = domain::ProposalFilter;
+
+    fn into_domain(self) -> Result<Self::Domain, AppError> {
+        Ok(domain::ProposalFilter {
+            status: self.status.map(Into::into),
+            lead_organisation_id: ids::decode_optional(
+                NodeType::Organisation,
+                self.lead_organisation_id,
+                "filter.leadOrganisationId",
+            )?,
+            target_authority_id: ids::decode_optional(
+                NodeType::Authority,
+                self.target_authority_id,
+                "filter.targetAuthorityId",
+            )?,
+            text: self.text,
+        })
+    }
+}
+
+/// Input of `createProposal`. A proposal starts as DRAFT.
+#[derive(Debug, Clone, InputObject)]
+pub struct CreateProposalInput {
+    /// Short title.
+    pub title: String,
+    /// One-paragraph summary.
+    pub summary: String,
+    /// Full text.
+    pub body: String,
+    /// Who may read it; NETWORK when absent, so nothing becomes public by accident.
+    #[graphql(default_with = "Visibility::Network")]
+    pub visibility: Visibility,
+    /// The organisation that leads it.
+    pub lead_organisation_id: ID,
+    /// Organisations co-signing it.
+    #[graphql(default)]
+    pub co_signer_ids: Vec<ID>,
+    /// Authorities it is addressed to.
+    #[graphql(default)]
+    pub target_authority_ids: Vec<ID>,
+}
+
+impl Input for CreateProposalInput {
+    type Domain = NewProposal;
+
+    fn into_domain(self) -> Result<NewProposal, AppError> {
+        Ok(NewProposal {
+            lead_organisation_id: ids::decode(
+                NodeType::Organisation,
+                &self.lead_organisation_id,
+                "input.leadOrganisationId",
+            )?,
+            co_signer_ids: ids::decode_list(
+                NodeType::Organisation,
+                &self.co_signer_ids,
+                "input.coSignerIds",
+            )?,
+            target_authority_ids: ids::decode_list(
+                NodeType::Authority,
+                &self.target_authority_ids,
+                "input.targetAuthorityIds",
+            )?,
+            title: self.title,
+            summary: self.summary,
+            body: self.body,
+            visibility: self.visibility.into(),
+        })
+    }
+}
+
+/// Input of `updateProposal`: only the fields given change; a list given replaces the old
+/// one. The status changes only through `transitionProposal`.
+#[derive(Debug, Clone, InputObject)]
+pub struct UpdateProposalInput {
+    /// The proposal's id.
+    pub id: ID,
+    /// The version the change was based on; a newer stored version is a CONFLICT.
+    pub expected_version: i32,
+    /// New title.
+    pub title: Option<String>,
+    /// New summary.
+    pub summary: Option<String>,
+    /// New full text.
+    pub body: Option<String>,
+    /// New visibility.
+    pub visibility: Option<Visibility>,
+    /// New lead organisation.
+    pub lead_organisation_id: Option<ID>,
+    /// New co-signers.
+    pub co_signer_ids: Option<Vec<ID>>,
+    /// New target authorities.
+    pub target_authority_ids: Option<Vec<ID>>,
+}
+
+impl Input for UpdateProposalInput {
+    type Domain = ProposalChange;
+
+    fn into_domain(self) -> Result<ProposalChange, AppError> {
+        let list = |node_type, ids: Option<Vec<ID>>, field| {
+            ids.map(|ids| ids::decode_list(node_type, &ids, field))
+                .transpose()
+        };
+        Ok(ProposalChange {
+            id: ids::decode(NodeType::Proposal, &self.id, "input.id")?,
+            expected_version: self.expected_version,
+            title: self.title,
+            summary: self.summary,
+            body: self.body,
+            visibility: self.visibility.map(Into::into),
+            lead_organisation_id: ids::decode_optional(
+                NodeType::Organisation,
+                self.lead_organisation_id,
+                "input.leadOrganisationId",
+            )?,
+            co_signer_ids: list(
+                NodeType::Organisation,
+                self.co_signer_ids,
+                "input.coSignerIds",
+            )?,
+            target_authority_ids: list(
+                NodeType::Authority,
+                self.target_authority_ids,
+                "input.targetAuthorityIds",
+            )?,
+        })
+    }
+}
+
+/// Input of `transitionProposal`.
+#[derive(Debug, Clone, InputObject)]
+pub struct TransitionProposalInput {
+    /// The proposal's id.
+    pub id: ID,
+    /// The status to move to; see the lifecycle in the README.
+    pub to: ProposalStatus,
+    /// Why it moved; kept in the history.
+    pub note: Option<String>,
+    /// When given, the move is refused with CONFLICT if the proposal changed since this version.
+    pub expected_version: Option<i32>,
+}
+
+/// Input of `deleteProposal`.
+#[derive(Debug, Clone, InputObject)]
+pub struct DeleteProposalInput {
+    /// The proposal's id.
+    pub id: ID,
+}
+
+/// Changes to the network's proposals.
+#[derive(Default)]
+pub struct ProposalMutation;
+
+#[Object]
+impl ProposalMutation {
+    /// Drafts a proposal.
+    async fn create_proposal(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateProposalInput,
+    ) -> Result<Proposal> {
+        let input = input.into_domain()?;
+        Ok(Proposal::single(
+            domain::create(db(ctx), principal(ctx), input).await?,
+        ))
+    }
+    /// Changes a proposal's text, visibility, co-signers or targets.
+    async fn update_proposal(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateProposalInput,
+    ) -> Result<Proposal> {
+        let input = input.into_domain()?;
+        Ok(Proposal::single(
+            domain::update(db(ctx), principal(ctx), input).await?,
+        ))
+    }
+    /// Moves a proposal along its lifecycle.
+    async fn transition_proposal(
+        &self,
+        ctx: &Context<'_>,
+        input: TransitionProposalInput,
+    ) -> Result<Proposal> {
+        let input = Transition {
+            id: ids::decode(NodeType::Proposal, &input.id, "input.id")?,
+            to: input.to.into(),
+            note: input.note,
+            expected_version: input.expected_version,
+        };
+        Ok(Proposal::single(
+            domain::transition(db(ctx), principal(ctx), input).await?,
+        ))
+    }
+    /// Removes a proposal no dialogue refers to; returns it as it was.
+    async fn delete_proposal(
+        &self,
+        ctx: &Context<'_>,
+        input: DeleteProposalInput,
+    ) -> Result<Proposal> {
+        let id = ids::decode(NodeType::Proposal, &input.id, "input.id")?;
+        Ok(Proposal::single(
+            domain::delete(db(ctx), principal(ctx), id).await?,
+        ))
+    }
+}
