@@ -91,52 +91,24 @@ pub async fn by_slug(
         .await?)
 }
 
-/// A new authority, as `createAuthority` gives it.
-#[derive(Debug, Clone)]
-pub struct NewAuthority {
-    /// Unique short name for URLs.
-    pub slug: String,
-    /// Display name.
-    pub name: String,
-    /// Level of government.
-    pub level: AuthorityLevel,
-    /// Kind of body.
-    pub kind: AuthorityKind,
-    /// The authority this one sits under.
-    pub parent_id: Option<Uuid>,
-    /// Public website (http or https).
-    pub website: Option<String>,
-    /// An official identifier, such as the municipality code.
-    pub code: Option<String>,
-}
-
-/// A change to an authority: only the fields given change; `Some(None)` clears.
-#[derive(Debug, Clone)]
-pub struct AuthorityChange {
-    /// The authority.
-    pub id: Uuid,
-    /// The version the change was based on.
-    pub expected_version: i32,
-    /// New slug.
-    pub slug: Option<String>,
-    /// New name.
-    pub name: Option<String>,
-    /// New level.
-    pub level: Option<AuthorityLevel>,
-    /// New kind.
-    pub kind: Option<AuthorityKind>,
-    /// New parent, or none.
-    pub parent_id: Option<Option<Uuid>>,
-    /// New website, or none.
-    pub website: Option<Option<String>>,
-    /// New official identifier, or none.
-    pub code: Option<Option<String>>,
-}
-
 const SLUG_TAKEN: Unique = ("input.slug", "an authority with this slug already exists");
 
 /// Longest official identifier.
 const CODE_MAX: usize = 32;
+
+/// Checks the fields a new or changed authority gives, but its parent.
+fn check(row: &mut authority::ActiveModel) -> AppResult<()> {
+    validate::given(&mut row.slug, |v| validate::slug("input.slug", &v))?;
+    validate::given(&mut row.name, |v| {
+        validate::text("input.name", &v, NAME_MAX)
+    })?;
+    validate::given(&mut row.website, |v| {
+        validate::url("input.website", v.as_deref())
+    })?;
+    validate::given(&mut row.code, |v| {
+        validate::optional_text("input.code", v.as_deref(), CODE_MAX)
+    })
+}
 
 async fn checked_parent(
     db: &impl ConnectionTrait,
@@ -171,86 +143,46 @@ async fn checked_parent(
     Ok(Some(parent))
 }
 
-/// Creates an authority.
+/// Creates an authority from `row`, which sets every field but the id, the version and
+/// the times.
 ///
 /// # Errors
 /// FORBIDDEN unless admin; BAD_USER_INPUT for invalid fields, an unknown parent or a taken slug.
 pub async fn create(
     db: &(impl ConnectionTrait + TransactionTrait),
     principal: &Principal,
-    input: NewAuthority,
+    mut row: authority::ActiveModel,
 ) -> AppResult<authority::Model> {
     require_admin(principal)?;
-    let now = validate::now();
-    let row = authority::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        slug: Set(validate::slug("input.slug", &input.slug)?),
-        name: Set(validate::text("input.name", &input.name, NAME_MAX)?),
-        level: Set(input.level),
-        kind: Set(input.kind),
-        parent_id: Set(checked_parent(db, None, input.parent_id).await?),
-        website: Set(validate::url("input.website", input.website.as_deref())?),
-        code: Set(validate::optional_text(
-            "input.code",
-            input.code.as_deref(),
-            CODE_MAX,
-        )?),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-    };
-    records::insert_logged(
-        db,
-        principal,
-        row,
-        AuditAction::CreateAuthority,
-        Some(SLUG_TAKEN),
-    )
-    .await
+    check(&mut row)?;
+    let parent = row.parent_id.take().flatten();
+    row.parent_id = Set(checked_parent(db, None, parent).await?);
+    let action = AuditAction::CreateAuthority;
+    records::insert_logged::<authority::Entity>(db, principal, row, action, Some(SLUG_TAKEN)).await
 }
 
-/// Changes an authority if nobody else has since `expected_version`.
+/// Changes the fields `row` sets on authority `id`, if nobody else has since `expected_version`.
 ///
 /// # Errors
 /// FORBIDDEN unless admin; BAD_USER_INPUT for invalid fields or a parent cycle; NOT_FOUND; CONFLICT on a stale version.
 pub async fn update(
     db: &(impl ConnectionTrait + TransactionTrait),
     principal: &Principal,
-    input: AuthorityChange,
+    (id, expected_version): (Uuid, i32),
+    mut row: authority::ActiveModel,
 ) -> AppResult<authority::Model> {
     require_admin(principal)?;
-    let mut row: authority::ActiveModel = Default::default();
-    if let Some(slug) = &input.slug {
-        row.slug = Set(validate::slug("input.slug", slug)?);
-    }
-    if let Some(name) = &input.name {
-        row.name = Set(validate::text("input.name", name, NAME_MAX)?);
-    }
-    if let Some(level) = input.level {
-        row.level = Set(level);
-    }
-    if let Some(kind) = input.kind {
-        row.kind = Set(kind);
-    }
-    if let Some(website) = &input.website {
-        row.website = Set(validate::url("input.website", website.as_deref())?);
-    }
-    if let Some(code) = &input.code {
-        row.code = Set(validate::optional_text(
-            "input.code",
-            code.as_deref(),
-            CODE_MAX,
-        )?);
-    }
+    check(&mut row)?;
     let txn = records::begin_write(db).await?;
-    if let Some(parent) = input.parent_id {
-        row.parent_id = Set(checked_parent(&txn, Some(input.id), parent).await?);
+    if row.parent_id.is_set() {
+        let parent = row.parent_id.take().flatten();
+        row.parent_id = Set(checked_parent(&txn, Some(id), parent).await?);
     }
     records::update_logged::<authority::Entity, _>(
         txn,
         principal,
         row,
-        (input.id, input.expected_version),
+        (id, expected_version),
         "authority",
         AuditAction::UpdateAuthority,
         Some(SLUG_TAKEN),

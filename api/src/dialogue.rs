@@ -10,14 +10,14 @@ use crate::sortable;
 use crate::validate::{self, NAME_MAX, SUMMARY_MAX};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
-    AuditAction, DialogueKind, DialogueStatus, Visibility, authority, dialogue, dialogue_authority,
+    AuditAction, DialogueKind, DialogueStatus, authority, dialogue, dialogue_authority,
     dialogue_organisation, dialogue_proposal, organisation, proposal,
 };
 use paging::ColumnRef;
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityName,
-    EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
+    ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityName, EntityTrait,
+    QueryFilter, QuerySelect, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -175,75 +175,27 @@ impl Side {
     }
 }
 
-/// A new dialogue, as `createDialogue` gives it.
-#[derive(Debug, Clone)]
-pub struct NewDialogue {
-    /// Short title.
-    pub title: String,
-    /// Form of the dialogue.
-    pub kind: DialogueKind,
-    /// Where it stands.
-    pub status: DialogueStatus,
-    /// The day it was (or is to be) held or sent.
-    pub held_on: NaiveDate,
-    /// What it was about.
-    pub summary: String,
-    /// What came of it.
-    pub outcome: Option<String>,
-    /// Who may read it.
-    pub visibility: Visibility,
+/// The participant lists of a write; a list not given stays as it is.
+#[derive(Debug, Clone, Default)]
+pub struct Participants {
     /// Participating organisations (at least one).
-    pub organisation_ids: Vec<Uuid>,
+    pub organisations: Option<Vec<Uuid>>,
     /// Participating authorities.
-    pub authority_ids: Vec<Uuid>,
+    pub authorities: Option<Vec<Uuid>>,
     /// Proposals discussed.
-    pub proposal_ids: Vec<Uuid>,
-}
-
-/// A change to a dialogue: only the fields given change; a list given replaces the old one.
-#[derive(Debug, Clone)]
-pub struct DialogueChange {
-    /// The dialogue.
-    pub id: Uuid,
-    /// The version the change was based on.
-    pub expected_version: i32,
-    /// New title.
-    pub title: Option<String>,
-    /// New kind.
-    pub kind: Option<DialogueKind>,
-    /// New status.
-    pub status: Option<DialogueStatus>,
-    /// New day.
-    pub held_on: Option<NaiveDate>,
-    /// New summary.
-    pub summary: Option<String>,
-    /// New outcome, or none.
-    pub outcome: Option<Option<String>>,
-    /// New visibility.
-    pub visibility: Option<Visibility>,
-    /// New participating organisations (at least one).
-    pub organisation_ids: Option<Vec<Uuid>>,
-    /// New participating authorities.
-    pub authority_ids: Option<Vec<Uuid>>,
-    /// New proposals discussed.
-    pub proposal_ids: Option<Vec<Uuid>>,
+    pub proposals: Option<Vec<Uuid>>,
 }
 
 /// The participant lists of a write, in the order of [`Side::ALL`]; `None` for a list not given.
 type Lists = [Option<Vec<Uuid>>; 3];
 
 /// Checks the participant lists that are given.
-async fn checked(db: &impl ConnectionTrait, lists: Lists) -> AppResult<Lists> {
-    for (side, list) in Side::ALL.into_iter().zip(&lists) {
-        let Some(list) = list else { continue };
-        let field = side.field();
-        if list.len() > 100 {
-            return Err(AppError::bad_input(
-                field,
-                format!("{field} may name at most 100 records"),
-            ));
-        }
-    }
+async fn checked(db: &impl ConnectionTrait, participants: Participants) -> AppResult<Lists> {
+    let lists = [
+        participants.organisations,
+        participants.authorities,
+        participants.proposals,
+    ];
     if lists[0].as_ref().is_some_and(Vec::is_empty) {
         return Err(AppError::bad_input(
             "input.organisationIds",
@@ -370,7 +322,22 @@ async fn organisations_of(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Vec<
         .await?)
 }
 
-/// Records a dialogue.
+/// Checks the fields a new or changed dialogue gives.
+fn check(row: &mut dialogue::ActiveModel) -> AppResult<()> {
+    validate::given(&mut row.title, |v| {
+        validate::text("input.title", &v, NAME_MAX)
+    })?;
+    validate::given(&mut row.held_on, |v| validate::date("input.heldOn", v))?;
+    validate::given(&mut row.summary, |v| {
+        validate::text("input.summary", &v, SUMMARY_MAX)
+    })?;
+    validate::given(&mut row.outcome, |v| {
+        validate::optional_text("input.outcome", v.as_deref(), SUMMARY_MAX)
+    })
+}
+
+/// Records a dialogue from `row`, which sets every field but the id, the version and the
+/// times, with its participants.
 ///
 /// # Errors
 /// UNAUTHENTICATED/FORBIDDEN unless the caller edits for a participating organisation;
@@ -378,40 +345,18 @@ async fn organisations_of(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Vec<
 pub async fn create(
     db: &(impl ConnectionTrait + TransactionTrait),
     principal: &Principal,
-    input: NewDialogue,
+    mut row: dialogue::ActiveModel,
+    participants: Participants,
 ) -> AppResult<dialogue::Model> {
     auth::require_writer(principal)?;
-    let now = validate::now();
-    let row = dialogue::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        title: Set(validate::text("input.title", &input.title, NAME_MAX)?),
-        kind: Set(input.kind),
-        status: Set(input.status),
-        held_on: Set(validate::date("input.heldOn", input.held_on)?),
-        summary: Set(validate::text(
-            "input.summary",
-            &input.summary,
-            SUMMARY_MAX,
-        )?),
-        outcome: Set(validate::optional_text(
-            "input.outcome",
-            input.outcome.as_deref(),
-            SUMMARY_MAX,
-        )?),
-        visibility: Set(input.visibility),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
+    check(&mut row)?;
+    records::stamp_new::<dialogue::Entity>(&mut row);
+    let participants = Participants {
+        organisations: Some(participants.organisations.unwrap_or_default()),
+        authorities: Some(participants.authorities.unwrap_or_default()),
+        proposals: Some(participants.proposals.unwrap_or_default()),
     };
-    let lists = checked(
-        db,
-        [
-            Some(input.organisation_ids),
-            Some(input.authority_ids),
-            Some(input.proposal_ids),
-        ],
-    )
-    .await?;
+    let lists = checked(db, participants).await?;
     auth::require_editor_of_any(principal, lists[0].as_deref().unwrap_or_default())?;
     let txn = records::begin_write(db).await?;
     let changes = with_lists(audit::changes(&row), &lists);
@@ -428,7 +373,8 @@ pub async fn create(
     Ok(created)
 }
 
-/// Changes a dialogue if nobody else has since `expected_version`.
+/// Changes the fields `row` sets and the participant lists given on dialogue `id`, if
+/// nobody else has since `expected_version`.
 ///
 /// # Errors
 /// NOT_FOUND when absent or invisible; FORBIDDEN unless the caller edits for a participant;
@@ -436,45 +382,13 @@ pub async fn create(
 pub async fn update(
     db: &(impl ConnectionTrait + TransactionTrait),
     principal: &Principal,
-    input: DialogueChange,
+    (id, expected_version): (Uuid, i32),
+    mut row: dialogue::ActiveModel,
+    participants: Participants,
 ) -> AppResult<dialogue::Model> {
     auth::require_writer(principal)?;
-    let id = input.id;
-    let mut row: dialogue::ActiveModel = Default::default();
-    if let Some(title) = &input.title {
-        row.title = Set(validate::text("input.title", title, NAME_MAX)?);
-    }
-    if let Some(kind) = input.kind {
-        row.kind = Set(kind);
-    }
-    if let Some(status) = input.status {
-        row.status = Set(status);
-    }
-    if let Some(held_on) = input.held_on {
-        row.held_on = Set(validate::date("input.heldOn", held_on)?);
-    }
-    if let Some(summary) = &input.summary {
-        row.summary = Set(validate::text("input.summary", summary, SUMMARY_MAX)?);
-    }
-    if let Some(outcome) = &input.outcome {
-        row.outcome = Set(validate::optional_text(
-            "input.outcome",
-            outcome.as_deref(),
-            SUMMARY_MAX,
-        )?);
-    }
-    if let Some(visibility) = input.visibility {
-        row.visibility = Set(visibility);
-    }
-    let lists = checked(
-        db,
-        [
-            input.organisation_ids,
-            input.authority_ids,
-            input.proposal_ids,
-        ],
-    )
-    .await?;
+    check(&mut row)?;
+    let lists = checked(db, participants).await?;
     let txn = records::begin_write(db).await?;
     by_id(&txn, principal, id)
         .await?
@@ -486,7 +400,7 @@ pub async fn update(
         &txn,
         row,
         id,
-        input.expected_version,
+        expected_version,
         "dialogue",
     )
     .await?;

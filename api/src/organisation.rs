@@ -13,8 +13,7 @@ use entity::{
 };
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func};
 use sea_orm::{
-    ActiveEnum, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    TransactionTrait,
+    ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -87,139 +86,68 @@ pub async fn by_slug(
         .await?)
 }
 
-/// A new organisation, as `createOrganisation` gives it.
-#[derive(Debug, Clone)]
-pub struct NewOrganisation {
-    /// Unique short name for URLs.
-    pub slug: String,
-    /// Display name.
-    pub name: String,
-    /// Kind of body.
-    pub kind: OrganisationKind,
-    /// What the organisation does.
-    pub description: String,
-    /// Public website (http or https).
-    pub website: Option<String>,
-    /// Contact address.
-    pub contact_email: Option<String>,
-    /// Home city.
-    pub city: Option<String>,
-}
-
-/// A change to an organisation: only the fields given change; `Some(None)` clears.
-#[derive(Debug, Clone)]
-pub struct OrganisationChange {
-    /// The organisation.
-    pub id: Uuid,
-    /// The version the change was based on.
-    pub expected_version: i32,
-    /// New slug.
-    pub slug: Option<String>,
-    /// New name.
-    pub name: Option<String>,
-    /// New kind.
-    pub kind: Option<OrganisationKind>,
-    /// New description.
-    pub description: Option<String>,
-    /// New website, or none.
-    pub website: Option<Option<String>>,
-    /// New contact address, or none.
-    pub contact_email: Option<Option<String>>,
-    /// New city, or none.
-    pub city: Option<Option<String>>,
-}
-
 const SLUG_TAKEN: Unique = (
     "input.slug",
     "an organisation with this slug already exists",
 );
 
-fn description(value: &str) -> AppResult<String> {
-    Ok(validate::optional_text("input.description", Some(value), SUMMARY_MAX)?.unwrap_or_default())
+/// Checks the fields a new or changed organisation gives.
+fn check(row: &mut organisation::ActiveModel) -> AppResult<()> {
+    validate::given(&mut row.slug, |v| validate::slug("input.slug", &v))?;
+    validate::given(&mut row.name, |v| {
+        validate::text("input.name", &v, NAME_MAX)
+    })?;
+    validate::given(&mut row.description, |v| {
+        Ok(
+            validate::optional_text("input.description", Some(&v), SUMMARY_MAX)?
+                .unwrap_or_default(),
+        )
+    })?;
+    validate::given(&mut row.website, |v| {
+        validate::url("input.website", v.as_deref())
+    })?;
+    validate::given(&mut row.contact_email, |v| {
+        validate::email("input.contactEmail", v.as_deref())
+    })?;
+    validate::given(&mut row.city, |v| {
+        validate::optional_text("input.city", v.as_deref(), NAME_MAX)
+    })
 }
 
-/// Creates an organisation.
+/// Creates an organisation from `row`, which sets every field but the id, the version and
+/// the times.
 ///
 /// # Errors
 /// FORBIDDEN unless admin; BAD_USER_INPUT for invalid fields or a taken slug.
 pub async fn create(
     db: &(impl ConnectionTrait + TransactionTrait),
     principal: &Principal,
-    input: NewOrganisation,
+    mut row: organisation::ActiveModel,
 ) -> AppResult<organisation::Model> {
     require_admin(principal)?;
-    let now = validate::now();
-    let row = organisation::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        slug: Set(validate::slug("input.slug", &input.slug)?),
-        name: Set(validate::text("input.name", &input.name, NAME_MAX)?),
-        kind: Set(input.kind),
-        description: Set(description(&input.description)?),
-        website: Set(validate::url("input.website", input.website.as_deref())?),
-        contact_email: Set(validate::email(
-            "input.contactEmail",
-            input.contact_email.as_deref(),
-        )?),
-        city: Set(validate::optional_text(
-            "input.city",
-            input.city.as_deref(),
-            NAME_MAX,
-        )?),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-    };
-    records::insert_logged(
-        db,
-        principal,
-        row,
-        AuditAction::CreateOrganisation,
-        Some(SLUG_TAKEN),
-    )
-    .await
+    check(&mut row)?;
+    let action = AuditAction::CreateOrganisation;
+    records::insert_logged::<organisation::Entity>(db, principal, row, action, Some(SLUG_TAKEN))
+        .await
 }
 
-/// Changes an organisation if nobody else has since `expected_version`.
+/// Changes the fields `row` sets on organisation `id`, if nobody else has since `expected_version`.
 ///
 /// # Errors
 /// FORBIDDEN unless admin; BAD_USER_INPUT for invalid fields; NOT_FOUND; CONFLICT on a stale version.
 pub async fn update(
     db: &(impl ConnectionTrait + TransactionTrait),
     principal: &Principal,
-    input: OrganisationChange,
+    (id, expected_version): (Uuid, i32),
+    mut row: organisation::ActiveModel,
 ) -> AppResult<organisation::Model> {
     require_admin(principal)?;
-    let mut row: organisation::ActiveModel = Default::default();
-    if let Some(slug) = &input.slug {
-        row.slug = Set(validate::slug("input.slug", slug)?);
-    }
-    if let Some(name) = &input.name {
-        row.name = Set(validate::text("input.name", name, NAME_MAX)?);
-    }
-    if let Some(kind) = input.kind {
-        row.kind = Set(kind);
-    }
-    if let Some(text) = &input.description {
-        row.description = Set(description(text)?);
-    }
-    if let Some(website) = &input.website {
-        row.website = Set(validate::url("input.website", website.as_deref())?);
-    }
-    if let Some(email) = &input.contact_email {
-        row.contact_email = Set(validate::email("input.contactEmail", email.as_deref())?);
-    }
-    if let Some(city) = &input.city {
-        row.city = Set(validate::optional_text(
-            "input.city",
-            city.as_deref(),
-            NAME_MAX,
-        )?);
-    }
+    check(&mut row)?;
     records::update_logged::<organisation::Entity, _>(
         records::begin_write(db).await?,
         principal,
         row,
-        (input.id, input.expected_version),
+        (id, expected_version),
         "organisation",
         AuditAction::UpdateOrganisation,
         Some(SLUG_TAKEN),

@@ -4,19 +4,21 @@
 use crate::audit;
 use crate::auth::{self, Guarded, Principal};
 use crate::error::{AppError, AppResult};
-use crate::paging::{self, Row, Sort, column, linked};
+use crate::paging::{self, Sort, column, linked};
 use crate::records::{self, ListFilter, Reference};
 use crate::sortable;
 use crate::validate::{self, BODY_MAX, NAME_MAX, SUMMARY_MAX};
 use chrono::{DateTime, Utc};
 use entity::{
-    AuditAction, ProposalStatus, Visibility, authority, dialogue_proposal, organisation, proposal,
+    AuditAction, ProposalStatus, authority, dialogue_proposal, organisation, proposal,
     proposal_co_signer, proposal_status_change, proposal_target,
 };
 use sea_orm::sea_query::{Condition, ExprTrait};
 use sea_orm::{
-    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait,
-    IdenStatic, QueryFilter, QuerySelect, TransactionTrait,
+    ActiveEnum, ActiveModelTrait,
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, ConnectionTrait, EntityTrait, IdenStatic, QueryFilter, QuerySelect,
+    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -144,47 +146,13 @@ pub async fn by_id(
         .remove(&id))
 }
 
-/// A new proposal, as `createProposal` gives it. A proposal starts as DRAFT.
-#[derive(Debug, Clone)]
-pub struct NewProposal {
-    /// Short title.
-    pub title: String,
-    /// One-paragraph summary.
-    pub summary: String,
-    /// Full text.
-    pub body: String,
-    /// Who may read it.
-    pub visibility: Visibility,
-    /// The organisation that leads it.
-    pub lead_organisation_id: Uuid,
+/// The co-signers and targets of a write; a list not given stays as it is.
+#[derive(Debug, Clone, Default)]
+pub struct Addressed {
     /// Organisations co-signing it.
-    pub co_signer_ids: Vec<Uuid>,
+    pub co_signers: Option<Vec<Uuid>>,
     /// Authorities it is addressed to.
-    pub target_authority_ids: Vec<Uuid>,
-}
-
-/// A change to a proposal: only the fields given change; a list given replaces the old one.
-/// The status changes only through [`transition`].
-#[derive(Debug, Clone)]
-pub struct ProposalChange {
-    /// The proposal.
-    pub id: Uuid,
-    /// The version the change was based on.
-    pub expected_version: i32,
-    /// New title.
-    pub title: Option<String>,
-    /// New summary.
-    pub summary: Option<String>,
-    /// New full text.
-    pub body: Option<String>,
-    /// New visibility.
-    pub visibility: Option<Visibility>,
-    /// New lead organisation.
-    pub lead_organisation_id: Option<Uuid>,
-    /// New co-signers.
-    pub co_signer_ids: Option<Vec<Uuid>>,
-    /// New target authorities.
-    pub target_authority_ids: Option<Vec<Uuid>>,
+    pub targets: Option<Vec<Uuid>>,
 }
 
 /// A move along the lifecycle.
@@ -200,33 +168,31 @@ pub struct Transition {
     pub expected_version: Option<i32>,
 }
 
-/// The co-signer or target list of a write, checked: at most 100 ids, all existing.
-async fn checked_list<R: Row>(
-    db: &impl ConnectionTrait,
-    list: Option<Vec<Uuid>>,
-    field: &str,
-) -> AppResult<Option<Vec<Uuid>>> {
-    if let Some(list) = &list {
-        if list.len() > 100 {
-            return Err(AppError::bad_input(
-                field,
-                format!("{field} may name at most 100 records"),
-            ));
-        }
-        records::ensure_exist::<R>(db, list, field).await?;
-    }
-    Ok(list)
+/// The co-signer and target lists of a write, checked: at most 100 ids each, all existing.
+async fn checked(db: &impl ConnectionTrait, lists: &Addressed) -> AppResult<()> {
+    let given = |list: &Option<Vec<Uuid>>| list.clone().unwrap_or_default();
+    records::ensure_exist::<organisation::Model>(
+        db,
+        &given(&lists.co_signers),
+        "input.coSignerIds",
+    )
+    .await?;
+    records::ensure_exist::<authority::Model>(
+        db,
+        &given(&lists.targets),
+        "input.targetAuthorityIds",
+    )
+    .await
 }
 
 /// Replaces the co-signers and targets that are given, adding them to the audit changes.
 async fn write_lists(
     db: &impl ConnectionTrait,
     id: Uuid,
-    co_signers: Option<&[Uuid]>,
-    targets: Option<&[Uuid]>,
+    lists: &Addressed,
     changes: &mut serde_json::Map<String, serde_json::Value>,
 ) -> AppResult<()> {
-    if let Some(list) = co_signers {
+    if let Some(list) = &lists.co_signers {
         records::replace_links(
             db,
             proposal_co_signer::Column::ProposalId,
@@ -237,7 +203,7 @@ async fn write_lists(
         .await?;
         changes.insert(CO_SIGNERS.into(), records::ids_json(list));
     }
-    if let Some(list) = targets {
+    if let Some(list) = &lists.targets {
         records::replace_links(
             db,
             proposal_target::Column::ProposalId,
@@ -286,7 +252,26 @@ fn history_entry(
     }
 }
 
-/// Drafts a proposal.
+/// Checks the fields a new or changed proposal gives, and that its lead exists.
+async fn check(db: &impl ConnectionTrait, row: &mut proposal::ActiveModel) -> AppResult<()> {
+    validate::given(&mut row.title, |v| {
+        validate::text("input.title", &v, NAME_MAX)
+    })?;
+    validate::given(&mut row.summary, |v| {
+        validate::text("input.summary", &v, SUMMARY_MAX)
+    })?;
+    validate::given(&mut row.body, |v| {
+        validate::text("input.body", &v, BODY_MAX)
+    })?;
+    if let Set(lead) = &row.lead_organisation_id {
+        records::ensure_exist::<organisation::Model>(db, &[*lead], "input.leadOrganisationId")
+            .await?;
+    }
+    Ok(())
+}
+
+/// Drafts a proposal from `row`, which sets every field but the id, the status, the version
+/// and the times, with its co-signers and targets.
 ///
 /// # Errors
 /// UNAUTHENTICATED/FORBIDDEN unless the caller edits for the lead organisation;
@@ -294,49 +279,24 @@ fn history_entry(
 pub async fn create(
     db: &(impl ConnectionTrait + TransactionTrait),
     principal: &Principal,
-    input: NewProposal,
+    mut row: proposal::ActiveModel,
+    lists: Addressed,
 ) -> AppResult<proposal::Model> {
     auth::require_writer(principal)?;
-    let now = validate::now();
-    let lead = input.lead_organisation_id;
-    let row = proposal::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        title: Set(validate::text("input.title", &input.title, NAME_MAX)?),
-        summary: Set(validate::text(
-            "input.summary",
-            &input.summary,
-            SUMMARY_MAX,
-        )?),
-        body: Set(validate::text("input.body", &input.body, BODY_MAX)?),
-        status: Set(ProposalStatus::Draft),
-        visibility: Set(input.visibility),
-        lead_organisation_id: Set(lead),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-    };
-    records::ensure_exist::<organisation::Model>(db, &[lead], "input.leadOrganisationId").await?;
-    let co_signers =
-        checked_list::<organisation::Model>(db, Some(input.co_signer_ids), "input.coSignerIds")
-            .await?;
-    let targets = checked_list::<authority::Model>(
-        db,
-        Some(input.target_authority_ids),
-        "input.targetAuthorityIds",
-    )
-    .await?;
+    check(db, &mut row).await?;
+    checked(db, &lists).await?;
+    let lead = row.lead_organisation_id.clone().take().unwrap_or_default();
     auth::require_editor_of_any(principal, &[lead])?;
+    records::stamp_new::<proposal::Entity>(&mut row);
+    row.status = Set(ProposalStatus::Draft);
+    let lists = Addressed {
+        co_signers: Some(lists.co_signers.unwrap_or_default()),
+        targets: Some(lists.targets.unwrap_or_default()),
+    };
     let txn = records::begin_write(db).await?;
     let mut changes = audit::changes(&row);
     let created = row.insert(&txn).await?;
-    write_lists(
-        &txn,
-        created.id,
-        co_signers.as_deref(),
-        targets.as_deref(),
-        &mut changes,
-    )
-    .await?;
+    write_lists(&txn, created.id, &lists, &mut changes).await?;
     history_entry(created.id, None, ProposalStatus::Draft, None)
         .insert(&txn)
         .await?;
@@ -351,7 +311,8 @@ pub async fn create(
     Ok(created)
 }
 
-/// Changes a proposal if nobody else has since `expected_version`.
+/// Changes the fields `row` sets and the lists given on proposal `id`, if nobody else has
+/// since `expected_version`. The status changes only through [`transition`].
 ///
 /// # Errors
 /// NOT_FOUND when absent or invisible; FORBIDDEN unless the caller edits for the lead
@@ -360,42 +321,20 @@ pub async fn create(
 pub async fn update(
     db: &(impl ConnectionTrait + TransactionTrait),
     principal: &Principal,
-    input: ProposalChange,
+    (id, expected_version): (Uuid, i32),
+    mut row: proposal::ActiveModel,
+    lists: Addressed,
 ) -> AppResult<proposal::Model> {
     auth::require_writer(principal)?;
-    let id = input.id;
-    let mut row: proposal::ActiveModel = Default::default();
-    if let Some(title) = &input.title {
-        row.title = Set(validate::text("input.title", title, NAME_MAX)?);
-    }
-    if let Some(summary) = &input.summary {
-        row.summary = Set(validate::text("input.summary", summary, SUMMARY_MAX)?);
-    }
-    if let Some(body) = &input.body {
-        row.body = Set(validate::text("input.body", body, BODY_MAX)?);
-    }
-    if let Some(visibility) = input.visibility {
-        row.visibility = Set(visibility);
-    }
-    if let Some(lead) = input.lead_organisation_id {
-        records::ensure_exist::<organisation::Model>(db, &[lead], "input.leadOrganisationId")
-            .await?;
-        row.lead_organisation_id = Set(lead);
-    }
-    let co_signers =
-        checked_list::<organisation::Model>(db, input.co_signer_ids, "input.coSignerIds").await?;
-    let targets = checked_list::<authority::Model>(
-        db,
-        input.target_authority_ids,
-        "input.targetAuthorityIds",
-    )
-    .await?;
+    row.status = NotSet;
+    check(db, &mut row).await?;
+    checked(db, &lists).await?;
     let txn = records::begin_write(db).await?;
     let current = by_id(&txn, principal, id)
         .await?
         .ok_or(AppError::NotFound("proposal"))?;
     auth::require_editor_of_any(principal, &involved(&txn, &current).await?)?;
-    if input.lead_organisation_id.is_some() && !principal.admin {
+    if row.lead_organisation_id.is_set() && !principal.admin {
         return Err(AppError::Forbidden(
             "only an admin may change the lead organisation of a proposal".into(),
         ));
@@ -405,18 +344,11 @@ pub async fn update(
         &txn,
         row,
         id,
-        input.expected_version,
+        expected_version,
         "proposal",
     )
     .await?;
-    write_lists(
-        &txn,
-        id,
-        co_signers.as_deref(),
-        targets.as_deref(),
-        &mut changes,
-    )
-    .await?;
+    write_lists(&txn, id, &lists, &mut changes).await?;
     audit::commit(txn, principal, AuditAction::UpdateProposal, id, changes).await?;
     Ok(updated)
 }

@@ -159,6 +159,17 @@ pub trait Versioned: EntityTrait {
     const VERSION: Self::Column;
     /// The time of the last change.
     const UPDATED_AT: Self::Column;
+    /// The time of creation.
+    const CREATED_AT: Self::Column;
+}
+
+/// Gives a new row its id, version 1 and its times, whatever the caller set.
+pub fn stamp_new<E: Versioned>(row: &mut E::ActiveModel) {
+    let now = crate::validate::now();
+    row.set(E::ID, Uuid::now_v7().into());
+    row.set(E::VERSION, 1.into());
+    row.set(E::CREATED_AT, now.into());
+    row.set(E::UPDATED_AT, now.into());
 }
 
 macro_rules! versioned {
@@ -167,6 +178,7 @@ macro_rules! versioned {
             const ID: Self::Column = $table::Column::Id;
             const VERSION: Self::Column = $table::Column::Version;
             const UPDATED_AT: Self::Column = $table::Column::UpdatedAt;
+            const CREATED_AT: Self::Column = $table::Column::CreatedAt;
         })+
     };
 }
@@ -253,21 +265,23 @@ fn unique_error(unique: Option<Unique>) -> impl FnOnce(DbErr) -> AppError {
     }
 }
 
-/// Inserts a new record and its audit entry in one transaction.
+/// Inserts a new record ([`stamp_new`]) and its audit entry in one transaction.
 ///
 /// # Errors
 /// BAD_USER_INPUT when `unique` collides; INTERNAL on a database failure.
-pub async fn insert_logged<A>(
+pub async fn insert_logged<E>(
     db: &(impl ConnectionTrait + TransactionTrait),
     actor: impl Into<Actor<'_>>,
-    row: A,
+    mut row: E::ActiveModel,
     action: AuditAction,
     unique: Option<Unique>,
-) -> AppResult<<A::Entity as EntityTrait>::Model>
+) -> AppResult<E::Model>
 where
-    A: ActiveModelTrait + ActiveModelBehavior + Send,
-    <A::Entity as EntityTrait>::Model: Row + IntoActiveModel<A>,
+    E: Versioned,
+    E::ActiveModel: ActiveModelBehavior + Send,
+    E::Model: Row + IntoActiveModel<E::ActiveModel>,
 {
+    stamp_new::<E>(&mut row);
     let changes = audit::changes(&row);
     let txn = begin_write(db).await?;
     let created = row.insert(&txn).await.map_err(unique_error(unique))?;

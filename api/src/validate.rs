@@ -52,6 +52,23 @@ pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> AppResult<
     }
 }
 
+/// Checks a field of a new or changed row when it is given: `check` takes the value and
+/// gives it back clean. A field not given stays so.
+///
+/// # Errors
+/// Whatever `check` fails with.
+pub fn given<V: Into<sea_orm::Value>>(
+    value: &mut sea_orm::ActiveValue<V>,
+    check: impl FnOnce(V) -> AppResult<V>,
+) -> AppResult<()> {
+    if value.is_set()
+        && let Some(given) = value.take()
+    {
+        *value = sea_orm::ActiveValue::Set(check(given)?);
+    }
+    Ok(())
+}
+
 /// The text of a search filter: trimmed, `None` when blank.
 pub fn search_text(value: Option<&str>) -> Option<&str> {
     value.map(str::trim).filter(|text| !text.is_empty())

@@ -1,19 +1,22 @@
 //! Authorities in the schema: the object type, its inputs and its mutations.
 
 use super::connection::{
-    Input, Member, Order, Paged, db, member, nested_list, nested_page, principal, reference,
+    Input, Member, Order, Paged, db, given, member, nested_list, nested_page, nullable, principal,
+    reference, versioned,
 };
 use super::dialogue::{Dialogue, DialogueOrder};
 use super::enums::{AuthorityKind, AuthorityLevel};
 use super::ids::{self, NodeType};
 use super::loaders::{ListRelation, PagedRelation};
-use crate::authority::{self as domain, AuthorityChange, NewAuthority};
+use crate::authority as domain;
 use crate::dialogue;
 use crate::error::AppError;
 use crate::paging::PageArgs;
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::authority;
+use sea_orm::ActiveValue::Set;
+use uuid::Uuid;
 
 member! {
     /// A public body the network engages.
@@ -161,19 +164,24 @@ pub struct CreateAuthorityInput {
 }
 
 impl Input for CreateAuthorityInput {
-    type Domain = NewAuthority;
+    type Domain = authority::ActiveModel;
 
-    fn into_domain(self) -> Result<NewAuthority, AppError> {
-        Ok(NewAuthority {
-            slug: self.slug,
-            name: self.name,
-            level: self.level.into(),
-            kind: self.kind.into(),
-            parent_id: ids::decode_optional(NodeType::Authority, self.parent_id, "input.parentId")?,
-            website: self.website,
-            code: self.code,
+    fn into_domain(self) -> Result<Self::Domain, AppError> {
+        Ok(authority::ActiveModel {
+            slug: Set(self.slug),
+            name: Set(self.name),
+            level: Set(self.level.into()),
+            kind: Set(self.kind.into()),
+            parent_id: Set(parent(self.parent_id)?),
+            website: Set(self.website),
+            code: Set(self.code),
+            ..Default::default()
         })
     }
+}
+
+fn parent(id: Option<ID>) -> Result<Option<Uuid>, AppError> {
+    ids::decode_optional(NodeType::Authority, id, "input.parentId")
 }
 
 /// Input of `updateAuthority`: only the fields given change; `null` clears an optional field.
@@ -200,23 +208,22 @@ pub struct UpdateAuthorityInput {
 }
 
 impl Input for UpdateAuthorityInput {
-    type Domain = AuthorityChange;
+    type Domain = ((Uuid, i32), authority::ActiveModel);
 
-    fn into_domain(self) -> Result<AuthorityChange, AppError> {
-        let parent: Option<Option<ID>> = self.parent_id.into();
-        Ok(AuthorityChange {
-            id: ids::decode(NodeType::Authority, &self.id, "input.id")?,
-            expected_version: self.expected_version,
-            slug: self.slug,
-            name: self.name,
-            level: self.level.map(Into::into),
-            kind: self.kind.map(Into::into),
-            parent_id: parent
-                .map(|parent| ids::decode_optional(NodeType::Authority, parent, "input.parentId"))
-                .transpose()?,
-            website: self.website.into(),
-            code: self.code.into(),
-        })
+    fn into_domain(self) -> Result<Self::Domain, AppError> {
+        let given_parent: Option<Option<ID>> = self.parent_id.into();
+        let row = authority::ActiveModel {
+            slug: given(self.slug),
+            name: given(self.name),
+            level: given(self.level.map(Into::into)),
+            kind: given(self.kind.map(Into::into)),
+            parent_id: given(given_parent.map(parent).transpose()?),
+            website: nullable(self.website),
+            code: nullable(self.code),
+            ..Default::default()
+        };
+        let id = versioned(NodeType::Authority, &self.id, self.expected_version)?;
+        Ok((id, row))
     }
 }
 
@@ -250,9 +257,9 @@ impl AuthorityMutation {
         ctx: &Context<'_>,
         input: UpdateAuthorityInput,
     ) -> Result<Authority> {
-        let input = input.into_domain()?;
+        let (id, row) = input.into_domain()?;
         Ok(Authority::single(
-            domain::update(db(ctx), principal(ctx), input).await?,
+            domain::update(db(ctx), principal(ctx), id, row).await?,
         ))
     }
     /// Removes an authority nothing refers to (admin only); returns it as it was.

@@ -4,6 +4,7 @@
 
 use super::enums::OrderDirection;
 use super::group::Group;
+use super::ids::{self, NodeType};
 use super::loaders::{ById, Counts, ListOrder, ListRelation, Lists, PageKey, PagedRelation, Pages};
 use crate::auth::Principal;
 use crate::error::AppError;
@@ -11,8 +12,10 @@ use crate::paging::{Cursor, Direction, Page, PageArgs, Row, Rows, Sort, SortKey}
 use crate::records::{self, ListFilter};
 use async_graphql::connection::{Connection, CursorType, Edge};
 use async_graphql::dataloader::{DataLoader, Loader};
-use async_graphql::{Context, InputObject, InputType, Object, OutputType, Result};
-use sea_orm::DatabaseConnection;
+use async_graphql::{
+    Context, ID, InputObject, InputType, MaybeUndefined, Object, OutputType, Result,
+};
+use sea_orm::{ActiveValue, DatabaseConnection, Value};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -50,6 +53,31 @@ where
     fn into_domain(self) -> Result<T::Domain, AppError> {
         self.map_or_else(|| Ok(T::Domain::default()), Input::into_domain)
     }
+}
+
+/// A field of a change: set when given.
+pub fn given<V: Into<Value>>(value: Option<V>) -> ActiveValue<V> {
+    value.map_or(ActiveValue::NotSet, ActiveValue::Set)
+}
+
+/// A nullable field of a change: set when given, to nothing when `null`.
+pub fn nullable<V>(value: MaybeUndefined<V>) -> ActiveValue<Option<V>>
+where
+    Option<V>: Into<Value>,
+{
+    match value {
+        MaybeUndefined::Undefined => ActiveValue::NotSet,
+        MaybeUndefined::Null => ActiveValue::Set(None),
+        MaybeUndefined::Value(value) => ActiveValue::Set(Some(value)),
+    }
+}
+
+/// The id and expected version of a change to a versioned record.
+///
+/// # Errors
+/// BAD_USER_INPUT for an id that is malformed or of another type.
+pub fn versioned(node_type: NodeType, id: &ID, expected: i32) -> Result<(Uuid, i32), AppError> {
+    Ok((ids::decode(node_type, id, "input.id")?, expected))
 }
 
 impl<K: SortKey> CursorType for Cursor<K> {

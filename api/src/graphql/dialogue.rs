@@ -1,20 +1,25 @@
 //! Dialogues in the schema: the object type, its inputs and its mutations.
 
 use super::authority::Authority;
-use super::connection::{Input, Member, Order, db, member, nested_list, principal};
+use super::connection::{
+    Input, Member, Order, db, given, member, nested_list, nullable, principal, versioned,
+};
 use super::enums::{DialogueKind, DialogueStatus, Visibility};
 use super::ids::{self, NodeType};
 use super::loaders::ListRelation;
 use super::organisation::Organisation;
 use super::proposal::Proposal;
-use crate::dialogue::{self as domain, DialogueChange, NewDialogue};
+use crate::dialogue::{self as domain, Participants};
 use crate::error::AppError;
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Result};
 use chrono::{DateTime, NaiveDate, Utc};
+use entity::dialogue;
+use sea_orm::ActiveValue::Set;
+use uuid::Uuid;
 
 member! {
     /// One engagement between organisations and authorities.
-    Dialogue(entity::dialogue::Model)
+    Dialogue(dialogue::Model)
 }
 
 #[Object]
@@ -171,44 +176,47 @@ pub struct CreateDialogueInput {
     pub proposal_ids: Vec<ID>,
 }
 
-/// The three participant lists of an input, decoded.
+/// The participant lists of an input, decoded; a list not given stays `None`.
 fn participants(
-    organisations: &[ID],
-    authorities: &[ID],
-    proposals: &[ID],
-) -> Result<[Vec<uuid::Uuid>; 3], AppError> {
-    Ok([
-        ids::decode_list(
+    organisations: Option<Vec<ID>>,
+    authorities: Option<Vec<ID>>,
+    proposals: Option<Vec<ID>>,
+) -> Result<Participants, AppError> {
+    let list = |node_type, ids: Option<Vec<ID>>, field| {
+        ids.map(|ids| ids::decode_list(node_type, &ids, field))
+            .transpose()
+    };
+    Ok(Participants {
+        organisations: list(
             NodeType::Organisation,
             organisations,
             "input.organisationIds",
         )?,
-        ids::decode_list(NodeType::Authority, authorities, "input.authorityIds")?,
-        ids::decode_list(NodeType::Proposal, proposals, "input.proposalIds")?,
-    ])
+        authorities: list(NodeType::Authority, authorities, "input.authorityIds")?,
+        proposals: list(NodeType::Proposal, proposals, "input.proposalIds")?,
+    })
 }
 
 impl Input for CreateDialogueInput {
-    type Domain = NewDialogue;
+    type Domain = (dialogue::ActiveModel, Participants);
 
-    fn into_domain(self) -> Result<NewDialogue, AppError> {
-        let [organisation_ids, authority_ids, proposal_ids] = participants(
-            &self.organisation_ids,
-            &self.authority_ids,
-            &self.proposal_ids,
+    fn into_domain(self) -> Result<Self::Domain, AppError> {
+        let row = dialogue::ActiveModel {
+            title: Set(self.title),
+            kind: Set(self.kind.into()),
+            status: Set(self.status.into()),
+            held_on: Set(self.held_on),
+            summary: Set(self.summary),
+            outcome: Set(self.outcome),
+            visibility: Set(self.visibility.into()),
+            ..Default::default()
+        };
+        let participants = participants(
+            Some(self.organisation_ids),
+            Some(self.authority_ids),
+            Some(self.proposal_ids),
         )?;
-        Ok(NewDialogue {
-            title: self.title,
-            kind: self.kind.into(),
-            status: self.status.into(),
-            held_on: self.held_on,
-            summary: self.summary,
-            outcome: self.outcome,
-            visibility: self.visibility.into(),
-            organisation_ids,
-            authority_ids,
-            proposal_ids,
-        })
+        Ok((row, participants))
     }
 }
 
@@ -242,35 +250,23 @@ pub struct UpdateDialogueInput {
 }
 
 impl Input for UpdateDialogueInput {
-    type Domain = DialogueChange;
+    type Domain = ((Uuid, i32), dialogue::ActiveModel, Participants);
 
-    fn into_domain(self) -> Result<DialogueChange, AppError> {
-        let list = |node_type, ids: Option<Vec<ID>>, field| {
-            ids.map(|ids| ids::decode_list(node_type, &ids, field))
-                .transpose()
+    fn into_domain(self) -> Result<Self::Domain, AppError> {
+        let row = dialogue::ActiveModel {
+            title: given(self.title),
+            kind: given(self.kind.map(Into::into)),
+            status: given(self.status.map(Into::into)),
+            held_on: given(self.held_on),
+            summary: given(self.summary),
+            outcome: nullable(self.outcome),
+            visibility: given(self.visibility.map(Into::into)),
+            ..Default::default()
         };
-        Ok(DialogueChange {
-            id: ids::decode(NodeType::Dialogue, &self.id, "input.id")?,
-            expected_version: self.expected_version,
-            title: self.title,
-            kind: self.kind.map(Into::into),
-            status: self.status.map(Into::into),
-            held_on: self.held_on,
-            summary: self.summary,
-            outcome: self.outcome.into(),
-            visibility: self.visibility.map(Into::into),
-            organisation_ids: list(
-                NodeType::Organisation,
-                self.organisation_ids,
-                "input.organisationIds",
-            )?,
-            authority_ids: list(
-                NodeType::Authority,
-                self.authority_ids,
-                "input.authorityIds",
-            )?,
-            proposal_ids: list(NodeType::Proposal, self.proposal_ids, "input.proposalIds")?,
-        })
+        let participants =
+            participants(self.organisation_ids, self.authority_ids, self.proposal_ids)?;
+        let id = versioned(NodeType::Dialogue, &self.id, self.expected_version)?;
+        Ok((id, row, participants))
     }
 }
 
@@ -293,9 +289,9 @@ impl DialogueMutation {
         ctx: &Context<'_>,
         input: CreateDialogueInput,
     ) -> Result<Dialogue> {
-        let input = input.into_domain()?;
+        let (row, participants) = input.into_domain()?;
         Ok(Dialogue::single(
-            domain::create(db(ctx), principal(ctx), input).await?,
+            domain::create(db(ctx), principal(ctx), row, participants).await?,
         ))
     }
     /// Changes a dialogue.
@@ -304,9 +300,9 @@ impl DialogueMutation {
         ctx: &Context<'_>,
         input: UpdateDialogueInput,
     ) -> Result<Dialogue> {
-        let input = input.into_domain()?;
+        let (id, row, participants) = input.into_domain()?;
         Ok(Dialogue::single(
-            domain::update(db(ctx), principal(ctx), input).await?,
+            domain::update(db(ctx), principal(ctx), id, row, participants).await?,
         ))
     }
     /// Removes a dialogue; returns it as it was.

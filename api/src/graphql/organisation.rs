@@ -1,21 +1,26 @@
 //! Organisations in the schema: the object type, its inputs and its mutations.
 
-use super::connection::{Input, Member, Order, Paged, db, member, nested_page, principal};
+use super::connection::{
+    Input, Member, Order, Paged, db, given, member, nested_page, nullable, principal, versioned,
+};
 use super::dialogue::{Dialogue, DialogueOrder};
 use super::enums::OrganisationKind;
 use super::ids::{self, NodeType};
 use super::loaders::PagedRelation;
 use super::proposal::{Proposal, ProposalOrder};
 use crate::error::AppError;
-use crate::organisation::{self as domain, NewOrganisation, OrganisationChange};
+use crate::organisation as domain;
 use crate::paging::PageArgs;
 use crate::{dialogue, proposal};
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Result};
 use chrono::{DateTime, Utc};
+use entity::organisation;
+use sea_orm::ActiveValue::Set;
+use uuid::Uuid;
 
 member! {
     /// A member organisation of the network.
-    Organisation(entity::organisation::Model)
+    Organisation(organisation::Model)
 }
 
 #[Object]
@@ -162,17 +167,18 @@ pub struct CreateOrganisationInput {
 }
 
 impl Input for CreateOrganisationInput {
-    type Domain = NewOrganisation;
+    type Domain = organisation::ActiveModel;
 
-    fn into_domain(self) -> Result<NewOrganisation, AppError> {
-        Ok(NewOrganisation {
-            slug: self.slug,
-            name: self.name,
-            kind: self.kind.into(),
-            description: self.description,
-            website: self.website,
-            contact_email: self.contact_email,
-            city: self.city,
+    fn into_domain(self) -> Result<Self::Domain, AppError> {
+        Ok(organisation::ActiveModel {
+            slug: Set(self.slug),
+            name: Set(self.name),
+            kind: Set(self.kind.into()),
+            description: Set(self.description),
+            website: Set(self.website),
+            contact_email: Set(self.contact_email),
+            city: Set(self.city),
+            ..Default::default()
         })
     }
 }
@@ -201,20 +207,21 @@ pub struct UpdateOrganisationInput {
 }
 
 impl Input for UpdateOrganisationInput {
-    type Domain = OrganisationChange;
+    type Domain = ((Uuid, i32), organisation::ActiveModel);
 
-    fn into_domain(self) -> Result<OrganisationChange, AppError> {
-        Ok(OrganisationChange {
-            id: ids::decode(NodeType::Organisation, &self.id, "input.id")?,
-            expected_version: self.expected_version,
-            slug: self.slug,
-            name: self.name,
-            kind: self.kind.map(Into::into),
-            description: self.description,
-            website: self.website.into(),
-            contact_email: self.contact_email.into(),
-            city: self.city.into(),
-        })
+    fn into_domain(self) -> Result<Self::Domain, AppError> {
+        let row = organisation::ActiveModel {
+            slug: given(self.slug),
+            name: given(self.name),
+            kind: given(self.kind.map(Into::into)),
+            description: given(self.description),
+            website: nullable(self.website),
+            contact_email: nullable(self.contact_email),
+            city: nullable(self.city),
+            ..Default::default()
+        };
+        let id = versioned(NodeType::Organisation, &self.id, self.expected_version)?;
+        Ok((id, row))
     }
 }
 
@@ -248,9 +255,9 @@ impl OrganisationMutation {
         ctx: &Context<'_>,
         input: UpdateOrganisationInput,
     ) -> Result<Organisation> {
-        let input = input.into_domain()?;
+        let (id, row) = input.into_domain()?;
         Ok(Organisation::single(
-            domain::update(db(ctx), principal(ctx), input).await?,
+            domain::update(db(ctx), principal(ctx), id, row).await?,
         ))
     }
     /// Removes an organisation nothing refers to (admin only); returns it as it was.

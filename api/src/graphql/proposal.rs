@@ -2,8 +2,8 @@
 
 use super::authority::Authority;
 use super::connection::{
-    Input, Member, Order, Paged, db, group_list, member, nested_list, nested_page, principal,
-    reference,
+    Input, Member, Order, Paged, db, given, group_list, member, nested_list, nested_page,
+    principal, reference, versioned,
 };
 use super::dialogue::{Dialogue, DialogueOrder};
 use super::enums::{ProposalStatus, Visibility};
@@ -13,10 +13,11 @@ use super::organisation::Organisation;
 use crate::dialogue;
 use crate::error::AppError;
 use crate::paging::PageArgs;
-use crate::proposal::{self as domain, NewProposal, ProposalChange, Transition};
+use crate::proposal::{self as domain, Addressed, Transition};
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{proposal, proposal_status_change};
+use sea_orm::ActiveValue::Set;
 
 member! {
     /// A policy proposal of the network.
@@ -202,31 +203,36 @@ pub struct CreateProposalInput {
     pub target_authority_ids: Vec<ID>,
 }
 
-impl Input for CreateProposalInput {
-    type Domain = NewProposal;
+/// The co-signer and target lists of an input, decoded; a list not given stays `None`.
+fn addressed(co_signers: Option<Vec<ID>>, targets: Option<Vec<ID>>) -> Result<Addressed, AppError> {
+    let list = |node_type, ids: Option<Vec<ID>>, field| {
+        ids.map(|ids| ids::decode_list(node_type, &ids, field))
+            .transpose()
+    };
+    Ok(Addressed {
+        co_signers: list(NodeType::Organisation, co_signers, "input.coSignerIds")?,
+        targets: list(NodeType::Authority, targets, "input.targetAuthorityIds")?,
+    })
+}
 
-    fn into_domain(self) -> Result<NewProposal, AppError> {
-        Ok(NewProposal {
-            lead_organisation_id: ids::decode(
-                NodeType::Organisation,
-                &self.lead_organisation_id,
-                "input.leadOrganisationId",
-            )?,
-            co_signer_ids: ids::decode_list(
-                NodeType::Organisation,
-                &self.co_signer_ids,
-                "input.coSignerIds",
-            )?,
-            target_authority_ids: ids::decode_list(
-                NodeType::Authority,
-                &self.target_authority_ids,
-                "input.targetAuthorityIds",
-            )?,
-            title: self.title,
-            summary: self.summary,
-            body: self.body,
-            visibility: self.visibility.into(),
-        })
+fn lead(id: &ID) -> Result<uuid::Uuid, AppError> {
+    ids::decode(NodeType::Organisation, id, "input.leadOrganisationId")
+}
+
+impl Input for CreateProposalInput {
+    type Domain = (proposal::ActiveModel, Addressed);
+
+    fn into_domain(self) -> Result<Self::Domain, AppError> {
+        let row = proposal::ActiveModel {
+            title: Set(self.title),
+            summary: Set(self.summary),
+            body: Set(self.body),
+            visibility: Set(self.visibility.into()),
+            lead_organisation_id: Set(lead(&self.lead_organisation_id)?),
+            ..Default::default()
+        };
+        let lists = addressed(Some(self.co_signer_ids), Some(self.target_authority_ids))?;
+        Ok((row, lists))
     }
 }
 
@@ -255,36 +261,20 @@ pub struct UpdateProposalInput {
 }
 
 impl Input for UpdateProposalInput {
-    type Domain = ProposalChange;
+    type Domain = ((uuid::Uuid, i32), proposal::ActiveModel, Addressed);
 
-    fn into_domain(self) -> Result<ProposalChange, AppError> {
-        let list = |node_type, ids: Option<Vec<ID>>, field| {
-            ids.map(|ids| ids::decode_list(node_type, &ids, field))
-                .transpose()
+    fn into_domain(self) -> Result<Self::Domain, AppError> {
+        let row = proposal::ActiveModel {
+            title: given(self.title),
+            summary: given(self.summary),
+            body: given(self.body),
+            visibility: given(self.visibility.map(Into::into)),
+            lead_organisation_id: given(self.lead_organisation_id.as_ref().map(lead).transpose()?),
+            ..Default::default()
         };
-        Ok(ProposalChange {
-            id: ids::decode(NodeType::Proposal, &self.id, "input.id")?,
-            expected_version: self.expected_version,
-            title: self.title,
-            summary: self.summary,
-            body: self.body,
-            visibility: self.visibility.map(Into::into),
-            lead_organisation_id: ids::decode_optional(
-                NodeType::Organisation,
-                self.lead_organisation_id,
-                "input.leadOrganisationId",
-            )?,
-            co_signer_ids: list(
-                NodeType::Organisation,
-                self.co_signer_ids,
-                "input.coSignerIds",
-            )?,
-            target_authority_ids: list(
-                NodeType::Authority,
-                self.target_authority_ids,
-                "input.targetAuthorityIds",
-            )?,
-        })
+        let lists = addressed(self.co_signer_ids, self.target_authority_ids)?;
+        let id = versioned(NodeType::Proposal, &self.id, self.expected_version)?;
+        Ok((id, row, lists))
     }
 }
 
@@ -320,9 +310,9 @@ impl ProposalMutation {
         ctx: &Context<'_>,
         input: CreateProposalInput,
     ) -> Result<Proposal> {
-        let input = input.into_domain()?;
+        let (row, lists) = input.into_domain()?;
         Ok(Proposal::single(
-            domain::create(db(ctx), principal(ctx), input).await?,
+            domain::create(db(ctx), principal(ctx), row, lists).await?,
         ))
     }
     /// Changes a proposal's text, visibility, co-signers or targets.
@@ -331,9 +321,9 @@ impl ProposalMutation {
         ctx: &Context<'_>,
         input: UpdateProposalInput,
     ) -> Result<Proposal> {
-        let input = input.into_domain()?;
+        let (id, row, lists) = input.into_domain()?;
         Ok(Proposal::single(
-            domain::update(db(ctx), principal(ctx), input).await?,
+            domain::update(db(ctx), principal(ctx), id, row, lists).await?,
         ))
     }
     /// Moves a proposal along its lifecycle.
