@@ -1,8 +1,9 @@
 //! The audit log as admins read it: newest first, filtered by user, record or action.
 
-use crate::auth::{Principal, require_admin};
+use crate::auth::Principal;
 use crate::error::AppResult;
-use crate::paging::{self, Page, Rows, column};
+use crate::paging::{Page, Rows, column};
+use crate::records;
 use crate::sortable;
 use chrono::{DateTime, Utc};
 use entity::{AuditAction, audit_entry};
@@ -56,10 +57,5 @@ pub async fn list(
     filter: &AuditFilter,
     page: &Page<AuditKey>,
 ) -> AppResult<(Rows<audit_entry::Model>, i64)> {
-    require_admin(principal)?;
-    let condition = filter.condition();
-    Ok((
-        paging::page(db, condition.clone(), page).await?,
-        paging::count(db, audit_entry::Entity, condition).await?,
-    ))
+    records::admin_list(db, principal, filter.condition(), page).await
 }

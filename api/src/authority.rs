@@ -3,7 +3,7 @@
 
 use crate::auth::{Principal, require_admin};
 use crate::error::{AppError, AppResult};
-use crate::paging::{self, Sort, column};
+use crate::paging::{self, Direction, Sort, column};
 use crate::records::{self, ListFilter, Reference, Unique};
 use crate::sortable;
 use crate::validate::{self, NAME_MAX};
@@ -33,10 +33,8 @@ sortable! {
 }
 
 /// The order of lists of these when the client gives none: by name.
-pub const DEFAULT_ORDER: Sort<AuthorityOrderField> = Sort {
-    field: AuthorityOrderField::Name,
-    descending: false,
-};
+pub const DEFAULT_ORDER: Sort<AuthorityOrderField> =
+    Sort::new(AuthorityOrderField::Name, Direction::Asc);
 
 /// Which authorities to list.
 #[derive(Debug, Clone, Default)]

@@ -4,7 +4,7 @@
 use crate::audit;
 use crate::auth::{self, Guarded, Principal};
 use crate::error::{AppError, AppResult};
-use crate::paging::{self, Sort, column, linked};
+use crate::paging::{self, Direction, Sort, column, linked};
 use crate::records::{self, ListFilter};
 use crate::sortable;
 use crate::validate::{self, NAME_MAX, SUMMARY_MAX};
@@ -36,10 +36,8 @@ sortable! {
 }
 
 /// The order of lists of these when the client gives none: latest first.
-pub const DEFAULT_ORDER: Sort<DialogueOrderField> = Sort {
-    field: DialogueOrderField::HeldOn,
-    descending: true,
-};
+pub const DEFAULT_ORDER: Sort<DialogueOrderField> =
+    Sort::new(DialogueOrderField::HeldOn, Direction::Desc);
 
 /// Which dialogues to list.
 #[derive(Debug, Clone, Default)]

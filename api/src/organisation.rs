@@ -2,7 +2,7 @@
 
 use crate::auth::{Principal, require_admin};
 use crate::error::AppResult;
-use crate::paging::{self, Sort, column};
+use crate::paging::{self, Direction, Sort, column};
 use crate::records::{self, ListFilter, Reference, Unique};
 use crate::sortable;
 use crate::validate::{self, NAME_MAX, SUMMARY_MAX};
@@ -32,10 +32,8 @@ sortable! {
 }
 
 /// The order of lists of these when the client gives none: by name.
-pub const DEFAULT_ORDER: Sort<OrganisationOrderField> = Sort {
-    field: OrganisationOrderField::Name,
-    descending: false,
-};
+pub const DEFAULT_ORDER: Sort<OrganisationOrderField> =
+    Sort::new(OrganisationOrderField::Name, Direction::Asc);
 
 /// Which organisations to list.
 #[derive(Debug, Clone, Default)]

@@ -171,10 +171,10 @@ pub struct Sort<F> {
 
 impl<F> Sort<F> {
     /// `field` in `direction`.
-    pub fn new(field: F, direction: Direction) -> Self {
+    pub const fn new(field: F, direction: Direction) -> Self {
         Self {
             field,
-            descending: direction == Direction::Desc,
+            descending: matches!(direction, Direction::Desc),
         }
     }
 }

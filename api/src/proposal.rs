@@ -4,7 +4,7 @@
 use crate::audit;
 use crate::auth::{self, Guarded, Principal};
 use crate::error::{AppError, AppResult};
-use crate::paging::{self, Sort, column, linked};
+use crate::paging::{self, Direction, Sort, column, linked};
 use crate::records::{self, ListFilter, Reference};
 use crate::sortable;
 use crate::validate::{self, BODY_MAX, NAME_MAX, SUMMARY_MAX};
@@ -80,10 +80,8 @@ sortable! {
 }
 
 /// The order of lists of these when the client gives none: most recently changed first.
-pub const DEFAULT_ORDER: Sort<ProposalOrderField> = Sort {
-    field: ProposalOrderField::UpdatedAt,
-    descending: true,
-};
+pub const DEFAULT_ORDER: Sort<ProposalOrderField> =
+    Sort::new(ProposalOrderField::UpdatedAt, Direction::Desc);
 
 /// Which proposals to list.
 #[derive(Debug, Clone, Default)]

@@ -389,6 +389,23 @@ pub async fn list<F: ListFilter>(
     paging::page(db, filter.condition(principal)?, page).await
 }
 
+/// One page of a list only admins read, and how many rows the list holds in all.
+///
+/// # Errors
+/// UNAUTHENTICATED/FORBIDDEN unless admin; INTERNAL on a database failure.
+pub async fn admin_list<R: Row>(
+    db: &impl ConnectionTrait,
+    principal: &Principal,
+    condition: Condition,
+    page: &Page<R::Key>,
+) -> AppResult<(Rows<R>, i64)> {
+    crate::auth::require_admin(principal)?;
+    Ok((
+        paging::page(db, condition.clone(), page).await?,
+        paging::count(db, R::Entity::default(), condition).await?,
+    ))
+}
+
 /// How many rows a top-level list holds across its pages.
 ///
 /// # Errors

@@ -12,7 +12,7 @@ use entity::{AuditAction, login_throttle, refresh_token, session, user};
 use sea_orm::sea_query::{CaseStatement, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, IdenStatic, QueryFilter,
+    EntityTrait, IdenStatic, QueryFilter, TransactionSession,
 };
 use uuid::Uuid;
 
@@ -49,12 +49,16 @@ pub struct Issued {
     pub user: user::Model,
 }
 
-async fn issue(
-    db: &impl ConnectionTrait,
+/// Issues the tokens of a session and commits them with the audit entry of `action`.
+async fn issue<T: ConnectionTrait + TransactionSession>(
+    txn: T,
     keys: &Keys,
     user: user::Model,
     session: Uuid,
+    action: AuditAction,
 ) -> AppResult<Issued> {
+    let principal = Principal::user(&user, session, &[]);
+    audit::record(&txn, &principal, action, Some(session), Default::default()).await?;
     let refresh = secrets::new_secret(REFRESH_PREFIX)?;
     refresh_token::ActiveModel {
         token_hash: Set(secrets::hash(&refresh)),
@@ -62,9 +66,10 @@ async fn issue(
         created_at: Set(crate::validate::now()),
         used_at: Set(None),
     }
-    .insert(db)
+    .insert(&txn)
     .await?;
     let (access_token, expires_at) = keys.issue(user.id, session)?;
+    txn.commit().await?;
     Ok(Issued {
         access_token,
         refresh_token: refresh,
@@ -187,18 +192,7 @@ pub async fn open(db: &DatabaseConnection, keys: &Keys, user: user::Model) -> Ap
     }
     .insert(&txn)
     .await?;
-    let principal = Principal::user(&user, session.id, &[]);
-    audit::record(
-        &txn,
-        &principal,
-        AuditAction::Login,
-        Some(session.id),
-        Default::default(),
-    )
-    .await?;
-    let issued = issue(&txn, keys, user, session.id).await?;
-    txn.commit().await?;
-    Ok(issued)
+    issue(txn, keys, user, session.id, AuditAction::Login).await
 }
 
 async fn revoke_session(db: &impl ConnectionTrait, session: Uuid) -> AppResult<()> {
@@ -256,18 +250,7 @@ pub async fn refresh(
         .await?
         .filter(|u| u.active)
         .ok_or(AppError::Unauthenticated)?;
-    let principal = Principal::user(&user, session.id, &[]);
-    audit::record(
-        &txn,
-        &principal,
-        AuditAction::RefreshSession,
-        Some(session.id),
-        Default::default(),
-    )
-    .await?;
-    let issued = issue(&txn, keys, user, session.id).await?;
-    txn.commit().await?;
-    Ok(issued)
+    issue(txn, keys, user, session.id, AuditAction::RefreshSession).await
 }
 
 /// Ends the caller's session: its refresh tokens and access tokens stop working.

@@ -4,7 +4,8 @@
 use super::{Principal, require_admin, secrets};
 use crate::audit;
 use crate::error::{AppError, AppResult};
-use crate::paging::{self, Page, Rows};
+use crate::paging::{Page, Rows};
+use crate::records;
 use crate::sortable;
 use chrono::{DateTime, Utc};
 use entity::{AuditAction, TokenScope, api_token};
@@ -166,11 +167,7 @@ pub async fn list(
     principal: &Principal,
     page: &Page<ApiTokenKey>,
 ) -> AppResult<(Rows<api_token::Model>, i64)> {
-    require_admin(principal)?;
-    Ok((
-        paging::page(db, Condition::all(), page).await?,
-        paging::count(db, api_token::Entity, Condition::all()).await?,
-    ))
+    records::admin_list(db, principal, Condition::all(), page).await
 }
 
 /// The principal of a partner token.

@@ -3,7 +3,7 @@
 use super::{Principal, password, require_admin};
 use crate::audit;
 use crate::error::{AppError, AppResult};
-use crate::paging::{self, Page, Rows};
+use crate::paging::{Page, Rows};
 use crate::records;
 use crate::sortable;
 use entity::{AuditAction, MembershipRole, membership, organisation, user};
@@ -105,34 +105,23 @@ async fn change_user(
     Ok(updated)
 }
 
-/// Deactivates a user: they cannot sign in, and their tokens stop working at once.
+/// Deactivates a user (they cannot sign in, and their tokens stop working at once), or
+/// reactivates them.
 ///
 /// # Errors
 /// FORBIDDEN unless admin; NOT_FOUND.
-pub async fn deactivate(
+pub async fn set_active(
     db: &DatabaseConnection,
     principal: &Principal,
     id: Uuid,
+    active: bool,
 ) -> AppResult<user::Model> {
-    change_user(db, principal, id, AuditAction::DeactivateUser, |row| {
-        row.active = Set(false)
-    })
-    .await
-}
-
-/// Reactivates a user.
-///
-/// # Errors
-/// FORBIDDEN unless admin; NOT_FOUND.
-pub async fn reactivate(
-    db: &DatabaseConnection,
-    principal: &Principal,
-    id: Uuid,
-) -> AppResult<user::Model> {
-    change_user(db, principal, id, AuditAction::ReactivateUser, |row| {
-        row.active = Set(true)
-    })
-    .await
+    let action = if active {
+        AuditAction::ReactivateUser
+    } else {
+        AuditAction::DeactivateUser
+    };
+    change_user(db, principal, id, action, |row| row.active = Set(active)).await
 }
 
 /// Sets or clears a user's admin flag; takes effect on their next request.
@@ -239,11 +228,7 @@ pub async fn list(
     principal: &Principal,
     page: &Page<UserKey>,
 ) -> AppResult<(Rows<user::Model>, i64)> {
-    require_admin(principal)?;
-    Ok((
-        paging::page(db, Condition::all(), page).await?,
-        paging::count(db, user::Entity, Condition::all()).await?,
-    ))
+    records::admin_list(db, principal, Condition::all(), page).await
 }
 
 /// A user by id, for admins and for the user themselves.

@@ -397,13 +397,13 @@ impl AccountMutation {
     /// Deactivates a user; their tokens stop working at once (admin only).
     async fn deactivate_user(&self, ctx: &Context<'_>, input: UserIdInput) -> Result<User> {
         Ok(User::single(
-            users::deactivate(db(ctx), principal(ctx), input.user()?).await?,
+            users::set_active(db(ctx), principal(ctx), input.user()?, false).await?,
         ))
     }
     /// Reactivates a user (admin only).
     async fn reactivate_user(&self, ctx: &Context<'_>, input: UserIdInput) -> Result<User> {
         Ok(User::single(
-            users::reactivate(db(ctx), principal(ctx), input.user()?).await?,
+            users::set_active(db(ctx), principal(ctx), input.user()?, true).await?,
         ))
     }
     /// Sets or clears a user's admin flag (admin only).
