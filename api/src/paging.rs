@@ -865,3 +865,123 @@ pub fn text_search<C: ColumnTrait>(columns: &[C], text: &str) -> Condition {
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dialogue::{DialogueKey, DialogueOrderField};
+    use chrono::{NaiveDate, TimeZone, Utc};
+    use entity::{DialogueKind, DialogueStatus, Visibility, dialogue};
+
+    fn dialogue() -> dialogue::Model {
+        let at = Utc
+            .with_ymd_and_hms(2026, 11, 29, 14, 3, 40)
+            .single()
+            .unwrap_or_default();
+        dialogue::Model {
+            id: Uuid::now_v7(),
+            title: "Möte med Socialdepartementet".into(),
+            kind: DialogueKind::Meeting,
+            status: DialogueStatus::Held,
+            held_on: NaiveDate::from_ymd_opt(2026, 11, 20).unwrap_or_default(),
+            summary: String::new(),
+            outcome: None,
+            visibility: Visibility::Public,
+            version: 1,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    fn raw(body: serde_json::Value) -> String {
+        URL_SAFE_NO_PAD.encode(body.to_string())
+    }
+
+    #[test]
+    fn a_cursor_round_trips_under_every_ordering_with_its_typed_value() {
+        let row = dialogue();
+        let fields = [
+            DialogueOrderField::HeldOn,
+            DialogueOrderField::Title,
+            DialogueOrderField::CreatedAt,
+            DialogueOrderField::UpdatedAt,
+        ];
+        for field in fields {
+            let cursor = Cursor::<DialogueKey>::of(&row, field);
+            let decoded = Cursor::<DialogueKey>::decode(&cursor.encode(), field);
+            assert_eq!(decoded.as_ref(), Some(&cursor), "{field:?}");
+        }
+        let held_on = Cursor::<DialogueKey>::of(&row, DialogueOrderField::HeldOn);
+        assert_eq!(held_on.key, DialogueKey::HeldOn(row.held_on));
+    }
+
+    #[test]
+    fn cursors_keep_the_encoding_clients_already_hold() {
+        let id = Uuid::now_v7();
+        // Written out: json! would sort the keys, and the encoding keeps c, v, i in order.
+        let text =
+            URL_SAFE_NO_PAD.encode(format!(r#"{{"c":"held_on","v":"2026-11-20","i":"{id}"}}"#));
+        let cursor = Cursor::<DialogueKey>::decode(&text, DialogueOrderField::HeldOn);
+        let day = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap_or_default();
+        assert_eq!(
+            cursor,
+            Some(Cursor {
+                key: DialogueKey::HeldOn(day),
+                id
+            })
+        );
+        assert_eq!(cursor.map(|c| c.encode()), Some(text));
+    }
+
+    #[test]
+    fn a_cursor_of_another_ordering_a_wrong_type_or_tampered_is_refused() {
+        let row = dialogue();
+        let by_title = Cursor::<DialogueKey>::of(&row, DialogueOrderField::Title).encode();
+        let field = DialogueOrderField::HeldOn;
+        let id = row.id;
+        let refused = [
+            by_title.clone(),
+            raw(serde_json::json!({ "c": "held_on", "v": "not a day", "i": id })),
+            raw(serde_json::json!({ "c": "held_on", "v": 20261120, "i": id })),
+            raw(serde_json::json!({ "c": "held_on", "v": "2026-11-20T10:00:00Z", "i": id })),
+            raw(serde_json::json!({ "c": "held_on", "v": "2026-11-20", "i": "not an id" })),
+            raw(serde_json::json!({ "c": "held_on", "v": "2026-11-20" })),
+            URL_SAFE_NO_PAD.encode("not json"),
+            "%%% not base64".into(),
+            String::new(),
+            format!("{by_title}x"),
+        ];
+        for text in refused {
+            assert_eq!(Cursor::<DialogueKey>::decode(&text, field), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn page_arguments_are_checked() {
+        let sort = Sort::new(DialogueOrderField::HeldOn, Direction::Desc);
+        let page = |first, after: Option<&str>, last| {
+            Page::<DialogueKey>::new(
+                PageArgs::new(first, after.map(Into::into), last, None),
+                sort,
+            )
+        };
+        let field = |result: AppResult<Page<DialogueKey>>| match result {
+            Err(AppError::BadUserInput { field, .. }) => field,
+            other => format!("{other:?}"),
+        };
+        assert_eq!(
+            page(None, None, None).map(|p| p.limit).ok(),
+            Some(DEFAULT_PAGE_SIZE)
+        );
+        assert_eq!(page(Some(0), None, None).map(|p| p.limit).ok(), Some(0));
+        assert_eq!(
+            page(None, None, Some(100)).map(|p| p.backward).ok(),
+            Some(true)
+        );
+        assert_eq!(field(page(Some(101), None, None)), "first");
+        assert_eq!(field(page(Some(-1), None, None)), "first");
+        assert_eq!(field(page(None, None, Some(101))), "last");
+        assert_eq!(field(page(Some(1), None, Some(1))), "last");
+        assert_eq!(field(page(Some(1), Some("bogus"), None)), "after");
+    }
+}

@@ -179,3 +179,132 @@ pub fn now() -> chrono::DateTime<chrono::Utc> {
     let now = chrono::Utc::now();
     chrono::DurationRound::duration_trunc(now, chrono::TimeDelta::microseconds(1)).unwrap_or(now)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::AppError;
+
+    /// The field a BAD_USER_INPUT error names, or a note of what else it was.
+    fn field_of<T: std::fmt::Debug>(result: AppResult<T>) -> String {
+        match result {
+            Err(AppError::BadUserInput { field, .. }) => field,
+            other => format!("not BAD_USER_INPUT: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn slugs_are_lowercase_words_joined_by_single_hyphens() {
+        for good in ["ab", "coompanion-stockholm", "a1-b2-c3", &"a".repeat(64)] {
+            assert_eq!(
+                slug("input.slug", good).ok().as_deref(),
+                Some(good),
+                "{good}"
+            );
+        }
+        let too_long = "a".repeat(65);
+        for bad in [
+            "", "a", "-ab", "ab-", "a--b", "Ab", "åsa", "a b", "a_b", &too_long,
+        ] {
+            assert_eq!(field_of(slug("input.slug", bad)), "input.slug", "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn text_is_trimmed_counted_in_characters_and_free_of_control_characters() {
+        assert_eq!(text("f", "  Möte  ", 10).ok().as_deref(), Some("Möte"));
+        assert_eq!(
+            text("f", "rad ett\nrad två\tflik", 50).ok().as_deref(),
+            Some("rad ett\nrad två\tflik")
+        );
+        // Four characters of two bytes each fit a limit of four.
+        assert!(text("f", "åäöÅ", 4).is_ok());
+        assert_eq!(field_of(text("input.title", "åäöÅx", 4)), "input.title");
+        assert_eq!(field_of(text("input.title", "   ", 4)), "input.title");
+        assert_eq!(field_of(text("input.title", "a\u{7}b", 4)), "input.title");
+        assert_eq!(optional_text("f", Some("  "), 4).ok(), Some(None));
+        assert_eq!(optional_text("f", None, 4).ok(), Some(None));
+    }
+
+    #[test]
+    fn urls_are_absolute_http_with_a_dotted_host() {
+        for good in [
+            "https://example.org",
+            "http://sub.example.org/path?q=1#x",
+            "https://example.org:8443",
+        ] {
+            assert_eq!(url("f", Some(good)).ok().flatten().as_deref(), Some(good));
+        }
+        assert_eq!(url("f", Some("  ")).ok(), Some(None));
+        for bad in [
+            "example.org",
+            "ftp://example.org",
+            "https://localhost",
+            "https://exa mple.org",
+            "https://.org",
+            "javascript:alert(1)",
+        ] {
+            assert_eq!(
+                field_of(url("input.website", Some(bad))),
+                "input.website",
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn emails_have_one_at_and_a_dotted_domain() {
+        assert_eq!(
+            email("f", Some(" kontakt@example.org "))
+                .ok()
+                .flatten()
+                .as_deref(),
+            Some("kontakt@example.org")
+        );
+        for bad in [
+            "kontakt",
+            "@example.org",
+            "a@b",
+            "a@@example.org",
+            "a@example.org.",
+            "a b@example.org",
+            "a@example.org,b@example.org",
+        ] {
+            assert_eq!(
+                field_of(email("input.email", Some(bad))),
+                "input.email",
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn dates_lie_between_1900_and_2100() {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
+        assert!(date("f", day(1900, 1, 1)).is_ok());
+        assert!(date("f", day(2100, 12, 31)).is_ok());
+        assert_eq!(
+            field_of(date("input.heldOn", day(1899, 12, 31))),
+            "input.heldOn"
+        );
+        assert_eq!(
+            field_of(date("input.heldOn", day(2101, 1, 1))),
+            "input.heldOn"
+        );
+    }
+
+    #[test]
+    fn a_given_field_is_checked_and_one_not_given_stays_so() {
+        let mut given_value = sea_orm::ActiveValue::Set(" Möte ".to_owned());
+        assert!(given(&mut given_value, |v| text("f", &v, 10)).is_ok());
+        assert_eq!(given_value, sea_orm::ActiveValue::Set("Möte".to_owned()));
+        let mut not_given: sea_orm::ActiveValue<String> = sea_orm::ActiveValue::NotSet;
+        assert!(given(&mut not_given, |v| text("f", &v, 10)).is_ok());
+        assert_eq!(not_given, sea_orm::ActiveValue::NotSet);
+        let mut bad = sea_orm::ActiveValue::Set(String::new());
+        assert_eq!(
+            field_of(given(&mut bad, |v| text("input.title", &v, 10))),
+            "input.title"
+        );
+    }
+}

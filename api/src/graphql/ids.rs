@@ -98,3 +98,57 @@ pub fn decode_list(expected: NodeType, ids: &[ID], field: &str) -> AppResult<Vec
 
 /// The most records one list of an input may name.
 pub const MAX_LIST: usize = 100;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_id_round_trips_and_names_its_type() {
+        let uuid = Uuid::now_v7();
+        for node_type in NodeType::ALL {
+            let id = encode(node_type, uuid);
+            assert_eq!(decode_any(&id), Some((node_type, uuid)));
+            assert_eq!(decode(node_type, &id, "input.id").ok(), Some(uuid));
+        }
+    }
+
+    #[test]
+    fn an_id_of_another_type_or_malformed_is_bad_input_naming_the_field() {
+        let dialogue = encode(NodeType::Dialogue, Uuid::now_v7());
+        let not_ours = URL_SAFE_NO_PAD.encode("Meeting:00000000-0000-0000-0000-000000000000");
+        let bad_uuid = URL_SAFE_NO_PAD.encode("Dialogue:not-a-uuid");
+        for id in [&dialogue.0, "", "!!!", "RGlhbG9ndWU", &not_ours, &bad_uuid] {
+            match decode(NodeType::Proposal, id, "input.proposalIds") {
+                Err(AppError::BadUserInput { field, message }) => {
+                    assert_eq!(field, "input.proposalIds");
+                    assert_eq!(message, "not a valid Proposal id");
+                }
+                other => panic!("{id:?} gave {other:?}"),
+            }
+        }
+        assert_eq!(decode_any(&not_ours), None);
+        assert_eq!(decode_any(&bad_uuid), None);
+    }
+
+    #[test]
+    fn lists_name_at_most_a_hundred_records() {
+        let ids: Vec<ID> = (0..=MAX_LIST)
+            .map(|_| encode(NodeType::Organisation, Uuid::now_v7()))
+            .collect();
+        assert_eq!(
+            decode_list(NodeType::Organisation, &ids[..MAX_LIST], "f")
+                .map(|l| l.len())
+                .ok(),
+            Some(MAX_LIST)
+        );
+        assert!(matches!(
+            decode_list(NodeType::Organisation, &ids, "input.organisationIds"),
+            Err(AppError::BadUserInput { field, .. }) if field == "input.organisationIds"
+        ));
+        assert_eq!(
+            decode_optional(NodeType::Authority, None, "f").ok(),
+            Some(None)
+        );
+    }
+}
