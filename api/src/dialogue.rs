@@ -111,20 +111,6 @@ pub fn visible(principal: &Principal) -> Condition {
     auth::visible(principal, Guarded::Dialogue)
 }
 
-/// Finds a dialogue the principal may read.
-///
-/// # Errors
-/// INTERNAL on a database failure.
-pub async fn by_id(
-    db: &impl ConnectionTrait,
-    principal: &Principal,
-    id: Uuid,
-) -> AppResult<Option<dialogue::Model>> {
-    Ok(paging::by_ids(db, &[id], visible(principal))
-        .await?
-        .remove(&id))
-}
-
 /// A dialogue's three kinds of links, each a link table that also keeps the dialogue's date.
 #[derive(Debug, Clone, Copy)]
 enum Side {
@@ -388,9 +374,8 @@ pub async fn update(
     check(&mut row)?;
     let lists = checked(db, participants).await?;
     let txn = records::begin_write(db).await?;
-    by_id(&txn, principal, id)
-        .await?
-        .ok_or(AppError::NotFound("dialogue"))?;
+    records::visible_or_missing::<dialogue::Model>(&txn, id, visible(principal), "dialogue")
+        .await?;
     auth::require_editor_of_any(principal, &organisations_of(&txn, id).await?)?;
     let changes = with_lists(audit::changes(&row), &lists);
     let date_changed = row.held_on.is_set();
@@ -418,9 +403,9 @@ pub async fn delete(
 ) -> AppResult<dialogue::Model> {
     auth::require_writer(principal)?;
     let txn = records::begin_write(db).await?;
-    let row = by_id(&txn, principal, id)
-        .await?
-        .ok_or(AppError::NotFound("dialogue"))?;
+    let row =
+        records::visible_or_missing::<dialogue::Model>(&txn, id, visible(principal), "dialogue")
+            .await?;
     auth::require_editor_of_any(principal, &organisations_of(&txn, id).await?)?;
     dialogue::Entity::delete_by_id(id).exec(&txn).await?;
     let removed = audit::removed(&dialogue::ActiveModel::from(row.clone()));

@@ -130,20 +130,6 @@ pub fn visible(principal: &Principal) -> Condition {
     auth::visible(principal, Guarded::Proposal)
 }
 
-/// Finds a proposal the principal may read.
-///
-/// # Errors
-/// INTERNAL on a database failure.
-pub async fn by_id(
-    db: &impl ConnectionTrait,
-    principal: &Principal,
-    id: Uuid,
-) -> AppResult<Option<proposal::Model>> {
-    Ok(paging::by_ids(db, &[id], visible(principal))
-        .await?
-        .remove(&id))
-}
-
 /// The co-signers and targets of a write; a list not given stays as it is.
 #[derive(Debug, Clone, Default)]
 pub struct Addressed {
@@ -328,9 +314,9 @@ pub async fn update(
     check(db, &mut row).await?;
     checked(db, &lists).await?;
     let txn = records::begin_write(db).await?;
-    let current = by_id(&txn, principal, id)
-        .await?
-        .ok_or(AppError::NotFound("proposal"))?;
+    let current =
+        records::visible_or_missing::<proposal::Model>(&txn, id, visible(principal), "proposal")
+            .await?;
     auth::require_editor_of_any(principal, &involved(&txn, &current).await?)?;
     if row.lead_organisation_id.is_set() && !principal.admin {
         return Err(AppError::Forbidden(
@@ -366,9 +352,9 @@ pub async fn transition(
     let id = input.id;
     let note = validate::optional_text("input.note", input.note.as_deref(), SUMMARY_MAX)?;
     let txn = records::begin_write(db).await?;
-    let current = by_id(&txn, principal, id)
-        .await?
-        .ok_or(AppError::NotFound("proposal"))?;
+    let current =
+        records::visible_or_missing::<proposal::Model>(&txn, id, visible(principal), "proposal")
+            .await?;
     auth::require_editor_of_any(principal, &involved(&txn, &current).await?)?;
     if !allowed_moves(current.status).contains(&input.to) {
         let allowed: Vec<String> = allowed_moves(current.status)
@@ -423,9 +409,9 @@ pub async fn delete(
 ) -> AppResult<proposal::Model> {
     auth::require_writer(principal)?;
     let txn = records::begin_write(db).await?;
-    let row = by_id(&txn, principal, id)
-        .await?
-        .ok_or(AppError::NotFound("proposal"))?;
+    let row =
+        records::visible_or_missing::<proposal::Model>(&txn, id, visible(principal), "proposal")
+            .await?;
     auth::require_editor_of_any(principal, &involved(&txn, &row).await?)?;
     records::ensure_unreferenced(
         &txn,

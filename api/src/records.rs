@@ -47,6 +47,23 @@ pub async fn ensure_exist<R: Row>(
     }
 }
 
+/// Record `id` as the caller may see it (`visible`); NOT_FOUND, naming `what`, when it is
+/// absent or hidden, so existence does not leak.
+///
+/// # Errors
+/// NOT_FOUND; INTERNAL on a database failure.
+pub async fn visible_or_missing<R: Row>(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    visible: Condition,
+    what: &'static str,
+) -> AppResult<R> {
+    paging::by_ids::<R>(db, &[id], visible)
+        .await?
+        .remove(&id)
+        .ok_or(AppError::NotFound(what))
+}
+
 /// Ids as a JSON list, for audit changes.
 pub fn ids_json(ids: &[Uuid]) -> serde_json::Value {
     ids.iter()
