@@ -16,7 +16,8 @@ use crate::error::{AppError, REQUEST_ID};
 use crate::graphql::cost::{CostReport, CostSlot, NotQueued, RateKey};
 use crate::graphql::documents::DocumentCache;
 use crate::graphql::{SamverkanSchema, loaders, schema_with};
-use crate::limits::{self, RateLimiter};
+use crate::graphql::checks;
+use crate::limits::RateLimiter;
 use crate::metrics::Metrics;
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::{ExecutableDocument, OperationType};
@@ -324,9 +325,9 @@ fn check_document(
     request: &async_graphql::Request,
 ) -> Result<(Arc<ExecutableDocument>, OperationType, Option<String>), String> {
     let limits = &state.settings.limits;
-    limits::check_text(&request.query, limits).map_err(|r| r.0)?;
+    checks::check_text(&request.query, limits).map_err(|r| r.0)?;
     let document = state.documents.get_or_parse(&request.query, |doc| {
-        limits::check_document(doc, limits).map_err(|r| r.0)
+        checks::check_document(doc, limits).map_err(|r| r.0)
     })?;
     let wanted = request.operation_name.as_deref();
     let operation = document

@@ -1,6 +1,7 @@
 //! The GraphQL schema: types, resolvers and loaders, assembled by [`build_schema`].
 
 pub mod account;
+pub mod checks;
 pub mod cost;
 pub mod documents;
 pub mod group;
