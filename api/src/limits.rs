@@ -6,9 +6,12 @@
 //! connection multiplies what is below it by its page size (`first` or `last`, else the
 //! default 20); a plain list multiplies by [`LIST_FACTOR`].
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use governor::clock::{Clock, DefaultClock};
+use governor::middleware::StateInformationMiddleware;
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{InsufficientCapacity, Quota};
+use std::num::NonZeroU32;
+use std::sync::Arc;
 
 /// What a plain (unpaged) list is assumed to hold, for costing.
 pub const LIST_FACTOR: usize = 10;
@@ -76,14 +79,31 @@ impl Default for Limits {
     }
 }
 
-/// Budgets of cost points per caller, refilled continuously (a token bucket per key), and
-/// the bound on cost points executing at once.
+/// Budgets of cost points per caller, refilled continuously (governor's keyed GCRA limiter,
+/// a token bucket per key without a timer), and the bound on cost points executing at once.
 pub struct RateLimiter {
     per_minute: usize,
-    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+    /// `None` when the budget is off.
+    budgets: Option<Budgets>,
     in_flight: Arc<tokio::sync::Semaphore>,
     in_flight_capacity: usize,
 }
+
+/// One GCRA state per key; a successful charge reports what is left.
+type Budgets = governor::RateLimiter<
+    String,
+    DefaultKeyedStateStore<String>,
+    DefaultClock,
+    StateInformationMiddleware,
+>;
+
+/// Past this many keys, the limiter forgets those whose budget is full again, so that many
+/// one-off clients cannot grow it forever.
+const KEYS_KEPT: usize = 100_000;
+
+/// Who pays for a request: a partner token, a user, or a client address.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RateKey(pub String);
 
 /// The outcome of charging a request.
 #[derive(Debug, Clone, Copy)]
@@ -99,9 +119,13 @@ impl RateLimiter {
     /// `in_flight` points execute at once.
     pub fn new(per_minute: usize, in_flight: usize) -> Self {
         let in_flight_capacity = in_flight.clamp(1, tokio::sync::Semaphore::MAX_PERMITS);
+        let budgets =
+            NonZeroU32::new(u32::try_from(per_minute).unwrap_or(u32::MAX)).map(|points| {
+                governor::RateLimiter::keyed(Quota::per_minute(points)).with_middleware()
+            });
         Self {
             per_minute,
-            buckets: Mutex::new(HashMap::new()),
+            budgets,
             in_flight: Arc::new(tokio::sync::Semaphore::new(in_flight_capacity)),
             in_flight_capacity,
         }
@@ -122,44 +146,95 @@ impl RateLimiter {
     }
 
     /// Charges `cost` points to `key`, or refuses without charging.
-    pub fn charge(&self, key: &str, cost: usize) -> Charge {
-        if self.per_minute == 0 {
+    pub fn charge(&self, key: &RateKey, cost: usize) -> Charge {
+        let Some(budgets) = &self.budgets else {
             return Charge {
                 remaining: usize::MAX,
                 retry_after: None,
             };
+        };
+        if budgets.len() > KEYS_KEPT {
+            budgets.retain_recent();
         }
-        let capacity = self.per_minute as f64;
-        let per_second = capacity / 60.0;
-        let now = Instant::now();
-        let mut buckets = self
-            .buckets
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if buckets.len() > 100_000 {
-            // Forget full buckets so that many one-off clients cannot grow the map forever.
-            buckets.retain(|_, (points, at)| {
-                *points + now.duration_since(*at).as_secs_f64() * per_second < capacity
-            });
-        }
-        let (points, at) = buckets.entry(key.to_owned()).or_insert((capacity, now));
-        *points = (*points + now.duration_since(*at).as_secs_f64() * per_second).min(capacity);
-        *at = now;
-        let cost = cost as f64;
-        if cost <= *points {
-            *points -= cost;
-            Charge {
-                remaining: *points as usize,
+        // A query costing nothing (only `__typename`) still counts as one point.
+        let points = NonZeroU32::new(u32::try_from(cost).unwrap_or(u32::MAX).max(1))
+            .unwrap_or(NonZeroU32::MIN);
+        match budgets.check_key_n(&key.0, points) {
+            Ok(Ok(state)) => Charge {
+                remaining: state.remaining_burst_capacity() as usize,
                 retry_after: None,
+            },
+            Ok(Err(not_until)) => {
+                let wait = not_until.wait_time_from(budgets.clock().now());
+                let per_second = self.per_minute as f64 / 60.0;
+                // What is left now: the cost less what refills during the wait.
+                let short = (wait.as_secs_f64() * per_second).ceil() as usize;
+                Charge {
+                    remaining: cost.saturating_sub(short),
+                    retry_after: Some(wait.as_secs_f64().ceil().max(1.0) as u64),
+                }
             }
-        } else {
-            let wait = ((cost.min(capacity) - *points) / per_second)
-                .ceil()
-                .max(1.0);
-            Charge {
-                remaining: *points as usize,
-                retry_after: Some(wait as u64),
-            }
+            // Costlier than the whole budget: it never fits; the budget is full again after
+            // a minute, which is the most that can be said.
+            Err(InsufficientCapacity(_)) => Charge {
+                remaining: 0,
+                retry_after: Some(60),
+            },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(name: &str) -> RateKey {
+        RateKey(name.to_owned())
+    }
+
+    #[test]
+    fn a_budget_shrinks_runs_out_and_says_when_to_retry() {
+        let limiter = RateLimiter::new(600, 1);
+        let partner = key("token:a");
+        let first = limiter.charge(&partner, 200);
+        assert_eq!((first.remaining, first.retry_after), (400, None));
+        // (A few points may have come back meanwhile, one every 100 ms.)
+        assert!(limiter.charge(&partner, 400).remaining < 5);
+        let refused = limiter.charge(&partner, 100);
+        // 600 a minute refill 10 a second: 100 points fit again in 10 s.
+        let wait = refused.retry_after.expect("refused");
+        assert!((9..=10).contains(&wait), "{wait}");
+        assert!(refused.remaining < 100, "{refused:?}");
+        let other = limiter.charge(&key("address:127.0.0.1"), 100);
+        assert_eq!(
+            other.retry_after, None,
+            "every caller has a budget of its own"
+        );
+    }
+
+    #[test]
+    fn a_refusal_charges_nothing() {
+        let limiter = RateLimiter::new(60, 1);
+        let caller = key("user:b");
+        assert_eq!(limiter.charge(&caller, 50).remaining, 10);
+        assert!(limiter.charge(&caller, 20).retry_after.is_some());
+        assert_eq!(limiter.charge(&caller, 10).retry_after, None);
+    }
+
+    #[test]
+    fn a_query_costlier_than_the_whole_budget_never_fits() {
+        let limiter = RateLimiter::new(60, 1);
+        let charge = limiter.charge(&key("user:c"), 61);
+        assert_eq!((charge.remaining, charge.retry_after), (0, Some(60)));
+    }
+
+    #[test]
+    fn a_budget_of_zero_is_off() {
+        let limiter = RateLimiter::new(0, 1);
+        for _ in 0..10 {
+            let charge = limiter.charge(&key("user:d"), 1_000_000);
+            assert_eq!(charge.retry_after, None);
+        }
+        assert_eq!(limiter.budget(), 0);
     }
 }
