@@ -92,6 +92,8 @@ impl App {
         ));
         let limits = Arc::new(settings.limits.clone());
         let ready = Arc::new(AtomicBool::new(true));
+        let counters = Arc::new(Metrics::new());
+        Metrics::keep_up(&counters);
         let write_gate = (db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite)
             .then(|| Arc::new(tokio::sync::Mutex::new(())));
         let state = AppState {
@@ -111,7 +113,7 @@ impl App {
             ),
             db,
             keys,
-            metrics: Arc::new(Metrics::default()),
+            metrics: counters,
             ready: ready.clone(),
             write_gate,
             token_origins: Arc::new(Mutex::new((None, HashSet::new()))),
