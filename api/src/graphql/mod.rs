@@ -4,6 +4,7 @@ pub mod account;
 pub mod checks;
 pub mod cost;
 pub mod documents;
+pub mod endpoint;
 pub mod group;
 pub mod loaders;
 pub mod mutation;
