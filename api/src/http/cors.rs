@@ -117,3 +117,99 @@ impl TokenOrigins {
         origins
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use entity::{TokenScope, api_token};
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A migrated SQLite database of its own, and a count of the statements run on it.
+    async fn database() -> (DatabaseConnection, Arc<AtomicUsize>, std::path::PathBuf) {
+        let path = std::env::temp_dir().join(format!("samverkan-cors-{}.db", uuid::Uuid::now_v7()));
+        let mut db =
+            crate::db::connect(&crate::config::Database::Sqlite(path.display().to_string()))
+                .await
+                .expect("connect");
+        crate::db::migrate(&db).await.expect("migrate");
+        let statements = Arc::new(AtomicUsize::new(0));
+        let counter = statements.clone();
+        db.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::SeqCst);
+        });
+        (db, statements, path)
+    }
+
+    async fn token(
+        db: &DatabaseConnection,
+        origin: &str,
+        expires_in: Option<chrono::TimeDelta>,
+        revoked: bool,
+    ) {
+        let now = crate::validate::now();
+        api_token::ActiveModel {
+            id: Set(uuid::Uuid::now_v7()),
+            name: Set(origin.into()),
+            prefix: Set("svk_pt_test".into()),
+            token_hash: Set(origin.into()),
+            scope: Set(TokenScope::ReadPublic),
+            allowed_origins: Set(origin.into()),
+            expires_at: Set(expires_in.map(|d| now + d)),
+            last_used_at: Set(None),
+            revoked_at: Set(revoked.then_some(now)),
+            created_by: Set(None),
+            created_at: Set(now),
+        }
+        .insert(db)
+        .await
+        .expect("insert token");
+    }
+
+    #[tokio::test]
+    async fn only_active_tokens_lend_their_origins_and_a_burst_reads_them_once() {
+        let (db, statements, path) = database().await;
+        let hour = chrono::TimeDelta::hours(1);
+        token(&db, "https://active.example", None, false).await;
+        token(&db, "https://until-later.example", Some(hour), false).await;
+        token(&db, "https://expired.example", Some(-hour), false).await;
+        token(&db, "https://revoked.example", None, true).await;
+        let origins = Arc::new(Origins {
+            configured: HashSet::from(["https://configured.example".to_owned()]),
+            tokens: TokenOrigins::new(db),
+        });
+        let before = statements.load(Ordering::SeqCst);
+        let burst: Vec<_> = (0..20)
+            .map(|_| {
+                let origins = origins.clone();
+                tokio::spawn(async move {
+                    origins
+                        .allow(&HeaderValue::from_static("https://Active.example/"))
+                        .await
+                })
+            })
+            .collect();
+        for request in burst {
+            assert!(request.await.expect("joined"), "normalised and allowed");
+        }
+        assert_eq!(
+            statements.load(Ordering::SeqCst) - before,
+            1,
+            "twenty callers, one read"
+        );
+        for (origin, allowed) in [
+            ("https://configured.example", true),
+            ("https://until-later.example", true),
+            ("https://expired.example", false),
+            ("https://revoked.example", false),
+            ("https://unknown.example", false),
+        ] {
+            let header = HeaderValue::from_str(origin).expect("header");
+            assert_eq!(origins.allow(&header).await, allowed, "{origin}");
+        }
+        assert_eq!(statements.load(Ordering::SeqCst) - before, 1, "still fresh");
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
+}
