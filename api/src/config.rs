@@ -1,7 +1,11 @@
-//! Typed settings from the environment, checked once at start. A bad setting is one clear
-//! line on stderr and exit code 2 (see `main.rs`), never a panic.
+//! Typed settings from the environment, checked once at start by clap (each variable
+//! declared once, with its default and parser, in [`Variables`]). A bad setting is one
+//! clear line on stderr and exit code 2 (see `main.rs`), never a panic.
 
+use crate::limits::Limits;
+use clap::{ArgAction, CommandFactory, FromArgMatches};
 use std::net::SocketAddr;
+use std::time::Duration;
 
 /// Where the data lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,16 +31,9 @@ impl Database {
     /// # Errors
     /// When the URL is neither `sqlite:` nor `postgres://`/`postgresql://`.
     pub fn from_value(value: Option<&str>) -> Result<Self, String> {
-        match value.map(str::trim).filter(|v| !v.is_empty()) {
+        match value.filter(|v| !v.trim().is_empty()) {
             None => Ok(Self::Sqlite("samverkan.db".to_owned())),
-            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-                Ok(Self::Postgres(url.to_owned()))
-            }
-            Some(url) if url.starts_with("sqlite:") => Ok(Self::Sqlite(url.to_owned())),
-            Some(_) => Err(
-                "DATABASE_URL must start with sqlite: or postgres:// (unset means ./samverkan.db)"
-                    .to_owned(),
-            ),
+            Some(url) => database(url).map_err(|reason| format!("DATABASE_URL {reason}")),
         }
     }
 }
@@ -101,126 +98,35 @@ impl Default for HttpSettings {
     }
 }
 
-fn number(
-    get: &impl Fn(&str) -> Option<String>,
-    name: &str,
-    default: usize,
-) -> Result<usize, String> {
-    match get(name).filter(|v| !v.trim().is_empty()) {
-        None => Ok(default),
-        Some(value) => value
-            .trim()
-            .parse()
-            .map_err(|_| format!("{name} must be a whole number, not {value:?}")),
-    }
-}
-
-fn switch(get: &impl Fn(&str) -> Option<String>, name: &str) -> Result<bool, String> {
-    match get(name).as_deref().map(str::trim) {
-        None | Some("") | Some("on") => Ok(true),
-        Some("off") => Ok(false),
-        Some(other) => Err(format!("{name} must be on or off, not {other:?}")),
-    }
-}
-
-impl HttpSettings {
-    fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, String> {
-        let defaults = Self::default();
-        let mut limits = defaults.limits.clone();
-        limits.max_body_bytes = number(get, "SAMVERKAN_MAX_BODY_BYTES", limits.max_body_bytes)?;
-        limits.max_depth = number(get, "SAMVERKAN_MAX_DEPTH", limits.max_depth)?;
-        limits.max_cost = number(get, "SAMVERKAN_MAX_COST", limits.max_cost)?;
-        limits.budget_per_minute = number(get, "SAMVERKAN_RATE_LIMIT", limits.budget_per_minute)?;
-        limits.max_cost_in_flight = match number(
-            get,
-            "SAMVERKAN_MAX_COST_IN_FLIGHT",
-            limits.max_cost_in_flight,
-        )? {
-            0 => return Err("SAMVERKAN_MAX_COST_IN_FLIGHT must be at least 1".into()),
-            points => points,
-        };
-        let cors_origins = get("SAMVERKAN_CORS_ORIGINS")
-            .unwrap_or_default()
-            .split(',')
-            .map(|o| o.trim().trim_end_matches('/').to_lowercase())
-            .filter(|o| !o.is_empty())
-            .collect::<Vec<_>>();
-        if let Some(bad) = cors_origins
-            .iter()
-            .find(|o| !(o.starts_with("https://") || o.starts_with("http://")))
-        {
-            return Err(format!(
-                "SAMVERKAN_CORS_ORIGINS must list origins such as https://example.org, not {bad:?}"
-            ));
-        }
-        let seconds = |name: &str, default: u64| -> Result<std::time::Duration, String> {
-            Ok(std::time::Duration::from_secs(
-                number(get, name, default as usize)? as u64,
-            ))
-        };
-        Ok(Self {
-            limits,
-            cors_origins,
-            introspection: switch(get, "SAMVERKAN_INTROSPECTION")?,
-            graphiql: switch(get, "SAMVERKAN_GRAPHIQL")?,
-            request_timeout: seconds("SAMVERKAN_REQUEST_TIMEOUT_SECS", 30)?,
-            metrics_token: get("SAMVERKAN_METRICS_TOKEN").filter(|t| !t.trim().is_empty()),
-            shutdown_grace: seconds("SAMVERKAN_SHUTDOWN_GRACE_SECS", 5)?,
-        })
-    }
-}
-
 impl Settings {
     /// Reads the settings through `get` (the process environment in production).
     ///
     /// # Errors
     /// A one-line message naming the bad setting.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
-        let database = Database::from_value(get("DATABASE_URL").as_deref())?;
-        let listen = match get("SAMVERKAN_LISTEN").filter(|v| !v.trim().is_empty()) {
-            None => SocketAddr::from(([127, 0, 0, 1], 8000)),
-            Some(value) => value
-                .trim()
-                .parse()
-                .map_err(|_| format!("SAMVERKAN_LISTEN must be an address and port such as 127.0.0.1:8000, not {value:?}"))?,
-        };
-        let seed = match get("SAMVERKAN_SEED").as_deref().map(str::trim) {
-            None | Some("") | Some("demo") => Seed::Demo,
-            Some("none") => Seed::None,
-            Some(other) => {
-                return Err(format!(
-                    "SAMVERKAN_SEED must be demo or none, not {other:?}"
-                ));
+        // Each variable becomes the argument clap knows it by, and clap parses them all.
+        // clap's own reading of the environment is switched off here so that `get` is the
+        // only source (the tests pass their own).
+        let command = Variables::command();
+        let mut argv = Vec::new();
+        for arg in command.get_arguments() {
+            let (Some(name), Some(long)) = (arg.get_env(), arg.get_long()) else {
+                continue;
+            };
+            let Some(value) = name.to_str().and_then(&get) else {
+                continue;
+            };
+            // Set but empty means unset, as before.
+            if !value.trim().is_empty() {
+                argv.push(format!("--{long}={value}"));
             }
-        };
-        let jwt_secret = match get("SAMVERKAN_JWT_SECRET").filter(|v| !v.is_empty()) {
-            None => None,
-            Some(secret) if secret.len() >= 32 => Some(secret.into_bytes()),
-            Some(_) => {
-                return Err(
-                    "SAMVERKAN_JWT_SECRET must be at least 32 bytes (or unset to generate one)"
-                        .to_owned(),
-                );
-            }
-        };
-        let json_logs = match get("SAMVERKAN_LOG_FORMAT").as_deref().map(str::trim) {
-            None | Some("") | Some("text") => false,
-            Some("json") => true,
-            Some(other) => {
-                return Err(format!(
-                    "SAMVERKAN_LOG_FORMAT must be text or json, not {other:?}"
-                ));
-            }
-        };
-        let http = HttpSettings::from_lookup(&get)?;
-        Ok(Self {
-            database,
-            listen,
-            seed,
-            jwt_secret,
-            http,
-            json_logs,
-        })
+        }
+        let matches = command
+            .mut_args(|arg| arg.env(None))
+            .try_get_matches_from(argv)
+            .map_err(|error| one_line(&error))?;
+        let variables = Variables::from_arg_matches(&matches).map_err(|error| one_line(&error))?;
+        Ok(variables.into())
     }
 
     /// Reads the settings from the process environment.
@@ -229,5 +135,411 @@ impl Settings {
     /// A one-line message naming the bad setting.
     pub fn from_env() -> Result<Self, String> {
         Self::from_lookup(|name| std::env::var(name).ok())
+    }
+}
+
+/// Every setting, declared once: its environment variable, its default and its parser.
+/// Values are trimmed by the parsers, except the secrets'.
+#[derive(Debug, clap::Parser)]
+#[command(no_binary_name = true)]
+struct Variables {
+    #[arg(long, env = "DATABASE_URL", value_parser = database)]
+    database: Option<Database>,
+    #[arg(long, env = "SAMVERKAN_LISTEN", default_value = "127.0.0.1:8000", value_parser = listen)]
+    listen: SocketAddr,
+    #[arg(long, env = "SAMVERKAN_SEED", default_value = "demo", value_parser = seed)]
+    seed: Seed,
+    #[arg(long, env = "SAMVERKAN_JWT_SECRET", hide_env_values = true, value_parser = jwt_secret)]
+    jwt_secret: Option<Secret>,
+    #[arg(long, env = "SAMVERKAN_LOG_FORMAT", default_value = "text", value_parser = log_format, action = ArgAction::Set)]
+    json_logs: bool,
+    #[arg(long, env = "SAMVERKAN_MAX_BODY_BYTES", default_value_t = Limits::default().max_body_bytes, value_parser = whole_number)]
+    max_body_bytes: usize,
+    #[arg(long, env = "SAMVERKAN_MAX_DEPTH", default_value_t = Limits::default().max_depth, value_parser = whole_number)]
+    max_depth: usize,
+    #[arg(long, env = "SAMVERKAN_MAX_COST", default_value_t = Limits::default().max_cost, value_parser = whole_number)]
+    max_cost: usize,
+    #[arg(long, env = "SAMVERKAN_RATE_LIMIT", default_value_t = Limits::default().budget_per_minute, value_parser = whole_number)]
+    rate_limit: usize,
+    #[arg(long, env = "SAMVERKAN_MAX_COST_IN_FLIGHT", default_value_t = Limits::default().max_cost_in_flight, value_parser = at_least_one)]
+    max_cost_in_flight: usize,
+    #[arg(long, env = "SAMVERKAN_CORS_ORIGINS", default_value = "", value_parser = origins)]
+    cors_origins: Origins,
+    #[arg(long, env = "SAMVERKAN_INTROSPECTION", default_value = "on", value_parser = switch, action = ArgAction::Set)]
+    introspection: bool,
+    #[arg(long, env = "SAMVERKAN_GRAPHIQL", default_value = "on", value_parser = switch, action = ArgAction::Set)]
+    graphiql: bool,
+    #[arg(long, env = "SAMVERKAN_REQUEST_TIMEOUT_SECS", default_value = "30", value_parser = seconds)]
+    request_timeout: Duration,
+    #[arg(long, env = "SAMVERKAN_METRICS_TOKEN", hide_env_values = true)]
+    metrics_token: Option<String>,
+    #[arg(long, env = "SAMVERKAN_SHUTDOWN_GRACE_SECS", default_value = "5", value_parser = seconds)]
+    shutdown_grace: Duration,
+}
+
+impl From<Variables> for Settings {
+    fn from(v: Variables) -> Self {
+        let limits = Limits {
+            max_body_bytes: v.max_body_bytes,
+            max_depth: v.max_depth,
+            max_cost: v.max_cost,
+            budget_per_minute: v.rate_limit,
+            max_cost_in_flight: v.max_cost_in_flight,
+            ..Limits::default()
+        };
+        Self {
+            database: v
+                .database
+                .unwrap_or_else(|| Database::Sqlite("samverkan.db".to_owned())),
+            listen: v.listen,
+            seed: v.seed,
+            jwt_secret: v.jwt_secret.map(|s| s.0),
+            http: HttpSettings {
+                limits,
+                cors_origins: v.cors_origins.0,
+                introspection: v.introspection,
+                graphiql: v.graphiql,
+                request_timeout: v.request_timeout,
+                metrics_token: v.metrics_token,
+                shutdown_grace: v.shutdown_grace,
+            },
+            json_logs: v.json_logs,
+        }
+    }
+}
+
+/// A secret's bytes.
+#[derive(Debug, Clone)]
+struct Secret(Vec<u8>);
+
+/// Browser origins, normalised: lower case, no trailing `/`.
+#[derive(Debug, Clone)]
+struct Origins(Vec<String>);
+
+/// clap's error as one line naming the variable: "NAME must be ..., not "value"" (a
+/// secret's value is not repeated).
+fn one_line(error: &clap::Error) -> String {
+    use clap::error::{ContextKind, ContextValue};
+    let text = |kind| match error.get(kind) {
+        Some(ContextValue::String(text)) => Some(text.as_str()),
+        _ => None,
+    };
+    let arg = text(ContextKind::InvalidArg).and_then(|invalid| {
+        let long = invalid.trim_start_matches('-').split([' ', '=']).next()?;
+        Variables::command()
+            .get_arguments()
+            .find(|arg| arg.get_long() == Some(long))
+            .cloned()
+    });
+    let reason = std::error::Error::source(error).map(ToString::to_string);
+    match (arg, reason) {
+        (Some(arg), Some(reason)) => {
+            let name = arg
+                .get_env()
+                .and_then(|n| n.to_str())
+                .unwrap_or("a setting");
+            match text(ContextKind::InvalidValue) {
+                Some(value) if !arg.is_hide_env_values_set() => {
+                    format!("{name} {reason}, not {:?}", value.trim())
+                }
+                _ => format!("{name} {reason}"),
+            }
+        }
+        _ => error
+            .to_string()
+            .lines()
+            .next()
+            .unwrap_or("a setting is invalid")
+            .trim_start_matches("error: ")
+            .to_owned(),
+    }
+}
+
+fn database(value: &str) -> Result<Database, String> {
+    match value.trim() {
+        url if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Ok(Database::Postgres(url.to_owned()))
+        }
+        url if url.starts_with("sqlite:") => Ok(Database::Sqlite(url.to_owned())),
+        _ => Err("must start with sqlite: or postgres:// (unset means ./samverkan.db)".into()),
+    }
+}
+
+fn listen(value: &str) -> Result<SocketAddr, String> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| "must be an address and port such as 127.0.0.1:8000".into())
+}
+
+fn seed(value: &str) -> Result<Seed, String> {
+    match value.trim() {
+        "demo" => Ok(Seed::Demo),
+        "none" => Ok(Seed::None),
+        _ => Err("must be demo or none".into()),
+    }
+}
+
+fn jwt_secret(value: &str) -> Result<Secret, String> {
+    if value.len() >= 32 {
+        Ok(Secret(value.as_bytes().to_vec()))
+    } else {
+        Err("must be at least 32 bytes (or unset to generate one)".into())
+    }
+}
+
+fn log_format(value: &str) -> Result<bool, String> {
+    match value.trim() {
+        "text" => Ok(false),
+        "json" => Ok(true),
+        _ => Err("must be text or json".into()),
+    }
+}
+
+fn whole_number(value: &str) -> Result<usize, String> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| "must be a whole number".into())
+}
+
+fn at_least_one(value: &str) -> Result<usize, String> {
+    match whole_number(value)? {
+        0 => Err("must be at least 1".into()),
+        n => Ok(n),
+    }
+}
+
+fn seconds(value: &str) -> Result<Duration, String> {
+    Ok(Duration::from_secs(whole_number(value)? as u64))
+}
+
+fn switch(value: &str) -> Result<bool, String> {
+    match value.trim() {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err("must be on or off".into()),
+    }
+}
+
+fn origins(value: &str) -> Result<Origins, String> {
+    let origins: Vec<String> = value
+        .split(',')
+        .map(|o| o.trim().trim_end_matches('/').to_lowercase())
+        .filter(|o| !o.is_empty())
+        .collect();
+    match origins
+        .iter()
+        .find(|o| !(o.starts_with("https://") || o.starts_with("http://")))
+    {
+        Some(bad) => Err(format!(
+            "must list origins such as https://example.org ({bad:?} is not one)"
+        )),
+        None => Ok(Origins(origins)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(pairs: &[(&str, &str)]) -> Result<Settings, String> {
+        Settings::from_lookup(|name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
+    }
+
+    #[test]
+    fn nothing_set_means_the_defaults() {
+        let settings = read(&[]).expect("defaults");
+        assert_eq!(settings.database, Database::Sqlite("samverkan.db".into()));
+        assert_eq!(settings.listen.to_string(), "127.0.0.1:8000");
+        assert_eq!(settings.seed, Seed::Demo);
+        assert_eq!(settings.jwt_secret, None);
+        assert!(!settings.json_logs);
+        let defaults = HttpSettings::default();
+        let http = settings.http;
+        assert_eq!(http.limits, defaults.limits);
+        assert_eq!(http.cors_origins, defaults.cors_origins);
+        assert_eq!(
+            (http.introspection, http.graphiql),
+            (defaults.introspection, defaults.graphiql)
+        );
+        assert_eq!(http.request_timeout, defaults.request_timeout);
+        assert_eq!(http.metrics_token, None);
+        assert_eq!(http.shutdown_grace, defaults.shutdown_grace);
+    }
+
+    #[test]
+    fn empty_or_blank_means_unset_and_values_are_trimmed() {
+        let settings = read(&[
+            ("DATABASE_URL", "  "),
+            ("SAMVERKAN_MAX_DEPTH", ""),
+            ("SAMVERKAN_MAX_COST", " 99 "),
+            ("SAMVERKAN_GRAPHIQL", " off "),
+            ("SAMVERKAN_METRICS_TOKEN", " "),
+        ])
+        .expect("valid");
+        assert_eq!(settings.database, Database::Sqlite("samverkan.db".into()));
+        assert_eq!(settings.http.limits.max_depth, Limits::default().max_depth);
+        assert_eq!(settings.http.limits.max_cost, 99);
+        assert!(!settings.http.graphiql);
+        assert_eq!(settings.http.metrics_token, None);
+    }
+
+    #[test]
+    fn every_setting_is_read() {
+        let secret = "s".repeat(32);
+        let settings = read(&[
+            ("DATABASE_URL", "postgres://db/samverkan"),
+            ("SAMVERKAN_LISTEN", "0.0.0.0:9000"),
+            ("SAMVERKAN_SEED", "none"),
+            ("SAMVERKAN_JWT_SECRET", &secret),
+            ("SAMVERKAN_LOG_FORMAT", "json"),
+            ("SAMVERKAN_MAX_BODY_BYTES", "10"),
+            ("SAMVERKAN_MAX_DEPTH", "11"),
+            ("SAMVERKAN_MAX_COST", "12"),
+            ("SAMVERKAN_RATE_LIMIT", "0"),
+            ("SAMVERKAN_MAX_COST_IN_FLIGHT", "14"),
+            (
+                "SAMVERKAN_CORS_ORIGINS",
+                "https://A.example/, http://b.example",
+            ),
+            ("SAMVERKAN_INTROSPECTION", "off"),
+            ("SAMVERKAN_GRAPHIQL", "on"),
+            ("SAMVERKAN_REQUEST_TIMEOUT_SECS", "15"),
+            ("SAMVERKAN_METRICS_TOKEN", "m"),
+            ("SAMVERKAN_SHUTDOWN_GRACE_SECS", "0"),
+        ])
+        .expect("valid");
+        assert_eq!(settings.database.url(), "postgres://db/samverkan");
+        assert_eq!(settings.listen.port(), 9000);
+        assert_eq!(settings.seed, Seed::None);
+        assert_eq!(settings.jwt_secret, Some(secret.into_bytes()));
+        assert!(settings.json_logs);
+        let http = settings.http;
+        let limits = &http.limits;
+        assert_eq!(
+            (limits.max_body_bytes, limits.max_depth, limits.max_cost),
+            (10, 11, 12)
+        );
+        assert_eq!(
+            (limits.budget_per_minute, limits.max_cost_in_flight),
+            (0, 14)
+        );
+        assert_eq!(
+            http.cors_origins,
+            vec![
+                "https://a.example".to_owned(),
+                "http://b.example".to_owned()
+            ]
+        );
+        assert!(!http.introspection && http.graphiql);
+        assert_eq!(http.request_timeout, Duration::from_secs(15));
+        assert_eq!(http.metrics_token.as_deref(), Some("m"));
+        assert_eq!(http.shutdown_grace, Duration::ZERO);
+    }
+
+    #[test]
+    fn a_bad_value_is_one_line_naming_the_variable_and_the_value() {
+        for (name, value, expected) in [
+            (
+                "DATABASE_URL",
+                "mysql://x",
+                "DATABASE_URL must start with sqlite: or postgres:// (unset means ./samverkan.db), not \"mysql://x\"",
+            ),
+            (
+                "SAMVERKAN_LISTEN",
+                "localhost",
+                "SAMVERKAN_LISTEN must be an address and port such as 127.0.0.1:8000, not \"localhost\"",
+            ),
+            (
+                "SAMVERKAN_SEED",
+                "lots",
+                "SAMVERKAN_SEED must be demo or none, not \"lots\"",
+            ),
+            (
+                "SAMVERKAN_LOG_FORMAT",
+                "xml",
+                "SAMVERKAN_LOG_FORMAT must be text or json, not \"xml\"",
+            ),
+            (
+                "SAMVERKAN_MAX_BODY_BYTES",
+                "1 MB",
+                "SAMVERKAN_MAX_BODY_BYTES must be a whole number, not \"1 MB\"",
+            ),
+            (
+                "SAMVERKAN_MAX_DEPTH",
+                "-1",
+                "SAMVERKAN_MAX_DEPTH must be a whole number, not \"-1\"",
+            ),
+            (
+                "SAMVERKAN_MAX_COST",
+                "1e6",
+                "SAMVERKAN_MAX_COST must be a whole number, not \"1e6\"",
+            ),
+            (
+                "SAMVERKAN_RATE_LIMIT",
+                "lots",
+                "SAMVERKAN_RATE_LIMIT must be a whole number, not \"lots\"",
+            ),
+            (
+                "SAMVERKAN_MAX_COST_IN_FLIGHT",
+                "0",
+                "SAMVERKAN_MAX_COST_IN_FLIGHT must be at least 1, not \"0\"",
+            ),
+            (
+                "SAMVERKAN_CORS_ORIGINS",
+                "https://ok.example, partner.example",
+                "SAMVERKAN_CORS_ORIGINS must list origins such as https://example.org (\"partner.example\" is not one), not \"https://ok.example, partner.example\"",
+            ),
+            (
+                "SAMVERKAN_INTROSPECTION",
+                "yes",
+                "SAMVERKAN_INTROSPECTION must be on or off, not \"yes\"",
+            ),
+            (
+                "SAMVERKAN_GRAPHIQL",
+                "true",
+                "SAMVERKAN_GRAPHIQL must be on or off, not \"true\"",
+            ),
+            (
+                "SAMVERKAN_REQUEST_TIMEOUT_SECS",
+                "30s",
+                "SAMVERKAN_REQUEST_TIMEOUT_SECS must be a whole number, not \"30s\"",
+            ),
+            (
+                "SAMVERKAN_SHUTDOWN_GRACE_SECS",
+                "1.5",
+                "SAMVERKAN_SHUTDOWN_GRACE_SECS must be a whole number, not \"1.5\"",
+            ),
+        ] {
+            assert_eq!(
+                read(&[(name, value)]).err().as_deref(),
+                Some(expected),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_bad_secret_is_named_but_not_repeated() {
+        let message = read(&[("SAMVERKAN_JWT_SECRET", "hunter2")]).expect_err("too short");
+        assert_eq!(
+            message,
+            "SAMVERKAN_JWT_SECRET must be at least 32 bytes (or unset to generate one)"
+        );
+    }
+
+    #[test]
+    fn values_that_look_like_flags_are_values() {
+        let message = read(&[("SAMVERKAN_SEED", "--help")]).expect_err("not a seed");
+        assert_eq!(
+            message,
+            "SAMVERKAN_SEED must be demo or none, not \"--help\""
+        );
     }
 }

@@ -1,15 +1,17 @@
 //! Bounds on what one request may ask for, checked before anything runs: the size and
-//! shape of the document (cheap, linear checks that also protect the parser and the
-//! validator), then its cost, then the caller's budget of cost points per minute.
+//! shape of the document (checked in [`crate::graphql::checks`]), then its cost, then the
+//! caller's budget of cost points per minute and the server's cost in flight (here).
 //!
 //! The cost of a document is computed as GitHub does: every field costs 1, and a
 //! connection multiplies what is below it by its page size (`first` or `last`, else the
 //! default 20); a plain list multiplies by [`LIST_FACTOR`].
 
-use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use governor::clock::{Clock, DefaultClock};
+use governor::middleware::StateInformationMiddleware;
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{InsufficientCapacity, Quota};
+use std::num::NonZeroU32;
+use std::sync::Arc;
 
 /// What a plain (unpaged) list is assumed to hold, for costing.
 pub const LIST_FACTOR: usize = 10;
@@ -77,238 +79,31 @@ impl Default for Limits {
     }
 }
 
-/// Why a document is refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal(pub String);
-
-/// Checks the text of a document in one linear pass: its length, tokens and nesting. This
-/// runs before the parser, whose work it bounds.
-///
-/// # Errors
-/// A refusal naming the limit.
-pub fn check_text(query: &str, limits: &Limits) -> Result<(), Refusal> {
-    if query.len() > limits.max_query_bytes {
-        return Err(Refusal(format!(
-            "the document is {} bytes; the limit is {}",
-            query.len(),
-            limits.max_query_bytes
-        )));
-    }
-    let bytes = query.as_bytes();
-    let (mut tokens, mut depth, mut i) = (0usize, 0usize, 0usize);
-    while i < bytes.len() {
-        let b = bytes[i];
-        match b {
-            b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-                continue;
-            }
-            b'"' => {
-                tokens += 1;
-                let block = bytes[i..].starts_with(b"\"\"\"");
-                i += if block { 3 } else { 1 };
-                while i < bytes.len() {
-                    if block && bytes[i..].starts_with(b"\"\"\"") {
-                        i += 3;
-                        break;
-                    }
-                    if !block && bytes[i] == b'\\' {
-                        i += 2;
-                        continue;
-                    }
-                    if !block && (bytes[i] == b'"' || bytes[i] == b'\n') {
-                        i += 1;
-                        break;
-                    }
-                    i += 1;
-                }
-                continue;
-            }
-            b'{' | b'[' | b'(' => {
-                tokens += 1;
-                depth += 1;
-                if depth > limits.max_nesting {
-                    return Err(Refusal(format!(
-                        "the document nests deeper than {} levels",
-                        limits.max_nesting
-                    )));
-                }
-            }
-            b'}' | b']' | b')' => {
-                tokens += 1;
-                depth = depth.saturating_sub(1);
-            }
-            b if b.is_ascii_alphanumeric() || b == b'_' || b == b'-' => {
-                tokens += 1;
-                while i < bytes.len()
-                    && (bytes[i].is_ascii_alphanumeric()
-                        || matches!(bytes[i], b'_' | b'.' | b'-' | b'+'))
-                {
-                    i += 1;
-                }
-                continue;
-            }
-            b if b.is_ascii_whitespace() || b == b',' => {}
-            _ => tokens += 1,
-        }
-        if tokens > limits.max_tokens {
-            return Err(Refusal(format!(
-                "the document has more than {} tokens",
-                limits.max_tokens
-            )));
-        }
-        i += 1;
-    }
-    if tokens > limits.max_tokens {
-        return Err(Refusal(format!(
-            "the document has more than {} tokens",
-            limits.max_tokens
-        )));
-    }
-    Ok(())
-}
-
-#[derive(Default, Clone, Copy)]
-struct Shape {
-    fields: usize,
-    depth: usize,
-    aliases: usize,
-    directives: usize,
-}
-
-struct Walker<'a> {
-    doc: &'a ExecutableDocument,
-    limits: &'a Limits,
-    memo: HashMap<&'a str, Shape>,
-    visiting: Vec<&'a str>,
-}
-
-impl<'a> Walker<'a> {
-    fn selection_set(&mut self, set: &'a SelectionSet) -> Result<Shape, Refusal> {
-        let mut shape = Shape::default();
-        for selection in &set.items {
-            let (inner, own_fields, own_aliases, own_directives) = match &selection.node {
-                Selection::Field(field) => {
-                    let inner = self.selection_set(&field.node.selection_set.node)?;
-                    (
-                        Shape {
-                            depth: inner.depth + 1,
-                            ..inner
-                        },
-                        1,
-                        usize::from(field.node.alias.is_some()),
-                        field.node.directives.len(),
-                    )
-                }
-                Selection::InlineFragment(fragment) => (
-                    self.selection_set(&fragment.node.selection_set.node)?,
-                    0,
-                    0,
-                    fragment.node.directives.len(),
-                ),
-                Selection::FragmentSpread(spread) => (
-                    self.fragment(spread.node.fragment_name.node.as_str())?,
-                    0,
-                    0,
-                    spread.node.directives.len(),
-                ),
-            };
-            shape.fields = shape
-                .fields
-                .saturating_add(inner.fields)
-                .saturating_add(own_fields);
-            shape.aliases = shape
-                .aliases
-                .saturating_add(inner.aliases)
-                .saturating_add(own_aliases);
-            shape.directives = shape
-                .directives
-                .saturating_add(inner.directives)
-                .saturating_add(own_directives);
-            shape.depth = shape.depth.max(inner.depth);
-            self.check(shape)?;
-        }
-        Ok(shape)
-    }
-
-    fn fragment(&mut self, name: &'a str) -> Result<Shape, Refusal> {
-        if let Some(shape) = self.memo.get(name) {
-            return Ok(*shape);
-        }
-        if self.visiting.contains(&name) {
-            return Err(Refusal(format!("fragment {name} spreads itself")));
-        }
-        let Some((key, fragment)) = self.doc.fragments.get_key_value(name) else {
-            return Ok(Shape::default()); // reported by validation
-        };
-        self.visiting.push(key.as_str());
-        let shape = self.selection_set(&fragment.node.selection_set.node)?;
-        self.visiting.pop();
-        self.memo.insert(key.as_str(), shape);
-        Ok(shape)
-    }
-
-    fn check(&self, shape: Shape) -> Result<(), Refusal> {
-        let l = self.limits;
-        if shape.fields > l.max_fields {
-            return Err(Refusal(format!(
-                "the document selects more than {} fields (fragments expanded)",
-                l.max_fields
-            )));
-        }
-        if shape.depth > l.max_depth {
-            return Err(Refusal(format!(
-                "the document is deeper than {} levels",
-                l.max_depth
-            )));
-        }
-        if shape.aliases > l.max_aliases {
-            return Err(Refusal(format!(
-                "the document has more than {} aliases",
-                l.max_aliases
-            )));
-        }
-        if shape.directives > l.max_directives {
-            return Err(Refusal(format!(
-                "the document has more than {} directives",
-                l.max_directives
-            )));
-        }
-        Ok(())
-    }
-}
-
-/// Checks the shape of a parsed document, expanding each fragment once (memoised, so
-/// fan-out cannot blow up the work) and refusing cycles.
-///
-/// # Errors
-/// A refusal naming the limit.
-pub fn check_document(doc: &ExecutableDocument, limits: &Limits) -> Result<(), Refusal> {
-    let mut walker = Walker {
-        doc,
-        limits,
-        memo: HashMap::new(),
-        visiting: Vec::new(),
-    };
-    for (name, _) in doc.fragments.iter() {
-        walker.fragment(name.as_str())?;
-    }
-    for (_, operation) in doc.operations.iter() {
-        walker.selection_set(&operation.node.selection_set.node)?;
-    }
-    Ok(())
-}
-
-/// Budgets of cost points per caller, refilled continuously (a token bucket per key), and
-/// the bound on cost points executing at once.
+/// Budgets of cost points per caller, refilled continuously (governor's keyed GCRA limiter,
+/// a token bucket per key without a timer), and the bound on cost points executing at once.
 pub struct RateLimiter {
     per_minute: usize,
-    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+    /// `None` when the budget is off.
+    budgets: Option<Budgets>,
     in_flight: Arc<tokio::sync::Semaphore>,
     in_flight_capacity: usize,
 }
+
+/// One GCRA state per key; a successful charge reports what is left.
+type Budgets = governor::RateLimiter<
+    String,
+    DefaultKeyedStateStore<String>,
+    DefaultClock,
+    StateInformationMiddleware,
+>;
+
+/// Past this many keys, the limiter forgets those whose budget is full again, so that many
+/// one-off clients cannot grow it forever.
+const KEYS_KEPT: usize = 100_000;
+
+/// Who pays for a request: a partner token, a user, or a client address.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RateKey(pub String);
 
 /// The outcome of charging a request.
 #[derive(Debug, Clone, Copy)]
@@ -324,9 +119,13 @@ impl RateLimiter {
     /// `in_flight` points execute at once.
     pub fn new(per_minute: usize, in_flight: usize) -> Self {
         let in_flight_capacity = in_flight.clamp(1, tokio::sync::Semaphore::MAX_PERMITS);
+        let budgets =
+            NonZeroU32::new(u32::try_from(per_minute).unwrap_or(u32::MAX)).map(|points| {
+                governor::RateLimiter::keyed(Quota::per_minute(points)).with_middleware()
+            });
         Self {
             per_minute,
-            buckets: Mutex::new(HashMap::new()),
+            budgets,
             in_flight: Arc::new(tokio::sync::Semaphore::new(in_flight_capacity)),
             in_flight_capacity,
         }
@@ -347,44 +146,95 @@ impl RateLimiter {
     }
 
     /// Charges `cost` points to `key`, or refuses without charging.
-    pub fn charge(&self, key: &str, cost: usize) -> Charge {
-        if self.per_minute == 0 {
+    pub fn charge(&self, key: &RateKey, cost: usize) -> Charge {
+        let Some(budgets) = &self.budgets else {
             return Charge {
                 remaining: usize::MAX,
                 retry_after: None,
             };
+        };
+        if budgets.len() > KEYS_KEPT {
+            budgets.retain_recent();
         }
-        let capacity = self.per_minute as f64;
-        let per_second = capacity / 60.0;
-        let now = Instant::now();
-        let mut buckets = self
-            .buckets
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if buckets.len() > 100_000 {
-            // Forget full buckets so that many one-off clients cannot grow the map forever.
-            buckets.retain(|_, (points, at)| {
-                *points + now.duration_since(*at).as_secs_f64() * per_second < capacity
-            });
-        }
-        let (points, at) = buckets.entry(key.to_owned()).or_insert((capacity, now));
-        *points = (*points + now.duration_since(*at).as_secs_f64() * per_second).min(capacity);
-        *at = now;
-        let cost = cost as f64;
-        if cost <= *points {
-            *points -= cost;
-            Charge {
-                remaining: *points as usize,
+        // A query costing nothing (only `__typename`) still counts as one point.
+        let points = NonZeroU32::new(u32::try_from(cost).unwrap_or(u32::MAX).max(1))
+            .unwrap_or(NonZeroU32::MIN);
+        match budgets.check_key_n(&key.0, points) {
+            Ok(Ok(state)) => Charge {
+                remaining: state.remaining_burst_capacity() as usize,
                 retry_after: None,
+            },
+            Ok(Err(not_until)) => {
+                let wait = not_until.wait_time_from(budgets.clock().now());
+                let per_second = self.per_minute as f64 / 60.0;
+                // What is left now: the cost less what refills during the wait.
+                let short = (wait.as_secs_f64() * per_second).ceil() as usize;
+                Charge {
+                    remaining: cost.saturating_sub(short),
+                    retry_after: Some(wait.as_secs_f64().ceil().max(1.0) as u64),
+                }
             }
-        } else {
-            let wait = ((cost.min(capacity) - *points) / per_second)
-                .ceil()
-                .max(1.0);
-            Charge {
-                remaining: *points as usize,
-                retry_after: Some(wait as u64),
-            }
+            // Costlier than the whole budget: it never fits; the budget is full again after
+            // a minute, which is the most that can be said.
+            Err(InsufficientCapacity(_)) => Charge {
+                remaining: 0,
+                retry_after: Some(60),
+            },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(name: &str) -> RateKey {
+        RateKey(name.to_owned())
+    }
+
+    #[test]
+    fn a_budget_shrinks_runs_out_and_says_when_to_retry() {
+        let limiter = RateLimiter::new(600, 1);
+        let partner = key("token:a");
+        let first = limiter.charge(&partner, 200);
+        assert_eq!((first.remaining, first.retry_after), (400, None));
+        // (A few points may have come back meanwhile, one every 100 ms.)
+        assert!(limiter.charge(&partner, 400).remaining < 5);
+        let refused = limiter.charge(&partner, 100);
+        // 600 a minute refill 10 a second: 100 points fit again in 10 s.
+        let wait = refused.retry_after.expect("refused");
+        assert!((9..=10).contains(&wait), "{wait}");
+        assert!(refused.remaining < 100, "{refused:?}");
+        let other = limiter.charge(&key("address:127.0.0.1"), 100);
+        assert_eq!(
+            other.retry_after, None,
+            "every caller has a budget of its own"
+        );
+    }
+
+    #[test]
+    fn a_refusal_charges_nothing() {
+        let limiter = RateLimiter::new(60, 1);
+        let caller = key("user:b");
+        assert_eq!(limiter.charge(&caller, 50).remaining, 10);
+        assert!(limiter.charge(&caller, 20).retry_after.is_some());
+        assert_eq!(limiter.charge(&caller, 10).retry_after, None);
+    }
+
+    #[test]
+    fn a_query_costlier_than_the_whole_budget_never_fits() {
+        let limiter = RateLimiter::new(60, 1);
+        let charge = limiter.charge(&key("user:c"), 61);
+        assert_eq!((charge.remaining, charge.retry_after), (0, Some(60)));
+    }
+
+    #[test]
+    fn a_budget_of_zero_is_off() {
+        let limiter = RateLimiter::new(0, 1);
+        for _ in 0..10 {
+            let charge = limiter.charge(&key("user:d"), 1_000_000);
+            assert_eq!(charge.retry_after, None);
+        }
+        assert_eq!(limiter.budget(), 0);
     }
 }

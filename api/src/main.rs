@@ -71,13 +71,33 @@ enum TokenCommand {
         /// What it is for, such as the partner website.
         #[arg(long)]
         name: String,
-        /// READ_PUBLIC or READ_NETWORK.
-        #[arg(long, default_value = "READ_PUBLIC")]
-        scope: String,
+        /// What it may read.
+        #[arg(long, value_enum, default_value_t = Scope::ReadPublic)]
+        scope: Scope,
         /// A browser origin allowed to use it (repeatable); none means server-side only.
         #[arg(long = "origin")]
         origins: Vec<String>,
     },
+}
+
+/// What a partner token may read, as the GraphQL enum spells it.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Scope {
+    /// Public records.
+    #[value(name = "READ_PUBLIC")]
+    ReadPublic,
+    /// Public records and the network's internal ones.
+    #[value(name = "READ_NETWORK")]
+    ReadNetwork,
+}
+
+impl From<Scope> for entity::TokenScope {
+    fn from(scope: Scope) -> Self {
+        match scope {
+            Scope::ReadPublic => Self::ReadPublic,
+            Scope::ReadNetwork => Self::ReadNetwork,
+        }
+    }
 }
 
 /// A request allocates and frees many small values (rows, fields, JSON); mimalloc serves
@@ -186,20 +206,10 @@ fn main() -> ExitCode {
                         origins,
                     },
             } => {
-                let scope = match scope.as_str() {
-                    "READ_PUBLIC" => entity::TokenScope::ReadPublic,
-                    "READ_NETWORK" => entity::TokenScope::ReadNetwork,
-                    other => {
-                        return Err(format!(
-                            "--scope must be READ_PUBLIC or READ_NETWORK, not {other:?}"
-                        )
-                        .into());
-                    }
-                };
                 let db = connect(&settings).await?;
                 let input = samverkan::auth::tokens::NewApiToken {
                     name,
-                    scope,
+                    scope: scope.into(),
                     allowed_origins: origins,
                     expires_at: None,
                 };

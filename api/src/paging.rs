@@ -872,6 +872,7 @@ mod tests {
     use crate::dialogue::{DialogueKey, DialogueOrderField};
     use chrono::{NaiveDate, TimeZone, Utc};
     use entity::{DialogueKind, DialogueStatus, Visibility, dialogue};
+    use sea_orm::IdenStatic;
 
     fn dialogue() -> dialogue::Model {
         let at = Utc
@@ -891,6 +892,11 @@ mod tests {
             created_at: at,
             updated_at: at,
         }
+    }
+
+    /// The cursor name of dialogues' date, as clients hold it.
+    fn held_on() -> &'static str {
+        dialogue::Column::HeldOn.as_str()
     }
 
     fn raw(body: serde_json::Value) -> String {
@@ -919,8 +925,10 @@ mod tests {
     fn cursors_keep_the_encoding_clients_already_hold() {
         let id = Uuid::now_v7();
         // Written out: json! would sort the keys, and the encoding keeps c, v, i in order.
-        let text =
-            URL_SAFE_NO_PAD.encode(format!(r#"{{"c":"held_on","v":"2026-11-20","i":"{id}"}}"#));
+        let text = URL_SAFE_NO_PAD.encode(format!(
+            r#"{{"c":"{}","v":"2026-11-20","i":"{id}"}}"#,
+            held_on()
+        ));
         let cursor = Cursor::<DialogueKey>::decode(&text, DialogueOrderField::HeldOn);
         let day = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap_or_default();
         assert_eq!(
@@ -941,11 +949,11 @@ mod tests {
         let id = row.id;
         let refused = [
             by_title.clone(),
-            raw(serde_json::json!({ "c": "held_on", "v": "not a day", "i": id })),
-            raw(serde_json::json!({ "c": "held_on", "v": 20261120, "i": id })),
-            raw(serde_json::json!({ "c": "held_on", "v": "2026-11-20T10:00:00Z", "i": id })),
-            raw(serde_json::json!({ "c": "held_on", "v": "2026-11-20", "i": "not an id" })),
-            raw(serde_json::json!({ "c": "held_on", "v": "2026-11-20" })),
+            raw(serde_json::json!({ "c": held_on(), "v": "not a day", "i": id })),
+            raw(serde_json::json!({ "c": held_on(), "v": 20261120, "i": id })),
+            raw(serde_json::json!({ "c": held_on(), "v": "2026-11-20T10:00:00Z", "i": id })),
+            raw(serde_json::json!({ "c": held_on(), "v": "2026-11-20", "i": "not an id" })),
+            raw(serde_json::json!({ "c": held_on(), "v": "2026-11-20" })),
             URL_SAFE_NO_PAD.encode("not json"),
             "%%% not base64".into(),
             String::new(),

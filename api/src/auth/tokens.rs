@@ -213,3 +213,24 @@ pub async fn authenticate(
     }
     Ok(super::Principal::partner(&token))
 }
+
+/// The browser origins of the active partner tokens (neither revoked nor expired), which
+/// the CORS layer allows besides the configured ones.
+///
+/// # Errors
+/// When the database cannot be read.
+pub async fn active_origins(
+    db: &DatabaseConnection,
+) -> AppResult<std::collections::HashSet<String>> {
+    let active = api_token::Entity::find()
+        .filter(api_token::Column::RevokedAt.is_null())
+        .filter(
+            Condition::any()
+                .add(api_token::Column::ExpiresAt.is_null())
+                .add(api_token::Column::ExpiresAt.gt(crate::validate::now())),
+        )
+        .filter(api_token::Column::AllowedOrigins.ne(""))
+        .all(db)
+        .await?;
+    Ok(active.iter().flat_map(origins).collect())
+}

@@ -57,7 +57,7 @@ impl User {
     /// The user's roles in organisations.
     #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
     async fn memberships(&self, ctx: &Context<'_>) -> Result<Vec<Membership>> {
-        let all = group_once(&self.group, "memberships", || {
+        let all = group_once(&self.group, "roles", || {
             users::memberships_of(db(ctx), self.group.ids())
         })
         .await?;

@@ -2,14 +2,11 @@
 //! limit, charge it to the caller's budget, note both for the response, and wait until
 //! the server has room for that much cost in flight.
 
+pub use crate::limits::RateKey;
 use crate::limits::{Limits, RateLimiter};
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextValidation};
 use async_graphql::{ErrorExtensions, Pos, ServerError, ValidationResult};
 use std::sync::{Arc, Mutex};
-
-/// Who pays for a request: a partner token, a user, or a client address.
-#[derive(Debug, Clone)]
-pub struct RateKey(pub String);
 
 /// What a request cost and what is left, filled in during validation.
 #[derive(Debug, Clone, Default)]
@@ -94,9 +91,14 @@ impl Extension for Guard {
                 None,
             ))
         } else {
-            let key = ctx
-                .data_opt::<RateKey>()
-                .map_or("anonymous", |k| k.0.as_str());
+            let anonymous;
+            let key = match ctx.data_opt::<RateKey>() {
+                Some(key) => key,
+                None => {
+                    anonymous = RateKey("anonymous".into());
+                    &anonymous
+                }
+            };
             let charge = self.limiter.charge(key, cost);
             report.remaining = charge.remaining;
             report.retry_after = charge.retry_after;

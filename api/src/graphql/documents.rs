@@ -4,16 +4,24 @@
 //! handed to the engine (`Request::set_parsed_query`) instead of being parsed again.
 
 use async_graphql::parser::types::ExecutableDocument;
-use std::collections::HashMap;
+use lru::LruCache;
+use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 
-/// How many distinct documents are kept; when full, the cache starts over.
-const CAPACITY: usize = 256;
+/// How many distinct documents are kept; past that, the least recently used goes.
+const CAPACITY: NonZeroUsize = NonZeroUsize::new(256).expect("not zero");
 
 /// Documents that parsed and passed the shape limits, by their text.
-#[derive(Default)]
 pub struct DocumentCache {
-    entries: Mutex<HashMap<String, Arc<ExecutableDocument>>>,
+    entries: Mutex<LruCache<String, Arc<ExecutableDocument>>>,
+}
+
+impl Default for DocumentCache {
+    fn default() -> Self {
+        Self {
+            entries: Mutex::new(LruCache::new(CAPACITY)),
+        }
+    }
 }
 
 impl DocumentCache {
@@ -27,7 +35,12 @@ impl DocumentCache {
         query: &str,
         check: impl FnOnce(&ExecutableDocument) -> Result<(), String>,
     ) -> Result<Arc<ExecutableDocument>, String> {
-        if let Some(document) = self.entries.lock().ok().and_then(|e| e.get(query).cloned()) {
+        if let Some(document) = self
+            .entries
+            .lock()
+            .ok()
+            .and_then(|mut e| e.get(query).cloned())
+        {
             return Ok(document);
         }
         let document = async_graphql::parser::parse_query(query)
@@ -35,11 +48,50 @@ impl DocumentCache {
         check(&document)?;
         let document = Arc::new(document);
         if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= CAPACITY {
-                entries.clear();
-            }
-            entries.insert(query.to_owned(), document.clone());
+            entries.put(query.to_owned(), document.clone());
         }
         Ok(document)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_least_recently_used_document_goes_first() {
+        let cache = DocumentCache::default();
+        let query = |i: usize| format!("{{ a{i} }}");
+        for i in 0..CAPACITY.get() {
+            cache.get_or_parse(&query(i), |_| Ok(())).expect("parses");
+        }
+        // Used again, so the second document is now the oldest.
+        let first = cache.get_or_parse(&query(0), |_| Err("not parsed again".into()));
+        assert!(first.is_ok());
+        cache
+            .get_or_parse("{ one_more }", |_| Ok(()))
+            .expect("parses");
+        let kept = |i: usize| cache.get_or_parse(&query(i), |_| Err("parsed again".into()));
+        assert!(kept(0).is_ok(), "recently used: kept");
+        assert!(kept(1).is_err(), "least recently used: gone");
+        assert_eq!(
+            cache.entries.lock().map(|e| e.len()).ok(),
+            Some(CAPACITY.get())
+        );
+    }
+
+    #[test]
+    fn documents_that_fail_the_check_are_not_kept() {
+        let cache = DocumentCache::default();
+        assert!(
+            cache
+                .get_or_parse("{ a }", |_| Err("too deep".into()))
+                .is_err()
+        );
+        assert!(
+            cache.get_or_parse("{ a", |_| Ok(())).is_err(),
+            "does not parse"
+        );
+        assert_eq!(cache.entries.lock().map(|e| e.len()).ok(), Some(0));
     }
 }

@@ -2,10 +2,12 @@
 
 pub mod account;
 pub mod authority;
+pub mod checks;
 pub mod connection;
 pub mod cost;
 pub mod dialogue;
 pub mod documents;
+pub mod endpoint;
 pub mod enums;
 pub mod error;
 pub mod group;

@@ -1,47 +1,49 @@
-//! The HTTP surface, following the GraphQL-over-HTTP specification: `POST /graphql` with an
-//! `application/json` body (queries and mutations), `GET /graphql` (queries only),
-//! `/graphiql`, `/healthz`, `/readyz` and `/metrics`.
+//! GraphQL over HTTP, following the specification: `POST /graphql` with an
+//! `application/json` body (queries and mutations), `GET /graphql` (queries only), and the
+//! GraphiQL page.
 //!
-//! Before a document reaches the GraphQL engine it passes, in order: the body size limit,
-//! the media types, the caller's credentials, the text limits (length, tokens, nesting),
-//! and the shape limits (depth, aliases, fields, directives, fragment cycles). The engine
-//! then validates it, and the cost guard ([`crate::graphql::cost`]) prices it and charges
-//! the caller's budget before anything executes.
+//! Before a document reaches the engine it passes, in order: the media types, the body
+//! (its size bounded by the router's `DefaultBodyLimit`), the caller's credentials, the text
+//! limits (length, tokens, nesting) and the shape limits (depth, aliases, fields, directives,
+//! fragment cycles) of [`super::checks`]. The engine then validates it, and the cost guard
+//! ([`super::cost`]) prices it and charges the caller's budget before anything executes.
 
+use super::cost::{CostReport, CostSlot, NotQueued, RateKey};
+use super::documents::DocumentCache;
+use super::{SamverkanSchema, checks, loaders, schema_with};
 use crate::auth::jwt::Keys;
 use crate::auth::request::{self, Credentials};
 use crate::auth::{Principal, PrincipalKind};
 use crate::config::HttpSettings;
-use crate::error::{AppError, REQUEST_ID};
-use crate::graphql::cost::{CostReport, CostSlot, NotQueued, RateKey};
-use crate::graphql::documents::DocumentCache;
-use crate::graphql::{SamverkanSchema, loaders, schema_with};
-use crate::limits::{self, RateLimiter};
+use crate::error::{AppError, current_request_id};
+use crate::limits::RateLimiter;
 use crate::metrics::Metrics;
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::{ExecutableDocument, OperationType};
+use axum::Json;
+use axum::RequestExt;
+use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
 use futures_util::FutureExt;
-use sea_orm::{DatabaseConnection, EntityTrait};
+use sea_orm::DatabaseConnection;
 use serde_json::{Value, json};
-use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// One more schema extension for both schemas (tests use it to make a resolver fail); named
+/// here so that the HTTP layer need not know async-graphql.
+pub type Extension = Arc<dyn async_graphql::extensions::ExtensionFactory>;
 
 /// The official media type of GraphQL responses.
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 
-/// What every handler shares.
-#[derive(Clone)]
-pub struct AppState {
+/// What the GraphQL endpoint needs to answer a request.
+pub struct Endpoint {
     /// For signed-in callers and partner tokens.
     schema: SamverkanSchema,
     /// For anonymous callers: no field suggestions in error messages.
@@ -50,85 +52,46 @@ pub struct AppState {
     keys: Keys,
     settings: Arc<HttpSettings>,
     metrics: Arc<Metrics>,
-    ready: Arc<AtomicBool>,
     /// SQLite has one writer at a time: mutations queue here instead of meeting SQLITE_BUSY.
-    write_gate: Option<Arc<tokio::sync::Mutex<()>>>,
+    write_gate: Option<tokio::sync::Mutex<()>>,
     /// Documents already parsed and checked, by their text.
-    documents: Arc<DocumentCache>,
-    /// Browser origins allowed by partner tokens, refreshed every 30 s.
-    token_origins: Arc<Mutex<(Option<Instant>, HashSet<String>)>>,
+    documents: DocumentCache,
 }
 
-/// The service: its router and the switch that turns `/readyz` to 503 at shutdown.
-pub struct App {
-    /// The router.
-    pub router: Router,
-    /// `true` while the service takes new work.
-    pub ready: Arc<AtomicBool>,
-}
-
-/// The router with default settings.
-pub fn router(db: DatabaseConnection, keys: Keys) -> Router {
-    App::new(db, keys, HttpSettings::default()).router
-}
-
-impl App {
-    /// The service over a connected, migrated database, signing access tokens with `keys`.
-    pub fn new(db: DatabaseConnection, keys: Keys, settings: HttpSettings) -> Self {
-        Self::with_extension(db, keys, settings, None)
-    }
-
-    /// The service with one more schema extension (tests use it to make a resolver fail).
-    pub fn with_extension(
+impl Endpoint {
+    /// The endpoint over a connected, migrated database, counting into `metrics`.
+    pub fn new(
         db: DatabaseConnection,
         keys: Keys,
-        settings: HttpSettings,
-        extension: Option<Arc<dyn async_graphql::extensions::ExtensionFactory>>,
+        settings: Arc<HttpSettings>,
+        metrics: Arc<Metrics>,
+        extension: Option<Extension>,
     ) -> Self {
         let limiter = Arc::new(RateLimiter::new(
             settings.limits.budget_per_minute,
             settings.limits.max_cost_in_flight,
         ));
         let limits = Arc::new(settings.limits.clone());
-        let ready = Arc::new(AtomicBool::new(true));
-        let write_gate = (db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite)
-            .then(|| Arc::new(tokio::sync::Mutex::new(())));
-        let state = AppState {
-            schema: schema_with(
-                true,
+        let schema = |suggestions: bool| {
+            schema_with(
+                suggestions,
                 settings.introspection,
                 limits.clone(),
                 limiter.clone(),
                 extension.clone(),
-            ),
-            anonymous_schema: schema_with(
-                false,
-                settings.introspection,
-                limits,
-                limiter,
-                extension,
-            ),
+            )
+        };
+        Self {
+            schema: schema(true),
+            anonymous_schema: schema(false),
+            write_gate: (db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite)
+                .then(|| tokio::sync::Mutex::new(())),
             db,
             keys,
-            metrics: Arc::new(Metrics::default()),
-            ready: ready.clone(),
-            write_gate,
-            token_origins: Arc::new(Mutex::new((None, HashSet::new()))),
-            documents: Arc::new(DocumentCache::default()),
-            settings: Arc::new(settings),
-        };
-        let mut router = Router::new()
-            .route("/graphql", get(graphql).post(graphql))
-            .route("/healthz", get(|| async { "ok" }))
-            .route("/readyz", get(readyz))
-            .route("/metrics", get(metrics));
-        if state.settings.graphiql {
-            router = router.route("/graphiql", get(graphiql));
+            metrics,
+            documents: DocumentCache::default(),
+            settings,
         }
-        let router = router
-            .layer(middleware::from_fn_with_state(state.clone(), cors))
-            .with_state(state);
-        Self { router, ready }
     }
 }
 
@@ -184,14 +147,14 @@ fn refuse(status: StatusCode, media: Media, code: &str, message: &str) -> Respon
 }
 
 /// The caller of a request, from its headers.
-async fn principal(state: &AppState, headers: &HeaderMap) -> Result<Principal, AppError> {
+async fn principal(endpoint: &Endpoint, headers: &HeaderMap) -> Result<Principal, AppError> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let credentials = Credentials {
         authorization: header("authorization"),
         api_key: header("x-api-key"),
         origin: header("origin"),
     };
-    request::principal(&state.db, &state.keys, credentials).await
+    request::principal(&endpoint.db, &endpoint.keys, credentials).await
 }
 
 /// A credential that does not work is refused outright (401, or 403 for a partner token
@@ -238,14 +201,14 @@ struct PostBody {
 
 /// Reads a GraphQL request off an HTTP request, or says why it is not one.
 async fn read_request(
-    state: &AppState,
-    request: Request,
+    endpoint: &Endpoint,
+    parts: &Parts,
+    body: Body,
     media: Media,
-) -> Result<(Method, async_graphql::Request), Response> {
-    let method = request.method().clone();
+) -> Result<async_graphql::Request, Response> {
     let bad = |message: &str| refuse(StatusCode::BAD_REQUEST, media, "BAD_REQUEST", message);
-    let (query, variables, operation_name) = if method == Method::GET {
-        let params: GetParams = serde_urlencoded::from_str(request.uri().query().unwrap_or(""))
+    let (query, variables, operation_name) = if parts.method == Method::GET {
+        let params: GetParams = serde_urlencoded::from_str(parts.uri.query().unwrap_or(""))
             .map_err(|_| {
                 bad("the query string must carry query, and optionally variables and operationName")
             })?;
@@ -259,8 +222,8 @@ async fn read_request(
         let _ = params.extensions;
         (params.query, variables, params.operation_name)
     } else {
-        let content_type = request
-            .headers()
+        let content_type = parts
+            .headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
@@ -272,25 +235,17 @@ async fn read_request(
                 "send the request as application/json",
             ));
         }
-        let limit = state.settings.limits.max_body_bytes;
-        let declared = request
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
-        let too_large = || {
+        // The body comes limited by the router's `DefaultBodyLimit`; past it (or when the
+        // client stops sending), the refusal is GraphQL-shaped like every other.
+        let bytes = axum::body::to_bytes(body, usize::MAX).await.map_err(|_| {
+            let limit = endpoint.settings.limits.max_body_bytes;
             refuse(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 media,
                 "PAYLOAD_TOO_LARGE",
                 &format!("the body is larger than {limit} bytes"),
             )
-        };
-        if declared.is_some_and(|n| n > limit) {
-            return Err(too_large());
-        }
-        let bytes = axum::body::to_bytes(request.into_body(), limit)
-            .await
-            .map_err(|_| too_large())?;
+        })?;
         let value: Value =
             serde_json::from_slice(&bytes).map_err(|_| bad("the body is not valid JSON"))?;
         if value.is_array() {
@@ -314,19 +269,19 @@ async fn read_request(
     if let Some(name) = operation_name {
         graphql = graphql.operation_name(name);
     }
-    Ok((method, graphql))
+    Ok(graphql)
 }
 
 /// Checks the document's text and shape and finds which operation runs (its type and
 /// name). The parsed document comes from the cache when the same text was seen before.
 fn check_document(
-    state: &AppState,
+    endpoint: &Endpoint,
     request: &async_graphql::Request,
 ) -> Result<(Arc<ExecutableDocument>, OperationType, Option<String>), String> {
-    let limits = &state.settings.limits;
-    limits::check_text(&request.query, limits).map_err(|r| r.0)?;
-    let document = state.documents.get_or_parse(&request.query, |doc| {
-        limits::check_document(doc, limits).map_err(|r| r.0)
+    let limits = &endpoint.settings.limits;
+    checks::check_text(&request.query, limits).map_err(|r| r.0)?;
+    let document = endpoint.documents.get_or_parse(&request.query, |doc| {
+        checks::check_document(doc, limits).map_err(|r| r.0)
     })?;
     let wanted = request.operation_name.as_deref();
     let operation = document
@@ -360,76 +315,79 @@ fn error_codes(errors: &[async_graphql::ServerError]) -> Vec<String> {
         .collect()
 }
 
-async fn graphql(State(state): State<AppState>, request: Request) -> Response {
-    let started = Instant::now();
-    let request_id = uuid::Uuid::now_v7().to_string();
-    let client = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0);
-    let headers = request.headers().clone();
-    let (mut response, operation, principal_kind, cost) = REQUEST_ID
-        .scope(
-            request_id.clone(),
-            handle(&state, request, &headers, client),
-        )
-        .await;
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
-        response.headers_mut().insert("x-request-id", value);
+/// What one request was, for the metrics and the log line.
+struct Outcome {
+    response: Response,
+    operation: Option<String>,
+    principal: Option<PrincipalKind>,
+    cost: usize,
+    codes: Vec<String>,
+}
+
+impl Outcome {
+    /// Answered before the document was priced.
+    fn early(
+        response: Response,
+        operation: Option<String>,
+        principal: Option<PrincipalKind>,
+    ) -> Self {
+        Self {
+            response,
+            operation,
+            principal,
+            cost: 0,
+            codes: Vec::new(),
+        }
     }
+}
+
+/// `GET` and `POST /graphql`.
+pub async fn graphql(State(endpoint): State<Arc<Endpoint>>, request: Request) -> Response {
+    let started = Instant::now();
+    let outcome = handle(&endpoint, request).await;
     let elapsed = started.elapsed();
-    let status = response.status().as_u16();
-    let codes = response
-        .extensions_mut()
-        .remove::<ErrorCodes>()
-        .map(|c| c.0)
-        .unwrap_or_default();
-    state
-        .metrics
-        .observe(operation.as_deref(), status, elapsed.as_secs_f64(), &codes);
+    let status = outcome.response.status().as_u16();
+    endpoint.metrics.observe(
+        outcome.operation.as_deref(),
+        status,
+        elapsed.as_secs_f64(),
+        &outcome.codes,
+    );
     tracing::info!(
         target: "samverkan::request",
-        request_id,
-        operation = operation.as_deref().unwrap_or("-"),
-        principal = principal_kind.map(|k| sea_orm::ActiveEnum::to_value(&k)).unwrap_or_default(),
-        cost,
+        request_id = current_request_id(),
+        operation = outcome.operation.as_deref().unwrap_or("-"),
+        principal = outcome.principal.map(|k| sea_orm::ActiveEnum::to_value(&k)).unwrap_or_default(),
+        cost = outcome.cost,
         status,
         duration_ms = elapsed.as_secs_f64() * 1000.0,
         "graphql request"
     );
-    response
+    outcome.response
 }
 
-/// The error codes of a response, passed to the metrics.
-#[derive(Clone)]
-struct ErrorCodes(Vec<String>);
-
-async fn handle(
-    state: &AppState,
-    request: Request,
-    headers: &HeaderMap,
-    client: Option<SocketAddr>,
-) -> (Response, Option<String>, Option<PrincipalKind>, usize) {
-    let Some(media) = negotiate(headers) else {
+async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
+    let (parts, body) = request.with_limited_body().into_parts();
+    let Some(media) = negotiate(&parts.headers) else {
         let response = refuse(
             StatusCode::NOT_ACCEPTABLE,
             Media::Json,
             "NOT_ACCEPTABLE",
             "accept application/graphql-response+json or application/json",
         );
-        return (response, None, None, 0);
+        return Outcome::early(response, None, None);
     };
-    let (method, graphql) = match read_request(state, request, media).await {
+    let graphql = match read_request(endpoint, &parts, body, media).await {
         Ok(read) => read,
-        Err(response) => return (response, None, None, 0),
+        Err(response) => return Outcome::early(response, None, None),
     };
     let operation = graphql.operation_name.clone();
-    let principal = match principal(state, headers).await {
+    let principal = match principal(endpoint, &parts.headers).await {
         Ok(principal) => principal,
-        Err(error) => return (refused(error, media), operation, None, 0),
+        Err(error) => return Outcome::early(refused(error, media), operation, None),
     };
     let kind = Some(principal.kind);
-    let (document, operation_type, operation) = match check_document(state, &graphql) {
+    let (document, operation_type, operation) = match check_document(endpoint, &graphql) {
         Ok((document, operation_type, name)) => (document, operation_type, name.or(operation)),
         Err(message) => {
             let status = if media == Media::GraphqlResponse {
@@ -438,14 +396,13 @@ async fn handle(
                 StatusCode::OK
             };
             let body = json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_USER_INPUT", "field": "query" } }] });
-            let mut response = answer(status, media, &body);
-            response
-                .extensions_mut()
-                .insert(ErrorCodes(vec!["BAD_USER_INPUT".into()]));
-            return (response, operation, kind, 0);
+            return Outcome {
+                codes: vec!["BAD_USER_INPUT".into()],
+                ..Outcome::early(answer(status, media, &body), operation, kind)
+            };
         }
     };
-    if method == Method::GET && operation_type != OperationType::Query {
+    if parts.method == Method::GET && operation_type != OperationType::Query {
         let mut response = refuse(
             StatusCode::METHOD_NOT_ALLOWED,
             media,
@@ -455,31 +412,39 @@ async fn handle(
         response
             .headers_mut()
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
-        return (response, operation, kind, 0);
+        return Outcome::early(response, operation, kind);
     }
 
+    let client = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
     let slot = CostSlot::default();
     let anonymous = principal.kind == PrincipalKind::Anonymous;
-    let mut graphql = loaders::attach(graphql, &state.db, &state.keys, principal.clone())
+    let mut graphql = loaders::attach(graphql, &endpoint.db, &endpoint.keys, principal.clone())
         .data(rate_key(&principal, client))
         .data(slot.clone());
     graphql.set_parsed_query((*document).clone());
-    if !state.settings.introspection {
+    if !endpoint.settings.introspection {
         graphql = graphql.disable_introspection();
     }
     let schema = if anonymous {
-        &state.anonymous_schema
+        &endpoint.anonymous_schema
     } else {
-        &state.schema
+        &endpoint.schema
     };
-    let gate = match (&state.write_gate, operation_type) {
+    let gate = match (&endpoint.write_gate, operation_type) {
         (Some(gate), OperationType::Mutation) => Some(gate),
         _ => None,
     };
     if operation_type == OperationType::Mutation {
         graphql = graphql.data(NotQueued);
     }
-    // Waiting for the write gate counts toward the request's time limit.
+    // Waiting for the write gate counts toward the request's time limit. The time limit and
+    // a panicking resolver are handled here, not by tower-http's `TimeoutLayer` and
+    // `CatchPanicLayer` (the HTTP layer keeps the latter as a backstop): those answer with
+    // a fixed status and body, while these answers follow the media type (status and
+    // `Content-Type`) and carry the GraphQL error and the cost report like any other.
     let execution = async {
         let _writer = match gate {
             Some(gate) => Some(gate.lock().await),
@@ -489,7 +454,7 @@ async fn handle(
             .catch_unwind()
             .await
     };
-    let response = match tokio::time::timeout(state.settings.request_timeout, execution).await {
+    let response = match tokio::time::timeout(endpoint.settings.request_timeout, execution).await {
         Ok(Ok(response)) => response,
         Ok(Err(_panic)) => {
             let error = async_graphql::Error::from(AppError::Internal(Arc::new(
@@ -500,35 +465,35 @@ async fn handle(
             async_graphql::Response::from_errors(vec![server_error])
         }
         Err(_elapsed) => {
-            let limit = state.settings.request_timeout.as_secs();
+            let limit = endpoint.settings.request_timeout.as_secs();
             tracing::warn!(limit, "request timed out");
             let message = format!("the request took longer than {limit} s and was stopped");
             let body = json!({ "data": null, "errors": [{ "message": message, "extensions": { "code": "INTERNAL" } }] });
-            return (
+            return Outcome::early(
                 answer(StatusCode::SERVICE_UNAVAILABLE, media, &body),
                 operation,
                 kind,
-                0,
             );
         }
     };
     let report = slot.lock().ok().and_then(|r| r.clone());
-    let cost = report.as_ref().map_or(0, |r| r.cost);
-    (
-        finish(response, media, report.as_ref()),
+    let (response, codes) = finish(response, media, report.as_ref());
+    Outcome {
+        response,
         operation,
-        kind,
-        cost,
-    )
+        principal: kind,
+        cost: report.as_ref().map_or(0, |r| r.cost),
+        codes,
+    }
 }
 
 /// The HTTP answer to an executed request: its status by the media type, the cost report
-/// in `extensions`, and `Retry-After` when the budget ran out.
+/// in `extensions`, and `Retry-After` when the budget ran out; and its error codes.
 fn finish(
     mut body: async_graphql::Response,
     media: Media,
     report: Option<&CostReport>,
-) -> Response {
+) -> (Response, Vec<String>) {
     // The engine's own errors (parse, validation, variables, arguments) are the client's:
     // give them the code every error carries.
     for error in &mut body.errors {
@@ -569,124 +534,15 @@ fn finish(
     {
         response.headers_mut().insert(header::RETRY_AFTER, value);
     }
-    response.extensions_mut().insert(ErrorCodes(codes));
-    response
+    (response, codes)
 }
 
-async fn graphiql() -> Html<String> {
+/// `GET /graphiql`: the GraphiQL page, pointed at `/graphql`.
+pub async fn graphiql() -> Html<String> {
     Html(
         GraphiQLSource::build()
             .endpoint("/graphql")
             .title("Samverkan")
             .finish(),
     )
-}
-
-async fn readyz(State(state): State<AppState>) -> Response {
-    if !state.ready.load(Ordering::SeqCst) {
-        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
-    }
-    match tokio::time::timeout(Duration::from_secs(2), state.db.ping()).await {
-        Ok(Ok(())) => (StatusCode::OK, "ready").into_response(),
-        _ => {
-            tracing::warn!("database not reachable");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
-        }
-    }
-}
-
-async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let presented = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    match (&state.settings.metrics_token, presented) {
-        (Some(token), Some(presented))
-            if crate::auth::secrets::hash(token) == crate::auth::secrets::hash(presented) =>
-        {
-            (
-                [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-                state.metrics.render(&state.db),
-            )
-                .into_response()
-        }
-        _ => StatusCode::NOT_FOUND.into_response(),
-    }
-}
-
-/// Browser origins allowed to call: the configured ones and those of active partner tokens.
-async fn origin_allowed(state: &AppState, origin: &str) -> bool {
-    let origin = origin.trim_end_matches('/').to_lowercase();
-    if state.settings.cors_origins.contains(&origin) {
-        return true;
-    }
-    let fresh = state
-        .token_origins
-        .lock()
-        .ok()
-        .and_then(|c| c.0.map(|at| at.elapsed() < Duration::from_secs(30)))
-        .unwrap_or(false);
-    if !fresh {
-        let mut origins = HashSet::new();
-        if let Ok(tokens) = entity::api_token::Entity::find().all(&state.db).await {
-            for token in tokens.iter().filter(|t| t.revoked_at.is_none()) {
-                origins.extend(crate::auth::tokens::origins(token));
-            }
-        }
-        if let Ok(mut cache) = state.token_origins.lock() {
-            *cache = (Some(Instant::now()), origins);
-        }
-    }
-    state
-        .token_origins
-        .lock()
-        .map(|c| c.1.contains(&origin))
-        .unwrap_or(false)
-}
-
-/// CORS: allowed origins may call with `Authorization` or `X-Api-Key` headers; cookies and
-/// other credentials are never allowed.
-async fn cors(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let origin = request
-        .headers()
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let Some(origin) = origin else {
-        return next.run(request).await;
-    };
-    let allowed = origin_allowed(&state, &origin).await;
-    let preflight = request.method() == Method::OPTIONS
-        && request
-            .headers()
-            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
-    let mut response = if preflight {
-        StatusCode::NO_CONTENT.into_response()
-    } else {
-        next.run(request).await
-    };
-    let headers = response.headers_mut();
-    headers.append(header::VARY, HeaderValue::from_static("Origin"));
-    if allowed && let Ok(value) = HeaderValue::from_str(&origin) {
-        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
-        headers.insert(
-            header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static("x-request-id, retry-after"),
-        );
-        if preflight {
-            headers.insert(
-                header::ACCESS_CONTROL_ALLOW_METHODS,
-                HeaderValue::from_static("GET, POST"),
-            );
-            headers.insert(
-                header::ACCESS_CONTROL_ALLOW_HEADERS,
-                HeaderValue::from_static("content-type, accept, authorization, x-api-key"),
-            );
-            headers.insert(
-                header::ACCESS_CONTROL_MAX_AGE,
-                HeaderValue::from_static("600"),
-            );
-        }
-    }
-    response
 }

@@ -1,0 +1,215 @@
+//! CORS: browser origins that are configured or belong to an active partner token may call
+//! with `Authorization` or `X-Api-Key` headers; cookies and other credentials are never
+//! allowed (`Access-Control-Allow-Credentials` is never sent).
+
+use crate::auth::tokens;
+use axum::http::{HeaderName, HeaderValue, Method, header};
+use sea_orm::DatabaseConnection;
+use std::collections::HashSet;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+/// How long the partner tokens' origins are used before they are read again: a new or
+/// revoked token takes effect in the browser within this time.
+const REFRESH: Duration = Duration::from_secs(30);
+
+/// The layer: allowed origins are answered with themselves in
+/// `Access-Control-Allow-Origin`, others with no CORS permission at all.
+pub fn layer(db: DatabaseConnection, configured: Vec<String>) -> CorsLayer {
+    let origins = Arc::new(Origins {
+        configured: configured.into_iter().collect(),
+        tokens: TokenOrigins::new(db),
+    });
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::async_predicate(
+            move |origin: HeaderValue, _parts| {
+                let origins = origins.clone();
+                async move { origins.allow(&origin).await }
+            },
+        ))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::AUTHORIZATION,
+            HeaderName::from_static("x-api-key"),
+        ])
+        .expose_headers([HeaderName::from_static("x-request-id"), header::RETRY_AFTER])
+        .max_age(Duration::from_secs(600))
+        .vary([header::ORIGIN])
+}
+
+struct Origins {
+    /// `SAMVERKAN_CORS_ORIGINS`, normalised when the settings were read.
+    configured: HashSet<String>,
+    tokens: TokenOrigins,
+}
+
+impl Origins {
+    async fn allow(&self, origin: &HeaderValue) -> bool {
+        let Ok(origin) = origin.to_str() else {
+            return false;
+        };
+        let origin = origin.trim_end_matches('/').to_lowercase();
+        self.configured.contains(&origin) || self.tokens.current().await.contains(&origin)
+    }
+}
+
+/// The origins of active partner tokens, read through [`tokens::active_origins`] at most
+/// every [`REFRESH`], one read at a time.
+struct TokenOrigins {
+    db: DatabaseConnection,
+    /// The last set read and when; `None` before the first read.
+    cache: RwLock<Option<(Instant, Arc<HashSet<String>>)>>,
+    /// Held by the one caller that refreshes: a burst of requests after the set goes stale
+    /// makes one query, not one each.
+    refreshing: tokio::sync::Mutex<()>,
+}
+
+impl TokenOrigins {
+    fn new(db: DatabaseConnection) -> Self {
+        Self {
+            db,
+            cache: RwLock::new(None),
+            refreshing: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    fn cached(&self) -> Option<(Instant, Arc<HashSet<String>>)> {
+        self.cache.read().ok().and_then(|cache| cache.clone())
+    }
+
+    /// The current set. While one caller refreshes a stale set, the others use the stale
+    /// one; before the first read they wait for it.
+    async fn current(&self) -> Arc<HashSet<String>> {
+        let cached = self.cached();
+        if let Some((at, origins)) = &cached
+            && at.elapsed() < REFRESH
+        {
+            return origins.clone();
+        }
+        let _turn = match (self.refreshing.try_lock(), cached) {
+            (Ok(turn), _) => turn,
+            (Err(_), Some((_, stale))) => return stale,
+            (Err(_), None) => self.refreshing.lock().await,
+        };
+        // Another caller may have refreshed while this one waited for its turn.
+        if let Some((at, origins)) = self.cached()
+            && at.elapsed() < REFRESH
+        {
+            return origins;
+        }
+        let origins = match tokens::active_origins(&self.db).await {
+            Ok(origins) => Arc::new(origins),
+            Err(error) => {
+                // Keep answering with what was known; try again at the next request.
+                tracing::warn!(?error, "cannot read the partner tokens' origins");
+                return self
+                    .cached()
+                    .map(|(_, origins)| origins)
+                    .unwrap_or_default();
+            }
+        };
+        if let Ok(mut cache) = self.cache.write() {
+            *cache = Some((Instant::now(), origins.clone()));
+        }
+        origins
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use entity::{TokenScope, api_token};
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A migrated SQLite database of its own, and a count of the statements run on it.
+    async fn database() -> (DatabaseConnection, Arc<AtomicUsize>, std::path::PathBuf) {
+        let path = std::env::temp_dir().join(format!("samverkan-cors-{}.db", uuid::Uuid::now_v7()));
+        let mut db =
+            crate::db::connect(&crate::config::Database::Sqlite(path.display().to_string()))
+                .await
+                .expect("connect");
+        crate::db::migrate(&db).await.expect("migrate");
+        let statements = Arc::new(AtomicUsize::new(0));
+        let counter = statements.clone();
+        db.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::SeqCst);
+        });
+        (db, statements, path)
+    }
+
+    async fn token(
+        db: &DatabaseConnection,
+        origin: &str,
+        expires_in: Option<chrono::TimeDelta>,
+        revoked: bool,
+    ) {
+        let now = crate::validate::now();
+        api_token::ActiveModel {
+            id: Set(uuid::Uuid::now_v7()),
+            name: Set(origin.into()),
+            prefix: Set("svk_pt_test".into()),
+            token_hash: Set(origin.into()),
+            scope: Set(TokenScope::ReadPublic),
+            allowed_origins: Set(origin.into()),
+            expires_at: Set(expires_in.map(|d| now + d)),
+            last_used_at: Set(None),
+            revoked_at: Set(revoked.then_some(now)),
+            created_by: Set(None),
+            created_at: Set(now),
+        }
+        .insert(db)
+        .await
+        .expect("insert token");
+    }
+
+    #[tokio::test]
+    async fn only_active_tokens_lend_their_origins_and_a_burst_reads_them_once() {
+        let (db, statements, path) = database().await;
+        let hour = chrono::TimeDelta::hours(1);
+        token(&db, "https://active.example", None, false).await;
+        token(&db, "https://until-later.example", Some(hour), false).await;
+        token(&db, "https://expired.example", Some(-hour), false).await;
+        token(&db, "https://revoked.example", None, true).await;
+        let origins = Arc::new(Origins {
+            configured: HashSet::from(["https://configured.example".to_owned()]),
+            tokens: TokenOrigins::new(db),
+        });
+        let before = statements.load(Ordering::SeqCst);
+        let burst: Vec<_> = (0..20)
+            .map(|_| {
+                let origins = origins.clone();
+                tokio::spawn(async move {
+                    origins
+                        .allow(&HeaderValue::from_static("https://Active.example/"))
+                        .await
+                })
+            })
+            .collect();
+        for request in burst {
+            assert!(request.await.expect("joined"), "normalised and allowed");
+        }
+        assert_eq!(
+            statements.load(Ordering::SeqCst) - before,
+            1,
+            "twenty callers, one read"
+        );
+        for (origin, allowed) in [
+            ("https://configured.example", true),
+            ("https://until-later.example", true),
+            ("https://expired.example", false),
+            ("https://revoked.example", false),
+            ("https://unknown.example", false),
+        ] {
+            let header = HeaderValue::from_str(origin).expect("header");
+            assert_eq!(origins.allow(&header).await, allowed, "{origin}");
+        }
+        assert_eq!(statements.load(Ordering::SeqCst) - before, 1, "still fresh");
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! The HTTP surface: the router (`/graphql`, `/graphiql`, `/healthz`, `/readyz`,
+//! `/metrics`) and the layers every request passes, outermost first:
+//! - [`request_id`]: an id of the server's making, in the response and the log;
+//! - [`panic`]: a panic becomes a clean INTERNAL error;
+//! - [`cors`]: configured and partner origins may call from browsers;
+//! - axum's `DefaultBodyLimit`: `SAMVERKAN_MAX_BODY_BYTES`.
+//!
+//! GraphQL over HTTP itself (media types, reading the request, limits, execution) is the
+//! GraphQL layer's: [`crate::graphql::endpoint`].
+
+pub mod cors;
+pub mod panic;
+pub mod request_id;
+
+use crate::auth::jwt::Keys;
+use crate::config::HttpSettings;
+use crate::graphql::endpoint::{self, Endpoint, Extension};
+use crate::metrics::Metrics;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tower::ServiceBuilder;
+
+/// The service: its router and the switch that turns `/readyz` to 503 at shutdown.
+pub struct App {
+    /// The router.
+    pub router: Router,
+    /// `true` while the service takes new work.
+    pub ready: Arc<AtomicBool>,
+}
+
+/// The router with default settings.
+pub fn router(db: DatabaseConnection, keys: Keys) -> Router {
+    App::new(db, keys, HttpSettings::default()).router
+}
+
+/// What the routes besides `/graphql` share.
+#[derive(Clone)]
+struct Probes {
+    db: DatabaseConnection,
+    ready: Arc<AtomicBool>,
+    metrics: Arc<Metrics>,
+    metrics_token: Option<Arc<str>>,
+}
+
+impl App {
+    /// The service over a connected, migrated database, signing access tokens with `keys`.
+    pub fn new(db: DatabaseConnection, keys: Keys, settings: HttpSettings) -> Self {
+        Self::with_extension(db, keys, settings, None)
+    }
+
+    /// The service with one more schema extension (tests use it to make a resolver fail).
+    pub fn with_extension(
+        db: DatabaseConnection,
+        keys: Keys,
+        settings: HttpSettings,
+        extension: Option<Extension>,
+    ) -> Self {
+        let settings = Arc::new(settings);
+        let ready = Arc::new(AtomicBool::new(true));
+        let metrics = Arc::new(Metrics::new());
+        Metrics::keep_up(&metrics);
+        let probes = Probes {
+            db: db.clone(),
+            ready: ready.clone(),
+            metrics: metrics.clone(),
+            metrics_token: settings.metrics_token.as_deref().map(Arc::from),
+        };
+        let layers = ServiceBuilder::new()
+            .layer(request_id::forget_client_id())
+            .layer(request_id::set())
+            .layer(request_id::propagate())
+            .layer(request_id::ScopeLayer)
+            .layer(panic::layer())
+            .layer(cors::layer(db.clone(), settings.cors_origins.clone()))
+            .layer(DefaultBodyLimit::max(settings.limits.max_body_bytes));
+        let graphiql = settings.graphiql;
+        let endpoint = Arc::new(Endpoint::new(db, keys, settings, metrics, extension));
+        let mut graphql =
+            Router::new().route("/graphql", get(endpoint::graphql).post(endpoint::graphql));
+        if graphiql {
+            graphql = graphql.route("/graphiql", get(endpoint::graphiql));
+        }
+        let router = Router::new()
+            .route("/healthz", get(|| async { "ok" }))
+            .route("/readyz", get(readyz))
+            .route("/metrics", get(metrics_text))
+            .with_state(probes)
+            .merge(graphql.with_state(endpoint))
+            .layer(layers);
+        Self { router, ready }
+    }
+}
+
+async fn readyz(State(probes): State<Probes>) -> Response {
+    if !probes.ready.load(Ordering::SeqCst) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
+    }
+    match tokio::time::timeout(Duration::from_secs(2), probes.db.ping()).await {
+        Ok(Ok(())) => (StatusCode::OK, "ready").into_response(),
+        _ => {
+            tracing::warn!("database not reachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+/// `/metrics` answers only with `Authorization: Bearer <SAMVERKAN_METRICS_TOKEN>`, and is
+/// absent (404) otherwise, so that it does not show on the open internet.
+async fn metrics_text(State(probes): State<Probes>, headers: HeaderMap) -> Response {
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    match (&probes.metrics_token, presented) {
+        // Compared as hashes, so that the time taken does not tell how much matched.
+        (Some(token), Some(presented))
+            if crate::auth::secrets::hash(token) == crate::auth::secrets::hash(presented) =>
+        {
+            (
+                [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+                probes.metrics.render(&probes.db),
+            )
+                .into_response()
+        }
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
