@@ -242,17 +242,20 @@ impl TestApp {
 
     /// Creates a user with [`PASSWORD`] directly (as the operator would) and returns its global id.
     pub async fn create_user(&self, email: &str, admin: bool) -> String {
-        let input = samverkan::auth::users::NewUser {
+        let input = samverkan::account::users::NewUser {
             email: email.into(),
             name: email.into(),
             password: PASSWORD.into(),
             admin,
         };
-        let user =
-            samverkan::auth::users::create(&self.db, &samverkan::auth::Principal::system(), input)
-                .await
-                .map_err(|e| e.message())
-                .expect("create user");
+        let user = samverkan::account::users::create(
+            &self.db,
+            &samverkan::auth::Principal::system(),
+            input,
+        )
+        .await
+        .map_err(|e| e.message())
+        .expect("create user");
         samverkan::graphql::ids::encode(samverkan::graphql::ids::NodeType::User, user.id).0
     }
 
@@ -266,7 +269,7 @@ impl TestApp {
             .await
             .expect("look up the user")
             .expect("the user exists");
-        samverkan::auth::session::open(&self.db, &self.keys, user)
+        samverkan::account::session::open(&self.db, &self.keys, user)
             .await
             .map_err(|e| e.message())
             .expect("open a session")

@@ -7,6 +7,7 @@
 //! [`proposal`]) → entity → database.
 #![forbid(unsafe_code)]
 
+pub mod account;
 pub mod audit;
 pub mod audit_log;
 pub mod auth;

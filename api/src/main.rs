@@ -177,13 +177,13 @@ fn main() -> ExitCode {
             } => {
                 let password = read_password()?;
                 let db = connect(&settings).await?;
-                let input = samverkan::auth::users::NewUser {
+                let input = samverkan::account::users::NewUser {
                     email,
                     name,
                     password,
                     admin,
                 };
-                let user = samverkan::auth::users::create(&db, &Principal::system(), input)
+                let user = samverkan::account::users::create(&db, &Principal::system(), input)
                     .await
                     .map_err(AppError::into_report)?;
                 println!(
@@ -207,14 +207,14 @@ fn main() -> ExitCode {
                     },
             } => {
                 let db = connect(&settings).await?;
-                let input = samverkan::auth::tokens::NewApiToken {
+                let input = samverkan::account::tokens::NewApiToken {
                     name,
                     scope: scope.into(),
                     allowed_origins: origins,
                     expires_at: None,
                 };
                 let (secret, token) =
-                    samverkan::auth::tokens::create(&db, &Principal::system(), input)
+                    samverkan::account::tokens::create(&db, &Principal::system(), input)
                         .await
                         .map_err(AppError::into_report)?;
                 eprintln!(

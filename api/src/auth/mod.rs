@@ -7,11 +7,7 @@
 
 pub mod jwt;
 pub mod password;
-pub mod request;
 pub mod secrets;
-pub mod session;
-pub mod tokens;
-pub mod users;
 
 use crate::error::{AppError, AppResult};
 use crate::paging::{column, linked};
@@ -24,7 +20,8 @@ use sea_orm::sea_query::{Condition, ExprTrait};
 use sea_orm::{ActiveEnum, ColumnTrait};
 use uuid::Uuid;
 
-/// The caller of a request, decided once per request by the HTTP layer ([`request`]).
+/// The caller of a request, decided once per request by the HTTP layer
+/// ([`crate::account::caller`]).
 #[derive(Debug, Clone)]
 pub struct Principal {
     /// What kind of caller this is.

@@ -11,8 +11,8 @@
 use super::cost::{CostReport, CostSlot, NotQueued, RateKey};
 use super::documents::DocumentCache;
 use super::{SamverkanSchema, checks, loaders, schema_with};
+use crate::account::caller::{self as request, Credentials};
 use crate::auth::jwt::Keys;
-use crate::auth::request::{self, Credentials};
 use crate::auth::{Principal, PrincipalKind};
 use crate::config::HttpSettings;
 use crate::error::{AppError, current_request_id};

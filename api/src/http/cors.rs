@@ -2,7 +2,7 @@
 //! with `Authorization` or `X-Api-Key` headers; cookies and other credentials are never
 //! allowed (`Access-Control-Allow-Credentials` is never sent).
 
-use crate::auth::tokens;
+use crate::account::tokens;
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use sea_orm::DatabaseConnection;
 use std::collections::HashSet;

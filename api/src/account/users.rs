@@ -1,7 +1,7 @@
 //! Users and their memberships, managed by admins.
 
-use super::{Principal, password, require_admin};
 use crate::audit;
+use crate::auth::{Principal, password, require_admin};
 use crate::error::{AppError, AppResult};
 use crate::paging::{Page, Rows};
 use crate::records;

@@ -1,8 +1,8 @@
 //! Partner tokens: read-only credentials for partner websites. The secret is shown once at
 //! creation and stored only as a SHA-256 hash.
 
-use super::{Principal, require_admin, secrets};
 use crate::audit;
+use crate::auth::{Principal, require_admin, secrets};
 use crate::error::{AppError, AppResult};
 use crate::paging::{Page, Rows};
 use crate::records;
@@ -179,7 +179,7 @@ pub async fn authenticate(
     db: &DatabaseConnection,
     secret: &str,
     origin: Option<&str>,
-) -> AppResult<super::Principal> {
+) -> AppResult<Principal> {
     if !secret.starts_with(PREFIX) {
         return Err(AppError::Unauthenticated);
     }
@@ -211,7 +211,7 @@ pub async fn authenticate(
             .filter(api_token::Column::Id.eq(token.id));
         stamp.exec(db).await?;
     }
-    Ok(super::Principal::partner(&token))
+    Ok(Principal::partner(&token))
 }
 
 /// The browser origins of the active partner tokens (neither revoked nor expired), which

@@ -3,8 +3,9 @@
 //! only in its own place. The user, their session and memberships are read on every request,
 //! so deactivation, logout and revoked roles take effect at once.
 
-use super::jwt::Keys;
-use super::{Principal, tokens};
+use super::tokens;
+use crate::auth::Principal;
+use crate::auth::jwt::Keys;
 use crate::error::{AppError, AppResult};
 use entity::{membership, session, user};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};

@@ -3,9 +3,9 @@
 //! session (it was stolen, or the client is confused). Failed sign-ins are throttled per
 //! account however they arrive.
 
-use super::jwt::Keys;
-use super::{Principal, password, secrets};
 use crate::audit;
+use crate::auth::jwt::Keys;
+use crate::auth::{Principal, password, secrets};
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, TimeDelta, Utc};
 use entity::{AuditAction, login_throttle, refresh_token, session, user};
@@ -258,7 +258,7 @@ pub async fn refresh(
 /// # Errors
 /// UNAUTHENTICATED unless a user is signed in.
 pub async fn logout(db: &DatabaseConnection, principal: &Principal) -> AppResult<bool> {
-    super::require_user(principal)?;
+    crate::auth::require_user(principal)?;
     let session = principal.session_id.ok_or(AppError::Unauthenticated)?;
     let txn = crate::records::begin_write(db).await?;
     revoke_session(&txn, session).await?;
