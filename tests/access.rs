@@ -1,7 +1,7 @@
 //! The access matrix: every kind of caller against every kind of operation, with the
 //! expected outcome of each cell written down in one table ([`MATRIX`]).
 
-use samverkan_tests::{Caller, TestApp};
+use samverkan_tests::{Caller, TestApp, assert_code};
 use serde_json::{Value, json};
 
 /// The callers, in the order of the table's columns.
@@ -359,4 +359,31 @@ async fn invisible_records_stay_out_of_filtered_lists_and_counts() {
         .filter_map(|n| n["title"].as_str())
         .collect();
     assert!(!titles.contains(&"Dialogue ORGANISATION"));
+}
+
+#[tokio::test]
+async fn a_caller_who_may_not_write_learns_nothing_from_input_errors() {
+    let app = TestApp::start().await;
+    let malformed = json!({ "input": { "id": "not-an-id", "expectedVersion": 1, "title": "x" } });
+    let partner = Caller::Partner(app.partner_token("partner", "READ_PUBLIC", &[]).await);
+    for (caller, code) in [
+        (Caller::Anonymous, "UNAUTHENTICATED"),
+        (partner, "FORBIDDEN"),
+    ] {
+        for mutation in [
+            "mutation($input: UpdateDialogueInput!) { updateDialogue(input: $input) { id } }",
+            "mutation($input: UpdateProposalInput!) { updateProposal(input: $input) { id } }",
+        ] {
+            let (_, body) = app.post_as(&caller, mutation, malformed.clone()).await;
+            assert_code(&body["errors"][0], code, None);
+        }
+        let (_, body) = app
+            .post_as(
+                &caller,
+                "mutation { deleteOrganisation(input: { id: \"not-an-id\" }) { id } }",
+                json!({}),
+            )
+            .await;
+        assert_code(&body["errors"][0], code, None);
+    }
 }

@@ -533,3 +533,23 @@ async fn every_mutation_leaves_an_audit_entry() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_audit_log_filtered_by_an_action_nobody_took_is_empty() {
+    let app = TestApp::start().await;
+    app.organisation("rsmh", "RSMH").await;
+    let data = app
+        .ok(
+            "query($a: String!) { auditLog(filter: { action: $a }) { totalCount } }",
+            json!({ "a": "createOrganisation" }),
+        )
+        .await;
+    assert_eq!(data["auditLog"]["totalCount"], 1);
+    let data = app
+        .ok(
+            "query($a: String!) { auditLog(filter: { action: $a }) { totalCount } }",
+            json!({ "a": "noSuchAction" }),
+        )
+        .await;
+    assert_eq!(data["auditLog"]["totalCount"], 0);
+}

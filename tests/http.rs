@@ -122,3 +122,17 @@ async fn unknown_node_ids_are_null_and_malformed_ids_are_bad_input() {
         .await;
     assert_code(&error, "BAD_USER_INPUT", Some("id"));
 }
+
+#[tokio::test]
+async fn a_cors_preflight_is_answered_no_content() {
+    let app = TestApp::start().await;
+    let response = app
+        .client
+        .request(reqwest::Method::OPTIONS, format!("{}/graphql", app.url))
+        .header("origin", "https://anywhere.example.org")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .expect("preflight");
+    assert_eq!(response.status(), 204);
+}

@@ -1,7 +1,10 @@
 //! The audit log: every mutation writes one entry in the same transaction as its change.
 
 use crate::error::AppResult;
-use entity::{AuditAction, PrincipalKind, RecordType, api_token, audit_entry, organisation, user};
+use entity::{
+    AuditAction, PrincipalKind, RecordType, api_token, audit_entry, organisation, refresh_token,
+    user,
+};
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, EntityTrait, IdenStatic, Iterable,
     TransactionSession, Value,
@@ -43,6 +46,7 @@ fn is_secret(column: &impl ColumnTrait) -> bool {
     [
         user::Column::PasswordHash.as_column_ref(),
         api_token::Column::TokenHash.as_column_ref(),
+        refresh_token::Column::TokenHash.as_column_ref(),
     ]
     .contains(&column)
 }

@@ -6,9 +6,9 @@ use crate::paging::{Page, Rows, column};
 use crate::records;
 use crate::sortable;
 use chrono::{DateTime, Utc};
-use entity::{AuditAction, audit_entry};
+use entity::audit_entry;
+use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Condition, ExprTrait};
-use sea_orm::{ActiveEnum, ConnectionTrait};
 use uuid::Uuid;
 
 sortable! {
@@ -26,8 +26,9 @@ pub struct AuditFilter {
     pub user_id: Option<Uuid>,
     /// Only changes to this record.
     pub record_id: Option<Uuid>,
-    /// Only this action.
-    pub action: Option<AuditAction>,
+    /// Only this action, by its name (such as `updateProposal`); a name no action has
+    /// matches nothing.
+    pub action: Option<String>,
 }
 
 impl AuditFilter {
@@ -40,8 +41,8 @@ impl AuditFilter {
         if let Some(record) = self.record_id {
             condition = condition.add(column(Column::RecordId).eq(record));
         }
-        if let Some(action) = self.action {
-            condition = condition.add(column(Column::Action).eq(action.to_value()));
+        if let Some(action) = &self.action {
+            condition = condition.add(column(Column::Action).eq(action.as_str()));
         }
         condition
     }

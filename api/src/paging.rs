@@ -821,6 +821,16 @@ fn sort_rows<R: Row>(rows: &mut [R], field: <R::Key as SortKey>::Field, descendi
     }
 }
 
+/// How many of `ids` (all different) name a row of `R`; reads only the index.
+///
+/// # Errors
+/// INTERNAL on a database failure.
+pub async fn count_ids<R: Row>(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<usize> {
+    let condition = Condition::all().add(one_of(db.get_database_backend(), id_column::<R>(), ids));
+    let n = count(db, table::<R>(), condition).await?;
+    Ok(usize::try_from(n).unwrap_or(0))
+}
+
 /// Reads rows by id, keeping only those `condition` allows.
 ///
 /// # Errors
@@ -872,7 +882,6 @@ mod tests {
     use crate::dialogue::{DialogueKey, DialogueOrderField};
     use chrono::{NaiveDate, TimeZone, Utc};
     use entity::{DialogueKind, DialogueStatus, Visibility, dialogue};
-    use sea_orm::IdenStatic;
 
     fn dialogue() -> dialogue::Model {
         let at = Utc
@@ -894,10 +903,9 @@ mod tests {
         }
     }
 
-    /// The cursor name of dialogues' date, as clients hold it.
-    fn held_on() -> &'static str {
-        dialogue::Column::HeldOn.as_str()
-    }
+    /// The cursor name of dialogues' date, as clients hold it: written out, so that a renamed
+    /// column, which would change what clients hold, fails here.
+    const HELD_ON: &str = "held_on";
 
     fn raw(body: serde_json::Value) -> String {
         URL_SAFE_NO_PAD.encode(body.to_string())
@@ -926,8 +934,7 @@ mod tests {
         let id = Uuid::now_v7();
         // Written out: json! would sort the keys, and the encoding keeps c, v, i in order.
         let text = URL_SAFE_NO_PAD.encode(format!(
-            r#"{{"c":"{}","v":"2026-11-20","i":"{id}"}}"#,
-            held_on()
+            r#"{{"c":"{HELD_ON}","v":"2026-11-20","i":"{id}"}}"#
         ));
         let cursor = Cursor::<DialogueKey>::decode(&text, DialogueOrderField::HeldOn);
         let day = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap_or_default();
@@ -949,11 +956,11 @@ mod tests {
         let id = row.id;
         let refused = [
             by_title.clone(),
-            raw(serde_json::json!({ "c": held_on(), "v": "not a day", "i": id })),
-            raw(serde_json::json!({ "c": held_on(), "v": 20261120, "i": id })),
-            raw(serde_json::json!({ "c": held_on(), "v": "2026-11-20T10:00:00Z", "i": id })),
-            raw(serde_json::json!({ "c": held_on(), "v": "2026-11-20", "i": "not an id" })),
-            raw(serde_json::json!({ "c": held_on(), "v": "2026-11-20" })),
+            raw(serde_json::json!({ "c": HELD_ON, "v": "not a day", "i": id })),
+            raw(serde_json::json!({ "c": HELD_ON, "v": 20261120, "i": id })),
+            raw(serde_json::json!({ "c": HELD_ON, "v": "2026-11-20T10:00:00Z", "i": id })),
+            raw(serde_json::json!({ "c": HELD_ON, "v": "2026-11-20", "i": "not an id" })),
+            raw(serde_json::json!({ "c": HELD_ON, "v": "2026-11-20" })),
             URL_SAFE_NO_PAD.encode("not json"),
             "%%% not base64".into(),
             String::new(),

@@ -152,7 +152,7 @@ pub struct Transition {
     pub expected_version: Option<i32>,
 }
 
-/// The co-signer and target lists of a write, checked: at most 100 ids each, all existing.
+/// The co-signer and target lists of a write, checked: every id names an existing record.
 async fn checked(db: &impl ConnectionTrait, lists: &Addressed) -> AppResult<()> {
     let given = |list: &Option<Vec<Uuid>>| list.clone().unwrap_or_default();
     records::ensure_exist::<organisation::Model>(
@@ -269,7 +269,12 @@ pub async fn create(
     auth::require_writer(principal)?;
     check(db, &mut row).await?;
     checked(db, &lists).await?;
-    let lead = row.lead_organisation_id.clone().take().unwrap_or_default();
+    let lead = row.lead_organisation_id.clone().take().ok_or_else(|| {
+        AppError::bad_input(
+            "input.leadOrganisationId",
+            "a proposal needs a lead organisation",
+        )
+    })?;
     auth::require_editor_of_any(principal, &[lead])?;
     records::stamp_new::<proposal::Entity>(&mut row);
     row.status = Set(ProposalStatus::Draft);

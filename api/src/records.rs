@@ -16,7 +16,7 @@ use sea_orm::{
 use std::collections::HashSet;
 use uuid::Uuid;
 
-/// Checks that every id in `ids` names a row of `E`; the error names `field`.
+/// Checks that every id in `ids` names a row of `R`; the error names `field`.
 ///
 /// # Errors
 /// BAD_USER_INPUT when an id is unknown.
@@ -238,6 +238,11 @@ where
     E::Model: Row,
     C: ConnectionTrait,
 {
+    let mut row = row;
+    // Bookkeeping is this function's: whatever the caller set, only the change is written.
+    for column in [E::ID, E::VERSION, E::CREATED_AT, E::UPDATED_AT] {
+        row.not_set(column);
+    }
     let result = E::update_many()
         .set(row)
         .col_expr(E::VERSION, Expr::col(E::VERSION).add(1))
@@ -247,29 +252,40 @@ where
         .exec(db)
         .await
         .map_err(UpdateError::Db)?;
-    let found = paging::by_ids::<E::Model>(db, &[id], Condition::all())
+    if result.rows_affected == 0 {
+        return Err(UpdateError::App(
+            match current_version::<E>(db, id)
+                .await
+                .map_err(UpdateError::App)?
+            {
+                Some(current) => AppError::Conflict(format!(
+                    "{what} was changed by someone else: expected version {expected}, current version {current}"
+                )),
+                None => AppError::NotFound(what),
+            },
+        ));
+    }
+    paging::by_ids::<E::Model>(db, &[id], Condition::all())
         .await
         .map_err(UpdateError::App)?
-        .remove(&id);
-    match (result.rows_affected, found) {
-        (_, None) => Err(UpdateError::App(AppError::NotFound(what))),
-        (0, Some(_)) => Err(UpdateError::App(AppError::Conflict(format!(
-            "{what} was changed by someone else: expected version {expected}, current version {}",
-            current_version::<E>(db, id).await.unwrap_or(expected)
-        )))),
-        (_, Some(row)) => Ok(row),
-    }
+        .remove(&id)
+        .ok_or(UpdateError::App(AppError::NotFound(what)))
 }
 
-/// The stored version of record `id`.
-async fn current_version<E: Versioned>(db: &impl ConnectionTrait, id: Uuid) -> Option<i32> {
+/// The stored version of record `id`, if it exists.
+async fn current_version<E: Versioned>(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> AppResult<Option<i32>> {
     let select = Query::select()
         .column(E::VERSION)
         .from(E::default())
         .and_where(Expr::col(E::ID).eq(id))
         .to_owned();
-    let row = db.query_one(&select).await.ok()??;
-    row.try_get_by_index::<i32>(0).ok()
+    match db.query_one(&select).await? {
+        Some(row) => Ok(Some(row.try_get_by_index::<i32>(0)?)),
+        None => Ok(None),
+    }
 }
 
 /// A unique column a write may collide on: the input field that sets it and the message.

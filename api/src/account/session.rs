@@ -175,12 +175,16 @@ pub async fn login(db: &DatabaseConnection, keys: &Keys, input: Credentials) -> 
     open(db, keys, user).await
 }
 
-/// Opens a session for a user whose identity is already established (by [`login`]'s
-/// password check, or by the operator): the session, its audit entry and its tokens.
+/// Opens a session for an active user whose identity is already established (by
+/// [`login`]'s password check, or by the operator): the session, its audit entry and its
+/// tokens.
 ///
 /// # Errors
 /// INTERNAL on a database failure.
 pub async fn open(db: &DatabaseConnection, keys: &Keys, user: user::Model) -> AppResult<Issued> {
+    if !user.active {
+        return Err(AppError::Unauthenticated);
+    }
     let txn = crate::records::begin_write(db).await?;
     let now = crate::validate::now();
     let session = session::ActiveModel {

@@ -8,6 +8,7 @@ use super::dialogue::{Dialogue, DialogueOrder};
 use super::enums::{AuthorityKind, AuthorityLevel};
 use super::ids::{self, NodeType};
 use super::loaders::{ListRelation, PagedRelation};
+use crate::auth;
 use crate::authority as domain;
 use crate::dialogue;
 use crate::error::AppError;
@@ -211,6 +212,7 @@ impl Input for UpdateAuthorityInput {
     type Domain = ((Uuid, i32), authority::ActiveModel);
 
     fn into_domain(self) -> Result<Self::Domain, AppError> {
+        let id = versioned(NodeType::Authority, &self.id, self.expected_version)?;
         let given_parent: Option<Option<ID>> = self.parent_id.into();
         let row = authority::ActiveModel {
             slug: given(self.slug),
@@ -222,7 +224,6 @@ impl Input for UpdateAuthorityInput {
             code: nullable(self.code),
             ..Default::default()
         };
-        let id = versioned(NodeType::Authority, &self.id, self.expected_version)?;
         Ok((id, row))
     }
 }
@@ -235,6 +236,8 @@ pub struct DeleteAuthorityInput {
 }
 
 /// Changes to the authorities the network engages.
+/// Each resolver checks the caller's right before the ids it is sent, so a caller who may
+/// not write learns nothing from input errors.
 #[derive(Default)]
 pub struct AuthorityMutation;
 
@@ -246,6 +249,7 @@ impl AuthorityMutation {
         ctx: &Context<'_>,
         input: CreateAuthorityInput,
     ) -> Result<Authority> {
+        auth::require_admin(principal(ctx))?;
         let input = input.into_domain()?;
         Ok(Authority::single(
             domain::create(db(ctx), principal(ctx), input).await?,
@@ -257,6 +261,7 @@ impl AuthorityMutation {
         ctx: &Context<'_>,
         input: UpdateAuthorityInput,
     ) -> Result<Authority> {
+        auth::require_admin(principal(ctx))?;
         let (id, row) = input.into_domain()?;
         Ok(Authority::single(
             domain::update(db(ctx), principal(ctx), id, row).await?,
@@ -268,6 +273,7 @@ impl AuthorityMutation {
         ctx: &Context<'_>,
         input: DeleteAuthorityInput,
     ) -> Result<Authority> {
+        auth::require_admin(principal(ctx))?;
         let id = ids::decode(NodeType::Authority, &input.id, "input.id")?;
         Ok(Authority::single(
             domain::delete(db(ctx), principal(ctx), id).await?,

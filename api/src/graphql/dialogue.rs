@@ -9,6 +9,7 @@ use super::ids::{self, NodeType};
 use super::loaders::ListRelation;
 use super::organisation::Organisation;
 use super::proposal::Proposal;
+use crate::auth;
 use crate::dialogue::{self as domain, Participants};
 use crate::error::AppError;
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Result};
@@ -253,6 +254,7 @@ impl Input for UpdateDialogueInput {
     type Domain = ((Uuid, i32), dialogue::ActiveModel, Participants);
 
     fn into_domain(self) -> Result<Self::Domain, AppError> {
+        let id = versioned(NodeType::Dialogue, &self.id, self.expected_version)?;
         let row = dialogue::ActiveModel {
             title: given(self.title),
             kind: given(self.kind.map(Into::into)),
@@ -265,7 +267,6 @@ impl Input for UpdateDialogueInput {
         };
         let participants =
             participants(self.organisation_ids, self.authority_ids, self.proposal_ids)?;
-        let id = versioned(NodeType::Dialogue, &self.id, self.expected_version)?;
         Ok((id, row, participants))
     }
 }
@@ -278,6 +279,8 @@ pub struct DeleteDialogueInput {
 }
 
 /// Changes to the record of dialogues.
+/// Each resolver checks the caller's right before the ids it is sent, so a caller who may
+/// not write learns nothing from input errors.
 #[derive(Default)]
 pub struct DialogueMutation;
 
@@ -289,6 +292,7 @@ impl DialogueMutation {
         ctx: &Context<'_>,
         input: CreateDialogueInput,
     ) -> Result<Dialogue> {
+        auth::require_writer(principal(ctx))?;
         let (row, participants) = input.into_domain()?;
         Ok(Dialogue::single(
             domain::create(db(ctx), principal(ctx), row, participants).await?,
@@ -300,6 +304,7 @@ impl DialogueMutation {
         ctx: &Context<'_>,
         input: UpdateDialogueInput,
     ) -> Result<Dialogue> {
+        auth::require_writer(principal(ctx))?;
         let (id, row, participants) = input.into_domain()?;
         Ok(Dialogue::single(
             domain::update(db(ctx), principal(ctx), id, row, participants).await?,
@@ -311,6 +316,7 @@ impl DialogueMutation {
         ctx: &Context<'_>,
         input: DeleteDialogueInput,
     ) -> Result<Dialogue> {
+        auth::require_writer(principal(ctx))?;
         let id = ids::decode(NodeType::Dialogue, &input.id, "input.id")?;
         Ok(Dialogue::single(
             domain::delete(db(ctx), principal(ctx), id).await?,

@@ -8,6 +8,7 @@ use super::enums::OrganisationKind;
 use super::ids::{self, NodeType};
 use super::loaders::PagedRelation;
 use super::proposal::{Proposal, ProposalOrder};
+use crate::auth;
 use crate::error::AppError;
 use crate::organisation as domain;
 use crate::paging::PageArgs;
@@ -210,6 +211,7 @@ impl Input for UpdateOrganisationInput {
     type Domain = ((Uuid, i32), organisation::ActiveModel);
 
     fn into_domain(self) -> Result<Self::Domain, AppError> {
+        let id = versioned(NodeType::Organisation, &self.id, self.expected_version)?;
         let row = organisation::ActiveModel {
             slug: given(self.slug),
             name: given(self.name),
@@ -220,7 +222,6 @@ impl Input for UpdateOrganisationInput {
             city: nullable(self.city),
             ..Default::default()
         };
-        let id = versioned(NodeType::Organisation, &self.id, self.expected_version)?;
         Ok((id, row))
     }
 }
@@ -233,6 +234,8 @@ pub struct DeleteOrganisationInput {
 }
 
 /// Changes to the network's member organisations.
+/// Each resolver checks the caller's right before the ids it is sent, so a caller who may
+/// not write learns nothing from input errors.
 #[derive(Default)]
 pub struct OrganisationMutation;
 
@@ -244,6 +247,7 @@ impl OrganisationMutation {
         ctx: &Context<'_>,
         input: CreateOrganisationInput,
     ) -> Result<Organisation> {
+        auth::require_admin(principal(ctx))?;
         let input = input.into_domain()?;
         Ok(Organisation::single(
             domain::create(db(ctx), principal(ctx), input).await?,
@@ -255,6 +259,7 @@ impl OrganisationMutation {
         ctx: &Context<'_>,
         input: UpdateOrganisationInput,
     ) -> Result<Organisation> {
+        auth::require_admin(principal(ctx))?;
         let (id, row) = input.into_domain()?;
         Ok(Organisation::single(
             domain::update(db(ctx), principal(ctx), id, row).await?,
@@ -266,6 +271,7 @@ impl OrganisationMutation {
         ctx: &Context<'_>,
         input: DeleteOrganisationInput,
     ) -> Result<Organisation> {
+        auth::require_admin(principal(ctx))?;
         let id = ids::decode(NodeType::Organisation, &input.id, "input.id")?;
         Ok(Organisation::single(
             domain::delete(db(ctx), principal(ctx), id).await?,

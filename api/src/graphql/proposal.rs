@@ -10,6 +10,7 @@ use super::enums::{ProposalStatus, Visibility};
 use super::ids::{self, NodeType};
 use super::loaders::{ListRelation, PagedRelation};
 use super::organisation::Organisation;
+use crate::auth;
 use crate::dialogue;
 use crate::error::AppError;
 use crate::paging::PageArgs;
@@ -264,6 +265,7 @@ impl Input for UpdateProposalInput {
     type Domain = ((uuid::Uuid, i32), proposal::ActiveModel, Addressed);
 
     fn into_domain(self) -> Result<Self::Domain, AppError> {
+        let id = versioned(NodeType::Proposal, &self.id, self.expected_version)?;
         let row = proposal::ActiveModel {
             title: given(self.title),
             summary: given(self.summary),
@@ -273,7 +275,6 @@ impl Input for UpdateProposalInput {
             ..Default::default()
         };
         let lists = addressed(self.co_signer_ids, self.target_authority_ids)?;
-        let id = versioned(NodeType::Proposal, &self.id, self.expected_version)?;
         Ok((id, row, lists))
     }
 }
@@ -299,6 +300,8 @@ pub struct DeleteProposalInput {
 }
 
 /// Changes to the network's proposals.
+/// Each resolver checks the caller's right before the ids it is sent, so a caller who may
+/// not write learns nothing from input errors.
 #[derive(Default)]
 pub struct ProposalMutation;
 
@@ -310,6 +313,7 @@ impl ProposalMutation {
         ctx: &Context<'_>,
         input: CreateProposalInput,
     ) -> Result<Proposal> {
+        auth::require_writer(principal(ctx))?;
         let (row, lists) = input.into_domain()?;
         Ok(Proposal::single(
             domain::create(db(ctx), principal(ctx), row, lists).await?,
@@ -321,6 +325,7 @@ impl ProposalMutation {
         ctx: &Context<'_>,
         input: UpdateProposalInput,
     ) -> Result<Proposal> {
+        auth::require_writer(principal(ctx))?;
         let (id, row, lists) = input.into_domain()?;
         Ok(Proposal::single(
             domain::update(db(ctx), principal(ctx), id, row, lists).await?,
@@ -332,6 +337,7 @@ impl ProposalMutation {
         ctx: &Context<'_>,
         input: TransitionProposalInput,
     ) -> Result<Proposal> {
+        auth::require_writer(principal(ctx))?;
         let input = Transition {
             id: ids::decode(NodeType::Proposal, &input.id, "input.id")?,
             to: input.to.into(),
@@ -348,6 +354,7 @@ impl ProposalMutation {
         ctx: &Context<'_>,
         input: DeleteProposalInput,
     ) -> Result<Proposal> {
+        auth::require_writer(principal(ctx))?;
         let id = ids::decode(NodeType::Proposal, &input.id, "input.id")?;
         Ok(Proposal::single(
             domain::delete(db(ctx), principal(ctx), id).await?,

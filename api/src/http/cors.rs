@@ -3,7 +3,10 @@
 //! allowed (`Access-Control-Allow-Credentials` is never sent).
 
 use crate::account::tokens;
-use axum::http::{HeaderName, HeaderValue, Method, header};
+use axum::extract::Request;
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::Response;
 use sea_orm::DatabaseConnection;
 use std::collections::HashSet;
 use std::sync::{Arc, RwLock};
@@ -38,6 +41,21 @@ pub fn layer(db: DatabaseConnection, configured: Vec<String>) -> CorsLayer {
         .expose_headers([HeaderName::from_static("x-request-id"), header::RETRY_AFTER])
         .max_age(Duration::from_secs(600))
         .vary([header::ORIGIN])
+}
+
+/// Preflights are answered 204 No Content, as before the move to tower-http (which
+/// answers 200): clients and caches that were told 204 keep getting it.
+pub async fn no_content_preflight(request: Request, next: Next) -> Response {
+    let preflight = request.method() == Method::OPTIONS
+        && request.headers().contains_key(header::ORIGIN)
+        && request
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    let mut response = next.run(request).await;
+    if preflight && response.status() == StatusCode::OK {
+        *response.status_mut() = StatusCode::NO_CONTENT;
+    }
+    response
 }
 
 struct Origins {

@@ -78,6 +78,7 @@ impl App {
             .layer(request_id::propagate())
             .layer(request_id::ScopeLayer)
             .layer(panic::layer())
+            .layer(axum::middleware::from_fn(cors::no_content_preflight))
             .layer(cors::layer(db.clone(), settings.cors_origins.clone()))
             .layer(DefaultBodyLimit::max(settings.limits.max_body_bytes));
         let graphiql = settings.graphiql;
