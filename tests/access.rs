@@ -387,3 +387,58 @@ async fn a_caller_who_may_not_write_learns_nothing_from_input_errors() {
         assert_code(&body["errors"][0], code, None);
     }
 }
+
+/// The editor of `org` (a new user) and their caller.
+async fn editor_of(app: &TestApp, email: &str, org: &str) -> Caller {
+    let user = app.create_user(email, false).await;
+    let grant = "mutation($u: ID!, $o: ID!) { grantMembership(input: { userId: $u, organisationId: $o, role: EDITOR }) { role } }";
+    app.ok(grant, json!({ "u": user, "o": org })).await;
+    Caller::User(app.token_for(email).await)
+}
+
+#[tokio::test]
+async fn an_editor_cannot_hand_a_record_to_others_or_take_their_own_out() {
+    let app = TestApp::start().await;
+    let a = app.organisation("org-a", "A").await;
+    let b = app.organisation("org-b", "B").await;
+    let c = app.organisation("org-c", "C").await;
+    let editor_a = editor_of(&app, "editor-a@example.org", &a).await;
+    let editor_c = editor_of(&app, "editor-c@example.org", &c).await;
+
+    let dialogue = app
+        .dialogue("Möte", "2026-11-20", &[&a], &[], "PUBLIC")
+        .await;
+    let move_to = |orgs: Vec<&str>, version: i32| json!({ "input": { "id": dialogue, "expectedVersion": version, "organisationIds": orgs } });
+    let update = "mutation($input: UpdateDialogueInput!) { updateDialogue(input: $input) { version organisations { slug } } }";
+    let (_, body) = app.post_as(&editor_a, update, move_to(vec![&b], 1)).await;
+    assert_code(&body["errors"][0], "FORBIDDEN", None);
+    let (_, body) = app
+        .post_as(&editor_a, update, move_to(vec![&a, &b], 1))
+        .await;
+    assert_eq!(body["data"]["updateDialogue"]["version"], 2, "{body}");
+
+    // A co-signer's editor may change the proposal, but not take its organisation off it.
+    let proposal = app.proposal("Förslag", &a, "PUBLIC").await;
+    let co_sign = "mutation($input: UpdateProposalInput!) { updateProposal(input: $input) { version coSigners { slug } } }";
+    app.ok(
+        co_sign,
+        json!({ "input": { "id": proposal, "expectedVersion": 1, "coSignerIds": [c] } }),
+    )
+    .await;
+    let (_, body) = app
+        .post_as(
+            &editor_c,
+            co_sign,
+            json!({ "input": { "id": proposal, "expectedVersion": 2, "coSignerIds": [] } }),
+        )
+        .await;
+    assert_code(&body["errors"][0], "FORBIDDEN", None);
+    let (_, body) = app
+        .post_as(
+            &editor_c,
+            co_sign,
+            json!({ "input": { "id": proposal, "expectedVersion": 2, "title": "Nytt" } }),
+        )
+        .await;
+    assert_eq!(body["data"]["updateProposal"]["version"], 3, "{body}");
+}

@@ -376,7 +376,8 @@ pub async fn update(
     let txn = records::begin_write(db).await?;
     records::visible_or_missing::<dialogue::Model>(&txn, id, visible(principal), "dialogue")
         .await?;
-    auth::require_editor_of_any(principal, &organisations_of(&txn, id).await?)?;
+    let before = organisations_of(&txn, id).await?;
+    auth::require_editor_of_change(principal, &before, lists[0].as_deref())?;
     let changes = with_lists(audit::changes(&row), &lists);
     let date_changed = row.held_on.is_set();
     let updated = records::versioned_update::<dialogue::Entity, _>(

@@ -205,7 +205,7 @@ async fn write_lists(
 const CO_SIGNERS: &str = "co_signer_ids";
 const TARGETS: &str = "target_authority_ids";
 
-/// The organisations involved in a proposal: its lead and its co-signers.
+/// The organisations involved in a proposal: its lead first, then its co-signers.
 async fn involved(db: &impl ConnectionTrait, proposal: &proposal::Model) -> AppResult<Vec<Uuid>> {
     let mut involved = vec![proposal.lead_organisation_id];
     involved.extend(
@@ -322,7 +322,20 @@ pub async fn update(
     let current =
         records::visible_or_missing::<proposal::Model>(&txn, id, visible(principal), "proposal")
             .await?;
-    auth::require_editor_of_any(principal, &involved(&txn, &current).await?)?;
+    let before = involved(&txn, &current).await?;
+    let after = (row.lead_organisation_id.is_set() || lists.co_signers.is_some()).then(|| {
+        let lead = row.lead_organisation_id.clone().take();
+        let co_signers = lists
+            .co_signers
+            .clone()
+            .unwrap_or_else(|| before[1..].to_vec());
+        [
+            vec![lead.unwrap_or(current.lead_organisation_id)],
+            co_signers,
+        ]
+        .concat()
+    });
+    auth::require_editor_of_change(principal, &before, after.as_deref())?;
     if row.lead_organisation_id.is_set() && !principal.admin {
         return Err(AppError::Forbidden(
             "only an admin may change the lead organisation of a proposal".into(),

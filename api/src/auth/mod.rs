@@ -196,6 +196,21 @@ pub fn require_editor_of_any(principal: &Principal, involved: &[Uuid]) -> AppRes
     }
 }
 
+/// An editor may change a record only when one of its organisations is involved before the
+/// change and, when the change replaces who is involved, after it too: nobody hands a
+/// record to organisations they do not edit for, or takes their own out of it.
+///
+/// # Errors
+/// UNAUTHENTICATED for anonymous callers, FORBIDDEN when either state is not the caller's.
+pub fn require_editor_of_change(
+    principal: &Principal,
+    before: &[Uuid],
+    after: Option<&[Uuid]>,
+) -> AppResult<()> {
+    require_editor_of_any(principal, before)?;
+    after.map_or(Ok(()), |after| require_editor_of_any(principal, after))
+}
+
 /// Writing dialogues and proposals needs an editor role somewhere (or admin); which records
 /// may be written is then checked per record by [`require_editor_of_any`].
 ///
