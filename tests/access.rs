@@ -442,3 +442,49 @@ async fn an_editor_cannot_hand_a_record_to_others_or_take_their_own_out() {
         .await;
     assert_eq!(body["data"]["updateProposal"]["version"], 3, "{body}");
 }
+
+#[tokio::test]
+async fn a_record_the_caller_cannot_see_is_unknown_in_references_and_filters() {
+    let app = TestApp::start().await;
+    let a = app.organisation("org-a", "A").await;
+    let b = app.organisation("org-b", "B").await;
+    let editor_b = editor_of(&app, "editor-b@example.org", &b).await;
+    let hidden = app
+        .proposal("A:s interna förslag", &a, "ORGANISATION")
+        .await;
+
+    let create = "mutation($input: CreateDialogueInput!) { createDialogue(input: $input) { id } }";
+    let input = |proposals: Vec<&str>| {
+        json!({ "input": { "title": "B:s möte", "kind": "MEETING", "status": "HELD", "heldOn": "2026-11-20",
+            "summary": "S", "visibility": "ORGANISATION", "organisationIds": [b], "proposalIds": proposals } })
+    };
+    let (_, body) = app.post_as(&editor_b, create, input(vec![&hidden])).await;
+    assert_code(
+        &body["errors"][0],
+        "BAD_USER_INPUT",
+        Some("input.proposalIds"),
+    );
+    let unknown = app.proposal("Borttaget", &a, "PUBLIC").await;
+    app.ok(
+        "mutation($id: ID!) { deleteProposal(input: { id: $id }) { id } }",
+        json!({ "id": unknown }),
+    )
+    .await;
+    let (_, same) = app.post_as(&editor_b, create, input(vec![&unknown])).await;
+    assert_eq!(same["errors"][0]["message"], body["errors"][0]["message"]);
+
+    // A public dialogue that discusses the hidden proposal does not reveal it to a filter.
+    let public = "mutation($a: ID!, $p: ID!) { createDialogue(input: { title: \"Öppet\", kind: SEMINAR, status: HELD, heldOn: \"2026-11-21\", summary: \"S\", visibility: PUBLIC, organisationIds: [$a], proposalIds: [$p] }) { id } }";
+    app.ok(public, json!({ "a": a, "p": hidden })).await;
+    let filtered =
+        "query($p: ID!) { dialogues(filter: { proposalId: $p }) { totalCount nodes { title } } }";
+    let (_, anonymous) = app
+        .post_as(&Caller::Anonymous, filtered, json!({ "p": hidden }))
+        .await;
+    assert_eq!(
+        anonymous["data"]["dialogues"]["totalCount"], 0,
+        "{anonymous}"
+    );
+    let admin = app.ok(filtered, json!({ "p": hidden })).await;
+    assert_eq!(admin["dialogues"]["totalCount"], 1);
+}

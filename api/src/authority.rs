@@ -116,7 +116,8 @@ async fn checked_parent(
     let Some(parent) = parent else {
         return Ok(None);
     };
-    records::ensure_exist::<authority::Model>(db, &[parent], "input.parentId").await?;
+    records::ensure_exist::<authority::Model>(db, &[parent], Condition::all(), "input.parentId")
+        .await?;
     if let Some(id) = id {
         // Walk up from the new parent: meeting the authority itself would close a cycle.
         let mut cursor = Some(parent);

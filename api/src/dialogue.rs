@@ -82,6 +82,17 @@ impl ListFilter for DialogueFilter {
                 ));
             }
         }
+        if let Some(id) = self.proposal_id {
+            // A proposal the caller cannot see filters like an unknown one: to nothing.
+            condition = condition.add(Expr::exists(
+                Query::select()
+                    .expr(Expr::val(1))
+                    .from(proposal::Entity)
+                    .and_where(column(proposal::Column::Id).eq(id))
+                    .cond_where(crate::proposal::visible(principal))
+                    .to_owned(),
+            ));
+        }
         if let (Some(from), Some(to)) = (self.held_from, self.held_to)
             && from > to
         {
@@ -173,8 +184,13 @@ pub struct Participants {
 /// The participant lists of a write, in the order of [`Side::ALL`]; `None` for a list not given.
 type Lists = [Option<Vec<Uuid>>; 3];
 
-/// Checks the participant lists that are given.
-async fn checked(db: &impl ConnectionTrait, participants: Participants) -> AppResult<Lists> {
+/// Checks the participant lists that are given: every id names a record the caller may see.
+async fn checked(
+    db: &impl ConnectionTrait,
+    principal: &Principal,
+    participants: Participants,
+) -> AppResult<Lists> {
+    let visible_proposals = crate::proposal::visible(principal);
     let lists = [
         participants.organisations,
         participants.authorities,
@@ -191,13 +207,24 @@ async fn checked(db: &impl ConnectionTrait, participants: Participants) -> AppRe
     records::ensure_exist::<organisation::Model>(
         db,
         &given(organisations),
+        Condition::all(),
         Side::Organisations.field(),
     )
     .await?;
-    records::ensure_exist::<authority::Model>(db, &given(authorities), Side::Authorities.field())
-        .await?;
-    records::ensure_exist::<proposal::Model>(db, &given(proposals), Side::Proposals.field())
-        .await?;
+    records::ensure_exist::<authority::Model>(
+        db,
+        &given(authorities),
+        Condition::all(),
+        Side::Authorities.field(),
+    )
+    .await?;
+    records::ensure_exist::<proposal::Model>(
+        db,
+        &given(proposals),
+        visible_proposals,
+        Side::Proposals.field(),
+    )
+    .await?;
     Ok(lists)
 }
 
@@ -340,7 +367,7 @@ pub async fn create(
         authorities: Some(participants.authorities.unwrap_or_default()),
         proposals: Some(participants.proposals.unwrap_or_default()),
     };
-    let lists = checked(db, participants).await?;
+    let lists = checked(db, principal, participants).await?;
     auth::require_editor_of_any(principal, lists[0].as_deref().unwrap_or_default())?;
     let txn = records::begin_write(db).await?;
     let changes = with_lists(audit::changes(&row), &lists);
@@ -372,7 +399,7 @@ pub async fn update(
 ) -> AppResult<dialogue::Model> {
     auth::require_writer(principal)?;
     check(&mut row)?;
-    let lists = checked(db, participants).await?;
+    let lists = checked(db, principal, participants).await?;
     let txn = records::begin_write(db).await?;
     records::visible_or_missing::<dialogue::Model>(&txn, id, visible(principal), "dialogue")
         .await?;

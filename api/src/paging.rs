@@ -821,12 +821,19 @@ fn sort_rows<R: Row>(rows: &mut [R], field: <R::Key as SortKey>::Field, descendi
     }
 }
 
-/// How many of `ids` (all different) name a row of `R`; reads only the index.
+/// How many of `ids` (all different) name a row of `R` that `condition` allows.
 ///
 /// # Errors
 /// INTERNAL on a database failure.
-pub async fn count_ids<R: Row>(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<usize> {
-    let condition = Condition::all().add(one_of(db.get_database_backend(), id_column::<R>(), ids));
+pub async fn count_ids<R: Row>(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+    condition: Condition,
+) -> AppResult<usize> {
+    let condition = both(
+        condition,
+        one_of(db.get_database_backend(), id_column::<R>(), ids),
+    );
     let n = count(db, table::<R>(), condition).await?;
     Ok(usize::try_from(n).unwrap_or(0))
 }

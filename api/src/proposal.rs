@@ -158,12 +158,14 @@ async fn checked(db: &impl ConnectionTrait, lists: &Addressed) -> AppResult<()> 
     records::ensure_exist::<organisation::Model>(
         db,
         &given(&lists.co_signers),
+        Condition::all(),
         "input.coSignerIds",
     )
     .await?;
     records::ensure_exist::<authority::Model>(
         db,
         &given(&lists.targets),
+        Condition::all(),
         "input.targetAuthorityIds",
     )
     .await
@@ -248,8 +250,13 @@ async fn check(db: &impl ConnectionTrait, row: &mut proposal::ActiveModel) -> Ap
         validate::text("input.body", &v, BODY_MAX)
     })?;
     if let Set(lead) = &row.lead_organisation_id {
-        records::ensure_exist::<organisation::Model>(db, &[*lead], "input.leadOrganisationId")
-            .await?;
+        records::ensure_exist::<organisation::Model>(
+            db,
+            &[*lead],
+            Condition::all(),
+            "input.leadOrganisationId",
+        )
+        .await?;
     }
     Ok(())
 }

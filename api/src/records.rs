@@ -16,13 +16,15 @@ use sea_orm::{
 use std::collections::HashSet;
 use uuid::Uuid;
 
-/// Checks that every id in `ids` names a row of `R`; the error names `field`.
+/// Checks that every id in `ids` names a row of `R` that `visible` lets the caller see: an
+/// id the caller cannot see is refused exactly as an unknown one. The error names `field`.
 ///
 /// # Errors
-/// BAD_USER_INPUT when an id is unknown.
+/// BAD_USER_INPUT when an id is unknown or invisible.
 pub async fn ensure_exist<R: Row>(
     db: &impl ConnectionTrait,
     ids: &[Uuid],
+    visible: Condition,
     field: &str,
 ) -> AppResult<()> {
     if ids.is_empty() {
@@ -34,10 +36,7 @@ pub async fn ensure_exist<R: Row>(
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
-    let found = paging::by_ids::<R>(db, &unique, Condition::all())
-        .await?
-        .len();
-    if found == unique.len() {
+    if paging::count_ids::<R>(db, &unique, visible).await? == unique.len() {
         Ok(())
     } else {
         Err(AppError::bad_input(

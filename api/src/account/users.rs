@@ -151,9 +151,14 @@ pub async fn grant(
     role: MembershipRole,
 ) -> AppResult<membership::Model> {
     require_admin(principal)?;
-    records::ensure_exist::<user::Model>(db, &[user_id], "input.userId").await?;
-    records::ensure_exist::<organisation::Model>(db, &[organisation_id], "input.organisationId")
-        .await?;
+    records::ensure_exist::<user::Model>(db, &[user_id], Condition::all(), "input.userId").await?;
+    records::ensure_exist::<organisation::Model>(
+        db,
+        &[organisation_id],
+        Condition::all(),
+        "input.organisationId",
+    )
+    .await?;
     let txn = crate::records::begin_write(db).await?;
     membership::Entity::delete_many()
         .filter(membership::Column::UserId.eq(user_id))
