@@ -821,3 +821,21 @@ async fn hostile_documents_get_clean_answers_and_the_server_stays_up() {
         .await;
     assert_eq!(after["organisations"]["nodes"][0]["slug"], "survivor");
 }
+
+#[tokio::test]
+async fn a_search_text_is_bounded_and_refused_cleanly() {
+    let app = TestApp::start().await;
+    let long = "zq0x".repeat(12_500);
+    for list in ["organisations", "authorities", "dialogues", "proposals"] {
+        let query =
+            format!("query($t: String!) {{ {list}(filter: {{ text: $t }}) {{ totalCount }} }}");
+        let (_, body) = app
+            .post_as(&Caller::Anonymous, &query, json!({ "t": long }))
+            .await;
+        assert_code(&body["errors"][0], "BAD_USER_INPUT", Some("filter.text"));
+        let (_, body) = app
+            .post_as(&Caller::Anonymous, &query, json!({ "t": "x".repeat(200) }))
+            .await;
+        assert_eq!(body["data"][list]["totalCount"], 0, "{body}");
+    }
+}

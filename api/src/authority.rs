@@ -64,7 +64,7 @@ impl ListFilter for AuthorityFilter {
         if let Some(parent) = self.parent_id {
             condition = condition.add(column(Column::ParentId).eq(parent));
         }
-        if let Some(text) = validate::search_text(self.text.as_deref()) {
+        if let Some(text) = validate::search_text("filter.text", self.text.as_deref())? {
             condition = condition.add(paging::text_search(
                 &[Column::Name, Column::Slug, Column::Code],
                 text,

@@ -107,7 +107,7 @@ impl ListFilter for DialogueFilter {
         if let Some(to) = self.held_to {
             condition = condition.add(column(Column::HeldOn).lte(to));
         }
-        if let Some(text) = validate::search_text(self.text.as_deref()) {
+        if let Some(text) = validate::search_text("filter.text", self.text.as_deref())? {
             condition = condition.add(paging::text_search(
                 &[Column::Title, Column::Summary, Column::Outcome],
                 text,

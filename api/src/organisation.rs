@@ -55,11 +55,11 @@ impl ListFilter for OrganisationFilter {
         if let Some(kind) = self.kind {
             condition = condition.add(column(Column::Kind).eq(kind.to_value()));
         }
-        if let Some(city) = validate::search_text(self.city.as_deref()) {
+        if let Some(city) = validate::search_text("filter.city", self.city.as_deref())? {
             condition = condition
                 .add(Expr::expr(Func::lower(column(Column::City))).eq(city.to_lowercase()));
         }
-        if let Some(text) = validate::search_text(self.text.as_deref()) {
+        if let Some(text) = validate::search_text("filter.text", self.text.as_deref())? {
             condition = condition.add(paging::text_search(
                 &[Column::Name, Column::Slug, Column::Description],
                 text,

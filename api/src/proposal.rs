@@ -115,7 +115,7 @@ impl ListFilter for ProposalFilter {
                 column(proposal_target::Column::AuthorityId).eq(target),
             ));
         }
-        if let Some(text) = validate::search_text(self.text.as_deref()) {
+        if let Some(text) = validate::search_text("filter.text", self.text.as_deref())? {
             condition = condition.add(paging::text_search(
                 &[Column::Title, Column::Summary, Column::Body],
                 text,

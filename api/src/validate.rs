@@ -69,9 +69,23 @@ pub fn given<V: Into<sea_orm::Value>>(
     Ok(())
 }
 
+/// Longest text of a search filter: a pattern the database matches against every row it
+/// reads, so its length is bounded like any other input (50,000 characters failed inside
+/// SQLite's LIKE).
+pub const SEARCH_MAX: usize = 200;
+
 /// The text of a search filter: trimmed, `None` when blank.
-pub fn search_text(value: Option<&str>) -> Option<&str> {
-    value.map(str::trim).filter(|text| !text.is_empty())
+///
+/// # Errors
+/// BAD_USER_INPUT naming `field` when longer than [`SEARCH_MAX`] characters.
+pub fn search_text<'a>(field: &str, value: Option<&'a str>) -> AppResult<Option<&'a str>> {
+    match value.map(str::trim).filter(|text| !text.is_empty()) {
+        Some(text) if text.chars().count() > SEARCH_MAX => Err(AppError::bad_input(
+            field,
+            format!("{field} must be at most {SEARCH_MAX} characters"),
+        )),
+        text => Ok(text),
+    }
 }
 
 /// A slug: 2-64 lowercase ASCII letters, digits and single inner hyphens.
@@ -276,6 +290,23 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn search_text_is_trimmed_and_bounded() {
+        assert_eq!(search_text("f", Some("  möte ")).ok(), Some(Some("möte")));
+        assert_eq!(search_text("f", Some("   ")).ok(), Some(None));
+        assert_eq!(search_text("f", None).ok(), Some(None));
+        let longest = "å".repeat(SEARCH_MAX);
+        assert_eq!(
+            search_text("f", Some(&longest)).ok(),
+            Some(Some(longest.as_str()))
+        );
+        let longer = "å".repeat(SEARCH_MAX + 1);
+        assert_eq!(
+            field_of(search_text("filter.text", Some(&longer))),
+            "filter.text"
+        );
     }
 
     #[test]
