@@ -488,3 +488,44 @@ async fn a_record_the_caller_cannot_see_is_unknown_in_references_and_filters() {
     let admin = app.ok(filtered, json!({ "p": hidden })).await;
     assert_eq!(admin["dialogues"]["totalCount"], 1);
 }
+
+#[tokio::test]
+async fn only_the_lead_moves_or_deletes_a_proposal_co_signers_edit_it() {
+    let app = TestApp::start().await;
+    let a = app.organisation("org-a", "A").await;
+    let c = app.organisation("org-c", "C").await;
+    let editor_c = editor_of(&app, "editor-c@example.org", &c).await;
+    let editor_a = editor_of(&app, "editor-a@example.org", &a).await;
+    let proposal = app.proposal("Förslag", &a, "PUBLIC").await;
+    let update =
+        "mutation($input: UpdateProposalInput!) { updateProposal(input: $input) { version } }";
+    app.ok(
+        update,
+        json!({ "input": { "id": proposal, "expectedVersion": 1, "coSignerIds": [c] } }),
+    )
+    .await;
+    let (_, edited) = app
+        .post_as(
+            &editor_c,
+            update,
+            json!({ "input": { "id": proposal, "expectedVersion": 2, "summary": "Bättre" } }),
+        )
+        .await;
+    assert_eq!(edited["data"]["updateProposal"]["version"], 3, "{edited}");
+    let withdraw =
+        "mutation($id: ID!) { transitionProposal(input: { id: $id, to: WITHDRAWN }) { status } }";
+    let delete = "mutation($id: ID!) { deleteProposal(input: { id: $id }) { id } }";
+    for mutation in [withdraw, delete] {
+        let (_, body) = app
+            .post_as(&editor_c, mutation, json!({ "id": proposal }))
+            .await;
+        assert_code(&body["errors"][0], "FORBIDDEN", None);
+    }
+    let (_, body) = app
+        .post_as(&editor_a, withdraw, json!({ "id": proposal }))
+        .await;
+    assert_eq!(
+        body["data"]["transitionProposal"]["status"], "WITHDRAWN",
+        "{body}"
+    );
+}

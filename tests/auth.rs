@@ -553,3 +553,30 @@ async fn the_audit_log_filtered_by_an_action_nobody_took_is_empty() {
         .await;
     assert_eq!(data["auditLog"]["totalCount"], 0);
 }
+
+#[tokio::test]
+async fn a_reactivated_user_starts_fresh_and_a_token_not_yet_valid_is_refused() {
+    let app = TestApp::start().await;
+    let user = app.create_user("member@example.org", false).await;
+    let old = Caller::User(app.token_for("member@example.org").await);
+    let switch = |on: bool| {
+        let mutation = if on {
+            "reactivateUser"
+        } else {
+            "deactivateUser"
+        };
+        format!("mutation($id: ID!) {{ {mutation}(input: {{ id: $id }}) {{ active }} }}")
+    };
+    app.ok(&switch(false), json!({ "id": user })).await;
+    app.ok(&switch(true), json!({ "id": user })).await;
+    refused(&app, old).await;
+    assert!(
+        !app.login("member@example.org").await.is_empty(),
+        "a new sign-in works"
+    );
+
+    let mut claims = claims_of(&app.admin_token);
+    claims["nbf"] = json!(chrono::Utc::now().timestamp() + 3600);
+    let early = sign(&claims, &signing_secret(&app).await);
+    refused(&app, Caller::User(early)).await;
+}

@@ -366,7 +366,7 @@ pub async fn update(
 ///
 /// # Errors
 /// NOT_FOUND when absent or invisible; FORBIDDEN unless the caller edits for the lead
-/// organisation; BAD_USER_INPUT for a move not in [`LIFECYCLE`]; CONFLICT when it changed
+/// organisation (co-signers may not); BAD_USER_INPUT for a move not in [`LIFECYCLE`]; CONFLICT when it changed
 /// meanwhile.
 pub async fn transition(
     db: &(impl ConnectionTrait + TransactionTrait),
@@ -380,7 +380,8 @@ pub async fn transition(
     let current =
         records::visible_or_missing::<proposal::Model>(&txn, id, visible(principal), "proposal")
             .await?;
-    auth::require_editor_of_any(principal, &involved(&txn, &current).await?)?;
+    // Co-signers may edit the text; only the lead moves the proposal along its lifecycle.
+    auth::require_editor_of_any(principal, &[current.lead_organisation_id])?;
     if !allowed_moves(current.status).contains(&input.to) {
         let allowed: Vec<String> = allowed_moves(current.status)
             .iter()
@@ -437,7 +438,7 @@ pub async fn delete(
     let row =
         records::visible_or_missing::<proposal::Model>(&txn, id, visible(principal), "proposal")
             .await?;
-    auth::require_editor_of_any(principal, &involved(&txn, &row).await?)?;
+    auth::require_editor_of_any(principal, &[row.lead_organisation_id])?;
     records::ensure_unreferenced(
         &txn,
         "proposal",

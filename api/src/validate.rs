@@ -29,9 +29,15 @@ pub fn text(field: &str, value: &str, max: usize) -> AppResult<String> {
             format!("{field} must be at most {max} characters"),
         ));
     }
+    if value.chars().all(invisible) {
+        return Err(AppError::bad_input(
+            field,
+            format!("{field} must not be empty"),
+        ));
+    }
     if value
         .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+        .any(|c| (c.is_control() && c != '\n' && c != '\t' && c != '\r') || direction_override(c))
     {
         return Err(AppError::bad_input(
             field,
@@ -39,6 +45,18 @@ pub fn text(field: &str, value: &str, max: usize) -> AppResult<String> {
         ));
     }
     Ok(value.to_owned())
+}
+
+/// Characters that take no space: zero-width spaces and joiners, the word joiner and
+/// invisible operators, the byte-order mark, the soft hyphen.
+fn invisible(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}')
+}
+
+/// Bidirectional embeddings, overrides and isolates, which make text read otherwise than
+/// it is stored (a name shown reversed, a URL that hides its host).
+fn direction_override(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Optional text: `None` and blank become `None`, anything else as [`text`].
@@ -127,9 +145,9 @@ pub fn url(field: &str, value: Option<&str>) -> AppResult<Option<String>> {
     let ok = value.len() <= 2048
         && !value.chars().any(|c| c.is_whitespace() || c.is_control())
         && host.is_some_and(|h| {
-            let h = h.rsplit('@').next().unwrap_or(h);
+            // No user info: `https://trusted.org@evil.example/` goes to evil.example.
             let name = h.split(':').next().unwrap_or(h);
-            name.contains('.') && !name.starts_with('.') && !name.ends_with('.')
+            !h.contains('@') && name.contains('.') && !name.starts_with('.') && !name.ends_with('.')
         });
     if ok {
         Ok(Some(value.to_owned()))
@@ -236,6 +254,19 @@ mod tests {
         assert_eq!(field_of(text("input.title", "åäöÅx", 4)), "input.title");
         assert_eq!(field_of(text("input.title", "   ", 4)), "input.title");
         assert_eq!(field_of(text("input.title", "a\u{7}b", 4)), "input.title");
+        assert_eq!(
+            field_of(text("input.name", "\u{200B}\u{200D}\u{FEFF}", 10)),
+            "input.name"
+        );
+        assert_eq!(
+            field_of(text("input.name", "abc\u{202E}gpj.exe", 20)),
+            "input.name"
+        );
+        assert_eq!(
+            field_of(text("input.name", "\u{2066}a\u{2069}", 20)),
+            "input.name"
+        );
+        assert!(text("input.name", "Anna\u{200D}Lisa", 20).is_ok());
         assert_eq!(optional_text("f", Some("  "), 4).ok(), Some(None));
         assert_eq!(optional_text("f", None, 4).ok(), Some(None));
     }

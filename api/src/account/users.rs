@@ -6,8 +6,8 @@ use crate::error::{AppError, AppResult};
 use crate::paging::{Page, Rows};
 use crate::records;
 use crate::sortable;
-use entity::{AuditAction, MembershipRole, membership, organisation, user};
-use sea_orm::sea_query::Condition;
+use entity::{AuditAction, MembershipRole, membership, organisation, session, user};
+use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     EntityTrait, IdenStatic, QueryFilter, QueryOrder,
@@ -87,6 +87,7 @@ async fn change_user(
     id: Uuid,
     action: AuditAction,
     change: impl FnOnce(&mut user::ActiveModel),
+    end_sessions: bool,
 ) -> AppResult<user::Model> {
     require_admin(principal)?;
     let txn = crate::records::begin_write(db).await?;
@@ -100,6 +101,17 @@ async fn change_user(
     row.updated_at = Set(crate::validate::now());
     let changes = audit::changes(&row);
     let updated = row.update(&txn).await?;
+    if end_sessions {
+        session::Entity::update_many()
+            .col_expr(
+                session::Column::RevokedAt,
+                Expr::val(crate::validate::now()),
+            )
+            .filter(session::Column::UserId.eq(id))
+            .filter(session::Column::RevokedAt.is_null())
+            .exec(&txn)
+            .await?;
+    }
     audit::record(&txn, principal, action, Some(id), changes).await?;
     txn.commit().await?;
     Ok(updated)
@@ -121,7 +133,16 @@ pub async fn set_active(
     } else {
         AuditAction::DeactivateUser
     };
-    change_user(db, principal, id, action, |row| row.active = Set(active)).await
+    // Deactivation ends every session, so reactivation starts fresh: old tokens stay dead.
+    change_user(
+        db,
+        principal,
+        id,
+        action,
+        |row| row.active = Set(active),
+        !active,
+    )
+    .await
 }
 
 /// Sets or clears a user's admin flag; takes effect on their next request.
@@ -134,9 +155,14 @@ pub async fn set_admin(
     id: Uuid,
     admin: bool,
 ) -> AppResult<user::Model> {
-    change_user(db, principal, id, AuditAction::SetAdmin, |row| {
-        row.admin = Set(admin)
-    })
+    change_user(
+        db,
+        principal,
+        id,
+        AuditAction::SetAdmin,
+        |row| row.admin = Set(admin),
+        false,
+    )
     .await
 }
 

@@ -36,6 +36,7 @@ impl Keys {
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = 5;
+        validation.validate_nbf = true;
         Self(Arc::new((
             EncodingKey::from_secret(secret),
             DecodingKey::from_secret(secret),

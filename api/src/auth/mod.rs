@@ -3,7 +3,9 @@
 //! The rules: PUBLIC records for everyone; NETWORK records for members, editors, admins and
 //! READ_NETWORK partner tokens; ORGANISATION records for members of an organisation
 //! involved in them, and admins. Editors write the dialogues and proposals their
-//! organisation takes part in; admins write everything; partner tokens never write.
+//! organisation takes part in, as the record is and as it will be; only the lead's editors
+//! move a proposal along its lifecycle or delete it; admins write everything; partner
+//! tokens never write.
 
 pub mod jwt;
 pub mod password;
