@@ -425,26 +425,18 @@ async fn repeated_failures_lock_the_account_however_they_arrive() {
     );
     assert_code(&unknown["errors"][0], "UNAUTHENTICATED", None);
 
-    // Four more failures in one document with aliases (and one in a second request).
-    let aliases = (0..4)
-        .map(|i| format!("a{i}: login(input: {{ email: \"target@example.org\", password: \"wrong password {i}, long enough\" }}) {{ accessToken }}"))
-        .collect::<Vec<_>>()
-        .join("\n");
-    let body = app
-        .post_as(
-            &Caller::Anonymous,
-            &format!("mutation {{ {aliases} }}"),
-            json!({}),
-        )
-        .await
-        .1;
-    let codes: Vec<&str> = body["errors"]
-        .as_array()
-        .expect("errors")
-        .iter()
-        .filter_map(|e| e["extensions"]["code"].as_str())
-        .collect();
-    assert_eq!(codes, ["UNAUTHENTICATED"; 4], "{body}");
+    // Four more failures, one request each: a document may sign in only once.
+    for i in 0..4 {
+        let body = app
+            .post_as(
+                &Caller::Anonymous,
+                LOGIN,
+                json!({ "email": "target@example.org", "password": format!("wrong password {i}, long enough") }),
+            )
+            .await
+            .1;
+        assert_code(&body["errors"][0], "UNAUTHENTICATED", None);
+    }
     let locked = app
         .post_as(
             &Caller::Anonymous,
@@ -579,4 +571,39 @@ async fn a_reactivated_user_starts_fresh_and_a_token_not_yet_valid_is_refused() 
     claims["nbf"] = json!(chrono::Utc::now().timestamp() + 3600);
     let early = sign(&claims, &signing_secret(&app).await);
     refused(&app, Caller::User(early)).await;
+}
+
+#[tokio::test]
+async fn a_request_signs_in_at_most_once() {
+    let app = TestApp::start().await;
+    app.create_user("member@example.org", false).await;
+    let two = "mutation($e: String!, $p: String!) { a: login(input: { email: $e, password: $p }) { accessToken } b: login(input: { email: $e, password: $p }) { accessToken } }";
+    let through_fragment = "mutation($e: String!, $p: String!) { ...Twice } fragment Twice on Mutation { a: login(input: { email: $e, password: $p }) { accessToken } refreshSession(input: { refreshToken: \"x\" }) { accessToken } }";
+    for document in [two, through_fragment] {
+        let (_, body) = app
+            .post_as(
+                &Caller::Anonymous,
+                document,
+                json!({ "e": "member@example.org", "p": "a wrong password" }),
+            )
+            .await;
+        let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(message.contains("sign in once"), "{body}");
+        assert!(
+            body.get("data").is_none_or(Value::is_null),
+            "nothing ran: {body}"
+        );
+    }
+    // Nothing ran, so nothing counted against the account.
+    let throttled = app
+        .db
+        .query_one_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM login_throttles",
+        ))
+        .await
+        .expect("count")
+        .and_then(|row| row.try_get::<i64>("", "n").ok());
+    assert_eq!(throttled, Some(0));
+    assert!(!app.login("member@example.org").await.is_empty());
 }

@@ -3,7 +3,7 @@
 //! (depth, aliases, fields, directives, fragment cycles), which bounds the validator's.
 
 use crate::limits::Limits;
-use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
 use std::collections::HashMap;
 
 /// Why a document is refused.
@@ -211,8 +211,38 @@ impl<'a> Walker<'a> {
     }
 }
 
+/// The mutations that check a password or a refresh token. Each costs a slow hash and a
+/// throttle write, so a document holds at most one of them: thirty aliased logins in one
+/// request would otherwise cost the price of thirty cheap fields.
+const SIGN_INS: [&str; 2] = ["login", "refreshSession"];
+
+/// How many sign-in fields a mutation's top level selects, through fragments too.
+fn sign_ins(doc: &ExecutableDocument, set: &SelectionSet, seen: &mut Vec<String>) -> usize {
+    set.items
+        .iter()
+        .map(|selection| match &selection.node {
+            Selection::Field(field) => {
+                usize::from(SIGN_INS.contains(&field.node.name.node.as_str()))
+            }
+            Selection::InlineFragment(fragment) => {
+                sign_ins(doc, &fragment.node.selection_set.node, seen)
+            }
+            Selection::FragmentSpread(spread) => {
+                let name = spread.node.fragment_name.node.as_str();
+                if seen.iter().any(|s| s == name) {
+                    return 0; // a cycle, refused by the shape check
+                }
+                seen.push(name.to_owned());
+                doc.fragments
+                    .get(name)
+                    .map_or(0, |f| sign_ins(doc, &f.node.selection_set.node, seen))
+            }
+        })
+        .sum()
+}
+
 /// Checks the shape of a parsed document, expanding each fragment once (memoised, so
-/// fan-out cannot blow up the work) and refusing cycles.
+/// fan-out cannot blow up the work) and refusing cycles; a mutation may sign in once.
 ///
 /// # Errors
 /// A refusal naming the limit.
@@ -228,6 +258,13 @@ pub fn check_document(doc: &ExecutableDocument, limits: &Limits) -> Result<(), R
     }
     for (_, operation) in doc.operations.iter() {
         walker.selection_set(&operation.node.selection_set.node)?;
+        if operation.node.ty == OperationType::Mutation
+            && sign_ins(doc, &operation.node.selection_set.node, &mut Vec::new()) > 1
+        {
+            return Err(Refusal(
+                "a request may sign in once: one login or refreshSession per document".into(),
+            ));
+        }
     }
     Ok(())
 }
