@@ -382,7 +382,7 @@ async fn no_secret_is_stored_in_clear_and_hashes_are_argon2id() {
         "api_tokens",
         "audit_entries",
         "settings",
-        "login_throttles",
+        "login_failures",
     ] {
         let rows = app
             .db
@@ -468,7 +468,7 @@ async fn repeated_failures_lock_the_account_however_they_arrive() {
         .db
         .query_one_raw(Statement::from_string(
             app.db.get_database_backend(),
-            "SELECT COUNT(*) AS n FROM login_throttles WHERE email = 'batch@example.org'",
+            "SELECT COUNT(*) AS n FROM login_failures WHERE email = 'batch@example.org'",
         ))
         .await
         .expect("count");
@@ -599,11 +599,108 @@ async fn a_request_signs_in_at_most_once() {
         .db
         .query_one_raw(Statement::from_string(
             app.db.get_database_backend(),
-            "SELECT COUNT(*) AS n FROM login_throttles",
+            "SELECT COUNT(*) AS n FROM login_failures",
         ))
         .await
         .expect("count")
         .and_then(|row| row.try_get::<i64>("", "n").ok());
     assert_eq!(throttled, Some(0));
     assert!(!app.login("member@example.org").await.is_empty());
+}
+
+/// Signs in as `email` from the loopback address `from` (127.0.0.0/8 is all this machine's);
+/// returns the first error code, or `None` when signed in.
+async fn login_from(app: &TestApp, from: [u8; 4], email: &str, password: &str) -> Option<String> {
+    let client = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from(from))
+        .build()
+        .expect("client");
+    let body: Value = client
+        .post(format!("{}/graphql", app.url))
+        .json(&json!({ "query": LOGIN, "variables": { "email": email, "password": password } }))
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .map(str::to_owned)
+}
+
+#[tokio::test]
+async fn a_stranger_locks_out_only_their_own_address_and_an_admin_can_unlock() {
+    let app = TestApp::start().await;
+    let owner = app.create_user("owner@example.org", true).await;
+    let stranger = [127, 0, 0, 2];
+    let home = [127, 0, 0, 1];
+    let wrong = "a wrong password, long enough";
+    for _ in 0..5 {
+        assert_eq!(
+            login_from(&app, stranger, "owner@example.org", wrong)
+                .await
+                .as_deref(),
+            Some("UNAUTHENTICATED")
+        );
+    }
+    // The sixth guess locks the stranger out, even with the right password...
+    assert_eq!(
+        login_from(&app, stranger, "owner@example.org", wrong)
+            .await
+            .as_deref(),
+        Some("RATE_LIMITED")
+    );
+    assert_eq!(
+        login_from(&app, stranger, "owner@example.org", PASSWORD)
+            .await
+            .as_deref(),
+        Some("RATE_LIMITED")
+    );
+    // ...while the owner, from another address, signs in.
+    assert_eq!(
+        login_from(&app, home, "owner@example.org", PASSWORD).await,
+        None
+    );
+
+    // An admin forgets the failures, and the locked address may try again.
+    app.ok(
+        "mutation($id: ID!) { unlockUser(input: { id: $id }) { email } }",
+        json!({ "id": owner }),
+    )
+    .await;
+    assert_eq!(
+        login_from(&app, stranger, "owner@example.org", PASSWORD).await,
+        None
+    );
+}
+
+#[tokio::test]
+async fn one_address_guessing_across_many_accounts_is_stopped() {
+    let app = TestApp::start().await;
+    app.create_user("member@example.org", false).await;
+    let sprayer = [127, 0, 0, 3];
+    let mut codes = Vec::new();
+    for i in 0..=samverkan::account::session::MAX_CLIENT_FAILURES {
+        let email = format!("person{i}@example.org");
+        codes.push(login_from(&app, sprayer, &email, "Sommar2026!!").await);
+    }
+    assert!(
+        codes[..30]
+            .iter()
+            .all(|c| c.as_deref() == Some("UNAUTHENTICATED")),
+        "{codes:?}"
+    );
+    assert_eq!(codes[30].as_deref(), Some("RATE_LIMITED"));
+    // The stopped address cannot sign in to a real account either; another address can.
+    assert_eq!(
+        login_from(&app, sprayer, "member@example.org", PASSWORD)
+            .await
+            .as_deref(),
+        Some("RATE_LIMITED")
+    );
+    assert_eq!(
+        login_from(&app, [127, 0, 0, 1], "member@example.org", PASSWORD).await,
+        None
+    );
 }

@@ -33,7 +33,7 @@ pub fn record_type(action: AuditAction) -> RecordType {
         CreateProposal | UpdateProposal | TransitionProposal | DeleteProposal => {
             RecordType::Proposal
         }
-        CreateUser | DeactivateUser | ReactivateUser | SetAdmin | GrantMembership
+        CreateUser | DeactivateUser | ReactivateUser | SetAdmin | UnlockUser | GrantMembership
         | RevokeMembership => RecordType::User,
         CreateApiToken | RevokeApiToken => RecordType::ApiToken,
         Login | RefreshSession | Logout => RecordType::Session,

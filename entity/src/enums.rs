@@ -276,6 +276,9 @@ pub enum AuditAction {
     /// A user's admin right was granted or taken.
     #[sea_orm(string_value = "setAdmin")]
     SetAdmin,
+    /// A user's failed sign-ins were forgotten, ending every lockout.
+    #[sea_orm(string_value = "unlockUser")]
+    UnlockUser,
     /// A user got a role in an organisation.
     #[sea_orm(string_value = "grantMembership")]
     GrantMembership,

@@ -10,7 +10,7 @@ pub mod dialogue_authority;
 pub mod dialogue_organisation;
 pub mod dialogue_proposal;
 pub mod enums;
-pub mod login_throttle;
+pub mod login_failure;
 pub mod membership;
 pub mod organisation;
 pub mod proposal;

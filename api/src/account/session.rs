@@ -8,11 +8,11 @@ use crate::auth::jwt::Keys;
 use crate::auth::{Principal, password, secrets};
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, TimeDelta, Utc};
-use entity::{AuditAction, login_throttle, refresh_token, session, user};
+use entity::{AuditAction, login_failure, refresh_token, session, user};
 use sea_orm::sea_query::{CaseStatement, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, IdenStatic, QueryFilter, TransactionSession,
+    EntityTrait, IdenStatic, QueryFilter, QuerySelect, TransactionSession,
 };
 use uuid::Uuid;
 
@@ -78,52 +78,72 @@ async fn issue<T: ConnectionTrait + TransactionSession>(
     })
 }
 
-/// Counts one sign-in attempt for `email` before the password is checked, so that parallel
-/// attempts cannot slip past the limit.
+/// Failed sign-ins one client address may make across all accounts within
+/// [`WINDOW_MINUTES`] before it is refused: guessing one password for many accounts.
+pub const MAX_CLIENT_FAILURES: i64 = 30;
+
+/// Counts one sign-in attempt for `email` from `client` before the password is checked,
+/// so that parallel attempts cannot slip past the limit. Attempts are counted per account
+/// and client address: a stranger's guesses lock out the stranger, not the owner.
 ///
 /// # Errors
-/// RATE_LIMITED while the account is cooling down or once the attempts run out.
-async fn reserve_attempt(db: &DatabaseConnection, email: &str) -> AppResult<()> {
+/// RATE_LIMITED while this address is cooling down for the account, once its attempts run
+/// out, or when it has failed too often across all accounts.
+async fn reserve_attempt(db: &DatabaseConnection, email: &str, client: &str) -> AppResult<()> {
+    use login_failure::Column;
     let now = crate::validate::now();
     let window_start = now - TimeDelta::minutes(WINDOW_MINUTES);
-    let table = login_throttle::Entity;
-    let stale = Expr::col((table, login_throttle::Column::WindowStart)).lt(window_start);
+    let sprayed = login_failure::Entity::find()
+        .select_only()
+        .column_as(Expr::col(Column::Attempts).sum(), "failures")
+        .filter(Column::Client.eq(client))
+        .filter(Column::WindowStart.gte(window_start))
+        .into_tuple::<Option<i64>>()
+        .one(db)
+        .await?
+        .flatten()
+        .unwrap_or(0);
+    if sprayed >= MAX_CLIENT_FAILURES {
+        return Err(AppError::RateLimited);
+    }
+    let table = login_failure::Entity;
+    let stale = Expr::col((table, Column::WindowStart)).lt(window_start);
     let upsert = Query::insert()
         .into_table(table)
         .columns([
-            login_throttle::Column::Email,
-            login_throttle::Column::Attempts,
-            login_throttle::Column::WindowStart,
-            login_throttle::Column::Lockouts,
+            Column::Email,
+            Column::Client,
+            Column::Attempts,
+            Column::WindowStart,
+            Column::Lockouts,
         ])
-        .values_panic([email.into(), 1.into(), now.into(), 0.into()])
+        .values_panic([email.into(), client.into(), 1.into(), now.into(), 0.into()])
         .on_conflict(
-            OnConflict::column(login_throttle::Column::Email)
+            OnConflict::columns([Column::Email, Column::Client])
                 .value(
-                    login_throttle::Column::Attempts,
+                    Column::Attempts,
                     CaseStatement::new()
                         .case(stale.clone(), Expr::val(1))
-                        .finally(Expr::col((table, login_throttle::Column::Attempts)).add(1)),
+                        .finally(Expr::col((table, Column::Attempts)).add(1)),
                 )
                 .value(
-                    login_throttle::Column::WindowStart,
+                    Column::WindowStart,
                     CaseStatement::new()
                         .case(stale, Expr::val(now))
-                        .finally(Expr::col((table, login_throttle::Column::WindowStart))),
+                        .finally(Expr::col((table, Column::WindowStart))),
                 )
                 .to_owned(),
         )
         .returning(Query::returning().columns([
-            login_throttle::Column::Attempts,
-            login_throttle::Column::LockedUntil,
-            login_throttle::Column::Lockouts,
+            Column::Attempts,
+            Column::LockedUntil,
+            Column::Lockouts,
         ]))
         .to_owned();
     let row = db.query_one(&upsert).await?.ok_or(AppError::RateLimited)?;
-    let attempts: i32 = row.try_get("", login_throttle::Column::Attempts.as_str())?;
-    let locked_until: Option<DateTime<Utc>> =
-        row.try_get("", login_throttle::Column::LockedUntil.as_str())?;
-    let lockouts: i32 = row.try_get("", login_throttle::Column::Lockouts.as_str())?;
+    let attempts: i32 = row.try_get("", Column::Attempts.as_str())?;
+    let locked_until: Option<DateTime<Utc>> = row.try_get("", Column::LockedUntil.as_str())?;
+    let lockouts: i32 = row.try_get("", Column::Lockouts.as_str())?;
     if locked_until.is_some_and(|until| until > now) {
         return Err(AppError::RateLimited);
     }
@@ -132,19 +152,33 @@ async fn reserve_attempt(db: &DatabaseConnection, email: &str) -> AppResult<()> 
             FIRST_COOL_DOWN_MINUTES << lockouts.clamp(0, 20),
             MAX_COOL_DOWN_MINUTES,
         );
-        login_throttle::Entity::update_many()
+        login_failure::Entity::update_many()
             .col_expr(
-                login_throttle::Column::LockedUntil,
+                Column::LockedUntil,
                 Expr::val(now + TimeDelta::minutes(minutes)),
             )
-            .col_expr(login_throttle::Column::Lockouts, Expr::val(lockouts + 1))
-            .col_expr(login_throttle::Column::Attempts, Expr::val(0))
-            .col_expr(login_throttle::Column::WindowStart, Expr::val(now))
-            .filter(login_throttle::Column::Email.eq(email))
+            .col_expr(Column::Lockouts, Expr::val(lockouts + 1))
+            .col_expr(Column::Attempts, Expr::val(0))
+            .col_expr(Column::WindowStart, Expr::val(now))
+            .filter(Column::Email.eq(email))
+            .filter(Column::Client.eq(client))
             .exec(db)
             .await?;
         return Err(AppError::RateLimited);
     }
+    Ok(())
+}
+
+/// Forgets the failed sign-ins of an account from every address: an admin's way to let
+/// a locked-out owner in at once.
+///
+/// # Errors
+/// INTERNAL on a database failure.
+pub(crate) async fn forget_failures(db: &impl ConnectionTrait, email: &str) -> AppResult<()> {
+    login_failure::Entity::delete_many()
+        .filter(login_failure::Column::Email.eq(email))
+        .exec(db)
+        .await?;
     Ok(())
 }
 
@@ -153,12 +187,17 @@ async fn reserve_attempt(db: &DatabaseConnection, email: &str) -> AppResult<()> 
 /// # Errors
 /// UNAUTHENTICATED for a wrong password, an unknown email or a deactivated user (the same
 /// error, in about the same time); RATE_LIMITED after too many failures.
-pub async fn login(db: &DatabaseConnection, keys: &Keys, input: Credentials) -> AppResult<Issued> {
+pub async fn login(
+    db: &DatabaseConnection,
+    keys: &Keys,
+    input: Credentials,
+    client: &str,
+) -> AppResult<Issued> {
     let email = input.email.trim().to_lowercase();
     if email.is_empty() || email.len() > 254 || input.password.len() > password::MAX_LENGTH * 4 {
         return Err(AppError::Unauthenticated);
     }
-    reserve_attempt(db, &email).await?;
+    reserve_attempt(db, &email, client).await?;
     let user = user::Entity::find()
         .filter(user::Column::Email.eq(&email))
         .one(db)
@@ -171,7 +210,11 @@ pub async fn login(db: &DatabaseConnection, keys: &Keys, input: Credentials) -> 
     let Some(user) = user.filter(|u| matches && u.active) else {
         return Err(AppError::Unauthenticated);
     };
-    login_throttle::Entity::delete_by_id(email).exec(db).await?;
+    login_failure::Entity::delete_many()
+        .filter(login_failure::Column::Email.eq(&email))
+        .filter(login_failure::Column::Client.eq(client))
+        .exec(db)
+        .await?;
     open(db, keys, user).await
 }
 

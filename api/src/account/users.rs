@@ -166,6 +166,34 @@ pub async fn set_admin(
     .await
 }
 
+/// Forgets a user's failed sign-ins from every address, ending any lockout at once.
+///
+/// # Errors
+/// FORBIDDEN unless admin; NOT_FOUND.
+pub async fn unlock(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    id: Uuid,
+) -> AppResult<user::Model> {
+    require_admin(principal)?;
+    let user = user::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("user"))?;
+    let txn = records::begin_write(db).await?;
+    super::session::forget_failures(&txn, &user.email).await?;
+    audit::record(
+        &txn,
+        principal,
+        AuditAction::UnlockUser,
+        Some(id),
+        Default::default(),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(user)
+}
+
 /// Grants (or changes) a user's role in an organisation.
 ///
 /// # Errors

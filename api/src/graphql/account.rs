@@ -361,11 +361,13 @@ impl AccountMutation {
             email: input.email,
             password: input.password,
         };
-        Ok(
-            session::login(db(ctx), ctx.data_unchecked::<Keys>(), credentials)
-                .await?
-                .into(),
-        )
+        let client = ctx
+            .data_opt::<ClientAddress>()
+            .map_or_else(|| "unknown".to_owned(), |client| client.0.to_string());
+        let keys = ctx.data_unchecked::<Keys>();
+        Ok(session::login(db(ctx), keys, credentials, &client)
+            .await?
+            .into())
     }
     /// Exchanges a refresh token for new tokens; each refresh token works once.
     async fn refresh_session(
@@ -414,6 +416,13 @@ impl AccountMutation {
         auth::require_admin(principal(ctx))?;
         Ok(User::single(
             users::set_admin(db(ctx), principal(ctx), input.user()?, input.admin).await?,
+        ))
+    }
+    /// Forgets a user's failed sign-ins from every address, ending any lockout (admin only).
+    async fn unlock_user(&self, ctx: &Context<'_>, input: UserIdInput) -> Result<User> {
+        auth::require_admin(principal(ctx))?;
+        Ok(User::single(
+            users::unlock(db(ctx), principal(ctx), input.user()?).await?,
         ))
     }
     /// Grants a user a role in an organisation (admin only).
@@ -474,6 +483,11 @@ impl AccountMutation {
     }
 }
 
+/// The address a request came from (the TCP peer), attached by the GraphQL endpoint:
+/// failed sign-ins are counted per account and address.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddress(pub std::net::IpAddr);
+
 /// Input of `login`.
 #[derive(Debug, Clone, InputObject)]
 pub struct LoginInput {
@@ -511,7 +525,7 @@ fn user_or_token(id: &ID, node_type: NodeType) -> Result<Uuid, AppError> {
     ids::decode(node_type, id, "input.id")
 }
 
-/// Input of `deactivateUser` and `reactivateUser`.
+/// Input of `deactivateUser`, `reactivateUser` and `unlockUser`.
 #[derive(Debug, Clone, InputObject)]
 pub struct UserIdInput {
     /// The user's id.

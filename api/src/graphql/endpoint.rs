@@ -424,6 +424,9 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
     let mut graphql = loaders::attach(graphql, &endpoint.db, &endpoint.keys, principal.clone())
         .data(rate_key(&principal, client))
         .data(slot.clone());
+    if let Some(client) = client {
+        graphql = graphql.data(super::account::ClientAddress(client.ip()));
+    }
     graphql.set_parsed_query((*document).clone());
     if !endpoint.settings.introspection {
         graphql = graphql.disable_introspection();
