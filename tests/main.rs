@@ -4,6 +4,7 @@
 mod access;
 mod auth;
 mod authorities;
+mod backup;
 mod dialogues;
 mod durability;
 mod hardening;

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod audit_log;
 pub mod auth;
 pub mod authority;
+pub mod backup;
 pub mod config;
 pub mod db;
 pub mod dialogue;

@@ -37,6 +37,16 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Write a consistent copy of the SQLite database to PATH while the server serves.
+    Backup {
+        /// Where to write the copy; must not exist.
+        path: std::path::PathBuf,
+    },
+    /// Put a backup back as the SQLite database, which must not exist yet.
+    Restore {
+        /// The backup to restore.
+        path: std::path::PathBuf,
+    },
     /// Print the GraphQL schema (SDL), or check `schema.graphql` against the code.
     Schema {
         /// Exit non-zero when the file differs from the schema the code builds.
@@ -222,6 +232,18 @@ fn main() -> ExitCode {
                     token.name, token.prefix
                 );
                 println!("{secret}");
+                Ok(())
+            }
+            Command::Backup { path } => {
+                samverkan::backup::sqlite_file(&settings.database)?;
+                let db = samverkan::db::connect(&settings.database).await?;
+                samverkan::backup::backup(&db, &path).await?;
+                println!("backup written to {} and checked", path.display());
+                Ok(())
+            }
+            Command::Restore { path } => {
+                let target = samverkan::backup::restore(&path, &settings.database).await?;
+                println!("{} restored to {}", path.display(), target.display());
                 Ok(())
             }
             Command::Schema { .. } => Ok(()),
