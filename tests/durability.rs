@@ -386,3 +386,26 @@ async fn the_service_survives_postgres_going_away() {
         "and answers again"
     );
 }
+
+/// PostgreSQL only (SQLite runs in the process, and a timed-out request drops its work).
+#[tokio::test]
+async fn a_postgres_statement_cannot_outrun_the_request_time_limit() {
+    if !on_postgres() {
+        return;
+    }
+    let app = TestApp::start().await;
+    let database = samverkan::config::Database::Postgres(app.database_url.clone());
+    let db = samverkan::db::connect_with(&database, Duration::from_millis(300))
+        .await
+        .expect("connect");
+    let started = Instant::now();
+    let result = db
+        .execute_unprepared("SELECT pg_sleep(5)")
+        .await
+        .map(|_| ());
+    let error = result
+        .expect_err("stopped by statement_timeout")
+        .to_string();
+    assert!(error.contains("statement timeout"), "{error}");
+    assert!(started.elapsed() < Duration::from_secs(3), "stopped early");
+}

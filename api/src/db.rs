@@ -3,15 +3,35 @@
 use crate::config::Database;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, DatabaseConnection, DbErr};
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
-/// Opens a connection pool. SQLite files are created if missing and run with WAL,
-/// `synchronous=FULL` (no acknowledged write lost on power loss), foreign keys on and a
-/// busy timeout so concurrent writers wait instead of failing.
+/// How long a PostgreSQL statement may run when nothing else is said: the default
+/// request time limit.
+pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Opens a connection pool, [`connect_with`] the default [`STATEMENT_TIMEOUT`].
 ///
 /// # Errors
 /// When the database cannot be reached or opened.
 pub async fn connect(database: &Database) -> Result<DatabaseConnection, DbErr> {
+    connect_with(database, STATEMENT_TIMEOUT).await
+}
+
+/// Opens a connection pool. SQLite files are created if missing and run with WAL,
+/// `synchronous=FULL` (no acknowledged write lost on power loss), foreign keys on and a
+/// busy timeout so concurrent writers wait instead of failing. PostgreSQL stops any
+/// statement that runs longer than `statement_timeout` (the server passes its request
+/// time limit), so a request that timed out does not leave its query working on.
+///
+/// # Errors
+/// When the database cannot be reached or opened.
+pub async fn connect_with(
+    database: &Database,
+    statement_timeout: Duration,
+) -> Result<DatabaseConnection, DbErr> {
+    let statement_timeout = statement_timeout_sql(statement_timeout);
     let mut options = ConnectOptions::new(database.url());
     options
         .sqlx_logging(false)
@@ -42,21 +62,38 @@ pub async fn connect(database: &Database) -> Result<DatabaseConnection, DbErr> {
                 // instead of 4 ms for the authorities of a page of 500 dialogues). Set by a
                 // statement on each new connection rather than as a startup option, which
                 // connection poolers such as PgBouncer refuse.
-                .map_sqlx_postgres_pool_opts(|pool| {
-                    pool.after_connect(|connection, _| {
+                .map_sqlx_postgres_pool_opts(move |pool| {
+                    pool.after_connect(move |connection, _| {
                         Box::pin(async move {
                             sea_orm::sqlx::Executor::execute(
-                                connection,
+                                &mut *connection,
                                 "SET random_page_cost = 1.1",
                             )
-                            .await
-                            .map(|_| ())
+                            .await?;
+                            sea_orm::sqlx::Executor::execute(&mut *connection, statement_timeout)
+                                .await
+                                .map(|_| ())
                         })
                     })
                 });
         }
     }
     sea_orm::Database::connect(options).await
+}
+
+/// `SET statement_timeout = <ms>` for a timeout. The statements sqlx runs on each new
+/// connection must live for the whole program, so each distinct timeout's text is made
+/// once and kept (a server has one; the test suite a handful).
+fn statement_timeout_sql(timeout: Duration) -> &'static str {
+    static TEXTS: OnceLock<Mutex<HashMap<u128, &'static str>>> = OnceLock::new();
+    let ms = timeout.as_millis().max(1);
+    let mut texts = TEXTS
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    texts
+        .entry(ms)
+        .or_insert_with(|| Box::leak(format!("SET statement_timeout = {ms}").into_boxed_str()))
 }
 
 /// Applies the migrations not yet applied.

@@ -36,7 +36,7 @@ use config::{Seed, Settings};
 /// # Errors
 /// When the database cannot be opened or migrated, or the address cannot be bound.
 pub async fn serve(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
-    let db = db::connect(&settings.database).await?;
+    let db = db::connect_with(&settings.database, settings.http.request_timeout).await?;
     db::migrate(&db).await?;
     if settings.seed == Seed::Demo
         && seed::demo_if_empty(&db)
