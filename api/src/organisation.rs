@@ -1,6 +1,6 @@
 //! Network member organisations: listing, lookup and admin-only changes.
 
-use crate::auth::{Principal, require_admin};
+use crate::auth::Principal;
 use crate::error::AppResult;
 use crate::paging::{self, Direction, Sort, column};
 use crate::records::{self, ListFilter, Reference, Unique};
@@ -29,6 +29,16 @@ sortable! {
         /// By time of the last change.
         UpdatedAt(DateTime<Utc>) = updated_at,
     }
+}
+
+/// Whether the caller may write these records at all, checked before anything else: the
+/// GraphQL layer asks it too, before it reads the ids it was sent, so that a caller who
+/// may not write learns nothing from input errors. Only admins add, change or remove organisations.
+///
+/// # Errors
+/// UNAUTHENTICATED for anonymous callers, FORBIDDEN for anyone else who may not.
+pub fn may_write(principal: &Principal) -> AppResult<()> {
+    crate::auth::require_admin(principal)
 }
 
 /// The order of lists of these when the client gives none: by name.
@@ -122,7 +132,7 @@ pub async fn create(
     principal: &Principal,
     mut row: organisation::ActiveModel,
 ) -> AppResult<organisation::Model> {
-    require_admin(principal)?;
+    may_write(principal)?;
     check(&mut row)?;
     let action = AuditAction::CreateOrganisation;
     records::insert_logged::<organisation::Entity>(db, principal, row, action, Some(SLUG_TAKEN))
@@ -139,7 +149,7 @@ pub async fn update(
     (id, expected_version): (Uuid, i32),
     mut row: organisation::ActiveModel,
 ) -> AppResult<organisation::Model> {
-    require_admin(principal)?;
+    may_write(principal)?;
     check(&mut row)?;
     records::update_logged::<organisation::Entity, _>(
         records::begin_write(db).await?,
@@ -162,7 +172,7 @@ pub async fn delete(
     principal: &Principal,
     id: Uuid,
 ) -> AppResult<organisation::Model> {
-    require_admin(principal)?;
+    may_write(principal)?;
     records::delete_unreferenced::<organisation::Entity>(
         db,
         principal,

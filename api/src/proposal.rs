@@ -79,6 +79,17 @@ sortable! {
     }
 }
 
+/// Whether the caller may write these records at all, checked before anything else: the
+/// GraphQL layer asks it too, before it reads the ids it was sent, so that a caller who
+/// may not write learns nothing from input errors. Writing proposals needs an editor role somewhere (or admin); which proposals, each
+/// write checks on the record itself.
+///
+/// # Errors
+/// UNAUTHENTICATED for anonymous callers, FORBIDDEN for anyone else who may not.
+pub fn may_write(principal: &Principal) -> AppResult<()> {
+    auth::require_writer(principal)
+}
+
 /// The order of lists of these when the client gives none: most recently changed first.
 pub const DEFAULT_ORDER: Sort<ProposalOrderField> =
     Sort::new(ProposalOrderField::UpdatedAt, Direction::Desc);
@@ -273,7 +284,7 @@ pub async fn create(
     mut row: proposal::ActiveModel,
     lists: Addressed,
 ) -> AppResult<proposal::Model> {
-    auth::require_writer(principal)?;
+    may_write(principal)?;
     check(db, &mut row).await?;
     checked(db, &lists).await?;
     let lead = row.lead_organisation_id.clone().take().ok_or_else(|| {
@@ -321,7 +332,7 @@ pub async fn update(
     mut row: proposal::ActiveModel,
     lists: Addressed,
 ) -> AppResult<proposal::Model> {
-    auth::require_writer(principal)?;
+    may_write(principal)?;
     row.status = NotSet;
     check(db, &mut row).await?;
     checked(db, &lists).await?;
@@ -373,7 +384,7 @@ pub async fn transition(
     principal: &Principal,
     input: Transition,
 ) -> AppResult<proposal::Model> {
-    auth::require_writer(principal)?;
+    may_write(principal)?;
     let id = input.id;
     let note = validate::optional_text("input.note", input.note.as_deref(), SUMMARY_MAX)?;
     let txn = records::begin_write(db).await?;
@@ -433,7 +444,7 @@ pub async fn delete(
     principal: &Principal,
     id: Uuid,
 ) -> AppResult<proposal::Model> {
-    auth::require_writer(principal)?;
+    may_write(principal)?;
     let txn = records::begin_write(db).await?;
     let row =
         records::visible_or_missing::<proposal::Model>(&txn, id, visible(principal), "proposal")

@@ -431,7 +431,7 @@ pub async fn admin_list<R: Row>(
     condition: Condition,
     page: &Page<R::Key>,
 ) -> AppResult<(Rows<R>, i64)> {
-    crate::auth::require_admin(principal)?;
+    crate::account::may_manage(principal)?;
     Ok((
         paging::page(db, condition.clone(), page).await?,
         paging::count(db, R::Entity::default(), condition).await?,

@@ -2,7 +2,7 @@
 //! creation and stored only as a SHA-256 hash.
 
 use crate::audit;
-use crate::auth::{Principal, require_admin, secrets};
+use crate::auth::{Principal, secrets};
 use crate::error::{AppError, AppResult};
 use crate::paging::{Page, Rows};
 use crate::records;
@@ -79,7 +79,7 @@ pub async fn create(
     principal: &Principal,
     input: NewApiToken,
 ) -> AppResult<(String, api_token::Model)> {
-    require_admin(principal)?;
+    super::may_manage(principal)?;
     let name = crate::validate::text("input.name", &input.name, crate::validate::NAME_MAX)?;
     if input.allowed_origins.len() > 50 {
         return Err(AppError::bad_input(
@@ -136,7 +136,7 @@ pub async fn revoke(
     principal: &Principal,
     id: Uuid,
 ) -> AppResult<api_token::Model> {
-    require_admin(principal)?;
+    super::may_manage(principal)?;
     let txn = crate::records::begin_write(db).await?;
     let token = api_token::Entity::find_by_id(id)
         .one(&txn)

@@ -1,7 +1,7 @@
 //! Users and their memberships, managed by admins.
 
 use crate::audit;
-use crate::auth::{Principal, password, require_admin};
+use crate::auth::{Principal, password};
 use crate::error::{AppError, AppResult};
 use crate::paging::{Page, Rows};
 use crate::records;
@@ -44,7 +44,7 @@ pub async fn create(
     principal: &Principal,
     input: NewUser,
 ) -> AppResult<user::Model> {
-    require_admin(principal)?;
+    super::may_manage(principal)?;
     let email = crate::validate::email("input.email", Some(&input.email))?
         .ok_or_else(|| AppError::bad_input("input.email", "input.email must not be empty"))?
         .to_lowercase();
@@ -89,7 +89,7 @@ async fn change_user(
     change: impl FnOnce(&mut user::ActiveModel),
     end_sessions: bool,
 ) -> AppResult<user::Model> {
-    require_admin(principal)?;
+    super::may_manage(principal)?;
     let txn = crate::records::begin_write(db).await?;
     let current = user::Entity::find_by_id(id)
         .one(&txn)
@@ -175,7 +175,7 @@ pub async fn unlock(
     principal: &Principal,
     id: Uuid,
 ) -> AppResult<user::Model> {
-    require_admin(principal)?;
+    super::may_manage(principal)?;
     let user = user::Entity::find_by_id(id)
         .one(db)
         .await?
@@ -204,7 +204,7 @@ pub async fn grant(
     (user_id, organisation_id): (Uuid, Uuid),
     role: MembershipRole,
 ) -> AppResult<membership::Model> {
-    require_admin(principal)?;
+    super::may_manage(principal)?;
     records::ensure_exist::<user::Model>(db, &[user_id], Condition::all(), "input.userId").await?;
     records::ensure_exist::<organisation::Model>(
         db,
@@ -248,7 +248,7 @@ pub async fn revoke(
     principal: &Principal,
     (user_id, organisation_id): (Uuid, Uuid),
 ) -> AppResult<membership::Model> {
-    require_admin(principal)?;
+    super::may_manage(principal)?;
     let txn = crate::records::begin_write(db).await?;
     let current = membership::Entity::find_by_id((user_id, organisation_id))
         .one(&txn)

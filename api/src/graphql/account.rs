@@ -9,12 +9,13 @@ use super::enums::{MembershipRole, PrincipalKind, TokenScope};
 use super::group::Group;
 use super::ids::{self, NodeType};
 use super::organisation::Organisation;
+use crate::account;
 use crate::account::session::{self, Credentials};
 use crate::account::tokens::{self, ApiTokenOrderField, NewApiToken};
 use crate::account::users::{self, NewUser, UserOrderField};
 use crate::audit_log::{self, AuditFilter, AuditOrderField};
+use crate::auth::Principal;
 use crate::auth::jwt::Keys;
-use crate::auth::{self, Principal};
 use crate::error::AppError;
 use crate::paging::{Direction, Page, PageArgs, Sort};
 use async_graphql::{Context, ID, InputObject, Json, Object, Result, SimpleObject};
@@ -339,7 +340,7 @@ impl AccountQuery {
         before: Option<String>,
         filter: Option<AuditLogFilter>,
     ) -> Result<Paged<AuditEntry>> {
-        auth::require_admin(principal(ctx))?;
+        account::may_manage(principal(ctx))?;
         let sort = Sort::new(AuditOrderField::At, Direction::Desc);
         let page = Page::new(PageArgs::new(first, after, last, before), sort)?;
         let filter = filter.map(AuditLogFilter::into_domain).transpose()?;
@@ -399,28 +400,28 @@ impl AccountMutation {
     }
     /// Deactivates a user; their tokens stop working at once (admin only).
     async fn deactivate_user(&self, ctx: &Context<'_>, input: UserIdInput) -> Result<User> {
-        auth::require_admin(principal(ctx))?;
+        account::may_manage(principal(ctx))?;
         Ok(User::single(
             users::set_active(db(ctx), principal(ctx), input.user()?, false).await?,
         ))
     }
     /// Reactivates a user (admin only).
     async fn reactivate_user(&self, ctx: &Context<'_>, input: UserIdInput) -> Result<User> {
-        auth::require_admin(principal(ctx))?;
+        account::may_manage(principal(ctx))?;
         Ok(User::single(
             users::set_active(db(ctx), principal(ctx), input.user()?, true).await?,
         ))
     }
     /// Sets or clears a user's admin flag (admin only).
     async fn set_admin(&self, ctx: &Context<'_>, input: SetAdminInput) -> Result<User> {
-        auth::require_admin(principal(ctx))?;
+        account::may_manage(principal(ctx))?;
         Ok(User::single(
             users::set_admin(db(ctx), principal(ctx), input.user()?, input.admin).await?,
         ))
     }
     /// Forgets a user's failed sign-ins from every address, ending any lockout (admin only).
     async fn unlock_user(&self, ctx: &Context<'_>, input: UserIdInput) -> Result<User> {
-        auth::require_admin(principal(ctx))?;
+        account::may_manage(principal(ctx))?;
         Ok(User::single(
             users::unlock(db(ctx), principal(ctx), input.user()?).await?,
         ))
@@ -431,7 +432,7 @@ impl AccountMutation {
         ctx: &Context<'_>,
         input: GrantMembershipInput,
     ) -> Result<Membership> {
-        auth::require_admin(principal(ctx))?;
+        account::may_manage(principal(ctx))?;
         Ok(Membership(
             users::grant(db(ctx), principal(ctx), input.ids()?, input.role.into()).await?,
         ))
@@ -442,7 +443,7 @@ impl AccountMutation {
         ctx: &Context<'_>,
         input: RevokeMembershipInput,
     ) -> Result<Membership> {
-        auth::require_admin(principal(ctx))?;
+        account::may_manage(principal(ctx))?;
         Ok(Membership(
             users::revoke(db(ctx), principal(ctx), input.ids()?).await?,
         ))
@@ -471,7 +472,7 @@ impl AccountMutation {
         ctx: &Context<'_>,
         input: RevokeApiTokenInput,
     ) -> Result<ApiToken> {
-        auth::require_admin(principal(ctx))?;
+        account::may_manage(principal(ctx))?;
         Ok(ApiToken::single(
             tokens::revoke(
                 db(ctx),

@@ -8,7 +8,6 @@ use super::enums::OrganisationKind;
 use super::ids::{self, NodeType};
 use super::loaders::PagedRelation;
 use super::proposal::{Proposal, ProposalOrder};
-use crate::auth;
 use crate::error::AppError;
 use crate::organisation as domain;
 use crate::paging::PageArgs;
@@ -234,8 +233,8 @@ pub struct DeleteOrganisationInput {
 }
 
 /// Changes to the network's member organisations.
-/// Each resolver checks the caller's right before the ids it is sent, so a caller who may
-/// not write learns nothing from input errors.
+/// Each resolver asks the domain whether the caller may write (`may_write`) before it reads
+/// the ids it is sent, so a caller who may not write learns nothing from input errors.
 #[derive(Default)]
 pub struct OrganisationMutation;
 
@@ -247,7 +246,7 @@ impl OrganisationMutation {
         ctx: &Context<'_>,
         input: CreateOrganisationInput,
     ) -> Result<Organisation> {
-        auth::require_admin(principal(ctx))?;
+        domain::may_write(principal(ctx))?;
         let input = input.into_domain()?;
         Ok(Organisation::single(
             domain::create(db(ctx), principal(ctx), input).await?,
@@ -259,7 +258,7 @@ impl OrganisationMutation {
         ctx: &Context<'_>,
         input: UpdateOrganisationInput,
     ) -> Result<Organisation> {
-        auth::require_admin(principal(ctx))?;
+        domain::may_write(principal(ctx))?;
         let (id, row) = input.into_domain()?;
         Ok(Organisation::single(
             domain::update(db(ctx), principal(ctx), id, row).await?,
@@ -271,7 +270,7 @@ impl OrganisationMutation {
         ctx: &Context<'_>,
         input: DeleteOrganisationInput,
     ) -> Result<Organisation> {
-        auth::require_admin(principal(ctx))?;
+        domain::may_write(principal(ctx))?;
         let id = ids::decode(NodeType::Organisation, &input.id, "input.id")?;
         Ok(Organisation::single(
             domain::delete(db(ctx), principal(ctx), id).await?,

@@ -10,7 +10,6 @@ use super::enums::{ProposalStatus, Visibility};
 use super::ids::{self, NodeType};
 use super::loaders::{ListRelation, PagedRelation};
 use super::organisation::Organisation;
-use crate::auth;
 use crate::dialogue;
 use crate::error::AppError;
 use crate::paging::PageArgs;
@@ -300,8 +299,8 @@ pub struct DeleteProposalInput {
 }
 
 /// Changes to the network's proposals.
-/// Each resolver checks the caller's right before the ids it is sent, so a caller who may
-/// not write learns nothing from input errors.
+/// Each resolver asks the domain whether the caller may write (`may_write`) before it reads
+/// the ids it is sent, so a caller who may not write learns nothing from input errors.
 #[derive(Default)]
 pub struct ProposalMutation;
 
@@ -313,7 +312,7 @@ impl ProposalMutation {
         ctx: &Context<'_>,
         input: CreateProposalInput,
     ) -> Result<Proposal> {
-        auth::require_writer(principal(ctx))?;
+        domain::may_write(principal(ctx))?;
         let (row, lists) = input.into_domain()?;
         Ok(Proposal::single(
             domain::create(db(ctx), principal(ctx), row, lists).await?,
@@ -325,7 +324,7 @@ impl ProposalMutation {
         ctx: &Context<'_>,
         input: UpdateProposalInput,
     ) -> Result<Proposal> {
-        auth::require_writer(principal(ctx))?;
+        domain::may_write(principal(ctx))?;
         let (id, row, lists) = input.into_domain()?;
         Ok(Proposal::single(
             domain::update(db(ctx), principal(ctx), id, row, lists).await?,
@@ -337,7 +336,7 @@ impl ProposalMutation {
         ctx: &Context<'_>,
         input: TransitionProposalInput,
     ) -> Result<Proposal> {
-        auth::require_writer(principal(ctx))?;
+        domain::may_write(principal(ctx))?;
         let input = Transition {
             id: ids::decode(NodeType::Proposal, &input.id, "input.id")?,
             to: input.to.into(),
@@ -354,7 +353,7 @@ impl ProposalMutation {
         ctx: &Context<'_>,
         input: DeleteProposalInput,
     ) -> Result<Proposal> {
-        auth::require_writer(principal(ctx))?;
+        domain::may_write(principal(ctx))?;
         let id = ids::decode(NodeType::Proposal, &input.id, "input.id")?;
         Ok(Proposal::single(
             domain::delete(db(ctx), principal(ctx), id).await?,
