@@ -218,19 +218,15 @@ async fn write_lists(
 const CO_SIGNERS: &str = "co_signer_ids";
 const TARGETS: &str = "target_authority_ids";
 
-/// The organisations involved in a proposal: its lead first, then its co-signers.
-async fn involved(db: &impl ConnectionTrait, proposal: &proposal::Model) -> AppResult<Vec<Uuid>> {
-    let mut involved = vec![proposal.lead_organisation_id];
-    involved.extend(
-        proposal_co_signer::Entity::find()
-            .select_only()
-            .column(proposal_co_signer::Column::OrganisationId)
-            .filter(proposal_co_signer::Column::ProposalId.eq(proposal.id))
-            .into_tuple::<Uuid>()
-            .all(db)
-            .await?,
-    );
-    Ok(involved)
+/// The organisations co-signing a proposal.
+async fn co_signers_of(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Vec<Uuid>> {
+    Ok(proposal_co_signer::Entity::find()
+        .select_only()
+        .column(proposal_co_signer::Column::OrganisationId)
+        .filter(proposal_co_signer::Column::ProposalId.eq(id))
+        .into_tuple::<Uuid>()
+        .all(db)
+        .await?)
 }
 
 fn history_entry(
@@ -340,13 +336,12 @@ pub async fn update(
     let current =
         records::visible_or_missing::<proposal::Model>(&txn, id, visible(principal), "proposal")
             .await?;
-    let before = involved(&txn, &current).await?;
+    // The organisations involved: the lead and the co-signers, as they are and as they will be.
+    let co_signers = co_signers_of(&txn, id).await?;
+    let before = [vec![current.lead_organisation_id], co_signers.clone()].concat();
     let after = (row.lead_organisation_id.is_set() || lists.co_signers.is_some()).then(|| {
         let lead = row.lead_organisation_id.clone().take();
-        let co_signers = lists
-            .co_signers
-            .clone()
-            .unwrap_or_else(|| before[1..].to_vec());
+        let co_signers = lists.co_signers.clone().unwrap_or(co_signers);
         [
             vec![lead.unwrap_or(current.lead_organisation_id)],
             co_signers,

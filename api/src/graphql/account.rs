@@ -477,7 +477,7 @@ impl AccountMutation {
             tokens::revoke(
                 db(ctx),
                 principal(ctx),
-                user_or_token(&input.id, NodeType::ApiToken)?,
+                input_id(&input.id, NodeType::ApiToken)?,
             )
             .await?,
         ))
@@ -522,7 +522,8 @@ pub struct CreateUserInput {
     pub admin: bool,
 }
 
-fn user_or_token(id: &ID, node_type: NodeType) -> Result<Uuid, AppError> {
+/// The record an input's `id` names, of `node_type`.
+fn input_id(id: &ID, node_type: NodeType) -> Result<Uuid, AppError> {
     ids::decode(node_type, id, "input.id")
 }
 
@@ -535,7 +536,7 @@ pub struct UserIdInput {
 
 impl UserIdInput {
     fn user(&self) -> Result<Uuid, AppError> {
-        user_or_token(&self.id, NodeType::User)
+        input_id(&self.id, NodeType::User)
     }
 }
 
@@ -550,7 +551,7 @@ pub struct SetAdminInput {
 
 impl SetAdminInput {
     fn user(&self) -> Result<Uuid, AppError> {
-        user_or_token(&self.id, NodeType::User)
+        input_id(&self.id, NodeType::User)
     }
 }
 
