@@ -330,7 +330,7 @@ async fn the_service_survives_postgres_going_away() {
         .await
         .expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("address"));
-    tokio::spawn(async move { axum::serve(listener, app.router).await });
+    tokio::spawn(app.serve(listener, std::future::pending()));
     let client = reqwest::Client::new();
     let ready = || async {
         client

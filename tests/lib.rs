@@ -191,10 +191,7 @@ impl TestApp {
         let app =
             samverkan::http::App::with_extension(db.clone(), keys.clone(), settings, extension);
         let ready = app.ready.clone();
-        let router = app
-            .router
-            .into_make_service_with_connect_info::<std::net::SocketAddr>();
-        tokio::spawn(async move { axum::serve(listener, router).await });
+        tokio::spawn(app.serve(listener, std::future::pending()));
         let mut app = Self {
             url,
             client: reqwest::Client::new(),

@@ -82,6 +82,11 @@ pub struct HttpSettings {
     pub metrics_token: Option<String>,
     /// `SAMVERKAN_SHUTDOWN_GRACE_SECS`: how long `/readyz` says 503 before the server stops accepting (default 5).
     pub shutdown_grace: std::time::Duration,
+    /// `SAMVERKAN_MAX_CONNECTIONS`: the most connections open at once (default 1024).
+    pub max_connections: usize,
+    /// `SAMVERKAN_READ_TIMEOUT_SECS`: time to send a request header, or a body, or to start the
+    /// next request on an idle connection (default 10).
+    pub read_timeout: std::time::Duration,
 }
 
 impl Default for HttpSettings {
@@ -94,6 +99,8 @@ impl Default for HttpSettings {
             request_timeout: std::time::Duration::from_secs(30),
             metrics_token: None,
             shutdown_grace: std::time::Duration::from_secs(5),
+            max_connections: 1024,
+            read_timeout: std::time::Duration::from_secs(10),
         }
     }
 }
@@ -175,6 +182,10 @@ struct Variables {
     metrics_token: Option<String>,
     #[arg(long, env = "SAMVERKAN_SHUTDOWN_GRACE_SECS", default_value = "5", value_parser = seconds)]
     shutdown_grace: Duration,
+    #[arg(long, env = "SAMVERKAN_MAX_CONNECTIONS", default_value_t = HttpSettings::default().max_connections, value_parser = at_least_one)]
+    max_connections: usize,
+    #[arg(long, env = "SAMVERKAN_READ_TIMEOUT_SECS", default_value = "10", value_parser = at_least_one_second)]
+    read_timeout: Duration,
 }
 
 impl From<Variables> for Settings {
@@ -202,6 +213,8 @@ impl From<Variables> for Settings {
                 request_timeout: v.request_timeout,
                 metrics_token: v.metrics_token,
                 shutdown_grace: v.shutdown_grace,
+                max_connections: v.max_connections,
+                read_timeout: v.read_timeout,
             },
             json_logs: v.json_logs,
         }
@@ -314,6 +327,10 @@ fn seconds(value: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(whole_number(value)? as u64))
 }
 
+fn at_least_one_second(value: &str) -> Result<Duration, String> {
+    Ok(Duration::from_secs(at_least_one(value)? as u64))
+}
+
 fn switch(value: &str) -> Result<bool, String> {
     match value.trim() {
         "on" => Ok(true),
@@ -371,6 +388,8 @@ mod tests {
         assert_eq!(http.request_timeout, defaults.request_timeout);
         assert_eq!(http.metrics_token, None);
         assert_eq!(http.shutdown_grace, defaults.shutdown_grace);
+        assert_eq!(http.max_connections, 1024);
+        assert_eq!(http.read_timeout, Duration::from_secs(10));
     }
 
     #[test]
@@ -413,6 +432,8 @@ mod tests {
             ("SAMVERKAN_REQUEST_TIMEOUT_SECS", "15"),
             ("SAMVERKAN_METRICS_TOKEN", "m"),
             ("SAMVERKAN_SHUTDOWN_GRACE_SECS", "0"),
+            ("SAMVERKAN_MAX_CONNECTIONS", "16"),
+            ("SAMVERKAN_READ_TIMEOUT_SECS", "3"),
         ])
         .expect("valid");
         assert_eq!(settings.database.url(), "postgres://db/samverkan");
@@ -441,6 +462,8 @@ mod tests {
         assert_eq!(http.request_timeout, Duration::from_secs(15));
         assert_eq!(http.metrics_token.as_deref(), Some("m"));
         assert_eq!(http.shutdown_grace, Duration::ZERO);
+        assert_eq!(http.max_connections, 16);
+        assert_eq!(http.read_timeout, Duration::from_secs(3));
     }
 
     #[test]
@@ -515,6 +538,16 @@ mod tests {
                 "SAMVERKAN_SHUTDOWN_GRACE_SECS",
                 "1.5",
                 "SAMVERKAN_SHUTDOWN_GRACE_SECS must be a whole number, not \"1.5\"",
+            ),
+            (
+                "SAMVERKAN_MAX_CONNECTIONS",
+                "0",
+                "SAMVERKAN_MAX_CONNECTIONS must be at least 1, not \"0\"",
+            ),
+            (
+                "SAMVERKAN_READ_TIMEOUT_SECS",
+                "0",
+                "SAMVERKAN_READ_TIMEOUT_SECS must be at least 1, not \"0\"",
             ),
         ] {
             assert_eq!(

@@ -61,7 +61,8 @@ pub async fn serve(settings: Settings) -> Result<(), Box<dyn std::error::Error>>
     let ready = app.ready.clone();
     let draining = async move {
         shutdown_signal().await;
-        // Tell the load balancer first, then stop accepting; in-flight requests finish.
+        // Tell the load balancer first, then stop accepting; in-flight requests finish
+        // (for at most http::server::DRAIN past the grace period).
         ready.store(false, std::sync::atomic::Ordering::SeqCst);
         tracing::info!(
             grace_seconds = grace.as_secs(),
@@ -69,13 +70,7 @@ pub async fn serve(settings: Settings) -> Result<(), Box<dyn std::error::Error>>
         );
         tokio::time::sleep(grace).await;
     };
-    axum::serve(
-        listener,
-        app.router
-            .into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(draining)
-    .await?;
+    app.serve(listener, draining).await?;
     tracing::info!("stopped");
     Ok(())
 }

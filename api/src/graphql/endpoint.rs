@@ -236,16 +236,39 @@ async fn read_request(
             ));
         }
         // The body comes limited by the router's `DefaultBodyLimit`; past it (or when the
-        // client stops sending), the refusal is GraphQL-shaped like every other.
-        let bytes = axum::body::to_bytes(body, usize::MAX).await.map_err(|_| {
-            let limit = endpoint.settings.limits.max_body_bytes;
-            refuse(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                media,
-                "PAYLOAD_TOO_LARGE",
-                &format!("the body is larger than {limit} bytes"),
-            )
-        })?;
+        // client stops sending), the refusal is GraphQL-shaped like every other. A client
+        // that sends it too slowly is cut off after the read time limit.
+        let read_timeout = endpoint.settings.read_timeout;
+        let bytes = match tokio::time::timeout(read_timeout, axum::body::to_bytes(body, usize::MAX))
+            .await
+        {
+            Ok(Ok(bytes)) => bytes,
+            Ok(Err(_)) => {
+                let limit = endpoint.settings.limits.max_body_bytes;
+                return Err(refuse(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    media,
+                    "PAYLOAD_TOO_LARGE",
+                    &format!("the body is larger than {limit} bytes"),
+                ));
+            }
+            Err(_) => {
+                let mut response = refuse(
+                    StatusCode::REQUEST_TIMEOUT,
+                    media,
+                    "REQUEST_TIMEOUT",
+                    &format!(
+                        "the body did not arrive within {} s",
+                        read_timeout.as_secs()
+                    ),
+                );
+                response.headers_mut().insert(
+                    header::CONNECTION,
+                    header::HeaderValue::from_static("close"),
+                );
+                return Err(response);
+            }
+        };
         let value: Value =
             serde_json::from_slice(&bytes).map_err(|_| bad("the body is not valid JSON"))?;
         if value.is_array() {

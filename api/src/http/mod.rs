@@ -11,6 +11,7 @@
 pub mod cors;
 pub mod panic;
 pub mod request_id;
+pub mod server;
 
 use crate::auth::jwt::Keys;
 use crate::config::HttpSettings;
@@ -27,12 +28,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tower::ServiceBuilder;
 
-/// The service: its router and the switch that turns `/readyz` to 503 at shutdown.
+/// The service: its router, the switch that turns `/readyz` to 503 at shutdown, and how it
+/// treats connections.
 pub struct App {
     /// The router.
     pub router: Router,
     /// `true` while the service takes new work.
     pub ready: Arc<AtomicBool>,
+    /// The connection cap and read time limit.
+    pub connections: server::ConnectionLimits,
 }
 
 /// The router with default settings.
@@ -62,6 +66,10 @@ impl App {
         settings: HttpSettings,
         extension: Option<Extension>,
     ) -> Self {
+        let connections = server::ConnectionLimits {
+            max_connections: settings.max_connections,
+            read_timeout: settings.read_timeout,
+        };
         let settings = Arc::new(settings);
         let ready = Arc::new(AtomicBool::new(true));
         let metrics = Arc::new(Metrics::new());
@@ -95,7 +103,24 @@ impl App {
             .with_state(probes)
             .merge(graphql.with_state(endpoint))
             .layer(layers);
-        Self { router, ready }
+        Self {
+            router,
+            ready,
+            connections,
+        }
+    }
+
+    /// Serves on `listener` until `stop` resolves, then closes every connection
+    /// ([`server::serve`]).
+    ///
+    /// # Errors
+    /// See [`server::serve`].
+    pub async fn serve(
+        self,
+        listener: tokio::net::TcpListener,
+        stop: impl Future<Output = ()>,
+    ) -> std::io::Result<()> {
+        server::serve(listener, self.router, self.connections, stop).await
     }
 }
 
