@@ -357,6 +357,8 @@ async fn the_service_survives_postgres_going_away() {
     assert_eq!(query().await.1["data"]["organisations"]["totalCount"], 0);
 
     assert!(postgres.stop(), "stop the private server");
+    // One proof that the database takes writes stands for a second.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(ready().await, 503, "/readyz tells the database is gone");
     let (took, body) = query().await;
     println!(

@@ -68,6 +68,8 @@ enum TestDatabase {
         admin_url: String,
         name: String,
     },
+    /// The test's own, which it cleans up itself.
+    Given,
 }
 
 impl Drop for TestDatabase {
@@ -91,6 +93,40 @@ impl Drop for TestDatabase {
                 })
             })
             .join();
+        }
+    }
+}
+
+/// A new, empty database for one test: in a temporary directory, or on the PostgreSQL
+/// server `TEST_DATABASE_URL` names.
+async fn fresh_database() -> (samverkan::config::Database, TestDatabase) {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) if url.starts_with("postgres") => {
+            let name = format!("samverkan_test_{}", uuid::Uuid::new_v4().simple());
+            let admin = sea_orm::Database::connect(&url)
+                .await
+                .expect("connect to TEST_DATABASE_URL");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                .await
+                .expect("create test database");
+            admin.close().await.ok();
+            let db_url = with_database(&url, &name);
+            (
+                samverkan::config::Database::Postgres(db_url),
+                TestDatabase::Postgres {
+                    admin_url: url,
+                    name,
+                },
+            )
+        }
+        _ => {
+            let dir = tempfile::tempdir().expect("temporary directory");
+            let path = dir.path().join("samverkan.db");
+            (
+                samverkan::config::Database::Sqlite(path.display().to_string()),
+                TestDatabase::Sqlite(dir),
+            )
         }
     }
 }
@@ -127,6 +163,28 @@ impl TestApp {
         settings: samverkan::config::HttpSettings,
         extension: Option<Arc<dyn async_graphql::extensions::ExtensionFactory>>,
     ) -> Self {
+        let (database, guard) = fresh_database().await;
+        Self::start_over(database, guard, settings, extension).await
+    }
+
+    /// Starts a server over a database the test made (such as an SQLite file on a small
+    /// file system of its own), with default settings.
+    pub async fn start_on(database: samverkan::config::Database) -> Self {
+        Self::start_over(
+            database,
+            TestDatabase::Given,
+            samverkan::config::HttpSettings::default(),
+            None,
+        )
+        .await
+    }
+
+    async fn start_over(
+        database: samverkan::config::Database,
+        guard: TestDatabase,
+        settings: samverkan::config::HttpSettings,
+        extension: Option<Arc<dyn async_graphql::extensions::ExtensionFactory>>,
+    ) -> Self {
         // Server errors (logged with their request id) show in the output of a failing test.
         let _ = tracing_subscriber::fmt()
             .with_env_filter(
@@ -135,35 +193,6 @@ impl TestApp {
             )
             .with_test_writer()
             .try_init();
-        let (database, guard) = match std::env::var("TEST_DATABASE_URL") {
-            Ok(url) if url.starts_with("postgres") => {
-                let name = format!("samverkan_test_{}", uuid::Uuid::new_v4().simple());
-                let admin = sea_orm::Database::connect(&url)
-                    .await
-                    .expect("connect to TEST_DATABASE_URL");
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-                    .await
-                    .expect("create test database");
-                admin.close().await.ok();
-                let db_url = with_database(&url, &name);
-                (
-                    samverkan::config::Database::Postgres(db_url),
-                    TestDatabase::Postgres {
-                        admin_url: url,
-                        name,
-                    },
-                )
-            }
-            _ => {
-                let dir = tempfile::tempdir().expect("temporary directory");
-                let path = dir.path().join("samverkan.db");
-                (
-                    samverkan::config::Database::Sqlite(path.display().to_string()),
-                    TestDatabase::Sqlite(dir),
-                )
-            }
-        };
         let database_url = database.url();
         let mut db = samverkan::db::connect(&database)
             .await

@@ -8,6 +8,7 @@ mod backup;
 mod connections;
 mod dialogues;
 mod durability;
+mod faults;
 mod hardening;
 mod http;
 mod organisations;

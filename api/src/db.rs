@@ -1,11 +1,14 @@
 //! Connecting to SQLite or PostgreSQL and bringing the schema up to date.
 
 use crate::config::Database;
+use entity::setting;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, DatabaseConnection, DbErr};
+use sea_orm::sea_query::{OnConflict, Query};
+use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DbErr, RuntimeErr};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How long a PostgreSQL statement may run when nothing else is said: the default
 /// request time limit.
@@ -21,7 +24,8 @@ pub async fn connect(database: &Database) -> Result<DatabaseConnection, DbErr> {
 
 /// Opens a connection pool. SQLite files are created if missing and run with WAL,
 /// `synchronous=FULL` (no acknowledged write lost on power loss), foreign keys on and a
-/// busy timeout so concurrent writers wait instead of failing. PostgreSQL stops any
+/// busy timeout so concurrent writers wait instead of failing; a connection opened before
+/// the last storage fault is closed instead of reused ([`note_failure`]). PostgreSQL stops any
 /// statement that runs longer than `statement_timeout` (the server passes its request
 /// time limit), so a request that timed out does not leave its query working on.
 ///
@@ -41,13 +45,20 @@ pub async fn connect_with(
         Database::Sqlite(_) => {
             // Each connection is a thread with its own page cache; four keep two cores busy
             // (W1 as fast as with eight) and hold 20 MiB less under the W2 load.
-            options.max_connections(4).map_sqlx_sqlite_opts(|o| {
-                o.create_if_missing(true)
-                    .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
-                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Full)
-                    .foreign_keys(true)
-                    .busy_timeout(Duration::from_secs(10))
-            });
+            options
+                .max_connections(4)
+                .map_sqlx_sqlite_opts(|o| {
+                    o.create_if_missing(true)
+                        .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                        .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Full)
+                        .foreign_keys(true)
+                        .busy_timeout(Duration::from_secs(10))
+                })
+                .map_sqlx_sqlite_pool_opts(|pool| {
+                    pool.before_acquire(|_, connection| {
+                        Box::pin(async move { Ok(!opened_before_last_fault(connection.age)) })
+                    })
+                });
         }
         Database::Postgres(_) => {
             // A server that is down refuses at once; give up waiting for a connection soon
@@ -102,4 +113,84 @@ fn statement_timeout_sql(timeout: Duration) -> &'static str {
 /// When a migration fails.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
+}
+
+/// Proves that the database takes writes now, for readiness: commits a one-row write (the
+/// time of the check, under `settings`).
+///
+/// # Errors
+/// The database's error when it does not take the write.
+pub async fn check_writes(db: &DatabaseConnection) -> Result<(), DbErr> {
+    let upsert = Query::insert()
+        .into_table(setting::Entity)
+        .columns([setting::Column::Key, setting::Column::Value])
+        .values_panic([
+            WRITE_CHECK_KEY.into(),
+            crate::validate::now().to_rfc3339().into(),
+        ])
+        .on_conflict(
+            OnConflict::column(setting::Column::Key)
+                .update_column(setting::Column::Value)
+                .to_owned(),
+        )
+        .to_owned();
+    let result = db.execute(&upsert).await.map(|_| ());
+    if let Err(error) = &result {
+        note_failure(error);
+    }
+    result
+}
+
+/// The `settings` key readiness writes its check under.
+const WRITE_CHECK_KEY: &str = "write_checked_at";
+
+/// When the storage under an SQLite database last failed, in milliseconds since
+/// [`since_start`]'s origin; 0 when it never did.
+static LAST_STORAGE_FAULT: AtomicU64 = AtomicU64::new(0);
+
+fn since_start() -> u64 {
+    static START: OnceLock<Instant> = OnceLock::new();
+    u64::try_from(START.get_or_init(Instant::now).elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Takes note of a database error. A storage fault under SQLite (a full disk, an I/O
+/// error, a file that went read-only or could not be opened) marks every connection open
+/// now as suspect: SQLite opens a file it cannot write read-only and keeps it so, so a
+/// connection opened during the fault would go on failing writes after the storage is
+/// back. Each is closed the next time the pool would hand it out.
+pub fn note_failure(error: &DbErr) {
+    if is_storage_fault(error) {
+        LAST_STORAGE_FAULT.store(since_start().max(1), Ordering::SeqCst);
+    }
+}
+
+fn opened_before_last_fault(age: Duration) -> bool {
+    let fault = LAST_STORAGE_FAULT.load(Ordering::SeqCst);
+    let age = u64::try_from(age.as_millis()).unwrap_or(u64::MAX);
+    fault != 0 && since_start().saturating_sub(age) <= fault
+}
+
+/// SQLite's primary result codes for storage faults: READONLY, IOERR, CORRUPT, FULL,
+/// CANTOPEN, NOTADB.
+const STORAGE_FAULT_CODES: [i64; 6] = [8, 10, 11, 13, 14, 26];
+
+fn is_storage_fault(error: &DbErr) -> bool {
+    let (DbErr::Conn(RuntimeErr::SqlxError(error))
+    | DbErr::Exec(RuntimeErr::SqlxError(error))
+    | DbErr::Query(RuntimeErr::SqlxError(error))) = error
+    else {
+        return false;
+    };
+    match error.as_ref() {
+        sea_orm::sqlx::Error::Database(database) => {
+            database
+                .try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>()
+                .is_some()
+                && database
+                    .code()
+                    .and_then(|code| code.parse::<i64>().ok())
+                    .is_some_and(|code| STORAGE_FAULT_CODES.contains(&(code & 0xff)))
+        }
+        _ => false,
+    }
 }

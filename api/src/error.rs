@@ -81,6 +81,7 @@ impl AppError {
 
 impl From<sea_orm::DbErr> for AppError {
     fn from(error: sea_orm::DbErr) -> Self {
+        crate::db::note_failure(&error);
         Self::Internal(std::sync::Arc::new(error))
     }
 }

@@ -198,24 +198,56 @@ pub async fn login(
         return Err(AppError::Unauthenticated);
     }
     reserve_attempt(db, &email, client).await?;
+    let outcome = check_and_open(db, keys, &email, input.password, client).await;
+    if let Err(error) = &outcome
+        && !matches!(error, AppError::Unauthenticated)
+    {
+        // Not a wrong guess: the service failed (a busy password hasher, a storage fault).
+        release_attempt(db, &email, client).await;
+    }
+    outcome
+}
+
+/// The part of [`login`] after the attempt is counted: the password check, then the session.
+async fn check_and_open(
+    db: &DatabaseConnection,
+    keys: &Keys,
+    email: &str,
+    password: String,
+    client: &str,
+) -> AppResult<Issued> {
     let user = user::Entity::find()
-        .filter(user::Column::Email.eq(&email))
+        .filter(user::Column::Email.eq(email))
         .one(db)
         .await?;
-    let matches = password::verify(
-        input.password,
-        user.as_ref().map(|u| u.password_hash.clone()),
-    )
-    .await?;
+    let matches =
+        password::verify(password, user.as_ref().map(|u| u.password_hash.clone())).await?;
     let Some(user) = user.filter(|u| matches && u.active) else {
         return Err(AppError::Unauthenticated);
     };
     login_failure::Entity::delete_many()
-        .filter(login_failure::Column::Email.eq(&email))
+        .filter(login_failure::Column::Email.eq(email))
         .filter(login_failure::Column::Client.eq(client))
         .exec(db)
         .await?;
     open(db, keys, user).await
+}
+
+/// Gives back an attempt [`reserve_attempt`] counted, when the sign-in failed for a reason
+/// other than the credentials. Best effort: when the database cannot take this write
+/// either, the attempt stays counted and the failure is logged.
+async fn release_attempt(db: &DatabaseConnection, email: &str, client: &str) {
+    use login_failure::Column;
+    let released = login_failure::Entity::update_many()
+        .col_expr(Column::Attempts, Expr::col(Column::Attempts).sub(1))
+        .filter(Column::Email.eq(email))
+        .filter(Column::Client.eq(client))
+        .filter(Column::Attempts.gt(0))
+        .exec(db)
+        .await;
+    if let Err(error) = released {
+        tracing::warn!(%error, "could not give back a sign-in attempt that failed for an internal reason");
+    }
 }
 
 /// Opens a session for an active user whose identity is already established (by

@@ -51,6 +51,8 @@ struct Probes {
     ready: Arc<AtomicBool>,
     metrics: Arc<Metrics>,
     metrics_token: Option<Arc<str>>,
+    /// When the database last proved it takes writes, and whether it did.
+    writes: Arc<tokio::sync::Mutex<Option<(std::time::Instant, bool)>>>,
 }
 
 impl App {
@@ -79,6 +81,7 @@ impl App {
             ready: ready.clone(),
             metrics: metrics.clone(),
             metrics_token: settings.metrics_token.as_deref().map(Arc::from),
+            writes: Arc::default(),
         };
         let layers = ServiceBuilder::new()
             .layer(request_id::forget_client_id())
@@ -124,16 +127,43 @@ impl App {
     }
 }
 
+/// How long one proof that the database takes writes stands for `/readyz`: probes share
+/// it, so that calling `/readyz` in a loop costs at most one write a second.
+const WRITE_CHECK_STANDS: Duration = Duration::from_secs(1);
+
+/// `/readyz`: 200 while the service takes work and the database takes writes (a committed
+/// one-row write, [`crate::db::check_writes`]); 503 at shutdown or when it does not, such
+/// as on a full disk.
 async fn readyz(State(probes): State<Probes>) -> Response {
     if !probes.ready.load(Ordering::SeqCst) {
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
     }
-    match tokio::time::timeout(Duration::from_secs(2), probes.db.ping()).await {
-        Ok(Ok(())) => (StatusCode::OK, "ready").into_response(),
+    let mut last = probes.writes.lock().await;
+    let writable = match *last {
+        Some((at, writable)) if at.elapsed() < WRITE_CHECK_STANDS => writable,
         _ => {
-            tracing::warn!("database not reachable");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+            let check =
+                tokio::time::timeout(Duration::from_secs(2), crate::db::check_writes(&probes.db))
+                    .await;
+            let writable = match check {
+                Ok(Ok(())) => true,
+                Ok(Err(error)) => {
+                    tracing::warn!(%error, "the database does not take writes");
+                    false
+                }
+                Err(_) => {
+                    tracing::warn!("the database did not take a write within 2 s");
+                    false
+                }
+            };
+            *last = Some((std::time::Instant::now(), writable));
+            writable
         }
+    };
+    if writable {
+        (StatusCode::OK, "ready").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
     }
 }
 
