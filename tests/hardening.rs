@@ -839,3 +839,68 @@ async fn a_search_text_is_bounded_and_refused_cleanly() {
         assert_eq!(body["data"][list]["totalCount"], 0, "{body}");
     }
 }
+
+#[tokio::test]
+async fn counts_and_text_searches_cost_what_their_statements_cost() {
+    let app = TestApp::start().await;
+    let cost = |r: &Value| {
+        r["extensions"]["cost"]["requested"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("cost reported: {r}"))
+    };
+    let page = app
+        .post(
+            "{ dialogues(first: 0) { pageInfo { hasNextPage } } }",
+            json!({}),
+        )
+        .await;
+    let counted = app
+        .post("{ dialogues(first: 0) { totalCount } }", json!({}))
+        .await;
+    let in_fragment = app
+        .post(
+            "{ dialogues(first: 0) { ...Total } } fragment Total on DialogueConnection { totalCount }",
+            json!({}),
+        )
+        .await;
+    let searched = app
+        .post(
+            "{ dialogues(first: 0, filter: { text: \"zq0x\" }) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert!(cost(&page) < 10, "{page}");
+    assert!(
+        cost(&counted) >= 100,
+        "a count costs a full page: {counted}"
+    );
+    assert_eq!(cost(&in_fragment), cost(&counted), "{in_fragment}");
+    assert!(
+        cost(&searched) >= 2000,
+        "a text filter costs its scans (page and count): {searched}"
+    );
+    // The attack: thirty counts over a text filter in one document.
+    let attack = format!(
+        "{{ {} }}",
+        (0..30)
+            .map(|i| format!(
+                "c{i}: dialogues(first: 0, filter: {{ text: \"zq0x\" }}) {{ totalCount }}"
+            ))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let (_, body) = app.post_as(&Caller::Anonymous, &attack, json!({})).await;
+    assert_code(&body["errors"][0], "BAD_USER_INPUT", None);
+    assert!(body["data"].is_null(), "nothing ran: {body}");
+    // Aliases of one count run it once.
+    let (_, once) = app
+        .count_statements(app.post("{ dialogues(first: 0) { totalCount } }", json!({})))
+        .await;
+    let (_, aliased) = app
+        .count_statements(app.post(
+            "{ dialogues(first: 0) { a: totalCount b: totalCount c: totalCount } }",
+            json!({}),
+        ))
+        .await;
+    assert_eq!(aliased, once, "one count statement for three aliases");
+}

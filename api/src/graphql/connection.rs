@@ -132,8 +132,11 @@ type CountFuture = Pin<Box<dyn Future<Output = Result<i64, AppError>> + Send>>;
 pub enum TotalCount {
     /// Known already.
     Known(i64),
-    /// A top-level list: one count statement.
-    Top(Box<dyn Fn() -> CountFuture + Send + Sync>),
+    /// A top-level list: one count statement, run once however many aliases ask.
+    Top(
+        tokio::sync::OnceCell<i64>,
+        Box<dyn Fn() -> CountFuture + Send + Sync>,
+    ),
     /// A nested list: counted for all parents of the group at once through the request's loader.
     Nested(Arc<Group>, PagedRelation, Uuid),
 }
@@ -148,7 +151,7 @@ impl TotalCount {
     async fn total_count(&self, ctx: &Context<'_>) -> Result<i64> {
         match self {
             Self::Known(n) => Ok(*n),
-            Self::Top(count) => Ok(count().await?),
+            Self::Top(counted, count) => Ok(*counted.get_or_try_init(count).await?),
             Self::Nested(group, relation, parent) => {
                 let relation = *relation;
                 let counts = group
@@ -241,10 +244,13 @@ where
     // Boxed, as the loaders' statements are (see `load_now`).
     let rows = Box::pin(records::list(db(ctx), principal(ctx), &filter, &page)).await?;
     let (db, principal) = (db(ctx).clone(), principal(ctx).clone());
-    let total = TotalCount::Top(Box::new(move || {
-        let (db, principal, filter) = (db.clone(), principal.clone(), filter.clone());
-        Box::pin(async move { records::count_of(&db, &principal, &filter).await })
-    }));
+    let total = TotalCount::Top(
+        Default::default(),
+        Box::new(move || {
+            let (db, principal, filter) = (db.clone(), principal.clone(), filter.clone());
+            Box::pin(async move { records::count_of(&db, &principal, &filter).await })
+        }),
+    );
     Ok(connection::<N>(rows, sort.field, total))
 }
 

@@ -5,8 +5,36 @@
 pub use crate::limits::RateKey;
 use crate::limits::{Limits, RateLimiter};
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextValidation};
+use async_graphql::parser::types::{Field, Selection, SelectionSet};
 use async_graphql::{ErrorExtensions, Pos, ServerError, ValidationResult};
 use std::sync::{Arc, Mutex};
+
+/// Whether a connection field's selection may ask for `totalCount`: directly, in an inline
+/// fragment, or in any named fragment (which the complexity hook cannot see into, so it is
+/// assumed to). Used in the `complexity` of top-level lists as `asks_total(__field)`,
+/// `__field` being the field async-graphql's derive hands its complexity closures.
+pub fn asks_total(field: &Field) -> bool {
+    fn within(set: &SelectionSet) -> bool {
+        set.items.iter().any(|item| match &item.node {
+            Selection::Field(field) => field.node.name.node == "totalCount",
+            Selection::InlineFragment(fragment) => within(&fragment.node.selection_set.node),
+            Selection::FragmentSpread(_) => true,
+        })
+    }
+    within(&field.selection_set.node)
+}
+
+/// A list filter that may carry a text search, which the cost of a list counts.
+pub trait Searches {
+    /// Whether it searches text.
+    fn searches(&self) -> bool;
+}
+
+impl<F: Searches> Searches for Option<F> {
+    fn searches(&self) -> bool {
+        self.as_ref().is_some_and(Searches::searches)
+    }
+}
 
 /// What a request cost and what is left, filled in during validation.
 #[derive(Debug, Clone, Default)]

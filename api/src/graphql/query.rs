@@ -4,6 +4,7 @@
 
 use super::authority::{Authority, AuthorityFilter, AuthorityOrder};
 use super::connection::{Input, Member, Order, Paged, db, list, load, principal};
+use super::cost::Searches;
 use super::dialogue::{Dialogue, DialogueFilter, DialogueOrder};
 use super::ids::{self, NodeType};
 use super::organisation::{Organisation, OrganisationFilter, OrganisationOrder};
@@ -71,7 +72,9 @@ impl RecordQuery {
     }
 
     /// Member organisations; by name unless `orderBy` says otherwise.
-    #[graphql(complexity = "crate::limits::page_cost(first, last, child_complexity)")]
+    #[graphql(
+        complexity = "crate::limits::list_page_cost(first, last, child_complexity, super::cost::asks_total(__field), filter.searches())"
+    )]
     async fn organisations(
         &self,
         ctx: &Context<'_>,
@@ -88,7 +91,9 @@ impl RecordQuery {
     }
 
     /// Authorities; by name unless `orderBy` says otherwise.
-    #[graphql(complexity = "crate::limits::page_cost(first, last, child_complexity)")]
+    #[graphql(
+        complexity = "crate::limits::list_page_cost(first, last, child_complexity, super::cost::asks_total(__field), filter.searches())"
+    )]
     async fn authorities(
         &self,
         ctx: &Context<'_>,
@@ -105,7 +110,9 @@ impl RecordQuery {
     }
 
     /// Dialogues the caller may see; latest first unless `orderBy` says otherwise.
-    #[graphql(complexity = "crate::limits::page_cost(first, last, child_complexity)")]
+    #[graphql(
+        complexity = "crate::limits::list_page_cost(first, last, child_complexity, super::cost::asks_total(__field), filter.searches())"
+    )]
     async fn dialogues(
         &self,
         ctx: &Context<'_>,
@@ -122,7 +129,9 @@ impl RecordQuery {
     }
 
     /// Proposals the caller may see; most recently changed first unless `orderBy` says otherwise.
-    #[graphql(complexity = "crate::limits::page_cost(first, last, child_complexity)")]
+    #[graphql(
+        complexity = "crate::limits::list_page_cost(first, last, child_complexity, super::cost::asks_total(__field), filter.searches())"
+    )]
     async fn proposals(
         &self,
         ctx: &Context<'_>,
