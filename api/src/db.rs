@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-/// How long a PostgreSQL statement may run when nothing else is said: the default
+/// How long a statement may run when nothing else is said: the default
 /// request time limit.
 pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -25,9 +25,10 @@ pub async fn connect(database: &Database) -> Result<DatabaseConnection, DbErr> {
 /// Opens a connection pool. SQLite files are created if missing and run with WAL,
 /// `synchronous=FULL` (no acknowledged write lost on power loss), foreign keys on and a
 /// busy timeout so concurrent writers wait instead of failing; a connection opened before
-/// the last storage fault is closed instead of reused ([`note_failure`]). PostgreSQL stops any
-/// statement that runs longer than `statement_timeout` (the server passes its request
-/// time limit), so a request that timed out does not leave its query working on.
+/// the last storage fault is closed instead of reused ([`note_failure`]). Both engines stop
+/// a statement that runs longer than `statement_timeout` (the server passes its request
+/// time limit), so a request that timed out does not leave its query working on:
+/// PostgreSQL by its setting of that name, SQLite by a progress handler.
 ///
 /// # Errors
 /// When the database cannot be reached or opened.
@@ -35,7 +36,7 @@ pub async fn connect_with(
     database: &Database,
     statement_timeout: Duration,
 ) -> Result<DatabaseConnection, DbErr> {
-    let statement_timeout = statement_timeout_sql(statement_timeout);
+    let statement_timeout_text = statement_timeout_sql(statement_timeout);
     let mut options = ConnectOptions::new(database.url());
     options
         .sqlx_logging(false)
@@ -54,9 +55,18 @@ pub async fn connect_with(
                         .foreign_keys(true)
                         .busy_timeout(Duration::from_secs(10))
                 })
-                .map_sqlx_sqlite_pool_opts(|pool| {
-                    pool.before_acquire(|_, connection| {
-                        Box::pin(async move { Ok(!opened_before_last_fault(connection.age)) })
+                .map_sqlx_sqlite_pool_opts(move |pool| {
+                    pool.after_connect(move |connection, _| {
+                        Box::pin(limit_statements(connection, statement_timeout))
+                    })
+                    .before_acquire(move |connection, metadata| {
+                        Box::pin(async move {
+                            if opened_before_last_fault(metadata.age) {
+                                return Ok(false);
+                            }
+                            limit_statements(connection, statement_timeout).await?;
+                            Ok(true)
+                        })
                     })
                 });
         }
@@ -81,15 +91,38 @@ pub async fn connect_with(
                                 "SET random_page_cost = 1.1",
                             )
                             .await?;
-                            sea_orm::sqlx::Executor::execute(&mut *connection, statement_timeout)
-                                .await
-                                .map(|_| ())
+                            sea_orm::sqlx::Executor::execute(
+                                &mut *connection,
+                                statement_timeout_text,
+                            )
+                            .await
+                            .map(|_| ())
                         })
                     })
                 });
         }
     }
     sea_orm::Database::connect(options).await
+}
+
+/// How many SQLite virtual-machine steps run between two looks at the clock (some
+/// microseconds of work).
+const PROGRESS_STEPS: i32 = 10_000;
+
+/// Makes SQLite interrupt what runs on `connection` past `timeout` from now: the pool calls
+/// this each time it hands the connection out, so each statement (or transaction) gets the
+/// request time limit, as PostgreSQL's `statement_timeout` gives it. Without it a request
+/// that timed out would leave its statement running on the connection's thread.
+async fn limit_statements(
+    connection: &mut sea_orm::sqlx::SqliteConnection,
+    timeout: Duration,
+) -> Result<(), sea_orm::sqlx::Error> {
+    let deadline = Instant::now() + timeout;
+    connection
+        .lock_handle()
+        .await?
+        .set_progress_handler(PROGRESS_STEPS, move || Instant::now() < deadline);
+    Ok(())
 }
 
 /// `SET statement_timeout = <ms>` for a timeout. The statements sqlx runs on each new
