@@ -62,6 +62,10 @@ pub struct AuthorityFilter {
 impl ListFilter for AuthorityFilter {
     type Row = authority::Model;
 
+    fn searches(&self) -> bool {
+        self.text.is_some()
+    }
+
     fn condition(&self, _principal: &Principal) -> AppResult<Condition> {
         use authority::Column;
         let mut condition = Condition::all();

@@ -74,6 +74,10 @@ pub struct DialogueFilter {
 impl ListFilter for DialogueFilter {
     type Row = dialogue::Model;
 
+    fn searches(&self) -> bool {
+        self.text.is_some()
+    }
+
     fn condition(&self, principal: &Principal) -> AppResult<Condition> {
         use dialogue::Column;
         let mut condition = Condition::all();

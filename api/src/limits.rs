@@ -57,6 +57,10 @@ pub fn list_page_cost(
         .saturating_add(search)
 }
 
+/// A query that costs at most this (a page of the largest size) does not wait for room
+/// in the cost in flight: a lookup is not made to queue behind costly queries.
+pub const UNQUEUED_COST: usize = crate::paging::MAX_PAGE_SIZE as usize;
+
 /// The cost of a plain list field.
 pub fn list_cost(child_complexity: usize) -> usize {
     LIST_FACTOR

@@ -59,6 +59,10 @@ pub struct OrganisationFilter {
 impl ListFilter for OrganisationFilter {
     type Row = organisation::Model;
 
+    fn searches(&self) -> bool {
+        self.text.is_some()
+    }
+
     fn condition(&self, _principal: &Principal) -> AppResult<Condition> {
         use organisation::Column;
         let mut condition = Condition::all();

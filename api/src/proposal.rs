@@ -110,6 +110,10 @@ pub struct ProposalFilter {
 impl ListFilter for ProposalFilter {
     type Row = proposal::Model;
 
+    fn searches(&self) -> bool {
+        self.text.is_some()
+    }
+
     fn condition(&self, principal: &Principal) -> AppResult<Condition> {
         use proposal::Column;
         let mut condition = Condition::all();

@@ -406,6 +406,25 @@ pub trait ListFilter: Clone + Default + Send + Sync + 'static {
     /// # Errors
     /// BAD_USER_INPUT for a malformed filter.
     fn condition(&self, principal: &Principal) -> AppResult<Condition>;
+
+    /// Whether it searches text, which may read a whole table to find a few matches: such
+    /// statements cost more ([`crate::limits::SEARCH_COST`]) and take turns ([`search_turn`]).
+    fn searches(&self) -> bool;
+}
+
+/// A turn to run a statement that searches text, when `searches`: at most one such
+/// statement per two cores (and at least one) runs at once, so that searches cannot take
+/// every database connection and core from the requests around them. Others wait.
+async fn search_turn(searches: bool) -> Option<tokio::sync::SemaphorePermit<'static>> {
+    static TURNS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    if !searches {
+        return None;
+    }
+    let turns = TURNS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        tokio::sync::Semaphore::new((cores / 2).max(1))
+    });
+    turns.acquire().await.ok()
 }
 
 /// One page of a top-level list.
@@ -418,7 +437,9 @@ pub async fn list<F: ListFilter>(
     filter: &F,
     page: &Page<<F::Row as Row>::Key>,
 ) -> AppResult<Rows<F::Row>> {
-    paging::page(db, filter.condition(principal)?, page).await
+    let condition = filter.condition(principal)?;
+    let _turn = search_turn(filter.searches()).await;
+    paging::page(db, condition, page).await
 }
 
 /// One page of a list only admins read, and how many rows the list holds in all.
@@ -447,10 +468,7 @@ pub async fn count_of<F: ListFilter>(
     principal: &Principal,
     filter: &F,
 ) -> AppResult<i64> {
-    paging::count(
-        db,
-        <F::Row as Row>::Entity::default(),
-        filter.condition(principal)?,
-    )
-    .await
+    let condition = filter.condition(principal)?;
+    let _turn = search_turn(filter.searches()).await;
+    paging::count(db, <F::Row as Row>::Entity::default(), condition).await
 }

@@ -127,12 +127,6 @@ pub struct AuthorityFilter {
     pub text: Option<String>,
 }
 
-impl super::cost::Searches for AuthorityFilter {
-    fn searches(&self) -> bool {
-        self.text.is_some()
-    }
-}
-
 impl Input for AuthorityFilter {
     type Domain = domain::AuthorityFilter;
 

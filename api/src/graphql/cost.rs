@@ -1,6 +1,7 @@
 //! The cost guard: after validation has computed a document's cost, refuse it above the
-//! limit, charge it to the caller's budget, note both for the response, and wait until
-//! the server has room for that much cost in flight.
+//! limit, charge it to the caller's budget, note both for the response, and, unless it is
+//! cheap ([`crate::limits::UNQUEUED_COST`]), wait until the server has room for that much
+//! cost in flight.
 
 pub use crate::limits::RateKey;
 use crate::limits::{Limits, RateLimiter};
@@ -24,15 +25,23 @@ pub fn asks_total(field: &Field) -> bool {
     within(&field.selection_set.node)
 }
 
-/// A list filter that may carry a text search, which the cost of a list counts.
+/// A list filter input whose domain filter may search text, which the cost of a list
+/// counts ([`crate::records::ListFilter::searches`]).
 pub trait Searches {
     /// Whether it searches text.
     fn searches(&self) -> bool;
 }
 
-impl<F: Searches> Searches for Option<F> {
+impl<F> Searches for F
+where
+    F: super::connection::Input + Clone,
+    F::Domain: crate::records::ListFilter,
+{
     fn searches(&self) -> bool {
-        self.as_ref().is_some_and(Searches::searches)
+        use crate::records::ListFilter;
+        self.clone()
+            .into_domain()
+            .is_ok_and(|filter| filter.searches())
     }
 }
 
@@ -148,7 +157,10 @@ impl Extension for Guard {
         {
             *slot = Some(report);
         }
-        if outcome.is_ok() && ctx.data_opt::<NotQueued>().is_none() {
+        if outcome.is_ok()
+            && cost > crate::limits::UNQUEUED_COST
+            && ctx.data_opt::<NotQueued>().is_none()
+        {
             let permit = self.limiter.admit(cost).await;
             if let Ok(mut admitted) = self.admitted.lock() {
                 *admitted = permit;

@@ -126,12 +126,6 @@ pub struct DialogueFilter {
     pub text: Option<String>,
 }
 
-impl super::cost::Searches for DialogueFilter {
-    fn searches(&self) -> bool {
-        self.text.is_some()
-    }
-}
-
 impl Input for DialogueFilter {
     type Domain = domain::DialogueFilter;
 

@@ -134,12 +134,6 @@ pub struct OrganisationFilter {
     pub text: Option<String>,
 }
 
-impl super::cost::Searches for OrganisationFilter {
-    fn searches(&self) -> bool {
-        self.text.is_some()
-    }
-}
-
 impl Input for OrganisationFilter {
     type Domain = domain::OrganisationFilter;
 

@@ -160,12 +160,6 @@ pub struct ProposalFilter {
     pub text: Option<String>,
 }
 
-impl super::cost::Searches for ProposalFilter {
-    fn searches(&self) -> bool {
-        self.text.is_some()
-    }
-}
-
 impl Input for ProposalFilter {
     type Domain = domain::ProposalFilter;
 
