@@ -704,3 +704,38 @@ async fn one_address_guessing_across_many_accounts_is_stopped() {
         None
     );
 }
+
+#[tokio::test]
+async fn a_flood_of_sign_ins_does_not_hold_up_writes() {
+    let app = std::sync::Arc::new(TestApp::start().await);
+    let organisation = app.organisation("org-a", "A").await;
+    let started = std::time::Instant::now();
+    let mut sign_ins = tokio::task::JoinSet::new();
+    for i in 0..12 {
+        let app = app.clone();
+        sign_ins.spawn(async move {
+            let (_, body) = app
+                .post_as(
+                    &Caller::Anonymous,
+                    LOGIN,
+                    json!({ "email": format!("nobody-{i}@example.org"), "password": "a wrong password" }),
+                )
+                .await;
+            assert_code(&body["errors"][0], "UNAUTHENTICATED", None);
+            started.elapsed()
+        });
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    app.dialogue("Möte", "2026-11-20", &[&organisation], &[], "PUBLIC")
+        .await;
+    let written = started.elapsed();
+    let mut last_sign_in = std::time::Duration::ZERO;
+    while let Some(took) = sign_ins.join_next().await {
+        last_sign_in = last_sign_in.max(took.expect("sign-in"));
+    }
+    println!("write done at {written:?}; the last of 12 sign-ins at {last_sign_in:?}");
+    assert!(
+        written < last_sign_in,
+        "a write does not wait for the password checks queued before it ({written:?} vs {last_sign_in:?})"
+    );
+}

@@ -197,8 +197,11 @@ pub async fn login(
     if email.is_empty() || email.len() > 254 || input.password.len() > password::MAX_LENGTH * 4 {
         return Err(AppError::Unauthenticated);
     }
+    // The turn to hash comes first: the attempt is counted (a write) only by the few
+    // sign-ins that hold one, so a flood of sign-ins queues here, not on the write path.
+    let turn = password::turn().await?;
     reserve_attempt(db, &email, client).await?;
-    let outcome = check_and_open(db, keys, &email, input.password, client).await;
+    let outcome = check_and_open(db, keys, &email, input.password, client, turn).await;
     if let Err(error) = &outcome
         && !matches!(error, AppError::Unauthenticated)
     {
@@ -215,13 +218,14 @@ async fn check_and_open(
     email: &str,
     password: String,
     client: &str,
+    turn: password::Turn,
 ) -> AppResult<Issued> {
     let user = user::Entity::find()
         .filter(user::Column::Email.eq(email))
         .one(db)
         .await?;
-    let matches =
-        password::verify(password, user.as_ref().map(|u| u.password_hash.clone())).await?;
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    let matches = password::verify(turn, password, stored).await?;
     let Some(user) = user.filter(|u| matches && u.active) else {
         return Err(AppError::Unauthenticated);
     };

@@ -19,23 +19,38 @@ fn hasher() -> AppResult<Argon2<'static>> {
 /// How long a password check waits for a turn before the caller is told to come back.
 const TURN_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// Runs one Argon2 computation on the blocking pool, at most one per core at once: each
-/// holds 19 MiB, and a flood of sign-ins in parallel took the process from 75 MB to 2.1 GB.
-/// A caller that waits longer than [`TURN_WAIT`] for a turn gets RATE_LIMITED.
-async fn bounded<T: Send + 'static>(
-    work: impl FnOnce() -> AppResult<T> + Send + 'static,
-) -> AppResult<T> {
+/// A turn to run one Argon2 computation: at most one per core at once, since each holds
+/// 19 MiB and a flood of sign-ins in parallel took the process from 75 MB to 2.1 GB.
+pub struct Turn {
+    _held: tokio::sync::SemaphorePermit<'static>,
+}
+
+/// Waits for a turn to hash.
+///
+/// # Errors
+/// RATE_LIMITED when none comes within [`TURN_WAIT`].
+pub async fn turn() -> AppResult<Turn> {
     static TURNS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
     let turns = TURNS.get_or_init(|| {
         tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(1, usize::from))
     });
-    let _turn = tokio::time::timeout(TURN_WAIT, turns.acquire())
+    let permit = tokio::time::timeout(TURN_WAIT, turns.acquire())
         .await
         .map_err(|_| AppError::RateLimited)?
         .map_err(|e| internal(&e.to_string()))?;
-    tokio::task::spawn_blocking(work)
+    Ok(Turn { _held: permit })
+}
+
+/// Runs one Argon2 computation on the blocking pool in the given turn.
+async fn in_turn<T: Send + 'static>(
+    turn: Turn,
+    work: impl FnOnce() -> AppResult<T> + Send + 'static,
+) -> AppResult<T> {
+    let result = tokio::task::spawn_blocking(work)
         .await
-        .map_err(|e| internal(&e.to_string()))?
+        .map_err(|e| internal(&e.to_string()))?;
+    drop(turn);
+    result
 }
 
 fn internal(message: &str) -> AppError {
@@ -69,7 +84,7 @@ pub fn check(field: &str, password: &str) -> AppResult<()> {
 /// RATE_LIMITED when no turn comes within [`TURN_WAIT`]; INTERNAL when hashing fails.
 pub async fn hash(password: String) -> AppResult<String> {
     let salt = super::secrets::random_bytes(16)?;
-    bounded(move || {
+    in_turn(turn().await?, move || {
         let salt = SaltString::encode_b64(&salt).map_err(|e| internal(&e.to_string()))?;
         Ok(hasher()?
             .hash_password(password.as_bytes(), &salt)
@@ -96,13 +111,13 @@ fn decoy() -> &'static str {
     })
 }
 
-/// Checks a password against a stored hash, or against a decoy when there is none.
+/// Checks a password against a stored hash, or against a decoy when there is none, in a
+/// turn the caller waited for ([`turn`]).
 ///
 /// # Errors
-/// RATE_LIMITED when no turn comes within [`TURN_WAIT`]; INTERNAL when verification
-/// cannot run.
-pub async fn verify(password: String, stored: Option<String>) -> AppResult<bool> {
-    bounded(move || {
+/// INTERNAL when verification cannot run.
+pub async fn verify(turn: Turn, password: String, stored: Option<String>) -> AppResult<bool> {
+    in_turn(turn, move || {
         let known = stored.is_some();
         let stored = stored.unwrap_or_else(|| decoy().to_owned());
         let Ok(parsed) = PasswordHash::new(&stored) else {

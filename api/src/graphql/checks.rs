@@ -216,29 +216,53 @@ impl<'a> Walker<'a> {
 /// request would otherwise cost the price of thirty cheap fields.
 const SIGN_INS: [&str; 2] = ["login", "refreshSession"];
 
-/// How many sign-in fields a mutation's top level selects, through fragments too.
-fn sign_ins(doc: &ExecutableDocument, set: &SelectionSet, seen: &mut Vec<String>) -> usize {
-    set.items
-        .iter()
-        .map(|selection| match &selection.node {
-            Selection::Field(field) => {
-                usize::from(SIGN_INS.contains(&field.node.name.node.as_str()))
-            }
-            Selection::InlineFragment(fragment) => {
-                sign_ins(doc, &fragment.node.selection_set.node, seen)
-            }
-            Selection::FragmentSpread(spread) => {
-                let name = spread.node.fragment_name.node.as_str();
-                if seen.iter().any(|s| s == name) {
-                    return 0; // a cycle, refused by the shape check
+/// What a mutation's top level selects, through fragments too: sign-in fields and others.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct TopLevel {
+    /// `login` and `refreshSession` fields.
+    pub sign_ins: usize,
+    /// Every other field but `__typename`.
+    pub others: usize,
+}
+
+impl TopLevel {
+    /// Counts the top level of `set`.
+    pub fn of(doc: &ExecutableDocument, set: &SelectionSet) -> Self {
+        let mut counts = Self::default();
+        counts.add(doc, set, &mut Vec::new());
+        counts
+    }
+
+    /// Whether the operation only signs in, so that it writes nothing but sign-in
+    /// bookkeeping.
+    pub fn only_signs_in(self) -> bool {
+        self.sign_ins > 0 && self.others == 0
+    }
+
+    fn add(&mut self, doc: &ExecutableDocument, set: &SelectionSet, seen: &mut Vec<String>) {
+        for selection in &set.items {
+            match &selection.node {
+                Selection::Field(field) => match field.node.name.node.as_str() {
+                    name if SIGN_INS.contains(&name) => self.sign_ins += 1,
+                    "__typename" => {}
+                    _ => self.others += 1,
+                },
+                Selection::InlineFragment(fragment) => {
+                    self.add(doc, &fragment.node.selection_set.node, seen);
                 }
-                seen.push(name.to_owned());
-                doc.fragments
-                    .get(name)
-                    .map_or(0, |f| sign_ins(doc, &f.node.selection_set.node, seen))
+                Selection::FragmentSpread(spread) => {
+                    let name = spread.node.fragment_name.node.as_str();
+                    if seen.iter().any(|s| s == name) {
+                        continue; // a cycle, refused by the shape check
+                    }
+                    seen.push(name.to_owned());
+                    if let Some(fragment) = doc.fragments.get(name) {
+                        self.add(doc, &fragment.node.selection_set.node, seen);
+                    }
+                }
             }
-        })
-        .sum()
+        }
+    }
 }
 
 /// Checks the shape of a parsed document, expanding each fragment once (memoised, so
@@ -259,7 +283,7 @@ pub fn check_document(doc: &ExecutableDocument, limits: &Limits) -> Result<(), R
     for (_, operation) in doc.operations.iter() {
         walker.selection_set(&operation.node.selection_set.node)?;
         if operation.node.ty == OperationType::Mutation
-            && sign_ins(doc, &operation.node.selection_set.node, &mut Vec::new()) > 1
+            && TopLevel::of(doc, &operation.node.selection_set.node).sign_ins > 1
         {
             return Err(Refusal(
                 "a request may sign in once: one login or refreshSession per document".into(),

@@ -300,7 +300,7 @@ async fn read_request(
 fn check_document(
     endpoint: &Endpoint,
     request: &async_graphql::Request,
-) -> Result<(Arc<ExecutableDocument>, OperationType, Option<String>), String> {
+) -> Result<(Arc<ExecutableDocument>, Operation, Option<String>), String> {
     let limits = &endpoint.settings.limits;
     checks::check_text(&request.query, limits).map_err(|r| r.0)?;
     let document = endpoint.documents.get_or_parse(&request.query, |doc| {
@@ -311,9 +311,33 @@ fn check_document(
         .operations
         .iter()
         .find(|(name, _)| wanted.is_none_or(|wanted| name.is_some_and(|n| n.as_str() == wanted)))
-        .map(|(name, op)| (op.node.ty, name.map(|n| n.to_string())));
-    let (operation_type, name) = operation.unwrap_or((OperationType::Query, None));
+        .map(|(name, op)| {
+            let kind = match op.node.ty {
+                OperationType::Mutation
+                    if checks::TopLevel::of(&document, &op.node.selection_set.node)
+                        .only_signs_in() =>
+                {
+                    Operation::SignIn
+                }
+                OperationType::Mutation => Operation::Mutation,
+                _ => Operation::Read(op.node.ty),
+            };
+            (kind, name.map(|n| n.to_string()))
+        });
+    let (operation_type, name) = operation.unwrap_or((Operation::Read(OperationType::Query), None));
     Ok((document, operation_type, name))
+}
+
+/// What an operation does, for how it is run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Operation {
+    /// A query (or subscription): reads only.
+    Read(OperationType),
+    /// A mutation that only signs in: it writes only its short sign-in bookkeeping, and
+    /// hashes a password meanwhile, so it does not hold the SQLite write gate.
+    SignIn,
+    /// Any other mutation.
+    Mutation,
 }
 
 /// Who pays for a request: a partner token, a user, or the client address.
@@ -425,7 +449,7 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
             };
         }
     };
-    if parts.method == Method::GET && operation_type != OperationType::Query {
+    if parts.method == Method::GET && operation_type != Operation::Read(OperationType::Query) {
         let mut response = refuse(
             StatusCode::METHOD_NOT_ALLOWED,
             media,
@@ -460,10 +484,10 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
         &endpoint.schema
     };
     let gate = match (&endpoint.write_gate, operation_type) {
-        (Some(gate), OperationType::Mutation) => Some(gate),
+        (Some(gate), Operation::Mutation) => Some(gate),
         _ => None,
     };
-    if operation_type == OperationType::Mutation {
+    if matches!(operation_type, Operation::Mutation | Operation::SignIn) {
         graphql = graphql.data(NotQueued);
     }
     // Waiting for the write gate counts toward the request's time limit. The time limit and
