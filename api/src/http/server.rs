@@ -1,9 +1,10 @@
 //! Accepting and closing connections, so that clients that hold connections cannot take the
 //! service from everyone else:
 //! - at most `SAMVERKAN_MAX_CONNECTIONS` connections at once. A new connection past the cap
-//!   closes the oldest one that has no request in progress (a client that is still sending
-//!   its header, or idles between requests); when every connection is working on a
-//!   request, the new one is closed at once;
+//!   closes the oldest one that has no request in progress, preferring one that has never
+//!   completed a request (a client still sending its first header) over a kept-alive one
+//!   that idles between requests; when every connection is working on a request, the new
+//!   one is closed at once;
 //! - `SAMVERKAN_READ_TIMEOUT_SECS` bounds the time to send a complete request header, and
 //!   the wait for the next request on a kept-alive connection (hyper's header timeout
 //!   covers both). The body is read under the same limit by the GraphQL endpoint;
@@ -40,6 +41,8 @@ pub struct ConnectionLimits {
 struct Connection {
     /// Requests being answered on it (0 while it reads a header or idles).
     requests: AtomicUsize,
+    /// Requests answered on it.
+    answered: AtomicUsize,
     /// Woken to close it.
     close: Notify,
 }
@@ -54,15 +57,18 @@ impl Connections {
     }
 
     /// Makes room for one more connection under `max`: closes the oldest connection without
-    /// a request in progress if the cap is reached. `false` when there is no such connection.
+    /// a request in progress (one that never completed a request first) if the cap is
+    /// reached. `false` when there is no such connection.
     fn make_room(&self, max: usize) -> bool {
         let mut open = self.lock();
         if open.len() < max {
             return true;
         }
+        let idle = |c: &Connection| c.requests.load(Ordering::SeqCst) == 0;
         let idle = open
             .iter()
-            .find(|(_, c)| c.requests.load(Ordering::SeqCst) == 0)
+            .find(|(_, c)| idle(c) && c.answered.load(Ordering::SeqCst) == 0)
+            .or_else(|| open.iter().find(|(_, c)| idle(c)))
             .map(|(id, _)| *id);
         match idle.and_then(|id| open.remove(&id)) {
             Some(connection) => {
@@ -86,6 +92,7 @@ impl InProgress {
 
 impl Drop for InProgress {
     fn drop(&mut self) {
+        self.0.answered.fetch_add(1, Ordering::SeqCst);
         self.0.requests.fetch_sub(1, Ordering::SeqCst);
     }
 }
@@ -187,23 +194,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_full_house_closes_the_oldest_idle_connection_only() {
+    fn a_full_house_closes_a_half_open_connection_first_then_the_oldest_idle_one() {
         let open = Connections::default();
-        for id in 1..=3 {
+        for id in 1..=4 {
             open.lock().insert(id, Arc::new(Connection::default()));
         }
         let busy = open.lock()[&1].clone();
+        let served = open.lock()[&2].clone();
         let _request = InProgress::new(&busy);
-        assert!(open.make_room(4), "below the cap nothing closes");
-        assert_eq!(open.lock().len(), 3);
-        assert!(open.make_room(3));
+        drop(InProgress::new(&served));
+        assert!(open.make_room(5), "below the cap nothing closes");
+        assert_eq!(open.lock().len(), 4);
+        assert!(open.make_room(4));
         assert_eq!(
             open.lock().keys().copied().collect::<Vec<_>>(),
-            vec![1, 3],
-            "the oldest idle one (2) closes, not the busy one (1)"
+            vec![1, 2, 4],
+            "the oldest that never answered a request (3) closes, not the busy one (1) nor the kept-alive one (2)"
         );
-        let other = open.lock()[&3].clone();
-        let _other_request = InProgress::new(&other);
-        assert!(!open.make_room(2), "all busy: no room");
+        assert!(open.make_room(3));
+        assert!(open.make_room(2));
+        assert_eq!(
+            open.lock().keys().copied().collect::<Vec<_>>(),
+            vec![1],
+            "then the rest that idle"
+        );
+        assert!(!open.make_room(1), "all busy: no room");
     }
 }
