@@ -490,6 +490,44 @@ async fn a_record_the_caller_cannot_see_is_unknown_in_references_and_filters() {
 }
 
 #[tokio::test]
+async fn a_conflict_caused_by_records_the_caller_cannot_see_does_not_count_them() {
+    let app = TestApp::start().await;
+    let a = app.organisation("org-a", "A").await;
+    let b = app.organisation("org-b", "B").await;
+    let editor_a = editor_of(&app, "editor-a@example.org", &a).await;
+    let editor_b = editor_of(&app, "editor-b@example.org", &b).await;
+    let proposal = app.proposal("A:s förslag", &a, "PUBLIC").await;
+    // B discusses A's public proposal in a dialogue only B's organisation sees.
+    let create = "mutation($b: ID!, $p: ID!) { createDialogue(input: { title: \"B:s interna möte\", kind: MEETING, status: HELD, heldOn: \"2026-11-20\", summary: \"S\", visibility: ORGANISATION, organisationIds: [$b], proposalIds: [$p] }) { id } }";
+    let (_, body) = app
+        .post_as(&editor_b, create, json!({ "b": b, "p": proposal }))
+        .await;
+    assert!(body.get("errors").is_none(), "{body}");
+
+    let delete = "mutation($id: ID!) { deleteProposal(input: { id: $id }) { id } }";
+    let (_, body) = app
+        .post_as(&editor_a, delete, json!({ "id": proposal }))
+        .await;
+    assert_code(&body["errors"][0], "CONFLICT", None);
+    let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+    assert_eq!(
+        message, "proposal is still referenced by records you cannot see",
+        "{body}"
+    );
+    let count = "query($id: ID!) { proposal(id: $id) { dialogues { totalCount } } }";
+    let (_, seen) = app
+        .post_as(&editor_a, count, json!({ "id": proposal }))
+        .await;
+    assert_eq!(seen["data"]["proposal"]["dialogues"]["totalCount"], 0);
+
+    let admin = app.err(delete, json!({ "id": proposal })).await;
+    assert_eq!(
+        admin["message"],
+        "proposal is still referenced by 1 dialogue(s) that discussed it"
+    );
+}
+
+#[tokio::test]
 async fn only_the_lead_moves_or_deletes_a_proposal_co_signers_edit_it() {
     let app = TestApp::start().await;
     let a = app.organisation("org-a", "A").await;

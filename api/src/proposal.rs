@@ -10,10 +10,10 @@ use crate::sortable;
 use crate::validate::{self, BODY_MAX, NAME_MAX, SUMMARY_MAX};
 use chrono::{DateTime, Utc};
 use entity::{
-    AuditAction, ProposalStatus, authority, dialogue_proposal, organisation, proposal,
+    AuditAction, ProposalStatus, authority, dialogue, dialogue_proposal, organisation, proposal,
     proposal_co_signer, proposal_status_change, proposal_target,
 };
-use sea_orm::sea_query::{Condition, ExprTrait};
+use sea_orm::sea_query::{Condition, ExprTrait, Query};
 use sea_orm::{
     ActiveEnum, ActiveModelTrait,
     ActiveValue::{NotSet, Set},
@@ -456,6 +456,17 @@ pub async fn delete(
         &[Reference::new(
             dialogue_proposal::Column::ProposalId,
             "dialogue(s) that discussed it",
+        )
+        .seen_where(
+            Condition::all().add(
+                dialogue_proposal::Column::DialogueId.in_subquery(
+                    Query::select()
+                        .column(dialogue::Column::Id)
+                        .from(dialogue::Entity)
+                        .cond_where(crate::dialogue::visible(principal))
+                        .to_owned(),
+                ),
+            ),
         )],
     )
     .await?;

@@ -70,10 +70,12 @@ pub fn ids_json(ids: &[Uuid]) -> serde_json::Value {
         .collect()
 }
 
-/// A place that may point at a record: a column, and how to name its rows in a message.
+/// A place that may point at a record: a column, how to name its rows in a message, and,
+/// where some of them may be hidden from the caller, which of them the caller sees.
 pub struct Reference {
     column: (DynIden, DynIden),
     label: &'static str,
+    seen: Option<Condition>,
 }
 
 impl Reference {
@@ -82,11 +84,22 @@ impl Reference {
         Self {
             column: column.as_column_ref(),
             label,
+            seen: None,
         }
+    }
+
+    /// Only the referring rows that meet `condition` may be counted to the caller; the others
+    /// are "records you cannot see".
+    #[must_use]
+    pub fn seen_where(mut self, condition: Condition) -> Self {
+        self.seen = Some(condition);
+        self
     }
 }
 
-/// Refuses to delete a record that others still reference, naming them.
+/// Refuses to delete a record that others still reference, naming them. Referring records
+/// the caller cannot see are not counted to them: the message says only that records they
+/// cannot see refer to it, as an id they cannot see is unknown.
 ///
 /// # Errors
 /// CONFLICT naming what references the record.
@@ -97,16 +110,22 @@ pub async fn ensure_unreferenced(
     references: &[Reference],
 ) -> AppResult<()> {
     let mut found = Vec::new();
+    let mut hidden = false;
     for reference in references {
-        let n = paging::count(
-            db,
-            reference.column.0.clone(),
-            Condition::all().add(Expr::col(reference.column.clone()).eq(id)),
-        )
-        .await?;
-        if n > 0 {
-            found.push(format!("{n} {}", reference.label));
+        let referring = Condition::all().add(Expr::col(reference.column.clone()).eq(id));
+        let table = reference.column.0.clone();
+        let all = paging::count(db, table.clone(), referring.clone()).await?;
+        let seen = match &reference.seen {
+            Some(seen) if all > 0 => paging::count(db, table, referring.add(seen.clone())).await?,
+            _ => all,
+        };
+        if seen > 0 {
+            found.push(format!("{seen} {}", reference.label));
         }
+        hidden |= all > seen;
+    }
+    if hidden {
+        found.push("records you cannot see".to_owned());
     }
     if found.is_empty() {
         Ok(())
