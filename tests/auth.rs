@@ -739,3 +739,34 @@ async fn a_flood_of_sign_ins_does_not_hold_up_writes() {
         "a write does not wait for the password checks queued before it ({written:?} vs {last_sign_in:?})"
     );
 }
+
+#[tokio::test]
+async fn one_address_typed_two_ways_is_one_account_and_names_are_stored_composed() {
+    let app = TestApp::start().await;
+    let create = "mutation($e: String!) { createUser(input: { email: $e, name: \"Renée\", password: \"correct horse battery staple\" }) { email } }";
+    let composed = "ren\u{e9}@example.org";
+    let decomposed = "RENE\u{301}@example.org";
+    let created = app.ok(create, json!({ "e": composed })).await;
+    assert_eq!(created["createUser"]["email"], composed);
+    let again = app.err(create, json!({ "e": decomposed })).await;
+    assert_code(&again, "BAD_USER_INPUT", Some("input.email"));
+    let (_, body) = app
+        .post_as(
+            &Caller::Anonymous,
+            LOGIN,
+            json!({ "email": decomposed, "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(body["data"]["login"]["user"]["email"], composed, "{body}");
+
+    let organisation = app
+        .ok(
+            "mutation($n: String!) { createOrganisation(input: { slug: \"cafe\", name: $n, kind: ASSOCIATION }) { name } }",
+            json!({ "n": "Cafe\u{301} Kontakt" }),
+        )
+        .await;
+    assert_eq!(
+        organisation["createOrganisation"]["name"],
+        "Caf\u{e9} Kontakt"
+    );
+}

@@ -81,7 +81,7 @@ impl ListFilter for AuthorityFilter {
         if let Some(text) = validate::search_text("filter.text", self.text.as_deref())? {
             condition = condition.add(paging::text_search(
                 &[Column::Name, Column::Slug, Column::Code],
-                text,
+                &text,
             ));
         }
         Ok(condition)

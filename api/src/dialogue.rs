@@ -125,7 +125,7 @@ impl ListFilter for DialogueFilter {
         if let Some(text) = validate::search_text("filter.text", self.text.as_deref())? {
             condition = condition.add(paging::text_search(
                 &[Column::Title, Column::Summary, Column::Outcome],
-                text,
+                &text,
             ));
         }
         Ok(condition.add(visible(principal)))

@@ -76,7 +76,7 @@ impl ListFilter for OrganisationFilter {
         if let Some(text) = validate::search_text("filter.text", self.text.as_deref())? {
             condition = condition.add(paging::text_search(
                 &[Column::Name, Column::Slug, Column::Description],
-                text,
+                &text,
             ));
         }
         Ok(condition)

@@ -133,7 +133,7 @@ impl ListFilter for ProposalFilter {
         if let Some(text) = validate::search_text("filter.text", self.text.as_deref())? {
             condition = condition.add(paging::text_search(
                 &[Column::Title, Column::Summary, Column::Body],
-                text,
+                &text,
             ));
         }
         Ok(condition.add(visible(principal)))

@@ -11,12 +11,14 @@ pub const SUMMARY_MAX: usize = 5_000;
 /// Longest proposal body.
 pub const BODY_MAX: usize = 100_000;
 
-/// Required text: trimmed, not empty, at most `max` characters.
+/// Required text: trimmed, in Unicode's composed form (NFC, so that "é" typed as one
+/// character or as "e" and an accent is the same text), not empty, at most `max` characters.
 ///
 /// # Errors
 /// BAD_USER_INPUT naming `field`.
 pub fn text(field: &str, value: &str, max: usize) -> AppResult<String> {
-    let value = value.trim();
+    let composed = compose(value.trim());
+    let value = composed.as_str();
     if value.is_empty() {
         return Err(AppError::bad_input(
             field,
@@ -92,17 +94,18 @@ pub fn given<V: Into<sea_orm::Value>>(
 /// SQLite's LIKE).
 pub const SEARCH_MAX: usize = 200;
 
-/// The text of a search filter: trimmed, `None` when blank.
+/// The text of a search filter: trimmed, composed as stored text is ([`text`]), `None`
+/// when blank.
 ///
 /// # Errors
 /// BAD_USER_INPUT naming `field` when longer than [`SEARCH_MAX`] characters.
-pub fn search_text<'a>(field: &str, value: Option<&'a str>) -> AppResult<Option<&'a str>> {
+pub fn search_text(field: &str, value: Option<&str>) -> AppResult<Option<String>> {
     match value.map(str::trim).filter(|text| !text.is_empty()) {
         Some(text) if text.chars().count() > SEARCH_MAX => Err(AppError::bad_input(
             field,
             format!("{field} must be at most {SEARCH_MAX} characters"),
         )),
-        text => Ok(text),
+        text => Ok(text.map(compose)),
     }
 }
 
@@ -157,6 +160,17 @@ pub fn url(field: &str, value: Option<&str>) -> AppResult<Option<String>> {
             format!("{field} must be an http or https address such as https://example.org"),
         ))
     }
+}
+
+/// `value` in Unicode's composed form (NFC).
+fn compose(value: &str) -> String {
+    unicode_normalization::UnicodeNormalization::nfc(value).collect()
+}
+
+/// The form a sign-in address is stored and looked up in: trimmed, lower case, composed
+/// (NFC), so that one address typed in different ways is one account.
+pub fn sign_in_address(value: &str) -> String {
+    compose(&value.trim().to_lowercase())
 }
 
 /// An email address of the plain `local@domain.tld` shape.
@@ -325,13 +339,16 @@ mod tests {
 
     #[test]
     fn search_text_is_trimmed_and_bounded() {
-        assert_eq!(search_text("f", Some("  möte ")).ok(), Some(Some("möte")));
+        assert_eq!(
+            search_text("f", Some("  mo\u{308}te ")).ok(),
+            Some(Some("möte".to_owned()))
+        );
         assert_eq!(search_text("f", Some("   ")).ok(), Some(None));
         assert_eq!(search_text("f", None).ok(), Some(None));
         let longest = "å".repeat(SEARCH_MAX);
         assert_eq!(
             search_text("f", Some(&longest)).ok(),
-            Some(Some(longest.as_str()))
+            Some(Some(longest.clone()))
         );
         let longer = "å".repeat(SEARCH_MAX + 1);
         assert_eq!(

@@ -193,7 +193,7 @@ pub async fn login(
     input: Credentials,
     client: &str,
 ) -> AppResult<Issued> {
-    let email = input.email.trim().to_lowercase();
+    let email = crate::validate::sign_in_address(&input.email);
     if email.is_empty() || email.len() > 254 || input.password.len() > password::MAX_LENGTH * 4 {
         return Err(AppError::Unauthenticated);
     }

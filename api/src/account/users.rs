@@ -46,8 +46,8 @@ pub async fn create(
 ) -> AppResult<user::Model> {
     super::may_manage(principal)?;
     let email = crate::validate::email("input.email", Some(&input.email))?
-        .ok_or_else(|| AppError::bad_input("input.email", "input.email must not be empty"))?
-        .to_lowercase();
+        .ok_or_else(|| AppError::bad_input("input.email", "input.email must not be empty"))?;
+    let email = crate::validate::sign_in_address(&email);
     let name = crate::validate::text("input.name", &input.name, crate::validate::NAME_MAX)?;
     password::check("input.password", &input.password)?;
     let hash = password::hash(input.password).await?;
