@@ -603,6 +603,62 @@ async fn cors_allows_configured_and_partner_origins_without_credentials() {
             );
         }
     }
+    // A partner's origin is for anonymous and partner-key calls: a user's token from
+    // there gets no CORS permission, from the network's own frontend it does.
+    let preflight_user = |origin: &'static str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, format!("{}/graphql", app.url))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "content-type, Authorization",
+            )
+            .send()
+    };
+    let with_user = |origin: &'static str| {
+        app.client
+            .post(format!("{}/graphql", app.url))
+            .header("origin", origin)
+            .bearer_auth(&app.admin_token)
+            .json(&json!({ "query": "{ viewer { kind } }" }))
+            .send()
+    };
+    for (origin, allowed) in [
+        ("https://frontend.example.org", true),
+        ("https://partner.example.org", false),
+    ] {
+        for response in [
+            preflight_user(origin).await.expect("preflight"),
+            with_user(origin).await.expect("request"),
+        ] {
+            assert_eq!(
+                response
+                    .headers()
+                    .get("access-control-allow-origin")
+                    .and_then(|v| v.to_str().ok())
+                    == Some(origin),
+                allowed,
+                "a user's token from {origin}"
+            );
+        }
+    }
+    let anonymous = app
+        .client
+        .post(format!("{}/graphql", app.url))
+        .header("origin", "https://partner.example.org")
+        .json(&json!({ "query": "{ viewer { kind } }" }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(
+        anonymous
+            .headers()
+            .get("access-control-allow-origin")
+            .map(|v| v.as_bytes()),
+        Some(&b"https://partner.example.org"[..]),
+        "anonymous calls from a partner's site are allowed"
+    );
 }
 
 /// A small deterministic generator (xorshift), so that the hostile run is the same every time.

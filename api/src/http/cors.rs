@@ -1,9 +1,12 @@
-//! CORS: browser origins that are configured or belong to an active partner token may call
-//! with `Authorization` or `X-Api-Key` headers; cookies and other credentials are never
-//! allowed (`Access-Control-Allow-Credentials` is never sent).
+//! CORS: browser origins that are configured (`SAMVERKAN_CORS_ORIGINS`, the network's own
+//! frontends) may call with `Authorization` or `X-Api-Key` headers; an origin that only an
+//! active partner token names (a partner's site) may call anonymously or with a partner key,
+//! but not with a user's token, which a partner's page has no business holding. Cookies and
+//! other credentials are never allowed (`Access-Control-Allow-Credentials` is never sent).
 
 use crate::account::tokens;
 use axum::extract::Request;
+use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -26,9 +29,10 @@ pub fn layer(db: DatabaseConnection, configured: Vec<String>) -> CorsLayer {
     });
     CorsLayer::new()
         .allow_origin(AllowOrigin::async_predicate(
-            move |origin: HeaderValue, _parts| {
+            move |origin: HeaderValue, parts: &Parts| {
                 let origins = origins.clone();
-                async move { origins.allow(&origin).await }
+                let user_token = carries_user_token(parts);
+                async move { origins.allow(&origin, user_token).await }
             },
         ))
         .allow_methods([Method::GET, Method::POST])
@@ -65,13 +69,27 @@ struct Origins {
 }
 
 impl Origins {
-    async fn allow(&self, origin: &HeaderValue) -> bool {
+    async fn allow(&self, origin: &HeaderValue, user_token: bool) -> bool {
         let Ok(origin) = origin.to_str() else {
             return false;
         };
         let origin = origin.trim_end_matches('/').to_lowercase();
-        self.configured.contains(&origin) || self.tokens.current().await.contains(&origin)
+        self.configured.contains(&origin)
+            || (!user_token && self.tokens.current().await.contains(&origin))
     }
+}
+
+/// Whether a request carries a user's token (`Authorization`), or, for a preflight, asks to
+/// send one (`Access-Control-Request-Headers`).
+fn carries_user_token(parts: &Parts) -> bool {
+    parts.headers.contains_key(header::AUTHORIZATION)
+        || parts
+            .headers
+            .get_all(header::ACCESS_CONTROL_REQUEST_HEADERS)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|names| names.split(','))
+            .any(|name| name.trim().eq_ignore_ascii_case("authorization"))
 }
 
 /// The origins of active partner tokens, read through [`tokens::active_origins`] at most
@@ -202,7 +220,7 @@ mod tests {
                 let origins = origins.clone();
                 tokio::spawn(async move {
                     origins
-                        .allow(&HeaderValue::from_static("https://Active.example/"))
+                        .allow(&HeaderValue::from_static("https://Active.example/"), false)
                         .await
                 })
             })
@@ -223,7 +241,7 @@ mod tests {
             ("https://unknown.example", false),
         ] {
             let header = HeaderValue::from_str(origin).expect("header");
-            assert_eq!(origins.allow(&header).await, allowed, "{origin}");
+            assert_eq!(origins.allow(&header, false).await, allowed, "{origin}");
         }
         assert_eq!(statements.load(Ordering::SeqCst) - before, 1, "still fresh");
         for suffix in ["", "-wal", "-shm"] {
