@@ -51,10 +51,10 @@ class Client:
                 if response.getheader("connection", "").lower() == "close":
                     self.close()
                 return response.status, json.loads(data) if data else {}
-            except (OSError, http.client.HTTPException):
+            except (OSError, http.client.HTTPException) as error:
                 self.close()
                 if attempt == 1:
-                    return 0, {}
+                    return 0, {"client error": f"{type(error).__name__}: {error}"}
         return 0, {}
 
     def get(self, path):
@@ -81,10 +81,11 @@ def percentile(values, p):
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def summary(latencies, errors):
+def summary(latencies, errors, first_error=None):
     return {
         "n": len(latencies),
         "errors": errors,
+        "first_error": first_error,
         "p50_ms": round(percentile(latencies, 50) * 1000, 1) if latencies else None,
         "p99_ms": round(percentile(latencies, 99) * 1000, 1) if latencies else None,
         "max_ms": round(max(latencies) * 1000, 1) if latencies else None,
@@ -140,7 +141,7 @@ LOOKUP = '{ organisation(slug: "bench-org-0042") { name city website } }'
 
 def measure(stop, client, query, variables, every, out, check):
     """A normal user: one request every `every` seconds until `stop` is set."""
-    latencies, errors = [], 0
+    latencies, errors, first_error = [], 0, None
     while not stop.is_set():
         started = time.perf_counter()
         status, body = client.post(query, variables)
@@ -149,8 +150,9 @@ def measure(stop, client, query, variables, every, out, check):
             latencies.append(took)
         else:
             errors += 1
+            first_error = first_error or f"HTTP {status}: {json.dumps(body)[:200]}"
         time.sleep(max(0.0, every - took))
-    out.update(summary(latencies, errors))
+    out.update(summary(latencies, errors, first_error))
 
 
 def run_phase(name, attackers, editor, orgs):
@@ -257,6 +259,10 @@ def slow_client(index, stop, count):
 
 def main():
     editor, orgs = setup()
+    if len(sys.argv) > 6:  # one phase only, for a closer look
+        phases = {"slow": [slow_client] * 10, "login": [login_flooder] * 30, "count": [count_attacker] * 4}
+        print(json.dumps([run_phase(sys.argv[6], phases[sys.argv[6]], editor, orgs)]))
+        return
     results = [run_phase("quiet", [], editor, orgs)]
     results.append(run_phase("login flood (30 clients)", [login_flooder] * 30, editor, orgs))
     results.append(run_phase("count attack (4 clients)", [count_attacker] * 4, editor, orgs))

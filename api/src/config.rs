@@ -84,6 +84,8 @@ pub struct HttpSettings {
     pub shutdown_grace: std::time::Duration,
     /// `SAMVERKAN_MAX_CONNECTIONS`: the most connections open at once (default 1024).
     pub max_connections: usize,
+    /// `SAMVERKAN_MAX_CONNECTIONS_PER_ADDRESS`: the most from one client address (default 64).
+    pub max_connections_per_address: usize,
     /// `SAMVERKAN_READ_TIMEOUT_SECS`: time to send a request header, or a body, or to start the
     /// next request on an idle connection (default 10).
     pub read_timeout: std::time::Duration,
@@ -100,6 +102,7 @@ impl Default for HttpSettings {
             metrics_token: None,
             shutdown_grace: std::time::Duration::from_secs(5),
             max_connections: 1024,
+            max_connections_per_address: 64,
             read_timeout: std::time::Duration::from_secs(10),
         }
     }
@@ -184,6 +187,8 @@ struct Variables {
     shutdown_grace: Duration,
     #[arg(long, env = "SAMVERKAN_MAX_CONNECTIONS", default_value_t = HttpSettings::default().max_connections, value_parser = at_least_one)]
     max_connections: usize,
+    #[arg(long, env = "SAMVERKAN_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = HttpSettings::default().max_connections_per_address, value_parser = at_least_one)]
+    max_connections_per_address: usize,
     #[arg(long, env = "SAMVERKAN_READ_TIMEOUT_SECS", default_value = "10", value_parser = at_least_one_second)]
     read_timeout: Duration,
 }
@@ -214,6 +219,7 @@ impl From<Variables> for Settings {
                 metrics_token: v.metrics_token,
                 shutdown_grace: v.shutdown_grace,
                 max_connections: v.max_connections,
+                max_connections_per_address: v.max_connections_per_address,
                 read_timeout: v.read_timeout,
             },
             json_logs: v.json_logs,
@@ -389,6 +395,7 @@ mod tests {
         assert_eq!(http.metrics_token, None);
         assert_eq!(http.shutdown_grace, defaults.shutdown_grace);
         assert_eq!(http.max_connections, 1024);
+        assert_eq!(http.max_connections_per_address, 64);
         assert_eq!(http.read_timeout, Duration::from_secs(10));
     }
 
@@ -433,6 +440,7 @@ mod tests {
             ("SAMVERKAN_METRICS_TOKEN", "m"),
             ("SAMVERKAN_SHUTDOWN_GRACE_SECS", "0"),
             ("SAMVERKAN_MAX_CONNECTIONS", "16"),
+            ("SAMVERKAN_MAX_CONNECTIONS_PER_ADDRESS", "4"),
             ("SAMVERKAN_READ_TIMEOUT_SECS", "3"),
         ])
         .expect("valid");
@@ -463,6 +471,7 @@ mod tests {
         assert_eq!(http.metrics_token.as_deref(), Some("m"));
         assert_eq!(http.shutdown_grace, Duration::ZERO);
         assert_eq!(http.max_connections, 16);
+        assert_eq!(http.max_connections_per_address, 4);
         assert_eq!(http.read_timeout, Duration::from_secs(3));
     }
 

@@ -70,6 +70,7 @@ impl App {
     ) -> Self {
         let connections = server::ConnectionLimits {
             max_connections: settings.max_connections,
+            max_per_address: settings.max_connections_per_address,
             read_timeout: settings.read_timeout,
         };
         let settings = Arc::new(settings);

@@ -1,9 +1,11 @@
 //! Accepting and closing connections, so that clients that hold connections cannot take the
 //! service from everyone else:
-//! - at most `SAMVERKAN_MAX_CONNECTIONS` connections at once. A new connection past the cap
-//!   closes the oldest one that has no request in progress, preferring one that has never
-//!   completed a request (a client still sending its first header) over a kept-alive one
-//!   that idles between requests; when every connection is working on a request, the new
+//! - at most `SAMVERKAN_MAX_CONNECTIONS` connections at once, and at most
+//!   `SAMVERKAN_MAX_CONNECTIONS_PER_ADDRESS` from one client address, so that a few
+//!   addresses holding slow requests cannot take every place. A new connection past a cap
+//!   closes the oldest one (of its address, past that cap) that has no request in progress,
+//!   preferring one that has never completed a request (a client still sending its first
+//!   header) over a kept-alive one that idles between requests; when there is none, the new
 //!   one is closed at once;
 //! - `SAMVERKAN_READ_TIMEOUT_SECS` bounds the time to send a complete request header, and
 //!   the wait for the next request on a kept-alive connection (hyper's header timeout
@@ -15,7 +17,8 @@ use axum::Router;
 use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -32,13 +35,16 @@ pub const DRAIN: Duration = Duration::from_millis(500);
 pub struct ConnectionLimits {
     /// The most connections open at once.
     pub max_connections: usize,
+    /// The most connections one client address may hold open at once.
+    pub max_per_address: usize,
     /// The time to send a request header, and to start the next request on an idle connection.
     pub read_timeout: Duration,
 }
 
 /// One open connection, as the accept loop sees it.
-#[derive(Default)]
 struct Connection {
+    /// The client's address.
+    address: IpAddr,
     /// Requests being answered on it (0 while it reads a header or idles).
     requests: AtomicUsize,
     /// Requests answered on it.
@@ -47,36 +53,91 @@ struct Connection {
     close: Notify,
 }
 
-/// The open connections, oldest first.
-#[derive(Default)]
-struct Connections(Mutex<BTreeMap<u64, Arc<Connection>>>);
-
-impl Connections {
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, Arc<Connection>>> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+impl Connection {
+    fn new(address: IpAddr) -> Self {
+        Self {
+            address,
+            requests: AtomicUsize::new(0),
+            answered: AtomicUsize::new(0),
+            close: Notify::new(),
+        }
     }
 
-    /// Makes room for one more connection under `max`: closes the oldest connection without
-    /// a request in progress (one that never completed a request first) if the cap is
-    /// reached. `false` when there is no such connection.
-    fn make_room(&self, max: usize) -> bool {
-        let mut open = self.lock();
-        if open.len() < max {
-            return true;
+    fn idle(&self) -> bool {
+        self.requests.load(Ordering::SeqCst) == 0
+    }
+
+    fn never_answered(&self) -> bool {
+        self.answered.load(Ordering::SeqCst) == 0
+    }
+}
+
+/// The open connections, oldest first, and how many each client address holds.
+#[derive(Default)]
+struct Open {
+    connections: BTreeMap<u64, Arc<Connection>>,
+    per_address: HashMap<IpAddr, usize>,
+}
+
+impl Open {
+    fn insert(&mut self, id: u64, connection: Arc<Connection>) {
+        *self.per_address.entry(connection.address).or_default() += 1;
+        self.connections.insert(id, connection);
+    }
+
+    fn remove(&mut self, id: u64) -> Option<Arc<Connection>> {
+        let connection = self.connections.remove(&id)?;
+        if let Some(held) = self.per_address.get_mut(&connection.address) {
+            *held -= 1;
+            if *held == 0 {
+                self.per_address.remove(&connection.address);
+            }
         }
-        let idle = |c: &Connection| c.requests.load(Ordering::SeqCst) == 0;
-        let idle = open
-            .iter()
-            .find(|(_, c)| idle(c) && c.answered.load(Ordering::SeqCst) == 0)
-            .or_else(|| open.iter().find(|(_, c)| idle(c)))
-            .map(|(id, _)| *id);
-        match idle.and_then(|id| open.remove(&id)) {
+        Some(connection)
+    }
+
+    /// Closes the oldest idle connection among those `which` picks, one that never
+    /// answered a request first. `false` when there is none.
+    fn close_one(&mut self, which: impl Fn(&Connection) -> bool) -> bool {
+        let oldest = |never: bool| {
+            self.connections
+                .iter()
+                .find(|(_, c)| which(c) && c.idle() && (!never || c.never_answered()))
+                .map(|(id, _)| *id)
+        };
+        match oldest(true)
+            .or_else(|| oldest(false))
+            .and_then(|id| self.remove(id))
+        {
             Some(connection) => {
                 connection.close.notify_one();
                 true
             }
             None => false,
         }
+    }
+}
+
+/// The open connections, shared by the accept loop and the connections' tasks.
+#[derive(Default)]
+struct Connections(Mutex<Open>);
+
+impl Connections {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Open> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Makes room for one more connection from `address`: past the cap of its address,
+    /// closes that address's oldest idle connection; past the cap of all, the oldest idle
+    /// connection of any address (one that never answered a request first, in both cases).
+    /// `false` when there is no such connection to close.
+    fn make_room(&self, address: IpAddr, limits: &ConnectionLimits) -> bool {
+        let mut open = self.lock();
+        let held = open.per_address.get(&address).copied().unwrap_or(0);
+        if held >= limits.max_per_address && !open.close_one(|c| c.address == address) {
+            return false;
+        }
+        open.connections.len() < limits.max_connections || open.close_one(|_| true)
     }
 }
 
@@ -129,7 +190,7 @@ pub async fn serve(
             },
         };
         while tasks.try_join_next().is_some() {}
-        if !open.make_room(limits.max_connections) {
+        if !open.make_room(peer.ip(), &limits) {
             tracing::debug!(%peer, "refused a connection: every connection is busy");
             drop(stream);
             continue;
@@ -137,7 +198,7 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         next_id += 1;
         let id = next_id;
-        let connection = Arc::new(Connection::default());
+        let connection = Arc::new(Connection::new(peer.ip()));
         open.lock().insert(id, connection.clone());
         let (router, open, mut closing) = (router.clone(), open.clone(), closing_seen.clone());
         tasks.spawn(async move {
@@ -172,7 +233,7 @@ pub async fn serve(
                     }
                 }
             }
-            open.lock().remove(&id);
+            open.lock().remove(id);
         });
     }
     drop(listener);
@@ -193,31 +254,68 @@ pub async fn serve(
 mod tests {
     use super::*;
 
+    fn limits(max_connections: usize, max_per_address: usize) -> ConnectionLimits {
+        ConnectionLimits {
+            max_connections,
+            max_per_address,
+            read_timeout: Duration::from_secs(1),
+        }
+    }
+
+    fn ids(open: &Connections) -> Vec<u64> {
+        open.lock().connections.keys().copied().collect()
+    }
+
     #[test]
     fn a_full_house_closes_a_half_open_connection_first_then_the_oldest_idle_one() {
         let open = Connections::default();
+        let here = IpAddr::from([127, 0, 0, 1]);
         for id in 1..=4 {
-            open.lock().insert(id, Arc::new(Connection::default()));
+            open.lock().insert(id, Arc::new(Connection::new(here)));
         }
-        let busy = open.lock()[&1].clone();
-        let served = open.lock()[&2].clone();
+        let busy = open.lock().connections[&1].clone();
+        let served = open.lock().connections[&2].clone();
         let _request = InProgress::new(&busy);
         drop(InProgress::new(&served));
-        assert!(open.make_room(5), "below the cap nothing closes");
-        assert_eq!(open.lock().len(), 4);
-        assert!(open.make_room(4));
+        assert!(
+            open.make_room(here, &limits(5, 10)),
+            "below the cap nothing closes"
+        );
+        assert_eq!(ids(&open), vec![1, 2, 3, 4]);
+        assert!(open.make_room(here, &limits(4, 10)));
         assert_eq!(
-            open.lock().keys().copied().collect::<Vec<_>>(),
+            ids(&open),
             vec![1, 2, 4],
             "the oldest that never answered a request (3) closes, not the busy one (1) nor the kept-alive one (2)"
         );
-        assert!(open.make_room(3));
-        assert!(open.make_room(2));
-        assert_eq!(
-            open.lock().keys().copied().collect::<Vec<_>>(),
-            vec![1],
-            "then the rest that idle"
+        assert!(open.make_room(here, &limits(3, 10)));
+        assert!(open.make_room(here, &limits(2, 10)));
+        assert_eq!(ids(&open), vec![1], "then the rest that idle");
+        assert!(!open.make_room(here, &limits(1, 10)), "all busy: no room");
+    }
+
+    #[test]
+    fn an_address_at_its_cap_gives_up_its_own_connections_not_others() {
+        let open = Connections::default();
+        let (attacker, visitor) = (IpAddr::from([10, 0, 0, 1]), IpAddr::from([10, 0, 0, 2]));
+        open.lock().insert(1, Arc::new(Connection::new(visitor)));
+        for id in 2..=4 {
+            open.lock().insert(id, Arc::new(Connection::new(attacker)));
+        }
+        assert!(open.make_room(attacker, &limits(100, 3)));
+        assert_eq!(ids(&open), vec![1, 3, 4], "its own oldest idle one closes");
+        let busy: Vec<InProgress> = [3, 4]
+            .iter()
+            .map(|id| InProgress::new(&open.lock().connections[id].clone()))
+            .collect();
+        assert!(
+            !open.make_room(attacker, &limits(100, 2)),
+            "all of its own are busy: refused"
         );
-        assert!(!open.make_room(1), "all busy: no room");
+        assert!(
+            open.make_room(visitor, &limits(100, 2)),
+            "others still come in"
+        );
+        drop(busy);
     }
 }
