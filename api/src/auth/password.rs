@@ -41,16 +41,20 @@ pub async fn turn() -> AppResult<Turn> {
     Ok(Turn { _held: permit })
 }
 
-/// Runs one Argon2 computation on the blocking pool in the given turn.
+/// Runs one Argon2 computation on the blocking pool in the given turn. The turn ends when
+/// the computation does, not when the caller stops waiting for it: a client that hangs up
+/// mid-sign-in does not free a turn while its hash still runs.
 async fn in_turn<T: Send + 'static>(
     turn: Turn,
     work: impl FnOnce() -> AppResult<T> + Send + 'static,
 ) -> AppResult<T> {
-    let result = tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| internal(&e.to_string()))?;
-    drop(turn);
-    result
+    tokio::task::spawn_blocking(move || {
+        let result = work();
+        drop(turn);
+        result
+    })
+    .await
+    .map_err(|e| internal(&e.to_string()))?
 }
 
 fn internal(message: &str) -> AppError {
