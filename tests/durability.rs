@@ -400,7 +400,7 @@ async fn a_statement_cannot_outrun_the_request_time_limit() {
     } else {
         samverkan::config::Database::Sqlite(app.database_url.clone())
     };
-    let db = samverkan::db::connect_with(&database, Duration::from_millis(300))
+    let db = samverkan::db::connect_with(&database, Some(Duration::from_millis(300)))
         .await
         .expect("connect");
     let runaway = if on_postgres() {

@@ -10,33 +10,30 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-/// How long a statement may run when nothing else is said: the default
-/// request time limit.
-pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Opens a connection pool, [`connect_with`] the default [`STATEMENT_TIMEOUT`].
+/// Opens a connection pool whose statements may run as long as they take, for the command
+/// line and maintenance (a backup, a seed, migrations): [`connect_with`] no time limit.
 ///
 /// # Errors
 /// When the database cannot be reached or opened.
 pub async fn connect(database: &Database) -> Result<DatabaseConnection, DbErr> {
-    connect_with(database, STATEMENT_TIMEOUT).await
+    connect_with(database, None).await
 }
 
 /// Opens a connection pool. SQLite files are created if missing and run with WAL,
 /// `synchronous=FULL` (no acknowledged write lost on power loss), foreign keys on and a
 /// busy timeout so concurrent writers wait instead of failing; a connection opened before
-/// the last storage fault is closed instead of reused ([`note_failure`]). Both engines stop
-/// a statement that runs longer than `statement_timeout` (the server passes its request
-/// time limit), so a request that timed out does not leave its query working on:
-/// PostgreSQL by its setting of that name, SQLite by a progress handler.
+/// the last storage fault is closed instead of reused ([`note_failure`]). Given a
+/// `statement_timeout` (the server passes its request time limit), both engines stop a
+/// statement that runs longer, so a request that timed out does not leave its query working
+/// on: PostgreSQL by its setting of that name, SQLite by a progress handler.
 ///
 /// # Errors
 /// When the database cannot be reached or opened.
 pub async fn connect_with(
     database: &Database,
-    statement_timeout: Duration,
+    statement_timeout: Option<Duration>,
 ) -> Result<DatabaseConnection, DbErr> {
-    let statement_timeout_text = statement_timeout_sql(statement_timeout);
+    let statement_timeout_text = statement_timeout.map(statement_timeout_sql);
     let mut options = ConnectOptions::new(database.url());
     options
         .sqlx_logging(false)
@@ -91,12 +88,10 @@ pub async fn connect_with(
                                 "SET random_page_cost = 1.1",
                             )
                             .await?;
-                            sea_orm::sqlx::Executor::execute(
-                                &mut *connection,
-                                statement_timeout_text,
-                            )
-                            .await
-                            .map(|_| ())
+                            if let Some(text) = statement_timeout_text {
+                                sea_orm::sqlx::Executor::execute(&mut *connection, text).await?;
+                            }
+                            Ok(())
                         })
                     })
                 });
@@ -115,8 +110,11 @@ const PROGRESS_STEPS: i32 = 10_000;
 /// that timed out would leave its statement running on the connection's thread.
 async fn limit_statements(
     connection: &mut sea_orm::sqlx::SqliteConnection,
-    timeout: Duration,
+    timeout: Option<Duration>,
 ) -> Result<(), sea_orm::sqlx::Error> {
+    let Some(timeout) = timeout else {
+        return Ok(());
+    };
     let deadline = Instant::now() + timeout;
     connection
         .lock_handle()

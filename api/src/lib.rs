@@ -36,20 +36,25 @@ use config::{Seed, Settings};
 /// # Errors
 /// When the database cannot be opened or migrated, or the address cannot be bound.
 pub async fn serve(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
-    let db = db::connect_with(&settings.database, settings.http.request_timeout).await?;
-    db::migrate(&db).await?;
+    // Migrations and seeding may take longer than a request may: they run on a pool of
+    // their own, without the request time limit.
+    let setup = db::connect(&settings.database).await?;
+    db::migrate(&setup).await?;
     if settings.seed == Seed::Demo
-        && seed::demo_if_empty(&db)
+        && seed::demo_if_empty(&setup)
             .await
             .map_err(error::AppError::into_report)?
     {
         tracing::info!("loaded the demo network into the empty database");
     }
     let keys = auth::jwt::Keys::new(
-        &auth::secrets::signing_secret(&db, settings.jwt_secret.as_deref())
+        &auth::secrets::signing_secret(&setup, settings.jwt_secret.as_deref())
             .await
             .map_err(error::AppError::into_report)?,
     );
+    setup.close().await?;
+    let db = db::connect_with(&settings.database, Some(settings.http.request_timeout)).await?;
+    http::server::warn_if_over_file_limit(settings.http.max_connections);
     let listener = tokio::net::TcpListener::bind(settings.listen).await?;
     let address = listener.local_addr()?;
     tracing::info!(%address, "serving");
