@@ -221,6 +221,8 @@ const SIGN_INS: [&str; 2] = ["login", "refreshSession"];
 pub struct TopLevel {
     /// `login` and `refreshSession` fields.
     pub sign_ins: usize,
+    /// Of those, `login` fields.
+    pub logins: usize,
     /// Every other field but `__typename`.
     pub others: usize,
 }
@@ -233,17 +235,20 @@ impl TopLevel {
         counts
     }
 
-    /// Whether the operation only signs in, so that it writes nothing but sign-in
-    /// bookkeeping.
-    pub fn only_signs_in(self) -> bool {
-        self.sign_ins > 0 && self.others == 0
+    /// Whether the operation only logs in, so that it writes nothing but sign-in
+    /// bookkeeping, and only once it holds a turn to hash a password.
+    pub fn only_logs_in(self) -> bool {
+        self.logins > 0 && self.logins == self.sign_ins && self.others == 0
     }
 
     fn add(&mut self, doc: &ExecutableDocument, set: &SelectionSet, seen: &mut Vec<String>) {
         for selection in &set.items {
             match &selection.node {
                 Selection::Field(field) => match field.node.name.node.as_str() {
-                    name if SIGN_INS.contains(&name) => self.sign_ins += 1,
+                    name if SIGN_INS.contains(&name) => {
+                        self.sign_ins += 1;
+                        self.logins += usize::from(name == "login");
+                    }
                     "__typename" => {}
                     _ => self.others += 1,
                 },

@@ -53,19 +53,29 @@ pub struct Endpoint {
     settings: Arc<HttpSettings>,
     metrics: Arc<Metrics>,
     /// SQLite has one writer at a time: mutations queue here instead of meeting SQLITE_BUSY.
-    write_gate: Option<tokio::sync::Mutex<()>>,
+    write_gate: Option<WriteGate>,
     /// Documents already parsed and checked, by their text.
     documents: DocumentCache,
 }
 
+/// The turn of one writer on SQLite, shared by the mutations and the readiness check.
+pub type WriteGate = Arc<tokio::sync::Mutex<()>>;
+
+/// A write gate when `db` is SQLite, which has one writer at a time.
+pub fn write_gate(db: &DatabaseConnection) -> Option<WriteGate> {
+    (db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite).then(WriteGate::default)
+}
+
 impl Endpoint {
-    /// The endpoint over a connected, migrated database, counting into `metrics`.
+    /// The endpoint over a connected, migrated database, counting into `metrics`; on SQLite,
+    /// mutations take turns at `write_gate`.
     pub fn new(
         db: DatabaseConnection,
         keys: Keys,
         settings: Arc<HttpSettings>,
         metrics: Arc<Metrics>,
         extension: Option<Extension>,
+        write_gate: Option<WriteGate>,
     ) -> Self {
         let limiter = Arc::new(RateLimiter::new(
             settings.limits.budget_per_minute,
@@ -84,8 +94,7 @@ impl Endpoint {
         Self {
             schema: schema(true),
             anonymous_schema: schema(false),
-            write_gate: (db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite)
-                .then(|| tokio::sync::Mutex::new(())),
+            write_gate,
             db,
             keys,
             metrics,
@@ -315,9 +324,9 @@ fn check_document(
             let kind = match op.node.ty {
                 OperationType::Mutation
                     if checks::TopLevel::of(&document, &op.node.selection_set.node)
-                        .only_signs_in() =>
+                        .only_logs_in() =>
                 {
-                    Operation::SignIn
+                    Operation::Login
                 }
                 OperationType::Mutation => Operation::Mutation,
                 _ => Operation::Read(op.node.ty),
@@ -333,9 +342,11 @@ fn check_document(
 enum Operation {
     /// A query (or subscription): reads only.
     Read(OperationType),
-    /// A mutation that only signs in: it writes only its short sign-in bookkeeping, and
-    /// hashes a password meanwhile, so it does not hold the SQLite write gate.
-    SignIn,
+    /// A mutation that only logs in: it writes only its short sign-in bookkeeping, once it
+    /// holds one of the few turns to hash a password, and hashes meanwhile, so it does not
+    /// hold the SQLite write gate. (`refreshSession` writes a session's tokens in a write
+    /// transaction without such a turn: it keeps the gate.)
+    Login,
     /// Any other mutation.
     Mutation,
 }
@@ -487,7 +498,7 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
         (Some(gate), Operation::Mutation) => Some(gate),
         _ => None,
     };
-    if matches!(operation_type, Operation::Mutation | Operation::SignIn) {
+    if matches!(operation_type, Operation::Mutation | Operation::Login) {
         graphql = graphql.data(NotQueued);
     }
     // Waiting for the write gate counts toward the request's time limit. The time limit and

@@ -53,6 +53,8 @@ struct Probes {
     metrics_token: Option<Arc<str>>,
     /// When the database last proved it takes writes, and whether it did.
     writes: Arc<tokio::sync::Mutex<Option<(std::time::Instant, bool)>>>,
+    /// SQLite's one writer at a time, which the readiness write waits for like a mutation.
+    write_gate: Option<endpoint::WriteGate>,
 }
 
 impl App {
@@ -83,6 +85,7 @@ impl App {
             metrics: metrics.clone(),
             metrics_token: settings.metrics_token.as_deref().map(Arc::from),
             writes: Arc::default(),
+            write_gate: endpoint::write_gate(&db),
         };
         let layers = ServiceBuilder::new()
             .layer(request_id::forget_client_id())
@@ -94,7 +97,10 @@ impl App {
             .layer(cors::layer(db.clone(), settings.cors_origins.clone()))
             .layer(DefaultBodyLimit::max(settings.limits.max_body_bytes));
         let graphiql = settings.graphiql;
-        let endpoint = Arc::new(Endpoint::new(db, keys, settings, metrics, extension));
+        let write_gate = probes.write_gate.clone();
+        let endpoint = Arc::new(Endpoint::new(
+            db, keys, settings, metrics, extension, write_gate,
+        ));
         let mut graphql =
             Router::new().route("/graphql", get(endpoint::graphql).post(endpoint::graphql));
         if graphiql {
@@ -133,8 +139,10 @@ impl App {
 const WRITE_CHECK_STANDS: Duration = Duration::from_secs(1);
 
 /// `/readyz`: 200 while the service takes work and the database takes writes (a committed
-/// one-row write, [`crate::db::check_writes`]); 503 at shutdown or when it does not, such
-/// as on a full disk.
+/// one-row write, [`crate::db::check_writes`], in its turn behind the mutations on SQLite);
+/// 503 at shutdown or when the write fails or hangs, such as on a full disk. While a long
+/// mutation holds SQLite's write gate the check waits at most 2 s, then the last answer
+/// stands.
 async fn readyz(State(probes): State<Probes>) -> Response {
     if !probes.ready.load(Ordering::SeqCst) {
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
@@ -143,19 +151,14 @@ async fn readyz(State(probes): State<Probes>) -> Response {
     let writable = match *last {
         Some((at, writable)) if at.elapsed() < WRITE_CHECK_STANDS => writable,
         _ => {
-            let check =
-                tokio::time::timeout(Duration::from_secs(2), crate::db::check_writes(&probes.db))
-                    .await;
-            let writable = match check {
-                Ok(Ok(())) => true,
-                Ok(Err(error)) => {
+            let writable = match write_check(&probes).await {
+                Some(Ok(())) => true,
+                Some(Err(error)) => {
                     tracing::warn!(%error, "the database does not take writes");
                     false
                 }
-                Err(_) => {
-                    tracing::warn!("the database did not take a write within 2 s");
-                    false
-                }
+                // A long write holds the gate: busy is not broken, the last answer stands.
+                None => last.is_none_or(|(_, writable)| writable),
             };
             *last = Some((std::time::Instant::now(), writable));
             writable
@@ -166,6 +169,22 @@ async fn readyz(State(probes): State<Probes>) -> Response {
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
     }
+}
+
+/// The readiness write, in its turn behind the mutations on SQLite: `None` when the turn
+/// does not come within 2 s; an error when the write fails or takes longer than 2 s.
+async fn write_check(probes: &Probes) -> Option<Result<(), String>> {
+    let limit = Duration::from_secs(2);
+    let _turn = match &probes.write_gate {
+        Some(gate) => Some(tokio::time::timeout(limit, gate.lock()).await.ok()?),
+        None => None,
+    };
+    Some(
+        match tokio::time::timeout(limit, crate::db::check_writes(&probes.db)).await {
+            Ok(result) => result.map_err(|error| error.to_string()),
+            Err(_) => Err("the write did not finish within 2 s".to_owned()),
+        },
+    )
 }
 
 /// `/metrics` answers only with `Authorization: Bearer <SAMVERKAN_METRICS_TOKEN>`, and is
