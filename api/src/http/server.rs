@@ -35,7 +35,7 @@ pub const DRAIN: Duration = Duration::from_millis(500);
 pub struct ConnectionLimits {
     /// The most connections open at once.
     pub max_connections: usize,
-    /// The most connections one client address may hold open at once.
+    /// The most connections one client address (IPv6: one /64 network) may hold open at once.
     pub max_per_address: usize,
     /// The time to send a request header, and to start the next request on an idle connection.
     pub read_timeout: Duration,
@@ -158,6 +158,42 @@ impl Drop for InProgress {
     }
 }
 
+/// Whose connection it is, for the per-address cap: an IPv4 address, or an IPv6 address's
+/// /64 network, which one host can usually draw addresses from at will.
+fn holder(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
+            let network = u128::from(v6) & !((1_u128 << 64) - 1);
+            IpAddr::V6(network.into())
+        }
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(address, IpAddr::V4),
+        IpAddr::V4(_) => address,
+    }
+}
+
+/// Warns when the process may not open as many files as `max_connections` needs (with
+/// some to spare for the database and the listener): past the limit, new connections fail
+/// to be accepted before the cap closes idle ones.
+pub fn warn_if_over_file_limit(max_connections: usize) {
+    let limit = std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|limits| {
+            limits
+                .lines()
+                .find(|line| line.starts_with("Max open files"))
+                .and_then(|line| line.split_whitespace().nth(3)?.parse::<usize>().ok())
+        });
+    if let Some(limit) = limit
+        && max_connections + 64 > limit
+    {
+        tracing::warn!(
+            max_connections,
+            open_files_limit = limit,
+            "SAMVERKAN_MAX_CONNECTIONS is close to the limit of open files (ulimit -n): raise the limit or lower the cap"
+        );
+    }
+}
+
 /// Serves `router` on `listener` until `stop` resolves, then drains and closes every
 /// connection as the module says. Each request carries its peer's address as
 /// [`ConnectInfo`].
@@ -182,15 +218,18 @@ pub async fn serve(
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(error) => {
-                    // Out of file descriptors, mostly: wait for some to come back.
+                    // Out of file descriptors, mostly: close an idle connection, or wait for
+                    // one to end.
                     tracing::warn!(%error, "cannot accept a connection");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    if !open.lock().close_one(|_| true) {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
                     continue;
                 }
             },
         };
         while tasks.try_join_next().is_some() {}
-        if !open.make_room(peer.ip(), &limits) {
+        if !open.make_room(holder(peer.ip()), &limits) {
             tracing::debug!(%peer, "refused a connection: every connection is busy");
             drop(stream);
             continue;
@@ -198,7 +237,7 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         next_id += 1;
         let id = next_id;
-        let connection = Arc::new(Connection::new(peer.ip()));
+        let connection = Arc::new(Connection::new(holder(peer.ip())));
         open.lock().insert(id, connection.clone());
         let (router, open, mut closing) = (router.clone(), open.clone(), closing_seen.clone());
         tasks.spawn(async move {
@@ -224,7 +263,15 @@ pub async fn serve(
             loop {
                 tokio::select! {
                     _ = serving.as_mut() => break,
-                    () = connection.close.notified() => break,
+                    // A request may have begun since the connection was chosen as idle:
+                    // then it finishes, and the connection closes after it.
+                    () = connection.close.notified(), if !draining => {
+                        if connection.idle() {
+                            break;
+                        }
+                        draining = true;
+                        serving.as_mut().graceful_shutdown();
+                    }
                     changed = closing.changed(), if !draining => {
                         draining = true;
                         if changed.is_ok() {
@@ -292,6 +339,17 @@ mod tests {
         assert!(open.make_room(here, &limits(2, 10)));
         assert_eq!(ids(&open), vec![1], "then the rest that idle");
         assert!(!open.make_room(here, &limits(1, 10)), "all busy: no room");
+    }
+
+    #[test]
+    fn an_ipv6_host_is_counted_by_its_network() {
+        let one: IpAddr = "2001:db8:1:2::5".parse().expect("address");
+        let other: IpAddr = "2001:db8:1:2:ffff::9".parse().expect("address");
+        let elsewhere: IpAddr = "2001:db8:1:3::5".parse().expect("address");
+        assert_eq!(holder(one), holder(other));
+        assert_ne!(holder(one), holder(elsewhere));
+        let mapped: IpAddr = "::ffff:10.0.0.1".parse().expect("address");
+        assert_eq!(holder(mapped), IpAddr::from([10, 0, 0, 1]));
     }
 
     #[test]
