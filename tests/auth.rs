@@ -770,3 +770,26 @@ async fn one_address_typed_two_ways_is_one_account_and_names_are_stored_composed
         "Caf\u{e9} Kontakt"
     );
 }
+
+#[tokio::test]
+async fn an_address_stored_before_it_was_composed_still_signs_in_as_typed() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    let app = TestApp::start().await;
+    app.create_user("old@example.org", false).await;
+    // As an older release stored it: lower-cased, not composed.
+    let decomposed = "rene\u{301}@example.org";
+    entity::user::Entity::update_many()
+        .col_expr(entity::user::Column::Email, Expr::val(decomposed))
+        .filter(entity::user::Column::Email.eq("old@example.org"))
+        .exec(&app.db)
+        .await
+        .expect("store the old form");
+    let (_, body) = app
+        .post_as(
+            &Caller::Anonymous,
+            LOGIN,
+            json!({ "email": decomposed, "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(body["data"]["login"]["user"]["email"], decomposed, "{body}");
+}

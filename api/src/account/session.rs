@@ -194,6 +194,8 @@ pub async fn login(
     client: &str,
 ) -> AppResult<Issued> {
     let email = crate::validate::sign_in_address(&input.email);
+    // Addresses stored before they were composed (NFC) are found as they were typed.
+    let typed = input.email.trim().to_lowercase();
     if email.is_empty() || email.len() > 254 || input.password.len() > password::MAX_LENGTH * 4 {
         return Err(AppError::Unauthenticated);
     }
@@ -201,7 +203,7 @@ pub async fn login(
     // sign-ins that hold one, so a flood of sign-ins queues here, not on the write path.
     let turn = password::turn().await?;
     reserve_attempt(db, &email, client).await?;
-    let outcome = check_and_open(db, keys, &email, input.password, client, turn).await;
+    let outcome = check_and_open(db, keys, [&email, &typed], input.password, client, turn).await;
     if let Err(error) = &outcome
         && !matches!(error, AppError::Unauthenticated)
     {
@@ -215,15 +217,20 @@ pub async fn login(
 async fn check_and_open(
     db: &DatabaseConnection,
     keys: &Keys,
-    email: &str,
+    [email, typed]: [&str; 2],
     password: String,
     client: &str,
     turn: password::Turn,
 ) -> AppResult<Issued> {
-    let user = user::Entity::find()
-        .filter(user::Column::Email.eq(email))
-        .one(db)
-        .await?;
+    let find = |address: &str| {
+        user::Entity::find()
+            .filter(user::Column::Email.eq(address))
+            .one(db)
+    };
+    let user = match find(email).await? {
+        None if typed != email => find(typed).await?,
+        found => found,
+    };
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     let matches = password::verify(turn, password, stored).await?;
     let Some(user) = user.filter(|u| matches && u.active) else {
