@@ -142,3 +142,32 @@ async fn many_half_open_connections_leave_healthz_answering_and_shutdown_on_time
     );
     drop((held, slow));
 }
+
+#[tokio::test]
+async fn requests_still_waiting_for_their_bodies_give_way_to_a_new_client() {
+    let app = TestApp::start_with(
+        samverkan::config::HttpSettings {
+            max_connections: 4,
+            read_timeout: Duration::from_secs(30),
+            ..Default::default()
+        },
+        None,
+    )
+    .await;
+    let mut slow = Vec::new();
+    for _ in 0..4 {
+        slow.push(slow_body(address(&app.url)).await);
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let (status, body) = app
+        .post_as(
+            &samverkan_tests::Caller::Anonymous,
+            "{ organisations { totalCount } }",
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["organisations"]["totalCount"], 0);
+    let closed = closed_within(&mut slow[0], Duration::from_secs(5)).await;
+    assert!(closed.is_some(), "the oldest slow body was closed for it");
+}

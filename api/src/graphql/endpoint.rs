@@ -251,7 +251,12 @@ async fn read_request(
         let bytes = match tokio::time::timeout(read_timeout, axum::body::to_bytes(body, usize::MAX))
             .await
         {
-            Ok(Ok(bytes)) => bytes,
+            Ok(Ok(bytes)) => {
+                if let Some(pending) = parts.extensions.get::<crate::http::server::BodyPending>() {
+                    pending.arrived();
+                }
+                bytes
+            }
             Ok(Err(_)) => {
                 let limit = endpoint.settings.limits.max_body_bytes;
                 return Err(refuse(

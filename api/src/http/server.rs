@@ -3,10 +3,10 @@
 //! - at most `SAMVERKAN_MAX_CONNECTIONS` connections at once, and at most
 //!   `SAMVERKAN_MAX_CONNECTIONS_PER_ADDRESS` from one client address, so that a few
 //!   addresses holding slow requests cannot take every place. A new connection past a cap
-//!   closes the oldest one (of its address, past that cap) that has no request in progress,
-//!   preferring one that has never completed a request (a client still sending its first
-//!   header) over a kept-alive one that idles between requests; when there is none, the new
-//!   one is closed at once;
+//!   closes the oldest one (of its address, past that cap) that has no request in progress
+//!   or whose request still waits for its body, preferring one that has never completed a
+//!   request (a client still sending its first header) over a kept-alive one that idles
+//!   between requests; when there is none, the new one is closed at once;
 //! - `SAMVERKAN_READ_TIMEOUT_SECS` bounds the time to send a complete request header, and
 //!   the wait for the next request on a kept-alive connection (hyper's header timeout
 //!   covers both). The body is read under the same limit by the GraphQL endpoint;
@@ -19,7 +19,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -49,6 +49,9 @@ struct Connection {
     requests: AtomicUsize,
     /// Requests answered on it.
     answered: AtomicUsize,
+    /// Whether the request in progress still waits for its body: until it has arrived,
+    /// nothing has run, and the connection may be closed like an idle one.
+    body_pending: Arc<AtomicBool>,
     /// Woken to close it.
     close: Notify,
 }
@@ -59,12 +62,18 @@ impl Connection {
             address,
             requests: AtomicUsize::new(0),
             answered: AtomicUsize::new(0),
+            body_pending: Arc::default(),
             close: Notify::new(),
         }
     }
 
     fn idle(&self) -> bool {
         self.requests.load(Ordering::SeqCst) == 0
+    }
+
+    /// Idle, or its request has not sent its body yet: closing it loses no work.
+    fn closable(&self) -> bool {
+        self.idle() || self.body_pending.load(Ordering::SeqCst)
     }
 
     fn never_answered(&self) -> bool {
@@ -96,13 +105,14 @@ impl Open {
         Some(connection)
     }
 
-    /// Closes the oldest idle connection among those `which` picks, one that never
-    /// answered a request first. `false` when there is none.
+    /// Closes the oldest closable connection among those `which` picks (idle, or waiting
+    /// for a request's body), one that never answered a request first. `false` when there
+    /// is none.
     fn close_one(&mut self, which: impl Fn(&Connection) -> bool) -> bool {
         let oldest = |never: bool| {
             self.connections
                 .iter()
-                .find(|(_, c)| which(c) && c.idle() && (!never || c.never_answered()))
+                .find(|(_, c)| which(c) && c.closable() && (!never || c.never_answered()))
                 .map(|(id, _)| *id)
         };
         match oldest(true)
@@ -141,6 +151,28 @@ impl Connections {
     }
 }
 
+/// Put in a request that has a body: the GraphQL endpoint calls [`BodyPending::arrived`]
+/// once it has read it, from when the request can no longer be closed like an idle one.
+#[derive(Clone)]
+pub struct BodyPending(Arc<AtomicBool>);
+
+impl BodyPending {
+    /// The body has arrived: the request now runs.
+    pub fn arrived(&self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
+}
+
+/// Whether a request announces a body.
+fn has_body<B>(request: &hyper::Request<B>) -> bool {
+    let headers = request.headers();
+    headers.contains_key(hyper::header::TRANSFER_ENCODING)
+        || headers
+            .get(hyper::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|n| n.trim() != "0")
+}
+
 /// Counts a request in progress on its connection while it lives.
 struct InProgress(Arc<Connection>);
 
@@ -153,6 +185,7 @@ impl InProgress {
 
 impl Drop for InProgress {
     fn drop(&mut self) {
+        self.0.body_pending.store(false, Ordering::SeqCst);
         self.0.answered.fetch_add(1, Ordering::SeqCst);
         self.0.requests.fetch_sub(1, Ordering::SeqCst);
     }
@@ -244,8 +277,14 @@ pub async fn serve(
             let in_progress = connection.clone();
             let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
                 let counted = InProgress::new(&in_progress);
+                let pending = has_body(&request);
+                in_progress.body_pending.store(pending, Ordering::SeqCst);
                 let mut request = request.map(axum::body::Body::new);
                 request.extensions_mut().insert(ConnectInfo(peer));
+                if pending {
+                    let flag = BodyPending(in_progress.body_pending.clone());
+                    request.extensions_mut().insert(flag);
+                }
                 let router = router.clone();
                 async move {
                     let response = router.oneshot(request).await;
@@ -266,7 +305,7 @@ pub async fn serve(
                     // A request may have begun since the connection was chosen as idle:
                     // then it finishes, and the connection closes after it.
                     () = connection.close.notified(), if !draining => {
-                        if connection.idle() {
+                        if connection.closable() {
                             break;
                         }
                         draining = true;
@@ -339,6 +378,26 @@ mod tests {
         assert!(open.make_room(here, &limits(2, 10)));
         assert_eq!(ids(&open), vec![1], "then the rest that idle");
         assert!(!open.make_room(here, &limits(1, 10)), "all busy: no room");
+    }
+
+    #[test]
+    fn a_request_still_waiting_for_its_body_can_be_closed() {
+        let open = Connections::default();
+        let here = IpAddr::from([127, 0, 0, 1]);
+        open.lock().insert(1, Arc::new(Connection::new(here)));
+        let slow = open.lock().connections[&1].clone();
+        let _request = InProgress::new(&slow);
+        slow.body_pending.store(true, Ordering::SeqCst);
+        assert!(open.make_room(here, &limits(1, 10)), "the slow body closes");
+        assert!(ids(&open).is_empty());
+        open.lock().insert(2, Arc::new(Connection::new(here)));
+        let working = open.lock().connections[&2].clone();
+        let _running = InProgress::new(&working);
+        BodyPending(working.body_pending.clone()).arrived();
+        assert!(
+            !open.make_room(here, &limits(1, 10)),
+            "a request whose body arrived runs on"
+        );
     }
 
     #[test]
