@@ -116,6 +116,28 @@ async fn media_types_follow_graphql_over_http() {
         status, 400,
         "a document that fails validation is a 400 with the official media type: {text}"
     );
+    let refused: Value = serde_json::from_str(&text).expect("JSON");
+    assert!(
+        refused.get("data").is_none(),
+        "a request refused before execution has no data entry: {text}"
+    );
+    // Execution began: 200 with the official media type, even with `data: null`.
+    let create = "mutation { createOrganisation(input: { slug: \"x-org\", name: \"X\", kind: ASSOCIATION }) { id } }";
+    let (status, _, text) = raw(&app, "POST", body(create), &official).await;
+    let executed: Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(
+        executed["errors"][0]["extensions"]["code"],
+        "UNAUTHENTICATED"
+    );
+    assert!(executed.get("data").is_some_and(Value::is_null), "{text}");
+    // A document over the cost limit is refused as a whole: no location in it.
+    let costly = "{ organisations(first: 100) { nodes { dialogues(first: 100) { nodes { authorities { name } organisations { name } } } } } }";
+    let (status, _, text) = raw(&app, "POST", body(costly), &official).await;
+    let over: Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(status, 400, "{text}");
+    assert!(over["errors"][0].get("locations").is_none(), "{text}");
+    assert!(over.get("data").is_none(), "{text}");
     let legacy = [
         ("content-type", "application/json"),
         ("accept", "application/json"),

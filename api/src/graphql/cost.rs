@@ -7,7 +7,7 @@ pub use crate::limits::RateKey;
 use crate::limits::{Limits, RateLimiter};
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextValidation};
 use async_graphql::parser::types::{Field, Selection, SelectionSet};
-use async_graphql::{ErrorExtensions, Pos, ServerError, ValidationResult};
+use async_graphql::{ErrorExtensions, ServerError, ValidationResult};
 use std::sync::{Arc, Mutex};
 
 /// Whether a connection field's selection may ask for `totalCount`: directly, in an inline
@@ -58,6 +58,8 @@ pub struct CostReport {
     pub remaining: usize,
     /// When refused for the budget: seconds to wait.
     pub retry_after: Option<u64>,
+    /// Whether the request passed validation, its cost and its budget: execution began.
+    pub executed: bool,
 }
 
 /// Marks a request that does not wait for room in the cost in flight: mutations, which are
@@ -93,6 +95,7 @@ struct Guard {
     admitted: Mutex<Option<tokio::sync::OwnedSemaphorePermit>>,
 }
 
+/// A refusal of the whole document: no location, since no one place in it is at fault.
 fn refusal(message: String, code: &'static str, retry_after: Option<u64>) -> Vec<ServerError> {
     let error = async_graphql::Error::new(message).extend_with(|_, e| {
         e.set("code", code);
@@ -100,7 +103,9 @@ fn refusal(message: String, code: &'static str, retry_after: Option<u64>) -> Vec
             e.set("retryAfter", seconds);
         }
     });
-    vec![error.into_server_error(Pos::default())]
+    let mut refused = ServerError::new(error.message, None);
+    refused.extensions = error.extensions;
+    vec![refused]
 }
 
 #[async_graphql::async_trait::async_trait]
@@ -152,6 +157,7 @@ impl Extension for Guard {
                 None => Ok(result),
             }
         };
+        report.executed = outcome.is_ok();
         if let Some(slot) = ctx.data_opt::<CostSlot>()
             && let Ok(mut slot) = slot.lock()
         {

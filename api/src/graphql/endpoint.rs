@@ -584,17 +584,26 @@ fn finish(
         }
     }
     let retry_after = report.and_then(|r| r.retry_after);
+    // GraphQL over HTTP: a request refused before execution (parse, validation, cost,
+    // budget) has no `data` entry and, with the official media type, a 4xx status; once
+    // execution began the status is 200 whatever the errors, `data: null` included.
+    let executed = report.is_some_and(|r| r.executed);
     let status = if codes.iter().any(|c| c == "RATE_LIMITED") && retry_after.is_some() {
         StatusCode::TOO_MANY_REQUESTS
-    } else if media == Media::GraphqlResponse
-        && body.data == async_graphql::Value::Null
-        && !codes.is_empty()
-    {
+    } else if media == Media::GraphqlResponse && !executed {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
     };
-    let mut response = answer(status, media, &body);
+    let mut response = if executed {
+        answer(status, media, &body)
+    } else {
+        let mut refused = serde_json::to_value(&body).unwrap_or_default();
+        if let Some(fields) = refused.as_object_mut() {
+            fields.remove("data");
+        }
+        answer(status, media, &refused)
+    };
     if let Some(seconds) = retry_after
         && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
     {
