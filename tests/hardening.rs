@@ -681,6 +681,32 @@ async fn cors_allows_configured_and_partner_origins_without_credentials() {
         Some(&b"https://partner.example.org"[..]),
         "anonymous calls from a partner's site are allowed"
     );
+    // A new partner token's origin works at once, not at the next refresh of the origins.
+    let from_new_site = || {
+        app.client
+            .post(format!("{}/graphql", app.url))
+            .header("origin", "https://new-partner.example.org")
+            .json(&json!({ "query": "{ viewer { kind } }" }))
+            .send()
+    };
+    let before = from_new_site().await.expect("request");
+    assert!(
+        before
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+    app.partner_token("new", "READ_PUBLIC", &["https://new-partner.example.org"])
+        .await;
+    let after = from_new_site().await.expect("request");
+    assert_eq!(
+        after
+            .headers()
+            .get("access-control-allow-origin")
+            .map(|v| v.as_bytes()),
+        Some(&b"https://new-partner.example.org"[..]),
+        "the new token's origin is allowed at once"
+    );
 }
 
 /// A small deterministic generator (xorshift), so that the hostile run is the same every time.

@@ -70,6 +70,19 @@ fn origin(field: &str, value: &str) -> AppResult<String> {
     }
 }
 
+/// How many partner tokens this process has created or revoked: the CORS layer reads the
+/// tokens' origins again as soon as this changes, instead of at its next refresh.
+static CHANGES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// The count of partner token changes made by this process ([`CHANGES`]).
+pub fn changes() -> u64 {
+    CHANGES.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+fn changed() {
+    CHANGES.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+}
+
 /// Creates a partner token; returns the secret (shown this once) and the record.
 ///
 /// # Errors
@@ -124,6 +137,7 @@ pub async fn create(
     )
     .await?;
     txn.commit().await?;
+    changed();
     Ok((secret, created))
 }
 
@@ -155,6 +169,7 @@ pub async fn revoke(
     )
     .await?;
     txn.commit().await?;
+    changed();
     Ok(revoked)
 }
 

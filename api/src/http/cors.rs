@@ -16,8 +16,9 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-/// How long the partner tokens' origins are used before they are read again: a new or
-/// revoked token takes effect in the browser within this time.
+/// How long the partner tokens' origins are used before they are read again: a token
+/// created or revoked through another server process takes effect in the browser within
+/// this time (through this one, at once).
 const REFRESH: Duration = Duration::from_secs(30);
 
 /// The layer: allowed origins are answered with themselves in
@@ -93,11 +94,12 @@ fn carries_user_token(parts: &Parts) -> bool {
 }
 
 /// The origins of active partner tokens, read through [`tokens::active_origins`] at most
-/// every [`REFRESH`], one read at a time.
+/// every [`REFRESH`] and whenever this process changed a token, one read at a time.
 struct TokenOrigins {
     db: DatabaseConnection,
-    /// The last set read and when; `None` before the first read.
-    cache: RwLock<Option<(Instant, Arc<HashSet<String>>)>>,
+    /// The last set read, when, and at which count of token changes; `None` before the
+    /// first read.
+    cache: RwLock<Option<Cached>>,
     /// Held by the one caller that refreshes: a burst of requests after the set goes stale
     /// makes one query, not one each.
     refreshing: tokio::sync::Mutex<()>,
@@ -112,7 +114,7 @@ impl TokenOrigins {
         }
     }
 
-    fn cached(&self) -> Option<(Instant, Arc<HashSet<String>>)> {
+    fn cached(&self) -> Option<Cached> {
         self.cache.read().ok().and_then(|cache| cache.clone())
     }
 
@@ -120,22 +122,23 @@ impl TokenOrigins {
     /// one; before the first read they wait for it.
     async fn current(&self) -> Arc<HashSet<String>> {
         let cached = self.cached();
-        if let Some((at, origins)) = &cached
-            && at.elapsed() < REFRESH
+        if let Some(cached) = &cached
+            && cached.fresh()
         {
-            return origins.clone();
+            return cached.origins.clone();
         }
         let _turn = match (self.refreshing.try_lock(), cached) {
             (Ok(turn), _) => turn,
-            (Err(_), Some((_, stale))) => return stale,
+            (Err(_), Some(stale)) => return stale.origins,
             (Err(_), None) => self.refreshing.lock().await,
         };
         // Another caller may have refreshed while this one waited for its turn.
-        if let Some((at, origins)) = self.cached()
-            && at.elapsed() < REFRESH
+        if let Some(cached) = self.cached()
+            && cached.fresh()
         {
-            return origins;
+            return cached.origins;
         }
+        let changes = tokens::changes();
         let origins = match tokens::active_origins(&self.db).await {
             Ok(origins) => Arc::new(origins),
             Err(error) => {
@@ -143,14 +146,33 @@ impl TokenOrigins {
                 tracing::warn!(?error, "cannot read the partner tokens' origins");
                 return self
                     .cached()
-                    .map(|(_, origins)| origins)
+                    .map(|cached| cached.origins)
                     .unwrap_or_default();
             }
         };
         if let Ok(mut cache) = self.cache.write() {
-            *cache = Some((Instant::now(), origins.clone()));
+            *cache = Some(Cached {
+                at: Instant::now(),
+                changes,
+                origins: origins.clone(),
+            });
         }
         origins
+    }
+}
+
+/// A set of origins as read.
+#[derive(Clone)]
+struct Cached {
+    at: Instant,
+    /// [`tokens::changes`] just before the read.
+    changes: u64,
+    origins: Arc<HashSet<String>>,
+}
+
+impl Cached {
+    fn fresh(&self) -> bool {
+        self.at.elapsed() < REFRESH && self.changes == tokens::changes()
     }
 }
 
