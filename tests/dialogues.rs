@@ -352,3 +352,27 @@ async fn filters_by_every_field() {
     let error = app.err(q, json!({ "f": { "organisationId": x } })).await;
     assert_code(&error, "BAD_USER_INPUT", Some("filter.organisationId"));
 }
+
+#[tokio::test]
+async fn a_date_that_cannot_be_read_says_how_to_write_one() {
+    let app = TestApp::start().await;
+    for (query, variables) in [
+        (
+            "{ dialogues(filter: { heldFrom: \"2026-13-45\" }) { totalCount } }",
+            json!({}),
+        ),
+        (
+            "query($d: NaiveDate) { dialogues(filter: { heldFrom: $d }) { totalCount } }",
+            json!({ "d": "2026-02-30" }),
+        ),
+    ] {
+        let error = app.err(query, variables).await;
+        assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{error}");
+        let message = error["message"].as_str().unwrap_or_default();
+        assert!(
+            message.starts_with("expected a date written as YYYY-MM-DD, such as 2026-11-20"),
+            "{message}"
+        );
+        assert!(!message.contains("out of range"), "{message}");
+    }
+}

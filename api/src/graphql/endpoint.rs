@@ -356,6 +356,23 @@ enum Operation {
     Mutation,
 }
 
+/// The engine's message for a date or time it could not read, told as what to write
+/// instead of the date library's words ("input is out of range"); `None` for others.
+fn plain_scalar_message(message: &str) -> Option<String> {
+    let (scalar, rest) = message
+        .strip_prefix("Failed to parse \"")?
+        .split_once("\":")?;
+    let wanted = match scalar {
+        "NaiveDate" => "a date written as YYYY-MM-DD, such as 2026-11-20",
+        "DateTime" => "a time written as RFC 3339, such as 2026-11-20T14:00:00Z",
+        _ => return None,
+    };
+    let context = rest
+        .find(" (occurred while parsing")
+        .map_or("", |at| &rest[at..]);
+    Some(format!("expected {wanted}{context}"))
+}
+
 /// Who pays for a request: a partner token, a user, or the client address.
 fn rate_key(principal: &Principal, client: Option<SocketAddr>) -> RateKey {
     RateKey(match (principal.token_id, principal.user_id) {
@@ -569,6 +586,9 @@ fn finish(
             .is_none_or(|code| *code == async_graphql::Value::Null)
         {
             extensions.set("code", "BAD_USER_INPUT");
+            if let Some(message) = plain_scalar_message(&error.message) {
+                error.message = message;
+            }
         }
     }
     let codes = error_codes(&body.errors);
