@@ -61,6 +61,32 @@ pub fn list_page_cost(
 /// in the cost in flight: a lookup is not made to queue behind costly queries.
 pub const UNQUEUED_COST: usize = crate::paging::MAX_PAGE_SIZE as usize;
 
+/// Turns at some costly work (hashing a password, searching text) that at most one per
+/// `cores_per_turn` cores may do at once (and at least one), counted at first use, when
+/// the process knows the cores it may run on.
+pub struct CoreTurns {
+    cores_per_turn: usize,
+    turns: std::sync::OnceLock<tokio::sync::Semaphore>,
+}
+
+impl CoreTurns {
+    /// One turn per `cores_per_turn` cores.
+    pub const fn new(cores_per_turn: usize) -> Self {
+        Self {
+            cores_per_turn,
+            turns: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The turns.
+    pub fn get(&self) -> &tokio::sync::Semaphore {
+        self.turns.get_or_init(|| {
+            let cores = std::thread::available_parallelism().map_or(1, usize::from);
+            tokio::sync::Semaphore::new((cores / self.cores_per_turn.max(1)).max(1))
+        })
+    }
+}
+
 /// The cost of a plain list field.
 pub fn list_cost(child_complexity: usize) -> usize {
     LIST_FACTOR

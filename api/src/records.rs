@@ -435,15 +435,11 @@ pub trait ListFilter: Clone + Default + Send + Sync + 'static {
 /// statement per two cores (and at least one) runs at once, so that searches cannot take
 /// every database connection and core from the requests around them. Others wait.
 async fn search_turn(searches: bool) -> Option<tokio::sync::SemaphorePermit<'static>> {
-    static TURNS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    static TURNS: crate::limits::CoreTurns = crate::limits::CoreTurns::new(2);
     if !searches {
         return None;
     }
-    let turns = TURNS.get_or_init(|| {
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        tokio::sync::Semaphore::new((cores / 2).max(1))
-    });
-    turns.acquire().await.ok()
+    TURNS.get().acquire().await.ok()
 }
 
 /// One page of a top-level list.

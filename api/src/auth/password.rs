@@ -30,11 +30,8 @@ pub struct Turn {
 /// # Errors
 /// RATE_LIMITED when none comes within [`TURN_WAIT`].
 pub async fn turn() -> AppResult<Turn> {
-    static TURNS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
-    let turns = TURNS.get_or_init(|| {
-        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(1, usize::from))
-    });
-    let permit = tokio::time::timeout(TURN_WAIT, turns.acquire())
+    static TURNS: crate::limits::CoreTurns = crate::limits::CoreTurns::new(1);
+    let permit = tokio::time::timeout(TURN_WAIT, TURNS.get().acquire())
         .await
         .map_err(|_| AppError::RateLimited)?
         .map_err(|e| internal(&e.to_string()))?;
