@@ -92,18 +92,11 @@ def summary(latencies, errors, first_error=None):
     }
 
 
-def peak_rss_mib():
+def memory_mib(field):
+    """The server's VmRSS (now) or VmHWM (peak), MiB."""
     with open(f"/proc/{SERVER_PID}/status") as status:
         for line in status:
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    return None
-
-
-def rss_mib():
-    with open(f"/proc/{SERVER_PID}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return round(int(line.split()[1]) / 1024, 1)
     return None
 
@@ -174,7 +167,7 @@ def run_phase(name, attackers, editor, orgs):
     for thread in threads:
         thread.start()
     time.sleep(1.0 if attackers else 0)  # let the flood build up
-    rss_before = rss_mib()
+    rss_before = memory_mib("VmRSS")
     watchers = [
         threading.Thread(target=measure, args=(stop, editor, WRITE, {"o": orgs}, 0.05, writes, lambda b: b["data"]["createDialogue"]["id"])),
         threading.Thread(target=measure, args=(stop, Client(), LOOKUP, {}, 0.02, lookups, lambda b: b["data"]["organisation"]["name"])),
@@ -187,7 +180,7 @@ def run_phase(name, attackers, editor, orgs):
         watcher.join()
     for thread in threads:
         thread.join(timeout=40)
-    return {"phase": name, "editor_write": writes, "lookup": lookups, "attack": tally, "rss_mib_during": rss_before, "peak_rss_mib": peak_rss_mib()}
+    return {"phase": name, "editor_write": writes, "lookup": lookups, "attack": tally, "rss_mib_during": rss_before, "peak_rss_mib": memory_mib("VmHWM")}
 
 
 def login_flooder(index, stop, count):

@@ -123,16 +123,7 @@ async fn many_half_open_connections_leave_healthz_answering_and_shutdown_on_time
     tokio::time::sleep(Duration::from_millis(200)).await;
     let signalled = Instant::now();
     server.signal("TERM");
-    let status = loop {
-        if let Some(status) = server.process.try_wait().expect("wait") {
-            break status;
-        }
-        assert!(
-            signalled.elapsed() < Duration::from_secs(10),
-            "the server exits"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let status = server.exit_status(Duration::from_secs(10)).await;
     let took = signalled.elapsed();
     println!("exited {took:?} after SIGTERM with a 1 s grace period");
     assert!(status.success(), "exit code 0: {status:?}");

@@ -192,17 +192,7 @@ async fn sigterm_drains_in_flight_requests_then_exits_cleanly() {
             "in-flight requests finish"
         );
     }
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = server.process.try_wait().expect("wait") {
-            break status;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the server exits"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let status = server.exit_status(Duration::from_secs(20)).await;
     assert!(status.success(), "exit code 0: {status:?}");
 }
 

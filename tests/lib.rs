@@ -507,6 +507,21 @@ impl ChildServer {
             .expect("kill");
         assert!(status.success());
     }
+
+    /// Waits for the process to exit, failing the test after `limit`.
+    pub async fn exit_status(&mut self, limit: std::time::Duration) -> std::process::ExitStatus {
+        let started = std::time::Instant::now();
+        loop {
+            if let Some(status) = self.process.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(
+                started.elapsed() < limit,
+                "the server exits within {limit:?}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
 }
 
 impl Drop for ChildServer {
