@@ -30,6 +30,10 @@ pub fn record_type(action: AuditAction) -> RecordType {
         CreateOrganisation | UpdateOrganisation | DeleteOrganisation => RecordType::Organisation,
         CreateAuthority | UpdateAuthority | DeleteAuthority => RecordType::Authority,
         CreateDialogue | UpdateDialogue | DeleteDialogue => RecordType::Dialogue,
+        CreateTheme | UpdateTheme | DeleteTheme => RecordType::Theme,
+        CreateEvidence | UpdateEvidence | DeleteEvidence => RecordType::Evidence,
+        CreateCooperation | UpdateCooperation | DeleteCooperation => RecordType::Cooperation,
+        CreateGoal | UpdateGoal | DeleteGoal | RecordGoalProgress => RecordType::Goal,
         CreateProposal | UpdateProposal | TransitionProposal | DeleteProposal => {
             RecordType::Proposal
         }

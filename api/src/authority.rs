@@ -32,6 +32,9 @@ sortable! {
     }
 }
 
+/// The municipality codes of the metropolitan municipalities: Stockholm, Göteborg, Malmö.
+pub const METROPOLITAN_CODES: [&str; 3] = ["0180", "1480", "1280"];
+
 /// Whether the caller may write these records at all, checked before anything else: the
 /// GraphQL layer asks it too, before it reads the ids it was sent, so that a caller who
 /// may not write learns nothing from input errors. Only admins add, change or remove authorities.

@@ -7,7 +7,7 @@ use crate::auth::Principal;
 use crate::error::{AppError, AppResult};
 use crate::paging::{self, Page, Row, Rows};
 use entity::AuditAction;
-use entity::{authority, dialogue, organisation, proposal, user};
+use entity::{authority, cooperation, dialogue, evidence, goal, organisation, proposal, theme, user};
 use sea_orm::sea_query::{Condition, DynIden, Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
@@ -157,32 +157,117 @@ pub async fn replace_links(
     owner: Uuid,
     others: &[Uuid],
 ) -> AppResult<()> {
-    let table = owner_column.entity_name();
-    let delete = Query::delete()
-        .from_table(table.clone())
-        .and_where(paging::column(owner_column).eq(owner))
-        .to_owned();
-    db.execute(&delete).await?;
-    let unique: Vec<Uuid> = {
-        let mut seen = HashSet::new();
-        others
+    let link = Link::new(owner_column, other_column, "");
+    link.replace(db, owner, others).await
+}
+
+/// A link table seen from one side: the column pointing at the owning record, the one
+/// pointing at the other side, and the input field that sets the list.
+#[derive(Clone)]
+pub struct Link {
+    owner: (DynIden, DynIden),
+    other: (DynIden, DynIden),
+    /// The input field that sets the list, such as `input.organisationIds`.
+    pub field: &'static str,
+}
+
+impl Link {
+    /// The link table of `owner` and `other`, set by `field`.
+    pub fn new(owner: impl ColumnTrait, other: impl ColumnTrait, field: &'static str) -> Self {
+        Self {
+            owner: owner.as_column_ref(),
+            other: other.as_column_ref(),
+            field,
+        }
+    }
+
+    /// The link table's name, under which audit entries keep the list.
+    pub fn table(&self) -> String {
+        self.owner.0.to_string()
+    }
+
+    /// The condition that the record whose id is in `row` links to `other`.
+    pub fn holds(&self, row: (DynIden, DynIden), other: Uuid) -> Expr {
+        paging::linked(self.owner.clone(), row, Expr::col(self.other.clone()).eq(other))
+    }
+
+    /// The ids `owner` links to.
+    ///
+    /// # Errors
+    /// INTERNAL on a database failure.
+    pub async fn of(&self, db: &impl ConnectionTrait, owner: Uuid) -> AppResult<Vec<Uuid>> {
+        let select = Query::select()
+            .column(self.other.clone())
+            .from(self.owner.0.clone())
+            .and_where(Expr::col(self.owner.clone()).eq(owner))
+            .to_owned();
+        db.query_all(&select)
+            .await?
             .iter()
-            .copied()
-            .filter(|id| seen.insert(*id))
+            .map(|row| Ok(row.try_get_by_index::<Uuid>(0)?))
             .collect()
-    };
-    if unique.is_empty() {
-        return Ok(());
     }
-    let mut insert = Query::insert();
-    insert.into_table(table).columns([
-        owner_column.as_column_ref().1,
-        other_column.as_column_ref().1,
-    ]);
-    for other in unique {
-        insert.values_panic([owner.into(), other.into()]);
+
+    /// Replaces the links of `owner` with `others`.
+    ///
+    /// # Errors
+    /// INTERNAL on a database failure.
+    pub async fn replace(
+        &self,
+        db: &impl ConnectionTrait,
+        owner: Uuid,
+        others: &[Uuid],
+    ) -> AppResult<()> {
+        let table = self.owner.0.clone();
+        let delete = Query::delete()
+            .from_table(table.clone())
+            .and_where(Expr::col(self.owner.clone()).eq(owner))
+            .to_owned();
+        db.execute(&delete).await?;
+        let unique: Vec<Uuid> = {
+            let mut seen = HashSet::new();
+            others
+                .iter()
+                .copied()
+                .filter(|id| seen.insert(*id))
+                .collect()
+        };
+        if unique.is_empty() {
+            return Ok(());
+        }
+        let mut insert = Query::insert();
+        insert
+            .into_table(table)
+            .columns([self.owner.1.clone(), self.other.1.clone()]);
+        for other in unique {
+            insert.values_panic([owner.into(), other.into()]);
+        }
+        db.execute(&insert).await?;
+        Ok(())
     }
-    db.execute(&insert).await?;
+}
+
+/// The lists of a write to a record with link tables, each `None` when not given (it stays).
+pub type Lists<const N: usize> = [Option<Vec<Uuid>>; N];
+
+/// Replaces the given lists of record `id` and adds them to the audit `changes` under
+/// their link tables' names.
+///
+/// # Errors
+/// INTERNAL on a database failure.
+pub async fn write_lists<const N: usize>(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    links: &[Link; N],
+    lists: &Lists<N>,
+    changes: &mut serde_json::Map<String, serde_json::Value>,
+) -> AppResult<()> {
+    for (link, list) in links.iter().zip(lists) {
+        if let Some(list) = list {
+            link.replace(db, id, list).await?;
+            changes.insert(link.table(), ids_json(list));
+        }
+    }
     Ok(())
 }
 
@@ -218,7 +303,17 @@ macro_rules! versioned {
     };
 }
 
-versioned!(organisation, authority, dialogue, proposal, user);
+versioned!(
+    organisation,
+    authority,
+    dialogue,
+    proposal,
+    user,
+    theme,
+    evidence,
+    cooperation,
+    goal
+);
 
 /// Why a versioned update failed: a database error the caller may map (a taken slug), or
 /// a domain error.
@@ -388,6 +483,27 @@ where
     E::Model: Row + IntoActiveModel<E::ActiveModel>,
 {
     let txn = begin_write(db).await?;
+    delete_unreferenced_in::<E, _>(txn, actor, id, what, references, action).await
+}
+
+/// As [`delete_unreferenced`], inside a write transaction the caller has begun (and may
+/// have checked more in); commits it.
+///
+/// # Errors
+/// NOT_FOUND; CONFLICT naming what still references it.
+pub async fn delete_unreferenced_in<E, T>(
+    txn: T,
+    actor: impl Into<Actor<'_>>,
+    id: Uuid,
+    what: &'static str,
+    references: &[Reference],
+    action: AuditAction,
+) -> AppResult<E::Model>
+where
+    E: Versioned,
+    E::Model: Row + IntoActiveModel<E::ActiveModel>,
+    T: ConnectionTrait + TransactionSession,
+{
     let row = paging::by_ids::<E::Model>(&txn, &[id], Condition::all())
         .await?
         .remove(&id)

@@ -25,6 +25,8 @@ pub struct Model {
     pub website: Option<String>,
     /// An official identifier, such as the four-digit municipality code.
     pub code: Option<String>,
+    /// One of the metropolitan municipalities: Stockholm, Göteborg, Malmö.
+    pub is_metropolitan: bool,
     /// Optimistic-concurrency counter, bumped by every update.
     pub version: i32,
     /// When the row was created.

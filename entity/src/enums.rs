@@ -178,6 +178,135 @@ pub enum Visibility {
     Organisation,
 }
 
+/// What kind of proof of impact a piece of evidence is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+pub enum EvidenceKind {
+    /// An article in a newspaper or magazine.
+    #[sea_orm(string_value = "MEDIA_ARTICLE")]
+    MediaArticle,
+    /// A radio or television feature.
+    #[sea_orm(string_value = "BROADCAST")]
+    Broadcast,
+    /// A mention in a policy document, such as the national action plan.
+    #[sea_orm(string_value = "POLICY_MENTION")]
+    PolicyMention,
+    /// A decision of an authority.
+    #[sea_orm(string_value = "DECISION")]
+    Decision,
+    /// A motion in parliament.
+    #[sea_orm(string_value = "PARLIAMENTARY_MOTION")]
+    ParliamentaryMotion,
+    /// A report.
+    #[sea_orm(string_value = "REPORT")]
+    Report,
+    /// Anything else.
+    #[sea_orm(string_value = "OTHER")]
+    Other,
+}
+
+/// How far a piece of evidence reaches, from local to international; in that order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+pub enum Reach {
+    /// A municipality or town.
+    #[sea_orm(string_value = "LOCAL")]
+    Local,
+    /// A region.
+    #[sea_orm(string_value = "REGIONAL")]
+    Regional,
+    /// The whole country.
+    #[sea_orm(string_value = "NATIONAL")]
+    National,
+    /// Beyond the country.
+    #[sea_orm(string_value = "INTERNATIONAL")]
+    International,
+}
+
+/// What form a local cooperation takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+pub enum CooperationKind {
+    /// A local network of voluntary organisations.
+    #[sea_orm(string_value = "LOCAL_NETWORK")]
+    LocalNetwork,
+    /// An idea-based public partnership (idéburet offentligt partnerskap, IOP).
+    #[sea_orm(string_value = "IDEA_BASED_PUBLIC_PARTNERSHIP")]
+    IdeaBasedPublicPartnership,
+    /// A written agreement (överenskommelse) with the municipality or region.
+    #[sea_orm(string_value = "AGREEMENT")]
+    Agreement,
+    /// Anything else.
+    #[sea_orm(string_value = "OTHER")]
+    Other,
+}
+
+/// What area of the network's work a goal is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+pub enum GoalCategory {
+    /// Visibility in the media.
+    #[sea_orm(string_value = "MEDIA")]
+    Media,
+    /// Dialogue with and influence on national bodies.
+    #[sea_orm(string_value = "NATIONAL_INFLUENCE")]
+    NationalInfluence,
+    /// Cooperation and influence in municipalities and regions.
+    #[sea_orm(string_value = "LOCAL_INFLUENCE")]
+    LocalInfluence,
+    /// Results in the national action plan.
+    #[sea_orm(string_value = "ACTION_PLAN")]
+    ActionPlan,
+    /// The network itself: its organisations, conferences, shared knowledge.
+    #[sea_orm(string_value = "NETWORK")]
+    Network,
+    /// Anything else.
+    #[sea_orm(string_value = "OTHER")]
+    Other,
+}
+
+/// Which records a goal counts; the criteria are data of the goal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+pub enum GoalMeasureKind {
+    /// Dialogues matching the criteria, held inside the period.
+    #[sea_orm(string_value = "DIALOGUE_COUNT")]
+    DialogueCount,
+    /// Of the target authorities, those with a matching dialogue in the period.
+    #[sea_orm(string_value = "AUTHORITIES_REACHED")]
+    AuthoritiesReached,
+    /// Distinct municipalities with a cooperation active in the period.
+    #[sea_orm(string_value = "MUNICIPALITIES_COVERED")]
+    MunicipalitiesCovered,
+    /// Proposals that reached one of the statuses in the period.
+    #[sea_orm(string_value = "PROPOSAL_COUNT")]
+    ProposalCount,
+    /// Evidence of the kinds and reach, published in the period.
+    #[sea_orm(string_value = "EVIDENCE_COUNT")]
+    EvidenceCount,
+    /// Network organisations that took part in a matching dialogue in the period.
+    #[sea_orm(string_value = "ORGANISATION_COVERAGE")]
+    OrganisationCoverage,
+    /// The sum of the progress recorded by hand.
+    #[sea_orm(string_value = "MANUAL")]
+    Manual,
+}
+
+/// Which municipalities a MUNICIPALITIES_COVERED goal counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+pub enum MunicipalityScope {
+    /// Every municipality.
+    #[sea_orm(string_value = "ALL")]
+    All,
+    /// Only Stockholm, Göteborg and Malmö.
+    #[sea_orm(string_value = "METROPOLITAN")]
+    Metropolitan,
+    /// Only those outside the metropolitan set.
+    #[sea_orm(string_value = "OUTSIDE_METROPOLITAN")]
+    OutsideMetropolitan,
+}
+
 /// A user's role in an organisation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
@@ -264,6 +393,45 @@ pub enum AuditAction {
     /// A proposal was removed.
     #[sea_orm(string_value = "deleteProposal")]
     DeleteProposal,
+    /// A theme was added.
+    #[sea_orm(string_value = "createTheme")]
+    CreateTheme,
+    /// A theme was changed.
+    #[sea_orm(string_value = "updateTheme")]
+    UpdateTheme,
+    /// A theme was removed.
+    #[sea_orm(string_value = "deleteTheme")]
+    DeleteTheme,
+    /// Evidence was recorded.
+    #[sea_orm(string_value = "createEvidence")]
+    CreateEvidence,
+    /// Evidence was changed.
+    #[sea_orm(string_value = "updateEvidence")]
+    UpdateEvidence,
+    /// Evidence was removed.
+    #[sea_orm(string_value = "deleteEvidence")]
+    DeleteEvidence,
+    /// A cooperation was recorded.
+    #[sea_orm(string_value = "createCooperation")]
+    CreateCooperation,
+    /// A cooperation was changed.
+    #[sea_orm(string_value = "updateCooperation")]
+    UpdateCooperation,
+    /// A cooperation was removed.
+    #[sea_orm(string_value = "deleteCooperation")]
+    DeleteCooperation,
+    /// A goal was set.
+    #[sea_orm(string_value = "createGoal")]
+    CreateGoal,
+    /// A goal was changed.
+    #[sea_orm(string_value = "updateGoal")]
+    UpdateGoal,
+    /// A goal was removed.
+    #[sea_orm(string_value = "deleteGoal")]
+    DeleteGoal,
+    /// Progress was recorded by hand on a MANUAL goal.
+    #[sea_orm(string_value = "recordGoalProgress")]
+    RecordGoalProgress,
     /// A user account was created.
     #[sea_orm(string_value = "createUser")]
     CreateUser,
@@ -318,6 +486,18 @@ pub enum RecordType {
     /// A proposal.
     #[sea_orm(string_value = "Proposal")]
     Proposal,
+    /// A theme.
+    #[sea_orm(string_value = "Theme")]
+    Theme,
+    /// A piece of impact evidence.
+    #[sea_orm(string_value = "Evidence")]
+    Evidence,
+    /// A local cooperation.
+    #[sea_orm(string_value = "Cooperation")]
+    Cooperation,
+    /// A goal.
+    #[sea_orm(string_value = "Goal")]
+    Goal,
     /// A user account.
     #[sea_orm(string_value = "User")]
     User,

@@ -5,11 +5,16 @@
 pub mod api_token;
 pub mod audit_entry;
 pub mod authority;
+pub mod cooperation;
 pub mod dialogue;
 pub mod dialogue_authority;
 pub mod dialogue_organisation;
 pub mod dialogue_proposal;
 pub mod enums;
+pub mod evidence;
+pub mod goal;
+pub mod goal_progress_entry;
+mod links;
 pub mod login_failure;
 pub mod membership;
 pub mod organisation;
@@ -20,6 +25,11 @@ pub mod proposal_target;
 pub mod refresh_token;
 pub mod session;
 pub mod setting;
+pub mod theme;
 pub mod user;
 
 pub use enums::*;
+pub use links::{
+    cooperation_organisation, cooperation_theme, dialogue_theme, evidence_dialogue,
+    evidence_organisation, evidence_proposal, evidence_theme, goal_reference, proposal_theme,
+};

@@ -2,8 +2,9 @@
 //!
 //! The rules: PUBLIC records for everyone; NETWORK records for members, editors, admins and
 //! READ_NETWORK partner tokens; ORGANISATION records for members of an organisation
-//! involved in them, and admins. Editors write the dialogues and proposals their
-//! organisation takes part in, as the record is and as it will be; only the lead's editors
+//! involved in them, and admins. Editors write the dialogues, proposals, evidence,
+//! cooperations and goals their organisation takes part in (or owns), as the record is and
+//! as it will be; network goals and themes are the admins'; only the lead's editors
 //! move a proposal along its lifecycle or delete it; admins write everything; partner
 //! tokens never write.
 
@@ -15,8 +16,9 @@ use crate::error::{AppError, AppResult};
 use crate::paging::{column, linked};
 pub use entity::PrincipalKind;
 use entity::{
-    MembershipRole, TokenScope, Visibility, api_token, dialogue, dialogue_organisation, membership,
-    proposal, proposal_co_signer, user,
+    MembershipRole, TokenScope, Visibility, api_token, cooperation, cooperation_organisation,
+    dialogue, dialogue_organisation, evidence, evidence_organisation, goal, membership, proposal,
+    proposal_co_signer, user,
 };
 use sea_orm::sea_query::{Condition, ExprTrait};
 use sea_orm::{ActiveEnum, ColumnTrait};
@@ -129,6 +131,12 @@ pub enum Guarded {
     Dialogue,
     /// Involved: the lead organisation and the co-signers.
     Proposal,
+    /// Involved: the organisations it credits.
+    Evidence,
+    /// Involved: the organisations taking part.
+    Cooperation,
+    /// Involved: the owning organisation.
+    Goal,
 }
 
 /// The SQL condition that keeps only the rows of `record` the principal may read.
@@ -140,6 +148,9 @@ pub fn visible(principal: &Principal, record: Guarded) -> Condition {
     let visibility = match record {
         Guarded::Dialogue => column(dialogue::Column::Visibility),
         Guarded::Proposal => column(proposal::Column::Visibility),
+        Guarded::Evidence => column(evidence::Column::Visibility),
+        Guarded::Cooperation => column(cooperation::Column::Visibility),
+        Guarded::Goal => column(goal::Column::Visibility),
     };
     let mut allowed = Condition::any().add(visibility.clone().eq(Visibility::Public.to_value()));
     if principal.network {
@@ -160,6 +171,17 @@ pub fn visible(principal: &Principal, record: Guarded) -> Condition {
                     proposal::Column::Id.as_column_ref(),
                     column(proposal_co_signer::Column::OrganisationId).is_in(members()),
                 )),
+            Guarded::Evidence => linked(
+                evidence_organisation::Column::EvidenceId.as_column_ref(),
+                evidence::Column::Id.as_column_ref(),
+                column(evidence_organisation::Column::OrganisationId).is_in(members()),
+            ),
+            Guarded::Cooperation => linked(
+                cooperation_organisation::Column::CooperationId.as_column_ref(),
+                cooperation::Column::Id.as_column_ref(),
+                column(cooperation_organisation::Column::OrganisationId).is_in(members()),
+            ),
+            Guarded::Goal => column(goal::Column::OwnerId).is_in(members()),
         };
         allowed = allowed.add(
             visibility

@@ -228,6 +228,10 @@ impl AuditEntry {
             RecordType::Proposal => NodeType::Proposal,
             RecordType::User => NodeType::User,
             RecordType::ApiToken => NodeType::ApiToken,
+            RecordType::Theme => NodeType::Theme,
+            RecordType::Evidence => NodeType::Evidence,
+            RecordType::Cooperation => NodeType::Cooperation,
+            RecordType::Goal => NodeType::Goal,
             RecordType::Session => return self.row.record_id.map(|id| ID(id.to_string())),
         };
         self.row.record_id.map(|id| ids::encode(node_type, id))

@@ -105,7 +105,11 @@ pub type Paged<N> = Connection<Cursor<<<N as Member>::Row as Row>::Key>, N, Tota
     ),
     concrete(name = "AuthorityOrder", params(super::authority::AuthorityOrderField)),
     concrete(name = "DialogueOrder", params(super::dialogue::DialogueOrderField)),
-    concrete(name = "ProposalOrder", params(super::proposal::ProposalOrderField))
+    concrete(name = "ProposalOrder", params(super::proposal::ProposalOrderField)),
+    concrete(name = "ThemeOrder", params(super::theme::ThemeOrderField)),
+    concrete(name = "EvidenceOrder", params(super::evidence::EvidenceOrderField)),
+    concrete(name = "CooperationOrder", params(super::cooperation::CooperationOrderField)),
+    concrete(name = "GoalOrder", params(super::goal::GoalOrderField))
 )]
 pub struct Order<F: InputType> {
     /// The field to order by.

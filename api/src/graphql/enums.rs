@@ -177,3 +177,101 @@ pub enum OrderDirection {
     /// Largest first.
     Desc,
 }
+
+/// What kind of proof of impact a piece of evidence is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::EvidenceKind")]
+pub enum EvidenceKind {
+    /// An article in a newspaper or magazine.
+    MediaArticle,
+    /// A radio or television feature.
+    Broadcast,
+    /// A mention in a policy document, such as the national action plan.
+    PolicyMention,
+    /// A decision of an authority.
+    Decision,
+    /// A motion in parliament.
+    ParliamentaryMotion,
+    /// A report.
+    Report,
+    /// Anything else.
+    Other,
+}
+
+/// How far a piece of evidence reaches, from local to international.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::Reach")]
+pub enum Reach {
+    /// A municipality or town.
+    Local,
+    /// A region.
+    Regional,
+    /// The whole country.
+    National,
+    /// Beyond the country.
+    International,
+}
+
+/// What form a local cooperation takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::CooperationKind")]
+pub enum CooperationKind {
+    /// A local network of voluntary organisations.
+    LocalNetwork,
+    /// An idea-based public partnership (idéburet offentligt partnerskap, IOP).
+    IdeaBasedPublicPartnership,
+    /// A written agreement (överenskommelse) with the municipality or region.
+    Agreement,
+    /// Anything else.
+    Other,
+}
+
+/// What area of the network's work a goal is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::GoalCategory")]
+pub enum GoalCategory {
+    /// Visibility in the media.
+    Media,
+    /// Dialogue with and influence on national bodies.
+    NationalInfluence,
+    /// Cooperation and influence in municipalities and regions.
+    LocalInfluence,
+    /// Results in the national action plan.
+    ActionPlan,
+    /// The network itself: its organisations, conferences, shared knowledge.
+    Network,
+    /// Anything else.
+    Other,
+}
+
+/// Which records a goal counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::GoalMeasureKind")]
+pub enum GoalMeasureKind {
+    /// Dialogues matching the criteria, held inside the period.
+    DialogueCount,
+    /// Of the target authorities (`authorities`), those with a matching dialogue in the period.
+    AuthoritiesReached,
+    /// Distinct municipalities with a cooperation active in the period (of `authorities`, when given).
+    MunicipalitiesCovered,
+    /// Proposals that reached one of `proposalStatuses` in the period, from their history.
+    ProposalCount,
+    /// Evidence of the kinds and reach, published in the period.
+    EvidenceCount,
+    /// Organisations (of `organisations`, or all of the network) that took part in a matching dialogue in the period.
+    OrganisationCoverage,
+    /// The sum of the progress recorded by hand (`recordGoalProgress`).
+    Manual,
+}
+
+/// Which municipalities a MUNICIPALITIES_COVERED goal counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::MunicipalityScope")]
+pub enum MunicipalityScope {
+    /// Every municipality.
+    All,
+    /// Only the metropolitan ones: Stockholm, Göteborg, Malmö.
+    Metropolitan,
+    /// Only those outside the metropolitan set.
+    OutsideMetropolitan,
+}

@@ -22,16 +22,28 @@ pub enum NodeType {
     User,
     /// A partner token.
     ApiToken,
+    /// A theme.
+    Theme,
+    /// A piece of impact evidence.
+    Evidence,
+    /// A local cooperation.
+    Cooperation,
+    /// A goal.
+    Goal,
 }
 
 impl NodeType {
-    const ALL: [NodeType; 6] = [
+    const ALL: [NodeType; 10] = [
         Self::Organisation,
         Self::Authority,
         Self::Dialogue,
         Self::Proposal,
         Self::User,
         Self::ApiToken,
+        Self::Theme,
+        Self::Evidence,
+        Self::Cooperation,
+        Self::Goal,
     ];
 
     fn name(self) -> &'static str {
@@ -42,6 +54,10 @@ impl NodeType {
             Self::Proposal => "Proposal",
             Self::User => "User",
             Self::ApiToken => "ApiToken",
+            Self::Theme => "Theme",
+            Self::Evidence => "Evidence",
+            Self::Cooperation => "Cooperation",
+            Self::Goal => "Goal",
         }
     }
 }

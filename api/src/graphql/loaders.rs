@@ -10,9 +10,13 @@ use crate::paging::{self, Direction, Page, Parent, Row, Rows, Sort, SortKey};
 use crate::proposal::{ProposalOrderField, StatusChangeOrderField};
 use crate::{dialogue, proposal};
 use async_graphql::dataloader::{DataLoader, Loader};
+use crate::dialogue::DialogueOrderField;
+use crate::theme::ThemeOrderField;
 use entity::{
-    authority, dialogue_authority, dialogue_organisation, dialogue_proposal, organisation,
-    proposal_co_signer, proposal_status_change, proposal_target,
+    authority, cooperation_organisation, cooperation_theme, dialogue_authority,
+    dialogue_organisation, dialogue_proposal, dialogue_theme, evidence_dialogue,
+    evidence_organisation, evidence_proposal, evidence_theme, organisation, proposal_co_signer,
+    proposal_status_change, proposal_target, proposal_theme, theme,
 };
 use sea_orm::sea_query::{Condition, DynIden, IntoIden};
 use sea_orm::{ColumnTrait, DatabaseConnection, RelationDef, RelationTrait};
@@ -31,6 +35,16 @@ pub enum PagedRelation {
     ProposalDialogues,
     /// `Organisation.proposals` (the proposals it leads).
     OrganisationProposals,
+    /// `Organisation.evidence` (the evidence crediting it).
+    OrganisationEvidence,
+    /// `Proposal.evidence`.
+    ProposalEvidence,
+    /// `Dialogue.evidence`.
+    DialogueEvidence,
+    /// `Organisation.cooperations`.
+    OrganisationCooperations,
+    /// `Authority.cooperations` (the cooperations happening there).
+    AuthorityCooperations,
 }
 
 impl PagedRelation {
@@ -42,6 +56,13 @@ impl PagedRelation {
                     .dated(copy, dialogue_model::Column::HeldOn.as_column_ref()),
                 dialogue_model::Entity.into_iden(),
                 dialogue::visible(principal),
+            )
+        };
+        let evidence = |to_row: RelationDef, to_parent: RelationDef| {
+            (
+                Parent::link(to_row, to_parent),
+                evidence_model::Entity.into_iden(),
+                crate::evidence::visible(principal),
             )
         };
         match self {
@@ -65,6 +86,31 @@ impl PagedRelation {
                 proposal_model::Entity.into_iden(),
                 proposal::visible(principal),
             ),
+            Self::OrganisationEvidence => evidence(
+                evidence_organisation::Relation::Evidence.def(),
+                evidence_organisation::Relation::Organisation.def(),
+            ),
+            Self::ProposalEvidence => evidence(
+                evidence_proposal::Relation::Evidence.def(),
+                evidence_proposal::Relation::Proposal.def(),
+            ),
+            Self::DialogueEvidence => evidence(
+                evidence_dialogue::Relation::Evidence.def(),
+                evidence_dialogue::Relation::Dialogue.def(),
+            ),
+            Self::OrganisationCooperations => (
+                Parent::link(
+                    cooperation_organisation::Relation::Cooperation.def(),
+                    cooperation_organisation::Relation::Organisation.def(),
+                ),
+                cooperation_model::Entity.into_iden(),
+                crate::cooperation::visible(principal),
+            ),
+            Self::AuthorityCooperations => (
+                Parent::owner(cooperation_model::Relation::Authority.def()),
+                cooperation_model::Entity.into_iden(),
+                crate::cooperation::visible(principal),
+            ),
         }
     }
 }
@@ -86,6 +132,22 @@ pub enum ListRelation {
     AuthorityChildren,
     /// `Proposal.history`.
     ProposalHistory,
+    /// `Dialogue.themes`.
+    DialogueThemes,
+    /// `Proposal.themes`.
+    ProposalThemes,
+    /// `Evidence.themes`.
+    EvidenceThemes,
+    /// `Cooperation.themes`.
+    CooperationThemes,
+    /// `Evidence.organisations`.
+    EvidenceOrganisations,
+    /// `Evidence.proposals`.
+    EvidenceProposals,
+    /// `Evidence.dialogues`.
+    EvidenceDialogues,
+    /// `Cooperation.organisations`.
+    CooperationOrganisations,
 }
 
 impl ListRelation {
@@ -135,6 +197,62 @@ impl ListRelation {
                 Parent::owner(proposal_status_change::Relation::Proposal.def()),
                 everyone(),
             ),
+            Self::DialogueThemes => (
+                Parent::link(
+                    dialogue_theme::Relation::Theme.def(),
+                    dialogue_theme::Relation::Dialogue.def(),
+                ),
+                everyone(),
+            ),
+            Self::ProposalThemes => (
+                Parent::link(
+                    proposal_theme::Relation::Theme.def(),
+                    proposal_theme::Relation::Proposal.def(),
+                ),
+                everyone(),
+            ),
+            Self::EvidenceThemes => (
+                Parent::link(
+                    evidence_theme::Relation::Theme.def(),
+                    evidence_theme::Relation::Evidence.def(),
+                ),
+                everyone(),
+            ),
+            Self::CooperationThemes => (
+                Parent::link(
+                    cooperation_theme::Relation::Theme.def(),
+                    cooperation_theme::Relation::Cooperation.def(),
+                ),
+                everyone(),
+            ),
+            Self::EvidenceOrganisations => (
+                Parent::link(
+                    evidence_organisation::Relation::Organisation.def(),
+                    evidence_organisation::Relation::Evidence.def(),
+                ),
+                everyone(),
+            ),
+            Self::EvidenceProposals => (
+                Parent::link(
+                    evidence_proposal::Relation::Proposal.def(),
+                    evidence_proposal::Relation::Evidence.def(),
+                ),
+                proposal::visible(principal),
+            ),
+            Self::EvidenceDialogues => (
+                Parent::link(
+                    evidence_dialogue::Relation::Dialogue.def(),
+                    evidence_dialogue::Relation::Evidence.def(),
+                ),
+                dialogue::visible(principal),
+            ),
+            Self::CooperationOrganisations => (
+                Parent::link(
+                    cooperation_organisation::Relation::Organisation.def(),
+                    cooperation_organisation::Relation::Cooperation.def(),
+                ),
+                everyone(),
+            ),
         }
     }
 }
@@ -155,6 +273,18 @@ impl ListOrder for organisation::Model {
 impl ListOrder for authority::Model {
     fn list_order() -> Sort<AuthorityOrderField> {
         Sort::new(AuthorityOrderField::Name, Direction::Asc)
+    }
+}
+
+impl ListOrder for theme::Model {
+    fn list_order() -> Sort<ThemeOrderField> {
+        Sort::new(ThemeOrderField::Name, Direction::Asc)
+    }
+}
+
+impl ListOrder for dialogue_model::Model {
+    fn list_order() -> Sort<DialogueOrderField> {
+        Sort::new(DialogueOrderField::HeldOn, Direction::Desc)
     }
 }
 
@@ -347,6 +477,8 @@ pub fn attach(
     request
         .data(pages::<dialogue_model::Model>(db, &principal))
         .data(pages::<proposal_model::Model>(db, &principal))
+        .data(pages::<evidence_model::Model>(db, &principal))
+        .data(pages::<cooperation_model::Model>(db, &principal))
         .data(DataLoader::new(
             Counts {
                 db: db.clone(),
@@ -358,6 +490,8 @@ pub fn attach(
         .data(lists::<authority::Model>(db, &principal))
         .data(lists::<proposal_model::Model>(db, &principal))
         .data(lists::<proposal_status_change::Model>(db, &principal))
+        .data(lists::<theme::Model>(db, &principal))
+        .data(lists::<dialogue_model::Model>(db, &principal))
         .data(by_id::<organisation::Model>(db, Condition::all()))
         .data(by_id::<authority::Model>(db, Condition::all()))
         .data(by_id::<dialogue_model::Model>(
@@ -368,10 +502,25 @@ pub fn attach(
             db,
             proposal::visible(&principal),
         ))
+        .data(by_id::<theme::Model>(db, Condition::all()))
+        .data(by_id::<evidence_model::Model>(
+            db,
+            crate::evidence::visible(&principal),
+        ))
+        .data(by_id::<cooperation_model::Model>(
+            db,
+            crate::cooperation::visible(&principal),
+        ))
+        .data(by_id::<entity::goal::Model>(
+            db,
+            crate::goal::visible(&principal),
+        ))
         .data(principal)
         .data(db.clone())
         .data(keys.clone())
 }
 
+use entity::cooperation as cooperation_model;
 use entity::dialogue as dialogue_model;
+use entity::evidence as evidence_model;
 use entity::proposal as proposal_model;

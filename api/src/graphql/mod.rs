@@ -4,18 +4,22 @@ pub mod account;
 pub mod authority;
 pub mod checks;
 pub mod connection;
+pub mod cooperation;
 pub mod cost;
 pub mod dialogue;
 pub mod documents;
 pub mod endpoint;
 pub mod enums;
 pub mod error;
+pub mod evidence;
+pub mod goal;
 pub mod group;
 pub mod ids;
 pub mod loaders;
 pub mod organisation;
 pub mod proposal;
 pub mod query;
+pub mod theme;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 
@@ -30,6 +34,10 @@ pub struct Mutation(
     authority::AuthorityMutation,
     dialogue::DialogueMutation,
     proposal::ProposalMutation,
+    theme::ThemeMutation,
+    evidence::EvidenceMutation,
+    cooperation::CooperationMutation,
+    goal::GoalMutation,
     account::AccountMutation,
 );
 

@@ -3,6 +3,10 @@
 //! every aggregate are listed here; each is one call into the aggregate's room).
 
 use super::authority::{Authority, AuthorityFilter, AuthorityOrder};
+use super::cooperation::{Cooperation, CooperationFilter, CooperationOrder};
+use super::evidence::{Evidence, EvidenceFilter, EvidenceOrder};
+use super::goal::{Goal, GoalFilter, GoalOrder};
+use super::theme::{Theme, ThemeFilter, ThemeOrder};
 use super::connection::{Input, Member, Order, Paged, db, list, load, principal};
 use super::cost::Searches;
 use super::dialogue::{Dialogue, DialogueFilter, DialogueOrder};
@@ -10,7 +14,7 @@ use super::ids::{self, NodeType};
 use super::organisation::{Organisation, OrganisationFilter, OrganisationOrder};
 use super::proposal::{Proposal, ProposalFilter, ProposalOrder};
 use crate::paging::PageArgs;
-use crate::{authority, dialogue, organisation, proposal};
+use crate::{authority, cooperation, dialogue, evidence, goal, organisation, proposal, theme};
 use async_graphql::{Context, ID, Interface, Object, Result};
 
 /// Any record with a global id.
@@ -25,6 +29,14 @@ pub enum Node {
     Dialogue(Dialogue),
     /// A proposal.
     Proposal(Proposal),
+    /// A theme.
+    Theme(Theme),
+    /// A piece of impact evidence.
+    Evidence(Evidence),
+    /// A local cooperation.
+    Cooperation(Cooperation),
+    /// A goal.
+    Goal(Goal),
 }
 
 /// Lookups and lists of the network's record.
@@ -43,6 +55,10 @@ impl RecordQuery {
             NodeType::Authority => load(ctx, uuid).await?.map(Node::Authority),
             NodeType::Dialogue => load(ctx, uuid).await?.map(Node::Dialogue),
             NodeType::Proposal => load(ctx, uuid).await?.map(Node::Proposal),
+            NodeType::Theme => load(ctx, uuid).await?.map(Node::Theme),
+            NodeType::Evidence => load(ctx, uuid).await?.map(Node::Evidence),
+            NodeType::Cooperation => load(ctx, uuid).await?.map(Node::Cooperation),
+            NodeType::Goal => load(ctx, uuid).await?.map(Node::Goal),
             NodeType::User | NodeType::ApiToken => None,
         })
     }
@@ -69,6 +85,18 @@ impl RecordQuery {
     /// A proposal by id; null when it does not exist or the caller may not see it.
     async fn proposal(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Proposal>> {
         load(ctx, ids::decode(NodeType::Proposal, &id, "id")?).await
+    }
+
+    /// A theme by slug.
+    async fn theme(&self, ctx: &Context<'_>, slug: String) -> Result<Option<Theme>> {
+        Ok(theme::by_slug(db(ctx), &slug).await?.map(Theme::single))
+    }
+
+    /// A goal by slug, with its progress; null when it does not exist or the caller may not see it.
+    async fn goal(&self, ctx: &Context<'_>, slug: String) -> Result<Option<Goal>> {
+        Ok(goal::by_slug(db(ctx), principal(ctx), &slug)
+            .await?
+            .map(Goal::single))
     }
 
     /// Member organisations; by name unless `orderBy` says otherwise.
@@ -145,5 +173,84 @@ impl RecordQuery {
         let args = PageArgs::new(first, after, last, before);
         let sort = Order::or(order_by, proposal::DEFAULT_ORDER);
         list(ctx, args, sort, filter.into_domain()?).await
+    }
+
+    /// Themes; by name unless `orderBy` says otherwise.
+    #[graphql(
+        complexity = "crate::limits::list_page_cost(first, last, child_complexity, super::cost::asks_total(__field), filter.searches())"
+    )]
+    async fn themes(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<ThemeFilter>,
+        order_by: Option<ThemeOrder>,
+    ) -> Result<Paged<Theme>> {
+        let args = PageArgs::new(first, after, last, before);
+        let sort = Order::or(order_by, theme::DEFAULT_ORDER);
+        list(ctx, args, sort, filter.into_domain()?).await
+    }
+
+    /// Impact evidence the caller may see; latest first unless `orderBy` says otherwise.
+    #[graphql(
+        complexity = "crate::limits::list_page_cost(first, last, child_complexity, super::cost::asks_total(__field), filter.searches())"
+    )]
+    async fn evidence(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<EvidenceFilter>,
+        order_by: Option<EvidenceOrder>,
+    ) -> Result<Paged<Evidence>> {
+        let args = PageArgs::new(first, after, last, before);
+        let sort = Order::or(order_by, evidence::DEFAULT_ORDER);
+        list(ctx, args, sort, filter.into_domain()?).await
+    }
+
+    /// Local cooperations the caller may see; latest begun first unless `orderBy` says otherwise.
+    #[graphql(
+        complexity = "crate::limits::list_page_cost(first, last, child_complexity, super::cost::asks_total(__field), filter.searches())"
+    )]
+    async fn cooperations(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<CooperationFilter>,
+        order_by: Option<CooperationOrder>,
+    ) -> Result<Paged<Cooperation>> {
+        let args = PageArgs::new(first, after, last, before);
+        let sort = Order::or(order_by, cooperation::DEFAULT_ORDER);
+        list(ctx, args, sort, filter.into_domain()?).await
+    }
+
+    /// Goals the caller may see, with their progress; by title unless `orderBy` says
+    /// otherwise. Filtering by `reached` computes the progress of every goal the rest of the
+    /// filter selects.
+    #[graphql(
+        complexity = "crate::limits::list_page_cost(first, last, child_complexity, super::cost::asks_total(__field), filter.as_ref().is_some_and(|f| f.reached.is_some()))"
+    )]
+    async fn goals(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<GoalFilter>,
+        order_by: Option<GoalOrder>,
+    ) -> Result<Paged<Goal>> {
+        let args = PageArgs::new(first, after, last, before);
+        let sort = Order::or(order_by, goal::DEFAULT_ORDER);
+        let filter = goal::resolve(db(ctx), principal(ctx), filter.into_domain()?).await?;
+        list(ctx, args, sort, filter).await
     }
 }

@@ -166,8 +166,13 @@ fn new_authority(
     code: Option<String>,
 ) -> authority::ActiveModel {
     let now = crate::validate::now();
+    let is_metropolitan = kind == AuthorityKind::Municipality
+        && code
+            .as_deref()
+            .is_some_and(|code| crate::authority::METROPOLITAN_CODES.contains(&code));
     authority::ActiveModel {
         id: Set(id),
+        is_metropolitan: Set(is_metropolitan),
         slug: Set(slug),
         name: Set(name),
         level: Set(level),
