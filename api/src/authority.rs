@@ -8,7 +8,7 @@ use crate::records::{self, ListFilter, Reference, Unique};
 use crate::sortable;
 use crate::validate::{self, NAME_MAX};
 use chrono::{DateTime, Utc};
-use entity::{
+use entity::{cooperation, evidence, 
     AuditAction, AuthorityKind, AuthorityLevel, authority, dialogue_authority, proposal_target,
 };
 use sea_orm::sea_query::{Condition, ExprTrait};
@@ -58,6 +58,8 @@ pub struct AuthorityFilter {
     pub kind: Option<AuthorityKind>,
     /// Only the direct children of this authority.
     pub parent_id: Option<Uuid>,
+    /// Only the metropolitan municipalities (true) or all others (false).
+    pub metropolitan: Option<bool>,
     /// Only authorities whose name, slug or code contains this text (case-insensitive).
     pub text: Option<String>,
 }
@@ -80,6 +82,9 @@ impl ListFilter for AuthorityFilter {
         }
         if let Some(parent) = self.parent_id {
             condition = condition.add(column(Column::ParentId).eq(parent));
+        }
+        if let Some(metropolitan) = self.metropolitan {
+            condition = condition.add(column(Column::IsMetropolitan).eq(metropolitan));
         }
         if let Some(text) = validate::search_text("filter.text", self.text.as_deref())? {
             condition = condition.add(paging::text_search(
@@ -216,8 +221,10 @@ pub async fn delete(
     id: Uuid,
 ) -> AppResult<authority::Model> {
     may_write(principal)?;
-    records::delete_unreferenced::<authority::Entity>(
-        db,
+    let txn = records::begin_write(db).await?;
+    crate::goal::ensure_unnamed(&txn, "authority", id).await?;
+    records::delete_unreferenced_in::<authority::Entity, _>(
+        txn,
         principal,
         id,
         "authority",
@@ -231,6 +238,8 @@ pub async fn delete(
                 proposal_target::Column::AuthorityId,
                 "proposal(s) as target",
             ),
+            Reference::new(evidence::Column::AuthorityId, "evidence as issuer"),
+            Reference::new(cooperation::Column::AuthorityId, "cooperation(s) there"),
         ],
         AuditAction::DeleteAuthority,
     )

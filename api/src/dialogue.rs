@@ -11,7 +11,7 @@ use crate::validate::{self, NAME_MAX, SUMMARY_MAX};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
     AuditAction, DialogueKind, DialogueStatus, authority, dialogue, dialogue_authority,
-    dialogue_organisation, dialogue_proposal, organisation, proposal,
+    dialogue_organisation, dialogue_proposal, dialogue_theme, organisation, proposal,
 };
 use paging::ColumnRef;
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query};
@@ -69,6 +69,8 @@ pub struct DialogueFilter {
     pub held_to: Option<NaiveDate>,
     /// Only dialogues whose title, summary or outcome contains this text (case-insensitive).
     pub text: Option<String>,
+    /// Only dialogues tagged with the theme of this slug.
+    pub theme: Option<String>,
 }
 
 impl ListFilter for DialogueFilter {
@@ -121,6 +123,16 @@ impl ListFilter for DialogueFilter {
         }
         if let Some(to) = self.held_to {
             condition = condition.add(column(Column::HeldOn).lte(to));
+        }
+        if let Some(slug) = &self.theme {
+            condition = condition.add(crate::theme::tagged(
+                (
+                    dialogue_theme::Column::DialogueId.as_column_ref(),
+                    dialogue_theme::Column::ThemeId.as_column_ref(),
+                ),
+                Column::Id.as_column_ref(),
+                slug,
+            ));
         }
         if let Some(text) = validate::search_text("filter.text", self.text.as_deref())? {
             condition = condition.add(paging::text_search(
@@ -194,6 +206,8 @@ pub struct Participants {
     pub authorities: Option<Vec<Uuid>>,
     /// Proposals discussed.
     pub proposals: Option<Vec<Uuid>>,
+    /// Its themes.
+    pub themes: Option<Vec<Uuid>>,
 }
 
 /// The participant lists of a write, in the order of [`Side::ALL`]; `None` for a list not given.
@@ -206,6 +220,12 @@ async fn checked(
     participants: Participants,
 ) -> AppResult<Lists> {
     let visible_proposals = crate::proposal::visible(principal);
+    crate::theme::ensure_exist(
+        db,
+        participants.themes.as_deref().unwrap_or_default(),
+        "input.themeIds",
+    )
+    .await?;
     let lists = [
         participants.organisations,
         participants.authorities,
@@ -319,6 +339,15 @@ pub(crate) async fn date_links(db: &impl ConnectionTrait, id: Option<Uuid>) -> A
     Ok(())
 }
 
+/// The link table of a dialogue's themes.
+fn themes_link() -> records::Link {
+    records::Link::new(
+        dialogue_theme::Column::DialogueId,
+        dialogue_theme::Column::ThemeId,
+        "input.themeIds",
+    )
+}
+
 /// Adds the participant lists that were given to the audit changes, under the link tables' names.
 fn with_lists(
     mut changes: serde_json::Map<String, serde_json::Value>,
@@ -377,17 +406,20 @@ pub async fn create(
     may_write(principal)?;
     check(&mut row)?;
     records::stamp_new::<dialogue::Entity>(&mut row);
+    let themes = Some(participants.themes.clone().unwrap_or_default());
     let participants = Participants {
         organisations: Some(participants.organisations.unwrap_or_default()),
         authorities: Some(participants.authorities.unwrap_or_default()),
         proposals: Some(participants.proposals.unwrap_or_default()),
+        themes: themes.clone(),
     };
     let lists = checked(db, principal, participants).await?;
     auth::require_editor_of_any(principal, lists[0].as_deref().unwrap_or_default())?;
     let txn = records::begin_write(db).await?;
-    let changes = with_lists(audit::changes(&row), &lists);
+    let mut changes = with_lists(audit::changes(&row), &lists);
     let created = row.insert(&txn).await?;
     write_participants(&txn, created.id, &lists, true).await?;
+    records::write_lists(&txn, created.id, &[themes_link()], &[themes], &mut changes).await?;
     audit::commit(
         txn,
         principal,
@@ -414,13 +446,14 @@ pub async fn update(
 ) -> AppResult<dialogue::Model> {
     may_write(principal)?;
     check(&mut row)?;
+    let themes = participants.themes.clone();
     let lists = checked(db, principal, participants).await?;
     let txn = records::begin_write(db).await?;
     records::visible_or_missing::<dialogue::Model>(&txn, id, visible(principal), "dialogue")
         .await?;
     let before = organisations_of(&txn, id).await?;
     auth::require_editor_of_change(principal, &before, lists[0].as_deref())?;
-    let changes = with_lists(audit::changes(&row), &lists);
+    let mut changes = with_lists(audit::changes(&row), &lists);
     let date_changed = row.held_on.is_set();
     let updated = records::versioned_update::<dialogue::Entity, _>(
         &txn,
@@ -431,6 +464,7 @@ pub async fn update(
     )
     .await?;
     write_participants(&txn, id, &lists, date_changed).await?;
+    records::write_lists(&txn, id, &[themes_link()], &[themes], &mut changes).await?;
     audit::commit(txn, principal, AuditAction::UpdateDialogue, id, changes).await?;
     Ok(updated)
 }

@@ -8,8 +8,8 @@ use crate::sortable;
 use crate::validate::{self, NAME_MAX, SUMMARY_MAX};
 use chrono::{DateTime, Utc};
 use entity::{
-    AuditAction, OrganisationKind, dialogue_organisation, organisation, proposal,
-    proposal_co_signer,
+    AuditAction, OrganisationKind, cooperation_organisation, dialogue_organisation,
+    evidence_organisation, goal, organisation, proposal, proposal_co_signer,
 };
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func};
 use sea_orm::{
@@ -177,8 +177,10 @@ pub async fn delete(
     id: Uuid,
 ) -> AppResult<organisation::Model> {
     may_write(principal)?;
-    records::delete_unreferenced::<organisation::Entity>(
-        db,
+    let txn = records::begin_write(db).await?;
+    crate::goal::ensure_unnamed(&txn, "organisation", id).await?;
+    records::delete_unreferenced_in::<organisation::Entity, _>(
+        txn,
         principal,
         id,
         "organisation",
@@ -192,6 +194,15 @@ pub async fn delete(
                 proposal_co_signer::Column::OrganisationId,
                 "proposal(s) as co-signer",
             ),
+            Reference::new(
+                evidence_organisation::Column::OrganisationId,
+                "evidence crediting it",
+            ),
+            Reference::new(
+                cooperation_organisation::Column::OrganisationId,
+                "cooperation(s) it takes part in",
+            ),
+            Reference::new(goal::Column::OwnerId, "goal(s) it owns"),
         ],
         AuditAction::DeleteOrganisation,
     )

@@ -11,7 +11,7 @@ use crate::validate::{self, BODY_MAX, NAME_MAX, SUMMARY_MAX};
 use chrono::{DateTime, Utc};
 use entity::{
     AuditAction, ProposalStatus, authority, dialogue, dialogue_proposal, organisation, proposal,
-    proposal_co_signer, proposal_status_change, proposal_target,
+    proposal_co_signer, proposal_status_change, proposal_target, proposal_theme,
 };
 use sea_orm::sea_query::{Condition, ExprTrait, Query};
 use sea_orm::{
@@ -105,6 +105,8 @@ pub struct ProposalFilter {
     pub target_authority_id: Option<Uuid>,
     /// Only proposals whose title, summary or body contains this text (case-insensitive).
     pub text: Option<String>,
+    /// Only proposals tagged with the theme of this slug.
+    pub theme: Option<String>,
 }
 
 impl ListFilter for ProposalFilter {
@@ -130,6 +132,16 @@ impl ListFilter for ProposalFilter {
                 column(proposal_target::Column::AuthorityId).eq(target),
             ));
         }
+        if let Some(slug) = &self.theme {
+            condition = condition.add(crate::theme::tagged(
+                (
+                    proposal_theme::Column::ProposalId.as_column_ref(),
+                    proposal_theme::Column::ThemeId.as_column_ref(),
+                ),
+                Column::Id.as_column_ref(),
+                slug,
+            ));
+        }
         if let Some(text) = validate::search_text("filter.text", self.text.as_deref())? {
             condition = condition.add(paging::text_search(
                 &[Column::Title, Column::Summary, Column::Body],
@@ -152,6 +164,8 @@ pub struct Addressed {
     pub co_signers: Option<Vec<Uuid>>,
     /// Authorities it is addressed to.
     pub targets: Option<Vec<Uuid>>,
+    /// Its themes.
+    pub themes: Option<Vec<Uuid>>,
 }
 
 /// A move along the lifecycle.
@@ -183,7 +197,8 @@ async fn checked(db: &impl ConnectionTrait, lists: &Addressed) -> AppResult<()> 
         Condition::all(),
         "input.targetAuthorityIds",
     )
-    .await
+    .await?;
+    crate::theme::ensure_exist(db, &given(&lists.themes), "input.themeIds").await
 }
 
 /// Replaces the co-signers and targets that are given, adding them to the audit changes.
@@ -215,7 +230,12 @@ async fn write_lists(
         .await?;
         changes.insert(TARGETS.into(), records::ids_json(list));
     }
-    Ok(())
+    let themes = records::Link::new(
+        proposal_theme::Column::ProposalId,
+        proposal_theme::Column::ThemeId,
+        "input.themeIds",
+    );
+    records::write_lists(db, id, &[themes], &[lists.themes.clone()], changes).await
 }
 
 /// The audit log's names of the co-signer and target lists.
@@ -299,6 +319,7 @@ pub async fn create(
     let lists = Addressed {
         co_signers: Some(lists.co_signers.unwrap_or_default()),
         targets: Some(lists.targets.unwrap_or_default()),
+        themes: Some(lists.themes.unwrap_or_default()),
     };
     let txn = records::begin_write(db).await?;
     let mut changes = audit::changes(&row);

@@ -97,23 +97,6 @@ pub async fn ensure_exist(db: &impl ConnectionTrait, ids: &[Uuid], field: &str) 
     records::ensure_exist::<theme::Model>(db, ids, Condition::all(), field).await
 }
 
-/// Replaces the themes of record `id` with `themes`, when given: `link` is the link
-/// table's (record column, theme column).
-///
-/// # Errors
-/// INTERNAL on a database failure.
-pub async fn write(
-    db: &impl ConnectionTrait,
-    (link, link_theme): (impl ColumnTrait, impl ColumnTrait),
-    id: Uuid,
-    themes: Option<&[Uuid]>,
-) -> AppResult<()> {
-    match themes {
-        Some(themes) => records::replace_links(db, link, link_theme, id, themes).await,
-        None => Ok(()),
-    }
-}
-
 const SLUG_TAKEN: Unique = ("input.slug", "a theme with this slug already exists");
 
 /// Checks the fields a new or changed theme gives.

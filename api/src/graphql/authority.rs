@@ -4,6 +4,7 @@ use super::connection::{
     Input, Member, Order, Paged, db, given, member, nested_list, nested_page, nullable, principal,
     reference, versioned,
 };
+use super::cooperation::{Cooperation, CooperationOrder};
 use super::dialogue::{Dialogue, DialogueOrder};
 use super::enums::{AuthorityKind, AuthorityLevel};
 use super::ids::{self, NodeType};
@@ -95,6 +96,27 @@ impl Authority {
         let relation = PagedRelation::AuthorityDialogues;
         nested_page(ctx, (&self.group, self.row.id), relation, args, sort).await
     }
+    /// One of the metropolitan municipalities: Stockholm, Göteborg, Malmö.
+    async fn is_metropolitan(&self) -> bool {
+        self.row.is_metropolitan
+    }
+    /// Local cooperations happening here that the caller may see; latest begun first
+    /// unless `orderBy` says otherwise.
+    #[graphql(complexity = "crate::limits::page_cost(first, last, child_complexity)")]
+    async fn cooperations(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        order_by: Option<CooperationOrder>,
+    ) -> Result<Paged<Cooperation>> {
+        let args = PageArgs::new(first, after, last, before);
+        let sort = Order::or(order_by, crate::cooperation::DEFAULT_ORDER);
+        let relation = PagedRelation::AuthorityCooperations;
+        nested_page(ctx, (&self.group, self.row.id), relation, args, sort).await
+    }
 }
 
 /// Fields authorities can be ordered by.
@@ -125,6 +147,8 @@ pub struct AuthorityFilter {
     pub parent_id: Option<ID>,
     /// Only authorities whose name, slug or code contains this text (case-insensitive).
     pub text: Option<String>,
+    /// Only the metropolitan municipalities (true) or all others (false).
+    pub metropolitan: Option<bool>,
 }
 
 impl Input for AuthorityFilter {
@@ -140,6 +164,7 @@ impl Input for AuthorityFilter {
                 "filter.parentId",
             )?,
             text: self.text,
+            metropolitan: self.metropolitan,
         })
     }
 }
@@ -161,6 +186,9 @@ pub struct CreateAuthorityInput {
     pub website: Option<String>,
     /// An official identifier, such as the municipality code.
     pub code: Option<String>,
+    /// One of the metropolitan municipalities.
+    #[graphql(default)]
+    pub is_metropolitan: bool,
 }
 
 impl Input for CreateAuthorityInput {
@@ -175,6 +203,7 @@ impl Input for CreateAuthorityInput {
             parent_id: Set(parent(self.parent_id)?),
             website: Set(self.website),
             code: Set(self.code),
+            is_metropolitan: Set(self.is_metropolitan),
             ..Default::default()
         })
     }
@@ -205,6 +234,8 @@ pub struct UpdateAuthorityInput {
     pub website: MaybeUndefined<String>,
     /// New official identifier, or `null` to clear.
     pub code: MaybeUndefined<String>,
+    /// Whether it is one of the metropolitan municipalities.
+    pub is_metropolitan: Option<bool>,
 }
 
 impl Input for UpdateAuthorityInput {
@@ -221,6 +252,7 @@ impl Input for UpdateAuthorityInput {
             parent_id: given(given_parent.map(parent).transpose()?),
             website: nullable(self.website),
             code: nullable(self.code),
+            is_metropolitan: given(self.is_metropolitan),
             ..Default::default()
         };
         Ok((id, row))

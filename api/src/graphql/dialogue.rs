@@ -2,11 +2,15 @@
 
 use super::authority::Authority;
 use super::connection::{
-    Input, Member, Order, db, given, member, nested_list, nullable, principal, versioned,
+    Input, Member, Order, Paged, db, given, member, nested_list, nested_page, nullable,
+    principal, versioned,
 };
+use super::evidence::{Evidence, EvidenceOrder};
+use super::theme::{Theme, theme_ids};
+use crate::paging::PageArgs;
 use super::enums::{DialogueKind, DialogueStatus, Visibility};
 use super::ids::{self, NodeType};
-use super::loaders::ListRelation;
+use super::loaders::{ListRelation, PagedRelation};
 use super::organisation::Organisation;
 use super::proposal::Proposal;
 use crate::dialogue::{self as domain, Participants};
@@ -86,6 +90,29 @@ impl Dialogue {
         let relation = ListRelation::DialogueProposals;
         nested_list(ctx, (&self.group, self.row.id), relation).await
     }
+    /// Its themes, by name.
+    #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
+    async fn themes(&self, ctx: &Context<'_>) -> Result<Vec<Theme>> {
+        let relation = ListRelation::DialogueThemes;
+        nested_list(ctx, (&self.group, self.row.id), relation).await
+    }
+    /// Evidence of impact stemming from it that the caller may see; latest first unless
+    /// `orderBy` says otherwise.
+    #[graphql(complexity = "crate::limits::page_cost(first, last, child_complexity)")]
+    async fn evidence(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        order_by: Option<EvidenceOrder>,
+    ) -> Result<Paged<Evidence>> {
+        let args = PageArgs::new(first, after, last, before);
+        let sort = Order::or(order_by, crate::evidence::DEFAULT_ORDER);
+        let relation = PagedRelation::DialogueEvidence;
+        nested_page(ctx, (&self.group, self.row.id), relation, args, sort).await
+    }
 }
 
 /// Fields dialogues can be ordered by.
@@ -124,6 +151,8 @@ pub struct DialogueFilter {
     pub held_to: Option<NaiveDate>,
     /// Only dialogues whose title, summary or outcome contains this text (case-insensitive).
     pub text: Option<String>,
+    /// Only dialogues tagged with the theme of this slug.
+    pub theme: Option<String>,
 }
 
 impl Input for DialogueFilter {
@@ -144,6 +173,7 @@ impl Input for DialogueFilter {
             held_from: self.held_from,
             held_to: self.held_to,
             text: self.text,
+            theme: self.theme,
         })
     }
 }
@@ -174,6 +204,9 @@ pub struct CreateDialogueInput {
     /// Proposals discussed.
     #[graphql(default)]
     pub proposal_ids: Vec<ID>,
+    /// Its themes.
+    #[graphql(default)]
+    pub theme_ids: Vec<ID>,
 }
 
 /// The participant lists of an input, decoded; a list not given stays `None`.
@@ -181,6 +214,7 @@ fn participants(
     organisations: Option<Vec<ID>>,
     authorities: Option<Vec<ID>>,
     proposals: Option<Vec<ID>>,
+    themes: Option<Vec<ID>>,
 ) -> Result<Participants, AppError> {
     let list = |node_type, ids: Option<Vec<ID>>, field| {
         ids.map(|ids| ids::decode_list(node_type, &ids, field))
@@ -194,6 +228,7 @@ fn participants(
         )?,
         authorities: list(NodeType::Authority, authorities, "input.authorityIds")?,
         proposals: list(NodeType::Proposal, proposals, "input.proposalIds")?,
+        themes: theme_ids(themes)?,
     })
 }
 
@@ -215,6 +250,7 @@ impl Input for CreateDialogueInput {
             Some(self.organisation_ids),
             Some(self.authority_ids),
             Some(self.proposal_ids),
+            Some(self.theme_ids),
         )?;
         Ok((row, participants))
     }
@@ -247,6 +283,8 @@ pub struct UpdateDialogueInput {
     pub authority_ids: Option<Vec<ID>>,
     /// New proposals discussed.
     pub proposal_ids: Option<Vec<ID>>,
+    /// New themes.
+    pub theme_ids: Option<Vec<ID>>,
 }
 
 impl Input for UpdateDialogueInput {
@@ -265,7 +303,12 @@ impl Input for UpdateDialogueInput {
             ..Default::default()
         };
         let participants =
-            participants(self.organisation_ids, self.authority_ids, self.proposal_ids)?;
+            participants(
+                self.organisation_ids,
+                self.authority_ids,
+                self.proposal_ids,
+                self.theme_ids,
+            )?;
         Ok((id, row, participants))
     }
 }

@@ -3,7 +3,9 @@
 use super::connection::{
     Input, Member, Order, Paged, db, given, member, nested_page, nullable, principal, versioned,
 };
+use super::cooperation::{Cooperation, CooperationOrder};
 use super::dialogue::{Dialogue, DialogueOrder};
+use super::evidence::{Evidence, EvidenceOrder};
 use super::enums::OrganisationKind;
 use super::ids::{self, NodeType};
 use super::loaders::PagedRelation;
@@ -102,6 +104,40 @@ impl Organisation {
         let args = PageArgs::new(first, after, last, before);
         let sort = Order::or(order_by, proposal::DEFAULT_ORDER);
         let relation = PagedRelation::OrganisationProposals;
+        nested_page(ctx, (&self.group, self.row.id), relation, args, sort).await
+    }
+    /// Evidence of impact crediting it that the caller may see; latest first unless
+    /// `orderBy` says otherwise.
+    #[graphql(complexity = "crate::limits::page_cost(first, last, child_complexity)")]
+    async fn evidence(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        order_by: Option<EvidenceOrder>,
+    ) -> Result<Paged<Evidence>> {
+        let args = PageArgs::new(first, after, last, before);
+        let sort = Order::or(order_by, crate::evidence::DEFAULT_ORDER);
+        let relation = PagedRelation::OrganisationEvidence;
+        nested_page(ctx, (&self.group, self.row.id), relation, args, sort).await
+    }
+    /// Local cooperations it takes part in that the caller may see; latest begun first
+    /// unless `orderBy` says otherwise.
+    #[graphql(complexity = "crate::limits::page_cost(first, last, child_complexity)")]
+    async fn cooperations(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        order_by: Option<CooperationOrder>,
+    ) -> Result<Paged<Cooperation>> {
+        let args = PageArgs::new(first, after, last, before);
+        let sort = Order::or(order_by, crate::cooperation::DEFAULT_ORDER);
+        let relation = PagedRelation::OrganisationCooperations;
         nested_page(ctx, (&self.group, self.row.id), relation, args, sort).await
     }
 }

@@ -6,6 +6,8 @@ use super::connection::{
     principal, reference, versioned,
 };
 use super::dialogue::{Dialogue, DialogueOrder};
+use super::evidence::{Evidence, EvidenceOrder};
+use super::theme::{Theme, theme_ids};
 use super::enums::{ProposalStatus, Visibility};
 use super::ids::{self, NodeType};
 use super::loaders::{ListRelation, PagedRelation};
@@ -106,6 +108,29 @@ impl Proposal {
             group_list(ctx, (&self.group, self.row.id), relation).await?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
+    /// Its themes, by name.
+    #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
+    async fn themes(&self, ctx: &Context<'_>) -> Result<Vec<Theme>> {
+        let relation = ListRelation::ProposalThemes;
+        nested_list(ctx, (&self.group, self.row.id), relation).await
+    }
+    /// Evidence of impact stemming from it that the caller may see; latest first unless
+    /// `orderBy` says otherwise.
+    #[graphql(complexity = "crate::limits::page_cost(first, last, child_complexity)")]
+    async fn evidence(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        order_by: Option<EvidenceOrder>,
+    ) -> Result<Paged<Evidence>> {
+        let args = PageArgs::new(first, after, last, before);
+        let sort = Order::or(order_by, crate::evidence::DEFAULT_ORDER);
+        let relation = PagedRelation::ProposalEvidence;
+        nested_page(ctx, (&self.group, self.row.id), relation, args, sort).await
+    }
 }
 
 /// One move of a proposal along its lifecycle.
@@ -158,6 +183,8 @@ pub struct ProposalFilter {
     pub target_authority_id: Option<ID>,
     /// Only proposals whose title, summary or body contains this text (case-insensitive).
     pub text: Option<String>,
+    /// Only proposals tagged with the theme of this slug.
+    pub theme: Option<String>,
 }
 
 impl Input for ProposalFilter {
@@ -177,6 +204,7 @@ impl Input for ProposalFilter {
                 "filter.targetAuthorityId",
             )?,
             text: self.text,
+            theme: self.theme,
         })
     }
 }
@@ -201,10 +229,17 @@ pub struct CreateProposalInput {
     /// Authorities it is addressed to.
     #[graphql(default)]
     pub target_authority_ids: Vec<ID>,
+    /// Its themes.
+    #[graphql(default)]
+    pub theme_ids: Vec<ID>,
 }
 
 /// The co-signer and target lists of an input, decoded; a list not given stays `None`.
-fn addressed(co_signers: Option<Vec<ID>>, targets: Option<Vec<ID>>) -> Result<Addressed, AppError> {
+fn addressed(
+    co_signers: Option<Vec<ID>>,
+    targets: Option<Vec<ID>>,
+    themes: Option<Vec<ID>>,
+) -> Result<Addressed, AppError> {
     let list = |node_type, ids: Option<Vec<ID>>, field| {
         ids.map(|ids| ids::decode_list(node_type, &ids, field))
             .transpose()
@@ -212,6 +247,7 @@ fn addressed(co_signers: Option<Vec<ID>>, targets: Option<Vec<ID>>) -> Result<Ad
     Ok(Addressed {
         co_signers: list(NodeType::Organisation, co_signers, "input.coSignerIds")?,
         targets: list(NodeType::Authority, targets, "input.targetAuthorityIds")?,
+        themes: theme_ids(themes)?,
     })
 }
 
@@ -231,7 +267,11 @@ impl Input for CreateProposalInput {
             lead_organisation_id: Set(lead(&self.lead_organisation_id)?),
             ..Default::default()
         };
-        let lists = addressed(Some(self.co_signer_ids), Some(self.target_authority_ids))?;
+        let lists = addressed(
+            Some(self.co_signer_ids),
+            Some(self.target_authority_ids),
+            Some(self.theme_ids),
+        )?;
         Ok((row, lists))
     }
 }
@@ -258,6 +298,8 @@ pub struct UpdateProposalInput {
     pub co_signer_ids: Option<Vec<ID>>,
     /// New target authorities.
     pub target_authority_ids: Option<Vec<ID>>,
+    /// New themes.
+    pub theme_ids: Option<Vec<ID>>,
 }
 
 impl Input for UpdateProposalInput {
@@ -273,7 +315,7 @@ impl Input for UpdateProposalInput {
             lead_organisation_id: given(self.lead_organisation_id.as_ref().map(lead).transpose()?),
             ..Default::default()
         };
-        let lists = addressed(self.co_signer_ids, self.target_authority_ids)?;
+        let lists = addressed(self.co_signer_ids, self.target_authority_ids, self.theme_ids)?;
         Ok((id, row, lists))
     }
 }
