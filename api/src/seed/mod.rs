@@ -4,6 +4,7 @@
 
 pub mod bench;
 mod demo_data;
+mod goals;
 
 use crate::error::{AppError, AppResult};
 use crate::paging;
@@ -382,8 +383,10 @@ pub async fn demo(db: &DatabaseConnection) -> AppResult<()> {
         }
     }
 
+    let mut dialogues: HashMap<&str, Uuid> = HashMap::new();
     for seed in demo_data::DIALOGUES {
         let id = Uuid::now_v7();
+        dialogues.insert(seed.held_on, id);
         dialogue::Entity::insert(dialogue::ActiveModel {
             id: Set(id),
             title: Set(seed.title.to_owned()),
@@ -430,6 +433,7 @@ pub async fn demo(db: &DatabaseConnection) -> AppResult<()> {
         )
         .await?;
     }
+    goals::load(&txn, &authority, &organisation, &proposals, &dialogues).await?;
     txn.commit().await?;
     Ok(())
 }
