@@ -9,6 +9,7 @@ mod connections;
 mod dialogues;
 mod durability;
 mod faults;
+mod goals;
 mod hardening;
 mod http;
 mod organisations;

@@ -8,8 +8,9 @@ use crate::records::{self, ListFilter, Reference, Unique};
 use crate::sortable;
 use crate::validate::{self, NAME_MAX};
 use chrono::{DateTime, Utc};
-use entity::{cooperation, evidence, 
-    AuditAction, AuthorityKind, AuthorityLevel, authority, dialogue_authority, proposal_target,
+use entity::{
+    AuditAction, AuthorityKind, AuthorityLevel, authority, cooperation, dialogue_authority,
+    evidence, proposal_target,
 };
 use sea_orm::sea_query::{Condition, ExprTrait};
 use sea_orm::{

@@ -10,8 +10,8 @@ use crate::sortable;
 use crate::validate::{self, NAME_MAX, SUMMARY_MAX};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
-    AuditAction, AuthorityKind, CooperationKind, authority, cooperation,
-    cooperation_organisation, cooperation_theme, organisation,
+    AuditAction, AuthorityKind, CooperationKind, authority, cooperation, cooperation_organisation,
+    cooperation_theme, organisation,
 };
 use sea_orm::sea_query::{Condition, ExprTrait};
 use sea_orm::{
@@ -159,7 +159,9 @@ async fn check(
     row: &mut cooperation::ActiveModel,
     current: Option<&cooperation::Model>,
 ) -> AppResult<()> {
-    validate::given(&mut row.title, |v| validate::text("input.title", &v, NAME_MAX))?;
+    validate::given(&mut row.title, |v| {
+        validate::text("input.title", &v, NAME_MAX)
+    })?;
     validate::given(&mut row.summary, |v| {
         validate::text("input.summary", &v, SUMMARY_MAX)
     })?;
@@ -186,12 +188,10 @@ async fn check(
         ));
     }
     if let ActiveValue::Set(id) = row.authority_id {
-        let places = Condition::all().add(
-            column(authority::Column::Kind).is_in([
-                AuthorityKind::Municipality.to_value(),
-                AuthorityKind::Region.to_value(),
-            ]),
-        );
+        let places = Condition::all().add(column(authority::Column::Kind).is_in([
+            AuthorityKind::Municipality.to_value(),
+            AuthorityKind::Region.to_value(),
+        ]));
         records::ensure_exist::<authority::Model>(db, &[id], places, "input.authorityId")
             .await
             .map_err(|_| {
@@ -283,13 +283,8 @@ pub async fn delete(
 ) -> AppResult<cooperation::Model> {
     may_write(principal)?;
     let txn = records::begin_write(db).await?;
-    records::visible_or_missing::<cooperation::Model>(
-        &txn,
-        id,
-        visible(principal),
-        "cooperation",
-    )
-    .await?;
+    records::visible_or_missing::<cooperation::Model>(&txn, id, visible(principal), "cooperation")
+        .await?;
     auth::require_editor_of_any(principal, &links()[0].of(&txn, id).await?)?;
     records::delete_unreferenced_in::<cooperation::Entity, _>(
         txn,

@@ -176,8 +176,13 @@ async fn check_lists(
     let [organisations, proposals, dialogues, themes] = lists;
     let links = links();
     let given = |list: &Option<Vec<Uuid>>| list.clone().unwrap_or_default();
-    records::ensure_exist::<organisation::Model>(db, &given(organisations), Condition::all(), links[0].field)
-        .await?;
+    records::ensure_exist::<organisation::Model>(
+        db,
+        &given(organisations),
+        Condition::all(),
+        links[0].field,
+    )
+    .await?;
     records::ensure_exist::<proposal::Model>(
         db,
         &given(proposals),
@@ -197,7 +202,9 @@ async fn check_lists(
 
 /// Checks the fields a new or changed piece of evidence gives.
 async fn check(db: &impl ConnectionTrait, row: &mut evidence::ActiveModel) -> AppResult<()> {
-    validate::given(&mut row.title, |v| validate::text("input.title", &v, NAME_MAX))?;
+    validate::given(&mut row.title, |v| {
+        validate::text("input.title", &v, NAME_MAX)
+    })?;
     validate::given(&mut row.publisher, |v| {
         validate::text("input.publisher", &v, NAME_MAX)
     })?;
@@ -237,7 +244,14 @@ pub async fn create(
     let mut changes = audit::changes(&row);
     let created = row.insert(&txn).await?;
     records::write_lists(&txn, created.id, &links(), &lists, &mut changes).await?;
-    audit::commit(txn, principal, AuditAction::CreateEvidence, created.id, changes).await?;
+    audit::commit(
+        txn,
+        principal,
+        AuditAction::CreateEvidence,
+        created.id,
+        changes,
+    )
+    .await?;
     Ok(created)
 }
 
@@ -263,9 +277,14 @@ pub async fn update(
     let before = links()[0].of(&txn, id).await?;
     auth::require_editor_of_change(principal, &before, lists[0].as_deref())?;
     let mut changes = audit::changes(&row);
-    let updated =
-        records::versioned_update::<evidence::Entity, _>(&txn, row, id, expected_version, "evidence")
-            .await?;
+    let updated = records::versioned_update::<evidence::Entity, _>(
+        &txn,
+        row,
+        id,
+        expected_version,
+        "evidence",
+    )
+    .await?;
     records::write_lists(&txn, id, &links(), &lists, &mut changes).await?;
     audit::commit(txn, principal, AuditAction::UpdateEvidence, id, changes).await?;
     Ok(updated)

@@ -7,7 +7,9 @@ use crate::auth::Principal;
 use crate::error::{AppError, AppResult};
 use crate::paging::{self, Page, Row, Rows};
 use entity::AuditAction;
-use entity::{authority, cooperation, dialogue, evidence, goal, organisation, proposal, theme, user};
+use entity::{
+    authority, cooperation, dialogue, evidence, goal, organisation, proposal, theme, user,
+};
 use sea_orm::sea_query::{Condition, DynIden, Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
@@ -188,7 +190,11 @@ impl Link {
 
     /// The condition that the record whose id is in `row` links to `other`.
     pub fn holds(&self, row: (DynIden, DynIden), other: Uuid) -> Expr {
-        paging::linked(self.owner.clone(), row, Expr::col(self.other.clone()).eq(other))
+        paging::linked(
+            self.owner.clone(),
+            row,
+            Expr::col(self.other.clone()).eq(other),
+        )
     }
 
     /// The ids `owner` links to.

@@ -3,13 +3,13 @@
 
 use crate::auth::Principal;
 use crate::error::AppResult;
+use crate::paging::ColumnRef;
 use crate::paging::{self, Direction, Sort, column, linked};
 use crate::records::{self, ListFilter, Unique};
 use crate::sortable;
 use crate::validate::{self, NAME_MAX, SUMMARY_MAX};
 use chrono::{DateTime, Utc};
 use entity::{AuditAction, theme};
-use crate::paging::ColumnRef;
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
 use uuid::Uuid;
@@ -102,9 +102,14 @@ const SLUG_TAKEN: Unique = ("input.slug", "a theme with this slug already exists
 /// Checks the fields a new or changed theme gives.
 fn check(row: &mut theme::ActiveModel) -> AppResult<()> {
     validate::given(&mut row.slug, |v| validate::slug("input.slug", &v))?;
-    validate::given(&mut row.name, |v| validate::text("input.name", &v, NAME_MAX))?;
+    validate::given(&mut row.name, |v| {
+        validate::text("input.name", &v, NAME_MAX)
+    })?;
     validate::given(&mut row.description, |v| {
-        Ok(validate::optional_text("input.description", Some(&v), SUMMARY_MAX)?.unwrap_or_default())
+        Ok(
+            validate::optional_text("input.description", Some(&v), SUMMARY_MAX)?
+                .unwrap_or_default(),
+        )
     })
 }
 

@@ -142,12 +142,12 @@ fn branch(
         Some(_) => select
             .expr(column(authority::Column::Kind))
             .expr(column(authority::Column::IsMetropolitan)),
-        None => select
-            .expr(null_text())
-            .expr(Expr::val(Value::Bool(None))),
+        None => select.expr(null_text()).expr(Expr::val(Value::Bool(None))),
     };
     match &mv {
-        Some((_, at, to)) => select.expr(Expr::col(at.clone())).expr(Expr::col(to.clone())),
+        Some((_, at, to)) => select
+            .expr(Expr::col(at.clone()))
+            .expr(Expr::col(to.clone())),
         None => select
             .expr(Expr::val(Value::ChronoDateTimeUtc(None)))
             .expr(null_text()),
@@ -419,8 +419,12 @@ pub async fn load(
             Side::Record => {
                 fact.day = row.try_get_by_index(2)?;
                 fact.until = row.try_get_by_index(3)?;
-                fact.kind = row.try_get_by_index::<Option<String>>(4)?.unwrap_or_default();
-                fact.status = row.try_get_by_index::<Option<String>>(5)?.unwrap_or_default();
+                fact.kind = row
+                    .try_get_by_index::<Option<String>>(4)?
+                    .unwrap_or_default();
+                fact.status = row
+                    .try_get_by_index::<Option<String>>(5)?
+                    .unwrap_or_default();
                 fact.visible = row.try_get_by_index::<i32>(11)? == 1;
                 if source == Source::Proposals {
                     fact.organisations.extend(other);
@@ -432,7 +436,9 @@ pub async fn load(
                 if let Some(id) = other {
                     fact.authorities.push(Place {
                         id,
-                        kind: row.try_get_by_index::<Option<String>>(7)?.unwrap_or_default(),
+                        kind: row
+                            .try_get_by_index::<Option<String>>(7)?
+                            .unwrap_or_default(),
                         metropolitan: row.try_get_by_index::<Option<bool>>(8)?.unwrap_or(false),
                     });
                 }

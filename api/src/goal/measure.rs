@@ -199,8 +199,13 @@ impl Measure {
             }
         }
         let authorities = &field("authorityIds");
-        records::ensure_exist::<authority::Model>(db, &self.authorities, Condition::all(), authorities)
-            .await?;
+        records::ensure_exist::<authority::Model>(
+            db,
+            &self.authorities,
+            Condition::all(),
+            authorities,
+        )
+        .await?;
         let organisations = &field("organisationIds");
         records::ensure_exist::<organisation::Model>(
             db,
@@ -226,11 +231,17 @@ impl Measure {
         put("authorityIds", records::ids_json(&self.authorities));
         put("organisationIds", records::ids_json(&self.organisations));
         put("themeIds", records::ids_json(&self.themes));
-        put("municipalities", json!(self.municipalities.map(|m| m.to_value())));
+        put(
+            "municipalities",
+            json!(self.municipalities.map(|m| m.to_value())),
+        );
         put("cooperationKinds", names(&self.cooperation_kinds));
         put("proposalStatuses", names(&self.proposal_statuses));
         put("evidenceKinds", names(&self.evidence_kinds));
-        put("minimumReach", json!(self.minimum_reach.map(|r| r.to_value())));
+        put(
+            "minimumReach",
+            json!(self.minimum_reach.map(|r| r.to_value())),
+        );
         Json::Object(map).to_string()
     }
 
@@ -305,8 +316,14 @@ mod tests {
 
     #[test]
     fn criteria_apply_only_to_their_kinds() {
-        assert!(Measure::applies(GoalMeasureKind::EvidenceCount, "minimumReach"));
-        assert!(!Measure::applies(GoalMeasureKind::DialogueCount, "minimumReach"));
+        assert!(Measure::applies(
+            GoalMeasureKind::EvidenceCount,
+            "minimumReach"
+        ));
+        assert!(!Measure::applies(
+            GoalMeasureKind::DialogueCount,
+            "minimumReach"
+        ));
         assert!(!Measure::applies(GoalMeasureKind::Manual, "themeIds"));
     }
 }

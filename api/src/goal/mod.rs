@@ -231,12 +231,21 @@ async fn check(
     current: Option<&goal::Model>,
 ) -> AppResult<()> {
     validate::given(&mut row.slug, |v| validate::slug("input.slug", &v))?;
-    validate::given(&mut row.title, |v| validate::text("input.title", &v, NAME_MAX))?;
-    validate::given(&mut row.description, |v| {
-        Ok(validate::optional_text("input.description", Some(&v), SUMMARY_MAX)?.unwrap_or_default())
+    validate::given(&mut row.title, |v| {
+        validate::text("input.title", &v, NAME_MAX)
     })?;
-    validate::given(&mut row.period_start, |v| validate::date("input.periodStart", v))?;
-    validate::given(&mut row.period_end, |v| validate::date("input.periodEnd", v))?;
+    validate::given(&mut row.description, |v| {
+        Ok(
+            validate::optional_text("input.description", Some(&v), SUMMARY_MAX)?
+                .unwrap_or_default(),
+        )
+    })?;
+    validate::given(&mut row.period_start, |v| {
+        validate::date("input.periodStart", v)
+    })?;
+    validate::given(&mut row.period_end, |v| {
+        validate::date("input.periodEnd", v)
+    })?;
     let start = as_it_will_be(&row.period_start, current.map(|c| c.period_start));
     let end = as_it_will_be(&row.period_end, current.map(|c| c.period_end));
     if let (Some(start), Some(end)) = (start, end)
@@ -346,12 +355,13 @@ pub async fn update(
     }
     check(&txn, &mut row, measure.as_ref(), Some(&current)).await?;
     let mut changes = audit::changes(&row);
-    let updated = records::versioned_update::<goal::Entity, _>(&txn, row, id, expected_version, "goal")
-        .await
-        .map_err(|error| match error {
-            records::UpdateError::Db(e) => records::on_unique(SLUG_TAKEN.0, SLUG_TAKEN.1)(e),
-            records::UpdateError::App(e) => e,
-        })?;
+    let updated =
+        records::versioned_update::<goal::Entity, _>(&txn, row, id, expected_version, "goal")
+            .await
+            .map_err(|error| match error {
+                records::UpdateError::Db(e) => records::on_unique(SLUG_TAKEN.0, SLUG_TAKEN.1)(e),
+                records::UpdateError::App(e) => e,
+            })?;
     let lists = [measure.map(|m| m.named())];
     records::write_lists(&txn, id, &[references()], &lists, &mut changes).await?;
     audit::commit(txn, principal, AuditAction::UpdateGoal, id, changes).await?;

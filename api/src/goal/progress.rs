@@ -131,9 +131,16 @@ fn units(measure: &Measure, period: (NaiveDate, NaiveDate), fact: &Fact) -> Vec<
                 return vec![];
             };
             let places = || fact.authorities.iter();
-            let matches = any_of(&named(&measure.dialogue_kinds), [fact.kind.clone()].into_iter())
-                && any_of(&named(&measure.dialogue_statuses), [fact.status.clone()].into_iter())
-                && any_of(&named(&measure.authority_kinds), places().map(|p| p.kind.clone()));
+            let matches = any_of(
+                &named(&measure.dialogue_kinds),
+                [fact.kind.clone()].into_iter(),
+            ) && any_of(
+                &named(&measure.dialogue_statuses),
+                [fact.status.clone()].into_iter(),
+            ) && any_of(
+                &named(&measure.authority_kinds),
+                places().map(|p| p.kind.clone()),
+            );
             let record = (Counted::Dialogue, fact.id);
             match measure.kind {
                 DialogueCount
@@ -157,7 +164,9 @@ fn units(measure: &Measure, period: (NaiveDate, NaiveDate), fact: &Fact) -> Vec<
                 {
                     fact.organisations
                         .iter()
-                        .filter(|o| measure.organisations.is_empty() || measure.organisations.contains(o))
+                        .filter(|o| {
+                            measure.organisations.is_empty() || measure.organisations.contains(o)
+                        })
                         .map(|o| unit(*o, day, record))
                         .collect()
                 }
@@ -170,7 +179,10 @@ fn units(measure: &Measure, period: (NaiveDate, NaiveDate), fact: &Fact) -> Vec<
             };
             let active = established <= end && fact.until.is_none_or(|until| until >= start);
             let matches = active
-                && any_of(&named(&measure.cooperation_kinds), [fact.kind.clone()].into_iter())
+                && any_of(
+                    &named(&measure.cooperation_kinds),
+                    [fact.kind.clone()].into_iter(),
+                )
                 && any_of(&measure.organisations, fact.organisations.iter().copied());
             if !matches {
                 return vec![];
@@ -185,7 +197,13 @@ fn units(measure: &Measure, period: (NaiveDate, NaiveDate), fact: &Fact) -> Vec<
                     MunicipalityScope::OutsideMetropolitan => !p.metropolitan,
                 })
                 .filter(|p| measure.authorities.is_empty() || measure.authorities.contains(&p.id))
-                .map(|p| unit(p.id, established.max(start), (Counted::Cooperation, fact.id)))
+                .map(|p| {
+                    unit(
+                        p.id,
+                        established.max(start),
+                        (Counted::Cooperation, fact.id),
+                    )
+                })
                 .collect()
         }
         ProposalCount => {
@@ -207,8 +225,10 @@ fn units(measure: &Measure, period: (NaiveDate, NaiveDate), fact: &Fact) -> Vec<
                 .minimum_reach
                 .map(crate::evidence::reaching)
                 .unwrap_or_default();
-            let matches = any_of(&named(&measure.evidence_kinds), [fact.kind.clone()].into_iter())
-                && any_of(&reach, [fact.status.clone()].into_iter())
+            let matches = any_of(
+                &named(&measure.evidence_kinds),
+                [fact.kind.clone()].into_iter(),
+            ) && any_of(&reach, [fact.status.clone()].into_iter())
                 && any_of(&measure.authorities, fact.authorities.iter().map(|p| p.id))
                 && any_of(&measure.organisations, fact.organisations.iter().copied());
             if matches {
@@ -353,9 +373,9 @@ pub async fn of(
             entries.entry(entry.goal_id).or_default().push(entry);
         }
     }
-    let every_organisation = measures
-        .iter()
-        .any(|(_, m)| m.kind == GoalMeasureKind::OrganisationCoverage && m.organisations.is_empty());
+    let every_organisation = measures.iter().any(|(_, m)| {
+        m.kind == GoalMeasureKind::OrganisationCoverage && m.organisations.is_empty()
+    });
     let organisations: Vec<Uuid> = if every_organisation {
         organisation::Entity::find()
             .select_only()
@@ -371,7 +391,12 @@ pub async fn of(
         let period = (goal.period_start, goal.period_end);
         let mut found: Vec<Unit> = source(measure.kind)
             .and_then(|source| loaded.get(&source))
-            .map(|facts| facts.values().flat_map(|f| units(measure, period, f)).collect())
+            .map(|facts| {
+                facts
+                    .values()
+                    .flat_map(|f| units(measure, period, f))
+                    .collect()
+            })
             .unwrap_or_default();
         for entry in entries.get(&goal.id).into_iter().flatten() {
             if period.0 <= entry.recorded_on && entry.recorded_on <= period.1 {

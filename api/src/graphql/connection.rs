@@ -108,7 +108,10 @@ pub type Paged<N> = Connection<Cursor<<<N as Member>::Row as Row>::Key>, N, Tota
     concrete(name = "ProposalOrder", params(super::proposal::ProposalOrderField)),
     concrete(name = "ThemeOrder", params(super::theme::ThemeOrderField)),
     concrete(name = "EvidenceOrder", params(super::evidence::EvidenceOrderField)),
-    concrete(name = "CooperationOrder", params(super::cooperation::CooperationOrderField)),
+    concrete(
+        name = "CooperationOrder",
+        params(super::cooperation::CooperationOrderField)
+    ),
     concrete(name = "GoalOrder", params(super::goal::GoalOrderField))
 )]
 pub struct Order<F: InputType> {

@@ -2,8 +2,7 @@
 
 use super::authority::Authority;
 use super::connection::{
-    Input, Member, Order, db, given, member, nested_list, nullable, principal, reference,
-    versioned,
+    Input, Member, Order, db, given, member, nested_list, nullable, principal, reference, versioned,
 };
 use super::enums::{CooperationKind, Visibility};
 use super::ids::{self, NodeType};
@@ -194,7 +193,10 @@ impl Input for CreateCooperationInput {
             visibility: Set(self.visibility.into()),
             ..Default::default()
         };
-        Ok((row, lists(Some(self.organisation_ids), Some(self.theme_ids))?))
+        Ok((
+            row,
+            lists(Some(self.organisation_ids), Some(self.theme_ids))?,
+        ))
     }
 }
 

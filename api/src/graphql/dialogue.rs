@@ -2,19 +2,19 @@
 
 use super::authority::Authority;
 use super::connection::{
-    Input, Member, Order, Paged, db, given, member, nested_list, nested_page, nullable,
-    principal, versioned,
+    Input, Member, Order, Paged, db, given, member, nested_list, nested_page, nullable, principal,
+    versioned,
 };
-use super::evidence::{Evidence, EvidenceOrder};
-use super::theme::{Theme, theme_ids};
-use crate::paging::PageArgs;
 use super::enums::{DialogueKind, DialogueStatus, Visibility};
+use super::evidence::{Evidence, EvidenceOrder};
 use super::ids::{self, NodeType};
 use super::loaders::{ListRelation, PagedRelation};
 use super::organisation::Organisation;
 use super::proposal::Proposal;
+use super::theme::{Theme, theme_ids};
 use crate::dialogue::{self as domain, Participants};
 use crate::error::AppError;
+use crate::paging::PageArgs;
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::dialogue;
@@ -302,13 +302,12 @@ impl Input for UpdateDialogueInput {
             visibility: given(self.visibility.map(Into::into)),
             ..Default::default()
         };
-        let participants =
-            participants(
-                self.organisation_ids,
-                self.authority_ids,
-                self.proposal_ids,
-                self.theme_ids,
-            )?;
+        let participants = participants(
+            self.organisation_ids,
+            self.authority_ids,
+            self.proposal_ids,
+            self.theme_ids,
+        )?;
         Ok((id, row, participants))
     }
 }

@@ -2,8 +2,7 @@
 
 use super::authority::Authority;
 use super::connection::{
-    Input, Member, Order, db, given, member, nested_list, nullable, principal, reference,
-    versioned,
+    Input, Member, Order, db, given, member, nested_list, nullable, principal, reference, versioned,
 };
 use super::dialogue::Dialogue;
 use super::enums::{EvidenceKind, Reach, Visibility};
@@ -185,7 +184,11 @@ fn lists(
             .transpose()
     };
     Ok([
-        list(NodeType::Organisation, organisations, "input.organisationIds")?,
+        list(
+            NodeType::Organisation,
+            organisations,
+            "input.organisationIds",
+        )?,
         list(NodeType::Proposal, proposals, "input.proposalIds")?,
         list(NodeType::Dialogue, dialogues, "input.dialogueIds")?,
         theme_ids(themes)?,
@@ -297,11 +300,9 @@ impl Input for UpdateEvidenceInput {
     fn into_domain(self) -> Result<Self::Domain, AppError> {
         let id = versioned(NodeType::Evidence, &self.id, self.expected_version)?;
         let authority_id = match self.authority_id {
-            MaybeUndefined::Value(id) => MaybeUndefined::Value(ids::decode(
-                NodeType::Authority,
-                &id,
-                "input.authorityId",
-            )?),
+            MaybeUndefined::Value(id) => {
+                MaybeUndefined::Value(ids::decode(NodeType::Authority, &id, "input.authorityId")?)
+            }
             MaybeUndefined::Null => MaybeUndefined::Null,
             MaybeUndefined::Undefined => MaybeUndefined::Undefined,
         };

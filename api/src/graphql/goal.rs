@@ -22,9 +22,7 @@ use crate::goal::measure::Measure;
 use crate::goal::progress::{Counted, Progress};
 use crate::goal::{self as domain, Entry};
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::{
-    Context, Enum, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject,
-};
+use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{goal, goal_progress_entry};
 use futures_util::future::try_join_all;
@@ -273,10 +271,11 @@ impl GoalProgress {
         });
         let size = size.min(crate::paging::MAX_PAGE_SIZE as usize);
         let start = match after {
-            Some(cursor) => cursor
-                .parse::<usize>()
-                .map_err(|_| AppError::bad_input("after", "after is not a cursor of this list"))?
-                + 1,
+            Some(cursor) => {
+                cursor.parse::<usize>().map_err(|_| {
+                    AppError::bad_input("after", "after is not a cursor of this list")
+                })? + 1
+            }
             None => 0,
         };
         let records = &self.0.contributing;
@@ -379,7 +378,11 @@ impl Input for GoalFilter {
         Ok(domain::GoalFilter {
             category: self.category.map(Into::into),
             theme: self.theme,
-            owner_id: ids::decode_optional(NodeType::Organisation, self.owner_id, "filter.ownerId")?,
+            owner_id: ids::decode_optional(
+                NodeType::Organisation,
+                self.owner_id,
+                "filter.ownerId",
+            )?,
             reached: self.reached,
             ids: None,
         })
@@ -614,7 +617,9 @@ impl GoalMutation {
     async fn delete_goal(&self, ctx: &Context<'_>, input: DeleteGoalInput) -> Result<Goal> {
         domain::may_write(principal(ctx))?;
         let id = ids::decode(NodeType::Goal, &input.id, "input.id")?;
-        Ok(Goal::single(domain::delete(db(ctx), principal(ctx), id).await?))
+        Ok(Goal::single(
+            domain::delete(db(ctx), principal(ctx), id).await?,
+        ))
     }
     /// Records progress by hand on a MANUAL goal; returns the goal with its new progress.
     async fn record_goal_progress(

@@ -4,14 +4,14 @@
 
 use crate::auth::Principal;
 use crate::authority::AuthorityOrderField;
+use crate::dialogue::DialogueOrderField;
 use crate::error::AppError;
 use crate::organisation::OrganisationOrderField;
 use crate::paging::{self, Direction, Page, Parent, Row, Rows, Sort, SortKey};
 use crate::proposal::{ProposalOrderField, StatusChangeOrderField};
+use crate::theme::ThemeOrderField;
 use crate::{dialogue, proposal};
 use async_graphql::dataloader::{DataLoader, Loader};
-use crate::dialogue::DialogueOrderField;
-use crate::theme::ThemeOrderField;
 use entity::{
     authority, cooperation_organisation, cooperation_theme, dialogue_authority,
     dialogue_organisation, dialogue_proposal, dialogue_theme, evidence_dialogue,

@@ -5,8 +5,8 @@ use super::connection::{
 };
 use super::cooperation::{Cooperation, CooperationOrder};
 use super::dialogue::{Dialogue, DialogueOrder};
-use super::evidence::{Evidence, EvidenceOrder};
 use super::enums::OrganisationKind;
+use super::evidence::{Evidence, EvidenceOrder};
 use super::ids::{self, NodeType};
 use super::loaders::PagedRelation;
 use super::proposal::{Proposal, ProposalOrder};

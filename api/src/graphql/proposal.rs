@@ -6,12 +6,12 @@ use super::connection::{
     principal, reference, versioned,
 };
 use super::dialogue::{Dialogue, DialogueOrder};
-use super::evidence::{Evidence, EvidenceOrder};
-use super::theme::{Theme, theme_ids};
 use super::enums::{ProposalStatus, Visibility};
+use super::evidence::{Evidence, EvidenceOrder};
 use super::ids::{self, NodeType};
 use super::loaders::{ListRelation, PagedRelation};
 use super::organisation::Organisation;
+use super::theme::{Theme, theme_ids};
 use crate::dialogue;
 use crate::error::AppError;
 use crate::paging::PageArgs;
@@ -315,7 +315,11 @@ impl Input for UpdateProposalInput {
             lead_organisation_id: given(self.lead_organisation_id.as_ref().map(lead).transpose()?),
             ..Default::default()
         };
-        let lists = addressed(self.co_signer_ids, self.target_authority_ids, self.theme_ids)?;
+        let lists = addressed(
+            self.co_signer_ids,
+            self.target_authority_ids,
+            self.theme_ids,
+        )?;
         Ok((id, row, lists))
     }
 }

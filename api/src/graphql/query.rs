@@ -3,16 +3,16 @@
 //! every aggregate are listed here; each is one call into the aggregate's room).
 
 use super::authority::{Authority, AuthorityFilter, AuthorityOrder};
-use super::cooperation::{Cooperation, CooperationFilter, CooperationOrder};
-use super::evidence::{Evidence, EvidenceFilter, EvidenceOrder};
-use super::goal::{Goal, GoalFilter, GoalOrder};
-use super::theme::{Theme, ThemeFilter, ThemeOrder};
 use super::connection::{Input, Member, Order, Paged, db, list, load, principal};
+use super::cooperation::{Cooperation, CooperationFilter, CooperationOrder};
 use super::cost::Searches;
 use super::dialogue::{Dialogue, DialogueFilter, DialogueOrder};
+use super::evidence::{Evidence, EvidenceFilter, EvidenceOrder};
+use super::goal::{Goal, GoalFilter, GoalOrder};
 use super::ids::{self, NodeType};
 use super::organisation::{Organisation, OrganisationFilter, OrganisationOrder};
 use super::proposal::{Proposal, ProposalFilter, ProposalOrder};
+use super::theme::{Theme, ThemeFilter, ThemeOrder};
 use crate::paging::PageArgs;
 use crate::{authority, cooperation, dialogue, evidence, goal, organisation, proposal, theme};
 use async_graphql::{Context, ID, Interface, Object, Result};

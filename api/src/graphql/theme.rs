@@ -162,18 +162,24 @@ impl ThemeMutation {
     async fn create_theme(&self, ctx: &Context<'_>, input: CreateThemeInput) -> Result<Theme> {
         domain::may_write(principal(ctx))?;
         let row = input.into_domain()?;
-        Ok(Theme::single(domain::create(db(ctx), principal(ctx), row).await?))
+        Ok(Theme::single(
+            domain::create(db(ctx), principal(ctx), row).await?,
+        ))
     }
     /// Changes a theme.
     async fn update_theme(&self, ctx: &Context<'_>, input: UpdateThemeInput) -> Result<Theme> {
         domain::may_write(principal(ctx))?;
         let (id, row) = input.into_domain()?;
-        Ok(Theme::single(domain::update(db(ctx), principal(ctx), id, row).await?))
+        Ok(Theme::single(
+            domain::update(db(ctx), principal(ctx), id, row).await?,
+        ))
     }
     /// Removes a theme: the records it tagged lose the tag. CONFLICT while a goal's measure names it.
     async fn delete_theme(&self, ctx: &Context<'_>, input: DeleteThemeInput) -> Result<Theme> {
         domain::may_write(principal(ctx))?;
         let id = ids::decode(NodeType::Theme, &input.id, "input.id")?;
-        Ok(Theme::single(domain::delete(db(ctx), principal(ctx), id).await?))
+        Ok(Theme::single(
+            domain::delete(db(ctx), principal(ctx), id).await?,
+        ))
     }
 }

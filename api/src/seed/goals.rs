@@ -8,9 +8,9 @@ use crate::error::AppResult;
 use crate::goal::measure::Measure;
 use crate::records::{Link, write_lists};
 use entity::{
-    CooperationKind, DialogueKind, DialogueStatus, EvidenceKind, GoalCategory,
-    GoalMeasureKind, MunicipalityScope, ProposalStatus, Reach, Visibility, cooperation,
-    dialogue_theme, evidence, goal, goal_progress_entry, proposal_theme, theme,
+    CooperationKind, DialogueKind, DialogueStatus, EvidenceKind, GoalCategory, GoalMeasureKind,
+    MunicipalityScope, ProposalStatus, Reach, Visibility, cooperation, dialogue_theme, evidence,
+    goal, goal_progress_entry, proposal_theme, theme,
 };
 use sea_orm::ActiveValue::Set;
 use sea_orm::{ConnectionTrait, EntityTrait};
@@ -19,24 +19,62 @@ use uuid::Uuid;
 
 /// The themes: the partnership's six, gender equality and the Equal experience.
 const THEMES: &[(&str, &str, &str)] = &[
-    ("kvalitet", "Kvalitet", "Kvalitet i verksamheten och i mötet med deltagarna."),
-    ("kompetensutveckling", "Kompetensutveckling", "Kompetensutveckling för deltagare, personal och ideellt aktiva."),
-    ("halsa", "Hälsa", "Hälsa som förutsättning för arbete och delaktighet."),
-    ("integration-och-mobilisering", "Integration och mobilisering", "Integration och mobilisering av människor som står långt från arbetsmarknaden."),
-    ("spridning", "Spridning", "Spridning av resultat och erfarenheter."),
-    ("finansiering", "Finansiering", "Finansiering av de idéburna organisationernas arbete."),
-    ("jamstalldhet", "Jämställdhet", "Jämställdhets- och genusperspektiv i verksamheten."),
-    ("equal-erfarenheter", "Equalerfarenheter", "Resultat och erfarenheter från Equalprogrammet."),
+    (
+        "kvalitet",
+        "Kvalitet",
+        "Kvalitet i verksamheten och i mötet med deltagarna.",
+    ),
+    (
+        "kompetensutveckling",
+        "Kompetensutveckling",
+        "Kompetensutveckling för deltagare, personal och ideellt aktiva.",
+    ),
+    (
+        "halsa",
+        "Hälsa",
+        "Hälsa som förutsättning för arbete och delaktighet.",
+    ),
+    (
+        "integration-och-mobilisering",
+        "Integration och mobilisering",
+        "Integration och mobilisering av människor som står långt från arbetsmarknaden.",
+    ),
+    (
+        "spridning",
+        "Spridning",
+        "Spridning av resultat och erfarenheter.",
+    ),
+    (
+        "finansiering",
+        "Finansiering",
+        "Finansiering av de idéburna organisationernas arbete.",
+    ),
+    (
+        "jamstalldhet",
+        "Jämställdhet",
+        "Jämställdhets- och genusperspektiv i verksamheten.",
+    ),
+    (
+        "equal-erfarenheter",
+        "Equalerfarenheter",
+        "Resultat och erfarenheter från Equalprogrammet.",
+    ),
 ];
 
 /// Themes of demo dialogues, by the day they were held.
 const DIALOGUE_THEMES: &[(&str, &[&str])] = &[
     ("2008-04-02", &["equal-erfarenheter"]),
-    ("2008-05-14", &["equal-erfarenheter", "integration-och-mobilisering"]),
+    (
+        "2008-05-14",
+        &["equal-erfarenheter", "integration-och-mobilisering"],
+    ),
     ("2008-06-03", &["integration-och-mobilisering"]),
     ("2008-10-07", &["halsa", "equal-erfarenheter"]),
     ("2008-10-21", &["equal-erfarenheter"]),
-    ("2008-03-07", &["integration-och-mobilisering", "equal-erfarenheter"]),
+    (
+        "2008-03-07",
+        &["integration-och-mobilisering", "equal-erfarenheter"],
+    ),
     ("2008-10-14", &["jamstalldhet", "halsa"]),
     ("2008-01-22", &["equal-erfarenheter"]),
     ("2016-04-06", &["kvalitet", "spridning"]),
@@ -175,7 +213,11 @@ const COOPERATIONS: &[CooperationSeed] = &[
         established_on: "2008-09-01",
         ended_on: None,
         visibility: Visibility::Public,
-        organisations: &["coompanion-stockholm", "visir-i-stockholm", "fralsningsarmen"],
+        organisations: &[
+            "coompanion-stockholm",
+            "visir-i-stockholm",
+            "fralsningsarmen",
+        ],
     },
     CooperationSeed {
         kind: CooperationKind::IdeaBasedPublicPartnership,
@@ -252,13 +294,22 @@ struct Names<'a> {
 
 impl Names<'_> {
     fn authorities(&self, slugs: &[&str]) -> Vec<Uuid> {
-        slugs.iter().filter_map(|s| (self.authority)(s).ok()).collect()
+        slugs
+            .iter()
+            .filter_map(|s| (self.authority)(s).ok())
+            .collect()
     }
     fn organisations(&self, slugs: &[&str]) -> Vec<Uuid> {
-        slugs.iter().filter_map(|s| (self.organisation)(s).ok()).collect()
+        slugs
+            .iter()
+            .filter_map(|s| (self.organisation)(s).ok())
+            .collect()
     }
     fn themes(&self, slugs: &[&str]) -> Vec<Uuid> {
-        slugs.iter().filter_map(|s| self.themes.get(s).copied()).collect()
+        slugs
+            .iter()
+            .filter_map(|s| self.themes.get(s).copied())
+            .collect()
     }
 }
 
@@ -495,7 +546,11 @@ const GOALS: &[GoalSeed] = &[
         owner: None,
         measure: |_| Measure::new(GoalMeasureKind::Manual),
         entries: &[
-            (1, "2008-06-16", "Första omgången: förslaget om handlingsplanen."),
+            (
+                1,
+                "2008-06-16",
+                "Första omgången: förslaget om handlingsplanen.",
+            ),
             (1, "2008-11-03", "Andra omgången: bemötandekompetens."),
         ],
     },
@@ -670,7 +725,14 @@ pub(super) async fn load(
             entity::goal_reference::Column::RecordId,
             "",
         );
-        write_lists(txn, id, &[references], &[Some(measure.named())], &mut changes).await?;
+        write_lists(
+            txn,
+            id,
+            &[references],
+            &[Some(measure.named())],
+            &mut changes,
+        )
+        .await?;
         for (amount, on, note) in seed.entries {
             goal_progress_entry::Entity::insert(goal_progress_entry::ActiveModel {
                 id: Set(Uuid::now_v7()),
