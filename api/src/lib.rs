@@ -28,7 +28,9 @@ pub mod organisation;
 pub mod paging;
 pub mod proposal;
 pub mod records;
+pub mod report;
 pub mod seed;
+pub mod statistics;
 pub mod theme;
 pub mod validate;
 

@@ -56,6 +56,8 @@ pub struct Endpoint {
     write_gate: Option<WriteGate>,
     /// Documents already parsed and checked, by their text.
     documents: DocumentCache,
+    /// The callers' budgets of cost points, which the reports charge too.
+    limiter: Arc<RateLimiter>,
 }
 
 /// The turn of one writer on SQLite, shared by the mutations and the readiness check.
@@ -100,6 +102,7 @@ impl Endpoint {
             metrics,
             documents: DocumentCache::default(),
             settings,
+            limiter,
         }
     }
 }
@@ -153,6 +156,61 @@ fn refuse(status: StatusCode, media: Media, code: &str, message: &str) -> Respon
         media,
         &json!({ "errors": [{ "message": message, "extensions": { "code": code } }] }),
     )
+}
+
+impl Endpoint {
+    /// The database the endpoint serves.
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// The caller of a request outside GraphQL (the reports), from its headers, as
+    /// `/graphql` would find it; a credential that does not work is refused the same way.
+    ///
+    /// # Errors
+    /// The response to send instead.
+    pub async fn caller(&self, headers: &HeaderMap) -> Result<Principal, Response> {
+        principal(self, headers)
+            .await
+            .map_err(|error| refused(error, Media::Json))
+    }
+
+    /// Charges `cost` points to the caller's budget, as a GraphQL document of that cost.
+    ///
+    /// # Errors
+    /// 429 RATE_LIMITED with `Retry-After` when the budget does not hold it.
+    pub fn charge(
+        &self,
+        principal: &Principal,
+        client: Option<SocketAddr>,
+        cost: usize,
+    ) -> Result<(), Response> {
+        let charge = self.limiter.charge(&rate_key(principal, client), cost);
+        match charge.retry_after {
+            None => Ok(()),
+            Some(seconds) => {
+                let mut response = refuse(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    Media::Json,
+                    "RATE_LIMITED",
+                    "this caller's budget of cost points is spent; try again later",
+                );
+                if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+                    response.headers_mut().insert(header::RETRY_AFTER, value);
+                }
+                Err(response)
+            }
+        }
+    }
+
+    /// A 400 answer naming the query parameter at fault.
+    pub fn bad_parameter(field: &str, message: &str) -> Response {
+        answer(
+            StatusCode::BAD_REQUEST,
+            Media::Json,
+            &json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_USER_INPUT", "field": field } }] }),
+        )
+    }
 }
 
 /// The caller of a request, from its headers.

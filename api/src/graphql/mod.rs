@@ -19,6 +19,7 @@ pub mod loaders;
 pub mod organisation;
 pub mod proposal;
 pub mod query;
+pub mod statistics;
 pub mod theme;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema};

@@ -253,4 +253,15 @@ impl RecordQuery {
         let filter = goal::resolve(db(ctx), principal(ctx), filter.into_domain()?).await?;
         list(ctx, args, sort, filter).await
     }
+
+    /// Counts of the record for a period (by kind, status, authority level, month, reach),
+    /// inside the caller's visibility: one statement per group.
+    #[graphql(complexity = "crate::statistics::STATEMENTS * crate::limits::COUNT_COST")]
+    async fn statistics(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<super::statistics::StatisticsFilter>,
+    ) -> Result<super::statistics::Statistics> {
+        super::statistics::statistics(ctx, filter).await
+    }
 }

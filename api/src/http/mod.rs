@@ -10,6 +10,7 @@
 
 pub mod cors;
 pub mod panic;
+pub mod reports;
 pub mod request_id;
 pub mod server;
 
@@ -101,8 +102,10 @@ impl App {
         let endpoint = Arc::new(Endpoint::new(
             db, keys, settings, metrics, extension, write_gate,
         ));
-        let mut graphql =
-            Router::new().route("/graphql", get(endpoint::graphql).post(endpoint::graphql));
+        let mut graphql = Router::new()
+            .route("/graphql", get(endpoint::graphql).post(endpoint::graphql))
+            .route("/reports/goals.csv", get(reports::goals))
+            .route("/reports/dialogues.csv", get(reports::dialogues));
         if graphiql {
             graphql = graphql.route("/graphiql", get(endpoint::graphiql));
         }

@@ -1,0 +1,194 @@
+//! `GET /reports/goals.csv` and `GET /reports/dialogues.csv?from=&to=`: the reports a network
+//! sends its funder, with the same credentials and visibility as `/graphql`. CSV as a Swedish
+//! spreadsheet opens it: UTF-8 with a byte-order mark, a header row, semicolons between
+//! fields, CRLF between records and quoting per RFC 4180. The dialogues are written page by
+//! page as they are read, so a year of them is never in memory at once.
+
+use crate::graphql::endpoint::Endpoint;
+use crate::limits::{COUNT_COST, SEARCH_COST};
+use crate::report;
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// The byte-order mark that tells a spreadsheet the file is UTF-8.
+const BOM: &str = "\u{feff}";
+
+/// One CSV record: fields quoted when they hold a separator, a quote or a line break, quotes
+/// doubled, ended by CRLF.
+pub fn record<S: AsRef<str>>(fields: &[S]) -> String {
+    let mut line = fields
+        .iter()
+        .map(|field| {
+            let field = field.as_ref();
+            if field.contains([';', '"', '\r', '\n']) {
+                format!("\"{}\"", field.replace('"', "\"\""))
+            } else {
+                field.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(";");
+    line.push_str("\r\n");
+    line
+}
+
+/// The address the request came from.
+fn client(request: &Request) -> Option<SocketAddr> {
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0)
+}
+
+fn csv(body: Body, name: &str) -> Response {
+    let mut response = (StatusCode::OK, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    response
+}
+
+fn failed(error: &crate::error::AppError) -> Response {
+    let status = if error.code() == "BAD_USER_INPUT" {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::INTERNAL_SERVER_ERROR
+    };
+    let error = async_graphql::Error::from(error.clone());
+    let body = serde_json::json!({ "errors": [{ "message": error.message, "extensions": error.extensions }] });
+    (status, axum::Json(body)).into_response()
+}
+
+/// `GET /reports/goals.csv`: every goal the caller may see with its progress.
+pub async fn goals(State(endpoint): State<Arc<Endpoint>>, request: Request) -> Response {
+    let (headers, client) = (request.headers(), client(&request));
+    let principal = match endpoint.caller(headers).await {
+        Ok(principal) => principal,
+        Err(response) => return response,
+    };
+    if let Err(response) = endpoint.charge(&principal, client, SEARCH_COST) {
+        return response;
+    }
+    match report::goal_rows(endpoint.db(), &principal).await {
+        Ok(rows) => {
+            let mut text = String::from(BOM);
+            text.push_str(&record(&report::GOAL_COLUMNS));
+            for row in rows {
+                text.push_str(&record(&row));
+            }
+            csv(Body::from(text), "goals.csv")
+        }
+        Err(error) => failed(&error),
+    }
+}
+
+/// The period of the dialogues report, as given.
+#[derive(serde::Deserialize)]
+pub struct Period {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+fn day(field: &str, value: Option<&str>) -> Result<Option<NaiveDate>, Response> {
+    value
+        .filter(|v| !v.is_empty())
+        .map(|v| {
+            v.parse::<NaiveDate>().map_err(|_| {
+                Endpoint::bad_parameter(
+                    field,
+                    &format!("{field} must be a date written as YYYY-MM-DD, such as 2026-11-20"),
+                )
+            })
+        })
+        .transpose()
+}
+
+/// `GET /reports/dialogues.csv?from=&to=`: the dialogues held in the period that the caller
+/// may see, oldest first, with their participants and themes by name.
+pub async fn dialogues(State(endpoint): State<Arc<Endpoint>>, request: Request) -> Response {
+    let Ok(period) = serde_urlencoded::from_str::<Period>(request.uri().query().unwrap_or(""))
+    else {
+        return Endpoint::bad_parameter(
+            "query",
+            "the query string must be from=YYYY-MM-DD&to=YYYY-MM-DD",
+        );
+    };
+    let (from, to) = match (
+        day("from", period.from.as_deref()),
+        day("to", period.to.as_deref()),
+    ) {
+        (Ok(from), Ok(to)) => (from, to),
+        (Err(response), _) | (_, Err(response)) => return response,
+    };
+    let principal = match endpoint.caller(request.headers()).await {
+        Ok(principal) => principal,
+        Err(response) => return response,
+    };
+    // Priced as a count: it reads every dialogue of the period.
+    if let Err(response) = endpoint.charge(&principal, client(&request), COUNT_COST * 10) {
+        return response;
+    }
+    // The first page is read before answering, so that bad input is a clean 400.
+    let first = match report::dialogue_rows(endpoint.db(), &principal, (from, to), None).await {
+        Ok(first) => first,
+        Err(error) => return failed(&error),
+    };
+    let mut head = String::from(BOM);
+    head.push_str(&record(&report::DIALOGUE_COLUMNS));
+    let page = |rows: Vec<Vec<String>>| -> Bytes {
+        Bytes::from(rows.iter().map(|row| record(row)).collect::<String>())
+    };
+    let start = Bytes::from(head);
+    let (rows, next) = first;
+    let first = page(rows);
+    let rest = futures_util::stream::unfold(next, move |resume| {
+        let endpoint = endpoint.clone();
+        let principal = principal.clone();
+        async move {
+            let resume = resume?;
+            match report::dialogue_rows(endpoint.db(), &principal, (from, to), Some(resume)).await {
+                Ok((rows, next)) => Some((Ok(page(rows)), next)),
+                Err(error) => {
+                    tracing::error!(?error, "the dialogues report stopped");
+                    Some((
+                        Err(std::io::Error::other("the report could not be read")),
+                        None,
+                    ))
+                }
+            }
+        }
+    });
+    let head = futures_util::stream::iter([Ok::<_, std::io::Error>(start), Ok(first)]);
+    csv(
+        Body::from_stream(futures_util::StreamExt::chain(head, rest)),
+        "dialogues.csv",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::record;
+
+    #[test]
+    fn fields_are_quoted_as_rfc_4180_says() {
+        assert_eq!(record(&["a", "b"]), "a;b\r\n");
+        assert_eq!(
+            record(&["Göteborg; Malmö", "sa \"hej\"", "två\nrader", "åäö"]),
+            "\"Göteborg; Malmö\";\"sa \"\"hej\"\"\";\"två\nrader\";åäö\r\n"
+        );
+    }
+}

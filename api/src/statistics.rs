@@ -1,0 +1,364 @@
+//! Counts of the record for a period, inside the caller's visibility: what a network
+//! reports to its funders. One statement per group.
+
+use crate::auth::Principal;
+use crate::error::{AppError, AppResult};
+use crate::paging::{column, linked};
+use chrono::{Datelike, NaiveDate};
+use entity::{
+    authority, cooperation, cooperation_organisation, cooperation_theme, dialogue,
+    dialogue_authority, dialogue_organisation, dialogue_theme, evidence, evidence_organisation,
+    evidence_theme, proposal, proposal_co_signer, proposal_status_change, proposal_target,
+    proposal_theme,
+};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, JoinType, Query, SelectStatement};
+use sea_orm::{ColumnTrait, ConnectionTrait};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+/// Which records the statistics count.
+#[derive(Debug, Clone, Default)]
+pub struct StatisticsFilter {
+    /// From this day on.
+    pub from: Option<NaiveDate>,
+    /// Up to and including this day.
+    pub to: Option<NaiveDate>,
+    /// Only records this organisation takes part in (leads or co-signs, is credited by).
+    pub organisation_id: Option<Uuid>,
+    /// Only records involving this authority (participant, target, issuer, place).
+    pub authority_id: Option<Uuid>,
+    /// Only records tagged with the theme of this slug.
+    pub theme: Option<String>,
+}
+
+/// How many records fall under each key (an enum name, a level, a month as YYYY-MM).
+pub type Buckets = Vec<(String, i64)>;
+
+/// The counts.
+#[derive(Debug, Clone, Default)]
+pub struct Statistics {
+    /// Dialogues held in the period, by kind.
+    pub dialogues_by_kind: Buckets,
+    /// Dialogues held in the period, by status.
+    pub dialogues_by_status: Buckets,
+    /// Dialogues held in the period, by the level of the authorities taking part (a
+    /// dialogue with authorities of two levels counts under both).
+    pub dialogues_by_level: Buckets,
+    /// Dialogues held in the period, by month.
+    pub dialogues_by_month: Buckets,
+    /// Proposals that moved in the period, by their status now.
+    pub proposals_by_status: Buckets,
+    /// Evidence published in the period, by kind.
+    pub evidence_by_kind: Buckets,
+    /// Evidence published in the period, by reach.
+    pub evidence_by_reach: Buckets,
+    /// Cooperations active at some time in the period, by kind.
+    pub cooperations_by_kind: Buckets,
+    /// Organisations that took part in a dialogue held in the period.
+    pub active_organisations: i64,
+}
+
+/// One kind of record: its table, its id, and the link tables and columns the filter uses.
+struct Table {
+    id: crate::paging::ColumnRef,
+    period: Condition,
+    organisation: Option<Expr>,
+    authority: Option<Expr>,
+    theme: Option<(crate::paging::ColumnRef, crate::paging::ColumnRef)>,
+    visible: Condition,
+}
+
+impl Table {
+    fn condition(&self, filter: &StatisticsFilter) -> Condition {
+        let mut condition = self.period.clone().add(self.visible.clone());
+        if let Some(organisation) = &self.organisation {
+            condition = condition.add(organisation.clone());
+        }
+        if let Some(authority) = &self.authority {
+            condition = condition.add(authority.clone());
+        }
+        if let (Some(slug), Some(link)) = (&filter.theme, &self.theme) {
+            condition = condition.add(crate::theme::tagged(link.clone(), self.id.clone(), slug));
+        }
+        condition
+    }
+}
+
+fn between(column_expr: Expr, filter: &StatisticsFilter) -> Condition {
+    let mut condition = Condition::all();
+    if let Some(from) = filter.from {
+        condition = condition.add(column_expr.clone().gte(from));
+    }
+    if let Some(to) = filter.to {
+        condition = condition.add(column_expr.lte(to));
+    }
+    condition
+}
+
+/// `SELECT key, COUNT(DISTINCT id) ... GROUP BY key`, read into buckets.
+async fn grouped(
+    db: &impl ConnectionTrait,
+    mut select: SelectStatement,
+    key: Expr,
+    id: crate::paging::ColumnRef,
+) -> AppResult<Vec<(String, i64)>> {
+    select
+        .expr(key.clone())
+        .expr(Func::count_distinct(Expr::col(id)))
+        .add_group_by([key]);
+    let mut buckets = vec![];
+    for row in db.query_all(&select).await? {
+        let key: Option<String> = row.try_get_by_index(0)?;
+        buckets.push((key.unwrap_or_default(), row.try_get_by_index::<i64>(1)?));
+    }
+    buckets.sort();
+    Ok(buckets)
+}
+
+/// How many statements [`of`] runs: what it costs is priced by them.
+pub const STATEMENTS: usize = 9;
+
+/// The statistics of the records `principal` may see that `filter` selects.
+///
+/// # Errors
+/// BAD_USER_INPUT when the period ends before it starts; INTERNAL on a database failure.
+pub async fn of(
+    db: &impl ConnectionTrait,
+    principal: &Principal,
+    filter: &StatisticsFilter,
+) -> AppResult<Statistics> {
+    if let (Some(from), Some(to)) = (filter.from, filter.to)
+        && to < from
+    {
+        return Err(AppError::bad_input(
+            "filter.to",
+            "filter.to must not be before filter.from",
+        ));
+    }
+    let dialogues = Table {
+        id: dialogue::Column::Id.as_column_ref(),
+        period: between(column(dialogue::Column::HeldOn), filter),
+        organisation: filter.organisation_id.map(|id| {
+            linked(
+                dialogue_organisation::Column::DialogueId.as_column_ref(),
+                dialogue::Column::Id.as_column_ref(),
+                column(dialogue_organisation::Column::OrganisationId).eq(id),
+            )
+        }),
+        authority: filter.authority_id.map(|id| {
+            linked(
+                dialogue_authority::Column::DialogueId.as_column_ref(),
+                dialogue::Column::Id.as_column_ref(),
+                column(dialogue_authority::Column::AuthorityId).eq(id),
+            )
+        }),
+        theme: Some((
+            dialogue_theme::Column::DialogueId.as_column_ref(),
+            dialogue_theme::Column::ThemeId.as_column_ref(),
+        )),
+        visible: crate::dialogue::visible(principal),
+    };
+    let from_dialogues = || {
+        Query::select()
+            .from(dialogue::Entity)
+            .cond_where(dialogues.condition(filter))
+            .to_owned()
+    };
+    let id = || dialogue::Column::Id.as_column_ref();
+    let mut statistics = Statistics {
+        dialogues_by_kind: grouped(db, from_dialogues(), column(dialogue::Column::Kind), id())
+            .await?,
+        dialogues_by_status: grouped(db, from_dialogues(), column(dialogue::Column::Status), id())
+            .await?,
+        ..Statistics::default()
+    };
+    let mut by_level = from_dialogues();
+    by_level
+        .join(
+            JoinType::InnerJoin,
+            dialogue_authority::Entity,
+            column(dialogue_authority::Column::DialogueId).equals(id()),
+        )
+        .join(
+            JoinType::InnerJoin,
+            authority::Entity,
+            column(authority::Column::Id)
+                .equals(dialogue_authority::Column::AuthorityId.as_column_ref()),
+        );
+    statistics.dialogues_by_level =
+        grouped(db, by_level, column(authority::Column::Level), id()).await?;
+    // By day, summed into months here: the engines name months differently.
+    let mut months: BTreeMap<String, i64> = BTreeMap::new();
+    let mut by_day = from_dialogues();
+    by_day
+        .expr(column(dialogue::Column::HeldOn))
+        .expr(Func::count(Expr::col(id())))
+        .add_group_by([column(dialogue::Column::HeldOn)]);
+    for row in db.query_all(&by_day).await? {
+        let day: NaiveDate = row.try_get_by_index(0)?;
+        let key = format!("{:04}-{:02}", day.year(), day.month());
+        *months.entry(key).or_default() += row.try_get_by_index::<i64>(1)?;
+    }
+    statistics.dialogues_by_month = months.into_iter().collect();
+    let mut active = from_dialogues();
+    active
+        .expr(Func::count_distinct(Expr::col(
+            dialogue_organisation::Column::OrganisationId.as_column_ref(),
+        )))
+        .join(
+            JoinType::InnerJoin,
+            dialogue_organisation::Entity,
+            column(dialogue_organisation::Column::DialogueId).equals(id()),
+        );
+    statistics.active_organisations = match db.query_one(&active).await? {
+        Some(row) => row.try_get_by_index::<i64>(0)?,
+        None => 0,
+    };
+
+    // Proposals that moved in the period, by their status now.
+    let moved = Query::select()
+        .expr(Expr::val(1))
+        .from(proposal_status_change::Entity)
+        .and_where(
+            column(proposal_status_change::Column::ProposalId)
+                .equals(proposal::Column::Id.as_column_ref()),
+        )
+        .cond_where(day_range(
+            proposal_status_change::Column::ChangedAt.as_column_ref(),
+            filter,
+        ))
+        .to_owned();
+    let proposals = Table {
+        id: proposal::Column::Id.as_column_ref(),
+        period: Condition::all().add(Expr::exists(moved)),
+        organisation: filter.organisation_id.map(|id| {
+            column(proposal::Column::LeadOrganisationId)
+                .eq(id)
+                .or(linked(
+                    proposal_co_signer::Column::ProposalId.as_column_ref(),
+                    proposal::Column::Id.as_column_ref(),
+                    column(proposal_co_signer::Column::OrganisationId).eq(id),
+                ))
+        }),
+        authority: filter.authority_id.map(|id| {
+            linked(
+                proposal_target::Column::ProposalId.as_column_ref(),
+                proposal::Column::Id.as_column_ref(),
+                column(proposal_target::Column::AuthorityId).eq(id),
+            )
+        }),
+        theme: Some((
+            proposal_theme::Column::ProposalId.as_column_ref(),
+            proposal_theme::Column::ThemeId.as_column_ref(),
+        )),
+        visible: crate::proposal::visible(principal),
+    };
+    let select = Query::select()
+        .from(proposal::Entity)
+        .cond_where(proposals.condition(filter))
+        .to_owned();
+    statistics.proposals_by_status = grouped(
+        db,
+        select,
+        column(proposal::Column::Status),
+        proposal::Column::Id.as_column_ref(),
+    )
+    .await?;
+
+    let evidence_table = Table {
+        id: evidence::Column::Id.as_column_ref(),
+        period: between(column(evidence::Column::PublishedOn), filter),
+        organisation: filter.organisation_id.map(|id| {
+            linked(
+                evidence_organisation::Column::EvidenceId.as_column_ref(),
+                evidence::Column::Id.as_column_ref(),
+                column(evidence_organisation::Column::OrganisationId).eq(id),
+            )
+        }),
+        authority: filter
+            .authority_id
+            .map(|id| column(evidence::Column::AuthorityId).eq(id)),
+        theme: Some((
+            evidence_theme::Column::EvidenceId.as_column_ref(),
+            evidence_theme::Column::ThemeId.as_column_ref(),
+        )),
+        visible: crate::evidence::visible(principal),
+    };
+    let from_evidence = || {
+        Query::select()
+            .from(evidence::Entity)
+            .cond_where(evidence_table.condition(filter))
+            .to_owned()
+    };
+    let evidence_id = || evidence::Column::Id.as_column_ref();
+    statistics.evidence_by_kind = grouped(
+        db,
+        from_evidence(),
+        column(evidence::Column::Kind),
+        evidence_id(),
+    )
+    .await?;
+    statistics.evidence_by_reach = grouped(
+        db,
+        from_evidence(),
+        column(evidence::Column::Reach),
+        evidence_id(),
+    )
+    .await?;
+
+    let mut active_in_period = Condition::all();
+    if let Some(to) = filter.to {
+        active_in_period = active_in_period.add(column(cooperation::Column::EstablishedOn).lte(to));
+    }
+    if let Some(from) = filter.from {
+        active_in_period = active_in_period.add(
+            Condition::any()
+                .add(column(cooperation::Column::EndedOn).is_null())
+                .add(column(cooperation::Column::EndedOn).gte(from)),
+        );
+    }
+    let cooperations = Table {
+        id: cooperation::Column::Id.as_column_ref(),
+        period: active_in_period,
+        organisation: filter.organisation_id.map(|id| {
+            linked(
+                cooperation_organisation::Column::CooperationId.as_column_ref(),
+                cooperation::Column::Id.as_column_ref(),
+                column(cooperation_organisation::Column::OrganisationId).eq(id),
+            )
+        }),
+        authority: filter
+            .authority_id
+            .map(|id| column(cooperation::Column::AuthorityId).eq(id)),
+        theme: Some((
+            cooperation_theme::Column::CooperationId.as_column_ref(),
+            cooperation_theme::Column::ThemeId.as_column_ref(),
+        )),
+        visible: crate::cooperation::visible(principal),
+    };
+    let select = Query::select()
+        .from(cooperation::Entity)
+        .cond_where(cooperations.condition(filter))
+        .to_owned();
+    statistics.cooperations_by_kind = grouped(
+        db,
+        select,
+        column(cooperation::Column::Kind),
+        cooperation::Column::Id.as_column_ref(),
+    )
+    .await?;
+    Ok(statistics)
+}
+
+/// A timestamp column within the days of the filter's period (UTC).
+fn day_range(at: crate::paging::ColumnRef, filter: &StatisticsFilter) -> Condition {
+    let midnight = |day: NaiveDate| day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+    let mut condition = Condition::all();
+    if let Some(from) = filter.from {
+        condition = condition.add(Expr::col(at.clone()).gte(midnight(from)));
+    }
+    if let Some(to) = filter.to {
+        condition = condition.add(Expr::col(at).lt(midnight(to + chrono::Days::new(1))));
+    }
+    condition
+}
