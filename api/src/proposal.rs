@@ -235,7 +235,14 @@ async fn write_lists(
         proposal_theme::Column::ThemeId,
         "input.themeIds",
     );
-    records::write_lists(db, id, &[themes], &[lists.themes.clone()], changes).await
+    records::write_lists(
+        db,
+        id,
+        &[themes],
+        std::array::from_ref(&lists.themes),
+        changes,
+    )
+    .await
 }
 
 /// The audit log's names of the co-signer and target lists.

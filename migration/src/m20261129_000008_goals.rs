@@ -92,13 +92,16 @@ impl From<OnDelete> for ForeignKeyAction {
     }
 }
 
-/// The link tables: (table, (owner column, owner table), (other column, other table, on
-/// delete of the other side)). The owner's side always cascades.
-fn links() -> [(
+/// A link table: its name, (owner column, owner table), (other column, other table, on
+/// delete of the other side); an empty other table has no foreign key.
+type LinkTable = (
     &'static str,
     (&'static str, &'static str),
     (&'static str, &'static str, OnDelete),
-); 9] {
+);
+
+/// The link tables. The owner's side always cascades.
+fn links() -> [LinkTable; 9] {
     use OnDelete::{Cascade, Restrict};
     [
         (

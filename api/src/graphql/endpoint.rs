@@ -179,6 +179,10 @@ impl Endpoint {
     ///
     /// # Errors
     /// 429 RATE_LIMITED with `Retry-After` when the budget does not hold it.
+    #[allow(
+        clippy::result_large_err,
+        reason = "the error is the response itself, sent at once"
+    )]
     pub fn charge(
         &self,
         principal: &Principal,

@@ -103,6 +103,10 @@ pub struct Period {
     to: Option<String>,
 }
 
+#[allow(
+    clippy::result_large_err,
+    reason = "the error is the response itself, sent at once"
+)]
 fn day(field: &str, value: Option<&str>) -> Result<Option<NaiveDate>, Response> {
     value
         .filter(|v| !v.is_empty())
