@@ -10,7 +10,7 @@ const CREATE_GOAL: &str =
 const PROGRESS: &str = "query($slug: String!) { goal(slug: $slug) { progress {
     current target ratio reached reachedOn complete
     missing { ... on Authority { slug } ... on Organisation { slug } }
-    contributing(first: 50) { nodes { __typename ... on Dialogue { title } ... on Cooperation { title } ... on Evidence { title } ... on Proposal { title } } }
+    contributing(first: 50) { totalCount nodes { __typename ... on Dialogue { title } ... on Cooperation { title } ... on Evidence { title } ... on Proposal { title } } }
     byMonth { month count cumulative } } } }";
 
 /// The hand-counted world the measures run over; every goal's period is 2025 unless said.

@@ -265,7 +265,7 @@ impl GoalProgress {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<Connection<usize, Node>> {
+    ) -> Result<Connection<usize, Node, ContributingTotal>> {
         let size = first.map_or(crate::paging::DEFAULT_PAGE_SIZE as usize, |n| {
             usize::try_from(n).unwrap_or(0)
         });
@@ -288,7 +288,10 @@ impl GoalProgress {
             .collect();
         let has_next = start + page.len() < records.len();
         let found = counted_nodes(ctx, &page.iter().map(|(_, r)| *r).collect::<Vec<_>>()).await?;
-        let mut connection = Connection::new(start > 0, has_next);
+        let total = ContributingTotal {
+            total_count: i64::try_from(records.len()).unwrap_or(i64::MAX),
+        };
+        let mut connection = Connection::with_additional_fields(start > 0, has_next, total);
         connection.edges.extend(
             page.iter()
                 .map(|(i, _)| *i)
@@ -314,6 +317,13 @@ impl GoalProgress {
             })
             .collect()
     }
+}
+
+/// How many records count towards a goal, across the pages of `contributing`.
+#[derive(SimpleObject)]
+pub struct ContributingTotal {
+    /// How many records count, across pages.
+    total_count: i64,
 }
 
 /// Progress recorded by hand on a MANUAL goal.
