@@ -427,6 +427,49 @@ async fn cooperation_evidence_proposal_and_manual_measures_count_what_they_say()
         by_hand["byMonth"][1],
         json!({ "month": "2025-02", "count": 3, "cumulative": 3 })
     );
+    // A correction below the target clears reachedOn; rising again sets it anew.
+    for (amount, on) in [(-1, "2025-04-01"), (1, "2025-05-01")] {
+        app.ok(
+            record,
+            json!({ "input": { "goalId": goal_id, "amount": amount, "recordedOn": on } }),
+        )
+        .await;
+        let expected = if amount < 0 {
+            (4, false, Value::Null, true)
+        } else {
+            (5, true, json!("2025-05-01"), true)
+        };
+        assert_eq!(
+            summary(&progress(app, &Caller::Anonymous, "by-hand").await),
+            expected
+        );
+    }
+
+    // A proposal counts for the organisations that co-sign it, not only for its lead.
+    let version = app
+        .ok(
+            "query($id: ID!) { proposal(id: $id) { version } }",
+            json!({ "id": proposal }),
+        )
+        .await["proposal"]["version"]
+        .clone();
+    app.ok(
+        "mutation($input: UpdateProposalInput!) { updateProposal(input: $input) { version } }",
+        json!({ "input": { "id": proposal, "expectedVersion": version, "coSignerIds": [c] } }),
+    )
+    .await;
+    goal_in(
+        app,
+        "co-signed",
+        1,
+        (&year.0, &year.1),
+        json!({ "kind": "PROPOSAL_COUNT", "proposalStatuses": ["SUBMITTED"], "organisationIds": [c] }),
+    )
+    .await;
+    assert_eq!(
+        summary(&progress(app, &Caller::Anonymous, "co-signed").await).0,
+        1
+    );
 }
 
 #[tokio::test]
@@ -501,6 +544,13 @@ async fn goals_filter_by_reached_category_and_theme() {
         list(json!({ "category": "MEDIA" })).await,
         Vec::<String>::new()
     );
+    // What is dated after today has not happened: a planned conference does not count yet.
+    let planned = ("CONFERENCE", "PLANNED", "2099-06-01", "PUBLIC");
+    dialogue(app, planned, &[&w.org[0]], &[], &[]).await;
+    let measure = json!({ "kind": "DIALOGUE_COUNT", "dialogueKinds": ["CONFERENCE"] });
+    goal_in(app, "future", 1, ("2025-01-01", "2099-12-31"), measure).await;
+    let future = progress(app, &Caller::Anonymous, "future").await;
+    assert_eq!(summary(&future), (0, false, Value::Null, true));
     let themed = app
         .ok("{ dialogues(filter: { theme: \"jamstalldhet\" }) { nodes { heldOn themes { slug } } } }", json!({}))
         .await;
@@ -572,6 +622,15 @@ async fn bad_goals_are_refused_naming_the_field_and_change_nothing() {
                 json!({ "kind": "PROPOSAL_COUNT" }),
             ),
             "input.measure.proposalStatuses",
+        ),
+        (
+            input(
+                1,
+                "2025-01-01",
+                "2025-12-31",
+                json!({ "kind": "MUNICIPALITIES_COVERED", "authorityIds": [w.ministry[0]] }),
+            ),
+            "input.measure.authorityIds",
         ),
     ];
     for (variables, field) in cases {
@@ -696,4 +755,31 @@ async fn network_goals_are_the_admins_and_an_organisations_goals_its_editors() {
         .post_as(&Caller::Anonymous, CREATE_GOAL, input("anon", None))
         .await;
     assert_code(&body["errors"][0], "UNAUTHENTICATED", None);
+
+    // However narrow a measure an editor writes, records kept within other organisations
+    // tell it nothing, not even that they exist.
+    let probe = json!({ "input": { "slug": "probe", "title": "probe", "category": "OTHER",
+        "periodStart": "2025-08-01", "periodEnd": "2025-08-01", "target": 1, "ownerId": w.org[0],
+        "visibility": "PUBLIC",
+        "measure": { "kind": "DIALOGUE_COUNT", "organisationIds": [w.org[2]], "authorityIds": [w.ministry[2]] } } });
+    let (_, body) = app.post_as(&editor, CREATE_GOAL, probe).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let [c, m3] = [&w.org[2], &w.ministry[2]].map(String::as_str);
+    dialogue(
+        app,
+        ("MEETING", "HELD", "2025-08-01", "ORGANISATION"),
+        &[c],
+        &[m3],
+        &[],
+    )
+    .await;
+    let nothing = (0, false, Value::Null, true);
+    assert_eq!(summary(&progress(app, &editor, "probe").await), nothing);
+    assert_eq!(
+        summary(&progress(app, &Caller::Anonymous, "probe").await),
+        nothing
+    );
+    let admin = Caller::User(app.admin_token.clone());
+    let seen = (1, true, json!("2025-08-01"), true);
+    assert_eq!(summary(&progress(app, &admin, "probe").await), seen);
 }

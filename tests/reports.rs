@@ -131,6 +131,15 @@ async fn the_reports_read_back_with_swedish_letters_quotes_and_the_callers_view(
     assert_eq!(status, 400);
     let error: serde_json::Value = serde_json::from_str(&body).expect("JSON");
     assert_code(&error["errors"][0], "BAD_USER_INPUT", Some("from"));
+    for (query, field) in [
+        ("from=0001-01-01", "from"),
+        ("from=2025-02-01&to=2025-01-01", "to"),
+    ] {
+        let (status, _, body) = get(&app, None, &format!("/reports/dialogues.csv?{query}")).await;
+        assert_eq!(status, 400, "{query}");
+        let error: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+        assert_code(&error["errors"][0], "BAD_USER_INPUT", Some(field));
+    }
     let (status, _, _) = get(&app, Some("not-a-token"), "/reports/goals.csv").await;
     assert_eq!(
         status, 401,
@@ -248,5 +257,7 @@ async fn statistics_count_the_period_inside_the_callers_view() {
             json!({ "f": { "from": "2025-12-31", "to": "2025-01-01" } }),
         )
         .await;
+    assert_code(&error, "BAD_USER_INPUT", Some("filter.to"));
+    let error = app.err(query, json!({ "f": { "to": "2200-01-01" } })).await;
     assert_code(&error, "BAD_USER_INPUT", Some("filter.to"));
 }

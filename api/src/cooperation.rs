@@ -105,6 +105,7 @@ impl ListFilter for CooperationFilter {
             ));
         }
         if let Some(day) = self.active_on {
+            validate::date("filter.activeOn", day)?;
             condition = condition.add(column(Column::EstablishedOn).lte(day)).add(
                 Condition::any()
                     .add(column(Column::EndedOn).is_null())

@@ -119,9 +119,11 @@ impl ListFilter for DialogueFilter {
             ));
         }
         if let Some(from) = self.held_from {
+            validate::date("filter.heldFrom", from)?;
             condition = condition.add(column(Column::HeldOn).gte(from));
         }
         if let Some(to) = self.held_to {
+            validate::date("filter.heldTo", to)?;
             condition = condition.add(column(Column::HeldOn).lte(to));
         }
         if let Some(slug) = &self.theme {

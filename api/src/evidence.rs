@@ -131,9 +131,11 @@ impl ListFilter for EvidenceFilter {
             ));
         }
         if let Some(from) = self.published_from {
+            validate::date("filter.publishedFrom", from)?;
             condition = condition.add(column(Column::PublishedOn).gte(from));
         }
         if let Some(to) = self.published_to {
+            validate::date("filter.publishedTo", to)?;
             condition = condition.add(column(Column::PublishedOn).lte(to));
         }
         Ok(condition.add(visible(principal)))

@@ -104,6 +104,24 @@ pub const DIALOGUE_PAGE: u64 = 200;
 /// Where the next page of the dialogues report starts; `None` when it is done.
 pub type Resume = Option<Cursor<crate::dialogue::DialogueKey>>;
 
+/// How many dialogues held from `from` to `to` the principal may see: what the report
+/// will read, to price it before it starts.
+///
+/// # Errors
+/// BAD_USER_INPUT for a bad period; INTERNAL on a database failure.
+pub async fn dialogue_count(
+    db: &impl ConnectionTrait,
+    principal: &Principal,
+    (from, to): (Option<NaiveDate>, Option<NaiveDate>),
+) -> AppResult<i64> {
+    let filter = DialogueFilter {
+        held_from: from,
+        held_to: to,
+        ..DialogueFilter::default()
+    };
+    records::count_of(db, principal, &filter).await
+}
+
 /// One page of the dialogues held from `from` to `to` that the principal may see, oldest
 /// first, after `after`; and where the next page starts.
 ///

@@ -127,6 +127,12 @@ pub async fn of(
     principal: &Principal,
     filter: &StatisticsFilter,
 ) -> AppResult<Statistics> {
+    if let Some(from) = filter.from {
+        crate::validate::date("filter.from", from)?;
+    }
+    if let Some(to) = filter.to {
+        crate::validate::date("filter.to", to)?;
+    }
     if let (Some(from), Some(to)) = (filter.from, filter.to)
         && to < from
     {

@@ -2,7 +2,10 @@
 //! with what the measures ask of it (its day, kind, status, organisations, authorities,
 //! themes) and whether the caller may see it. One statement per kind of record, whatever
 //! the number of goals: the record and each of its link tables are one branch of a
-//! `UNION ALL`, each row carrying the record's own columns and one linked id.
+//! `UNION ALL`, each row carrying the record's own columns and one linked id. Records the
+//! caller may not see are read only when they are the network's shared record (NETWORK),
+//! so that progress can say it is incomplete; records kept within their organisations are
+//! never read for anyone outside them.
 
 use crate::auth::Principal;
 use crate::error::AppResult;
@@ -11,12 +14,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
     authority, cooperation, cooperation_organisation, cooperation_theme, dialogue,
     dialogue_authority, dialogue_organisation, dialogue_theme, evidence, evidence_organisation,
-    evidence_theme, proposal, proposal_status_change, proposal_theme,
+    evidence_theme, proposal, proposal_co_signer, proposal_status_change, proposal_theme,
 };
 use sea_orm::sea_query::{
     Condition, DynIden, Expr, ExprTrait, IntoIden, JoinType, Query, SelectStatement, UnionType,
 };
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityName, Value};
+use sea_orm::{ActiveEnum, ColumnTrait, ConnectionTrait, EntityName, Value};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -48,7 +51,7 @@ pub struct Fact {
     pub moves: Vec<(DateTime<Utc>, String)>,
     /// Whether the caller may see it.
     pub visible: bool,
-    /// Its organisations: taking part, credited, leading.
+    /// Its organisations: taking part, credited, leading or co-signing.
     pub organisations: Vec<Uuid>,
     /// Its authorities: taking part, where it happens, issuing.
     pub authorities: Vec<Place>,
@@ -191,6 +194,7 @@ struct Spec {
     moves: Option<(ColumnRef, ColumnRef, ColumnRef)>,
     period: Condition,
     visible: Condition,
+    visibility: Expr,
 }
 
 fn spec(source: Source, principal: &Principal, (from, to): (NaiveDate, NaiveDate)) -> Spec {
@@ -227,6 +231,7 @@ fn spec(source: Source, principal: &Principal, (from, to): (NaiveDate, NaiveDate
                 .add(column(dialogue::Column::HeldOn).gte(from))
                 .add(column(dialogue::Column::HeldOn).lte(to)),
             visible: crate::dialogue::visible(principal),
+            visibility: column(dialogue::Column::Visibility),
         },
         Source::Cooperations => Spec {
             own: Own {
@@ -259,6 +264,7 @@ fn spec(source: Source, principal: &Principal, (from, to): (NaiveDate, NaiveDate
                         .add(column(cooperation::Column::EndedOn).gte(from)),
                 ),
             visible: crate::cooperation::visible(principal),
+            visibility: column(cooperation::Column::Visibility),
         },
         Source::Evidence => Spec {
             own: Own {
@@ -287,6 +293,7 @@ fn spec(source: Source, principal: &Principal, (from, to): (NaiveDate, NaiveDate
                 .add(column(evidence::Column::PublishedOn).gte(from))
                 .add(column(evidence::Column::PublishedOn).lte(to)),
             visible: crate::evidence::visible(principal),
+            visibility: column(evidence::Column::Visibility),
         },
         Source::Proposals => {
             let start = from.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
@@ -313,11 +320,18 @@ fn spec(source: Source, principal: &Principal, (from, to): (NaiveDate, NaiveDate
                     kind: null_text(),
                     status: column(proposal::Column::Status),
                 },
-                links: vec![(
-                    Side::Theme,
-                    proposal_theme::Column::ProposalId.as_column_ref(),
-                    proposal_theme::Column::ThemeId.as_column_ref(),
-                )],
+                links: vec![
+                    (
+                        Side::Organisation,
+                        proposal_co_signer::Column::ProposalId.as_column_ref(),
+                        proposal_co_signer::Column::OrganisationId.as_column_ref(),
+                    ),
+                    (
+                        Side::Theme,
+                        proposal_theme::Column::ProposalId.as_column_ref(),
+                        proposal_theme::Column::ThemeId.as_column_ref(),
+                    ),
+                ],
                 place: None,
                 moves: Some((
                     proposal_status_change::Column::ProposalId.as_column_ref(),
@@ -326,6 +340,7 @@ fn spec(source: Source, principal: &Principal, (from, to): (NaiveDate, NaiveDate
                 )),
                 period: Condition::all().add(Expr::exists(moved)),
                 visible: crate::proposal::visible(principal),
+                visibility: column(proposal::Column::Visibility),
             }
         }
     }
@@ -341,7 +356,20 @@ pub async fn load(
     source: Source,
     period: (NaiveDate, NaiveDate),
 ) -> AppResult<HashMap<Uuid, Fact>> {
-    let spec = spec(source, principal, period);
+    let mut spec = spec(source, principal, period);
+    // Records kept within their organisations (ORGANISATION) are read only when the caller
+    // may see them: the rest of the network learns nothing of them, not even that they
+    // exist (`complete`), however narrow a measure it writes. What the caller cannot see
+    // and is still read is the network's shared record (NETWORK).
+    spec.period = spec.period.add(
+        Condition::any()
+            .add(
+                spec.visibility
+                    .clone()
+                    .ne(entity::Visibility::Organisation.to_value()),
+            )
+            .add(spec.visible.clone()),
+    );
     let own = &spec.own;
     let id = Expr::col(own.id.clone());
     let mut union = branch(

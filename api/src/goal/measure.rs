@@ -199,13 +199,17 @@ impl Measure {
             }
         }
         let authorities = &field("authorityIds");
-        records::ensure_exist::<authority::Model>(
-            db,
-            &self.authorities,
-            Condition::all(),
-            authorities,
-        )
-        .await?;
+        // Municipalities to cover must be municipalities, or the goal could never be met.
+        let places = if self.kind == GoalMeasureKind::MunicipalitiesCovered {
+            Condition::all().add(sea_orm::sea_query::ExprTrait::eq(
+                crate::paging::column(authority::Column::Kind),
+                AuthorityKind::Municipality.to_value(),
+            ))
+        } else {
+            Condition::all()
+        };
+        records::ensure_exist::<authority::Model>(db, &self.authorities, places, authorities)
+            .await?;
         let organisations = &field("organisationIds");
         records::ensure_exist::<organisation::Model>(
             db,

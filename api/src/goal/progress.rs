@@ -3,9 +3,10 @@
 //!
 //! Every measure counts *units* (a dialogue, an authority reached, a municipality covered,
 //! an organisation that took part, a proposal, a piece of evidence, an amount recorded by
-//! hand), each on the first day it counted. The rest follows the same way for all:
-//! `current` is their sum, `reachedOn` the day the running sum first met the target,
-//! `byMonth` the sums by month.
+//! hand), each on the first day it counted; what is dated after today has not happened yet
+//! and does not count. The rest follows the same way for all: `current` is their sum,
+//! `reachedOn` the day the running sum rose to the target (and stayed), `byMonth` the sums
+//! by month.
 
 use super::facts::{self, Fact, Source};
 use super::measure::Measure;
@@ -54,7 +55,8 @@ pub struct Progress {
     pub current: i64,
     /// The goal's target.
     pub target: i32,
-    /// The day the target was first met.
+    /// The day the running count last rose to the target and stayed there; none while
+    /// below it.
     pub reached_on: Option<NaiveDate>,
     /// False when records the caller may not see would have counted.
     pub complete: bool,
@@ -244,6 +246,9 @@ fn units(measure: &Measure, period: (NaiveDate, NaiveDate), fact: &Fact) -> Vec<
 /// The progress of one goal from its units (all of them, visible or not) and the members
 /// of its target list.
 fn summarise(goal: &goal::Model, units: Vec<Unit>, list: Option<(Counted, Vec<Uuid>)>) -> Progress {
+    // What is dated after today (a planned dialogue) has not happened: it counts when its day comes.
+    let today = chrono::Utc::now().date_naive();
+    let units: Vec<Unit> = units.into_iter().filter(|u| u.day <= today).collect();
     let complete = units.iter().all(|u| u.visible);
     let units: Vec<Unit> = units.into_iter().filter(|u| u.visible).collect();
     let mut contributing: Vec<(NaiveDate, (Counted, Uuid))> = vec![];
@@ -283,12 +288,16 @@ fn summarise(goal: &goal::Model, units: Vec<Unit>, list: Option<(Counted, Vec<Uu
         .unwrap_or_default();
     let mut counted: Vec<(NaiveDate, i64)> = first.into_values().chain(by_hand).collect();
     counted.sort();
+    // The day the running sum last rose to the target and stayed there: a correction by
+    // hand that takes it below again clears it.
     let target = i64::from(goal.target);
     let mut running = 0;
     let mut reached_on = None;
     for (day, amount) in &counted {
         running += amount;
-        if reached_on.is_none() && running >= target {
+        if running < target {
+            reached_on = None;
+        } else if reached_on.is_none() {
             reached_on = Some(*day);
         }
     }

@@ -13,6 +13,7 @@ use super::enums::{
 };
 use super::evidence::Evidence;
 use super::ids::{self, NodeType};
+use super::loaders::{GoalKey, GoalProgress as GoalProgressLoader};
 use super::organisation::Organisation;
 use super::proposal::Proposal;
 use super::query::Node;
@@ -22,6 +23,7 @@ use crate::goal::measure::Measure;
 use crate::goal::progress::{Counted, Progress};
 use crate::goal::{self as domain, Entry};
 use async_graphql::connection::{Connection, Edge};
+use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{goal, goal_progress_entry};
@@ -38,14 +40,20 @@ member! {
 }
 
 impl Goal {
-    /// The progress of this goal, computed with that of its whole group (one page of goals).
+    /// The progress of this goal, computed with that of its whole group (one page of goals)
+    /// and of every other goal the request asks about ([`GoalProgressLoader`]).
     async fn computed(&self, ctx: &Context<'_>) -> Result<Progress> {
         let group = self.group.clone();
-        let all: Arc<HashMap<Uuid, Progress>> = group_once(&self.group, "progress", || async {
-            crate::goal::progress::of(db(ctx), principal(ctx), group.rows::<goal::Model>()).await
+        let all: Arc<HashMap<GoalKey, Progress>> = group_once(&self.group, "progress", || async {
+            let keys = group.rows::<goal::Model>().iter().cloned().map(GoalKey);
+            Box::pin(
+                ctx.data_unchecked::<DataLoader<GoalProgressLoader>>()
+                    .load_many(keys),
+            )
+            .await
         })
         .await?;
-        all.get(&self.row.id)
+        all.get(&GoalKey(self.row.clone()))
             .cloned()
             .ok_or_else(|| AppError::NotFound("goal").into())
     }
@@ -183,15 +191,18 @@ impl GoalMeasure {
     }
     /// For AUTHORITIES_REACHED (and MUNICIPALITIES_COVERED, when given) the authorities to
     /// reach; otherwise only records involving one of these authorities.
+    #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
     async fn authorities(&self, ctx: &Context<'_>) -> Result<Vec<Authority>> {
         nodes(ctx, &self.0.authorities).await
     }
     /// For ORGANISATION_COVERAGE the organisations to reach (empty: all of the network);
     /// otherwise only records involving one of these organisations.
+    #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
     async fn organisations(&self, ctx: &Context<'_>) -> Result<Vec<Organisation>> {
         nodes(ctx, &self.0.organisations).await
     }
     /// Only records tagged with one of these themes.
+    #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
     async fn themes(&self, ctx: &Context<'_>) -> Result<Vec<Theme>> {
         nodes(ctx, &self.0.themes).await
     }
@@ -249,7 +260,8 @@ impl GoalProgress {
     async fn reached(&self) -> bool {
         self.0.reached()
     }
-    /// The day the target was first met, from the records.
+    /// The day the running count rose to the target (and stayed there), from the records;
+    /// null while below it.
     async fn reached_on(&self) -> Option<NaiveDate> {
         self.0.reached_on
     }
@@ -302,6 +314,7 @@ impl GoalProgress {
     }
     /// For measures with a list to reach (authorities, municipalities, organisations): the
     /// members not reached yet.
+    #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
     async fn missing(&self, ctx: &Context<'_>) -> Result<Vec<Node>> {
         counted_nodes(ctx, &self.0.missing).await
     }

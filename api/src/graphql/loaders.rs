@@ -433,6 +433,48 @@ impl<R: Row> Loader<Uuid> for ById<R> {
     }
 }
 
+/// A goal as the key of its progress: the same goal whatever row version was read.
+#[derive(Debug, Clone)]
+pub struct GoalKey(pub entity::goal::Model);
+
+impl PartialEq for GoalKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.id == other.0.id
+    }
+}
+
+impl Eq for GoalKey {}
+
+impl std::hash::Hash for GoalKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.id.hash(state);
+    }
+}
+
+/// Computes the progress of goals: every goal asked for in one request (across aliases and
+/// lookups) at once, so a request reads the records its measures count once.
+pub struct GoalProgress {
+    db: DatabaseConnection,
+    principal: Principal,
+}
+
+impl Loader<GoalKey> for GoalProgress {
+    type Value = crate::goal::progress::Progress;
+    type Error = AppError;
+
+    async fn load(
+        &self,
+        keys: &[GoalKey],
+    ) -> Result<HashMap<GoalKey, crate::goal::progress::Progress>, AppError> {
+        let goals: Vec<entity::goal::Model> = keys.iter().map(|key| key.0.clone()).collect();
+        let mut progress = crate::goal::progress::of(&self.db, &self.principal, &goals).await?;
+        Ok(keys
+            .iter()
+            .filter_map(|key| progress.remove(&key.0.id).map(|p| (key.clone(), p)))
+            .collect())
+    }
+}
+
 fn pages<R: Row>(db: &DatabaseConnection, principal: &Principal) -> DataLoader<Pages<R>> {
     DataLoader::new(
         Pages {
@@ -501,6 +543,13 @@ pub fn attach(
         .data(by_id::<proposal_model::Model>(
             db,
             proposal::visible(&principal),
+        ))
+        .data(DataLoader::new(
+            GoalProgress {
+                db: db.clone(),
+                principal: principal.clone(),
+            },
+            tokio::spawn,
         ))
         .data(by_id::<theme::Model>(db, Condition::all()))
         .data(by_id::<evidence_model::Model>(

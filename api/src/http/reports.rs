@@ -5,7 +5,7 @@
 //! page as they are read, so a year of them is never in memory at once.
 
 use crate::graphql::endpoint::Endpoint;
-use crate::limits::SEARCH_COST;
+use crate::limits::{COUNT_COST, SEARCH_COST};
 use crate::report;
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
@@ -19,20 +19,35 @@ use std::sync::Arc;
 /// caller may see in the period, as a text search may.
 const REPORT_COST: usize = SEARCH_COST;
 
+/// How many dialogues one page of the report reads.
+const PAGE: usize = report::DIALOGUE_PAGE as usize;
+
 /// The byte-order mark that tells a spreadsheet the file is UTF-8.
 const BOM: &str = "\u{feff}";
 
-/// One CSV record: fields quoted when they hold a separator, a quote or a line break, quotes
-/// doubled, ended by CRLF.
+/// A field as a spreadsheet may safely read it: text that would start a formula (`=`, `+`,
+/// `-`, `@`, a tab or a carriage return) is prefixed with `'`, so that what an editor wrote
+/// in a title is shown, never run. Numbers stay numbers.
+fn inert(field: &str) -> std::borrow::Cow<'_, str> {
+    let formula = field.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if formula && field.parse::<f64>().is_err() {
+        std::borrow::Cow::Owned(format!("'{field}"))
+    } else {
+        std::borrow::Cow::Borrowed(field)
+    }
+}
+
+/// One CSV record: fields made inert ([`inert`]), quoted when they hold a separator, a quote
+/// or a line break, quotes doubled, ended by CRLF.
 pub fn record<S: AsRef<str>>(fields: &[S]) -> String {
     let mut line = fields
         .iter()
         .map(|field| {
-            let field = field.as_ref();
+            let field = inert(field.as_ref());
             if field.contains([';', '"', '\r', '\n']) {
                 format!("\"{}\"", field.replace('"', "\"\""))
             } else {
-                field.to_owned()
+                field.into_owned()
             }
         })
         .collect::<Vec<_>>()
@@ -115,12 +130,14 @@ fn day(field: &str, value: Option<&str>) -> Result<Option<NaiveDate>, Response> 
     value
         .filter(|v| !v.is_empty())
         .map(|v| {
-            v.parse::<NaiveDate>().map_err(|_| {
+            let day = v.parse::<NaiveDate>().map_err(|_| {
                 Endpoint::bad_parameter(
                     field,
                     &format!("{field} must be a date written as YYYY-MM-DD, such as 2026-11-20"),
                 )
-            })
+            })?;
+            crate::validate::date(field, day)
+                .map_err(|e| Endpoint::bad_parameter(field, &e.message()))
         })
         .transpose()
 }
@@ -142,11 +159,23 @@ pub async fn dialogues(State(endpoint): State<Arc<Endpoint>>, request: Request) 
         (Ok(from), Ok(to)) => (from, to),
         (Err(response), _) | (_, Err(response)) => return response,
     };
+    if let (Some(from), Some(to)) = (from, to)
+        && to < from
+    {
+        return Endpoint::bad_parameter("to", "to must not be before from");
+    }
     let principal = match endpoint.caller(request.headers()).await {
         Ok(principal) => principal,
         Err(response) => return response,
     };
-    if let Err(response) = endpoint.charge(&principal, client(&request), REPORT_COST) {
+    // Priced by what it will read: a count's price for every page of the report, and at
+    // least a report's.
+    let pages = match report::dialogue_count(endpoint.db(), &principal, (from, to)).await {
+        Ok(count) => usize::try_from(count).unwrap_or(usize::MAX) / PAGE + 1,
+        Err(error) => return failed(&error),
+    };
+    let cost = REPORT_COST.max(pages.saturating_mul(COUNT_COST));
+    if let Err(response) = endpoint.charge(&principal, client(&request), cost) {
         return response;
     }
     // The first page is read before answering, so that bad input is a clean 400.
@@ -196,6 +225,10 @@ mod tests {
         assert_eq!(
             record(&["Göteborg; Malmö", "sa \"hej\"", "två\nrader", "åäö"]),
             "\"Göteborg; Malmö\";\"sa \"\"hej\"\"\";\"två\nrader\";åäö\r\n"
+        );
+        assert_eq!(
+            record(&["=HYPERLINK(\"x\")", "-1", "@SUM(A1)", "+46 8 123"]),
+            "\"'=HYPERLINK(\"\"x\"\")\";-1;'@SUM(A1);'+46 8 123\r\n"
         );
     }
 }
