@@ -88,7 +88,7 @@ async fn the_reports_read_back_with_swedish_letters_quotes_and_the_callers_view(
         .strip_prefix('\u{feff}')
         .expect("a byte-order mark first");
     let rows = parse(text);
-    assert_eq!(rows[0][..4], ["held_on", "title", "kind", "status"]);
+    assert_eq!(rows[0][..4], ["Held on", "Title", "Kind", "Status"]);
     assert_eq!(
         rows.len(),
         2,
@@ -167,18 +167,18 @@ async fn the_reports_read_back_with_swedish_letters_quotes_and_the_callers_view(
         rows,
         [
             vec![
-                "slug",
-                "title",
-                "category",
-                "owner",
-                "period_start",
-                "period_end",
-                "measure",
-                "current",
-                "target",
-                "reached",
-                "reached_on",
-                "complete"
+                "Slug",
+                "Title",
+                "Category",
+                "Owner",
+                "Period start",
+                "Period end",
+                "Measure",
+                "Current",
+                "Target",
+                "Reached",
+                "Reached on",
+                "Complete"
             ],
             vec![
                 "dialog",

@@ -34,6 +34,9 @@ sortable! {
     }
 }
 
+/// What a piece of evidence is called in messages.
+const RECORD: &str = "piece of evidence";
+
 /// The order of lists of these when the client gives none: latest first.
 pub const DEFAULT_ORDER: Sort<EvidenceOrderField> =
     Sort::new(EvidenceOrderField::PublishedOn, Direction::Desc);
@@ -274,19 +277,13 @@ pub async fn update(
     check(db, &mut row).await?;
     check_lists(db, principal, &lists).await?;
     let txn = records::begin_write(db).await?;
-    records::visible_or_missing::<evidence::Model>(&txn, id, visible(principal), "evidence")
-        .await?;
+    records::visible_or_missing::<evidence::Model>(&txn, id, visible(principal), RECORD).await?;
     let before = links()[0].of(&txn, id).await?;
     auth::require_editor_of_change(principal, &before, lists[0].as_deref())?;
     let mut changes = audit::changes(&row);
-    let updated = records::versioned_update::<evidence::Entity, _>(
-        &txn,
-        row,
-        id,
-        expected_version,
-        "evidence",
-    )
-    .await?;
+    let updated =
+        records::versioned_update::<evidence::Entity, _>(&txn, row, id, expected_version, RECORD)
+            .await?;
     records::write_lists(&txn, id, &links(), &lists, &mut changes).await?;
     audit::commit(txn, principal, AuditAction::UpdateEvidence, id, changes).await?;
     Ok(updated)
@@ -304,14 +301,13 @@ pub async fn delete(
 ) -> AppResult<evidence::Model> {
     may_write(principal)?;
     let txn = records::begin_write(db).await?;
-    records::visible_or_missing::<evidence::Model>(&txn, id, visible(principal), "evidence")
-        .await?;
+    records::visible_or_missing::<evidence::Model>(&txn, id, visible(principal), RECORD).await?;
     auth::require_editor_of_any(principal, &links()[0].of(&txn, id).await?)?;
     records::delete_unreferenced_in::<evidence::Entity, _>(
         txn,
         principal,
         id,
-        "evidence",
+        RECORD,
         &[],
         AuditAction::DeleteEvidence,
     )

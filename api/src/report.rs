@@ -20,18 +20,18 @@ use uuid::Uuid;
 
 /// The header of the goals report.
 pub const GOAL_COLUMNS: [&str; 12] = [
-    "slug",
-    "title",
-    "category",
-    "owner",
-    "period_start",
-    "period_end",
-    "measure",
-    "current",
-    "target",
-    "reached",
-    "reached_on",
-    "complete",
+    "Slug",
+    "Title",
+    "Category",
+    "Owner",
+    "Period start",
+    "Period end",
+    "Measure",
+    "Current",
+    "Target",
+    "Reached",
+    "Reached on",
+    "Complete",
 ];
 
 /// Every goal the principal may see, by title, with its progress as they may see it.
@@ -86,16 +86,16 @@ pub async fn goal_rows(
 
 /// The header of the dialogues report.
 pub const DIALOGUE_COLUMNS: [&str; 10] = [
-    "held_on",
-    "title",
-    "kind",
-    "status",
-    "organisations",
-    "authorities",
-    "themes",
-    "summary",
-    "outcome",
-    "visibility",
+    "Held on",
+    "Title",
+    "Kind",
+    "Status",
+    "Organisations",
+    "Authorities",
+    "Themes",
+    "Summary",
+    "Outcome",
+    "Visibility",
 ];
 
 /// How many dialogues one page of the report reads.

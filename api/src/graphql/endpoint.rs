@@ -207,6 +207,22 @@ impl Endpoint {
         }
     }
 
+    /// The answer to a request outside GraphQL that failed: 400 for bad input, else 500,
+    /// with the error as GraphQL would show it (internal details only in the log).
+    pub fn failed(error: &AppError) -> Response {
+        let status = if error.code() == "BAD_USER_INPUT" {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::INTERNAL_SERVER_ERROR
+        };
+        let error = async_graphql::Error::from(error.clone());
+        answer(
+            status,
+            Media::Json,
+            &json!({ "errors": [{ "message": error.message, "extensions": error.extensions }] }),
+        )
+    }
+
     /// A 400 answer naming the query parameter at fault.
     pub fn bad_parameter(field: &str, message: &str) -> Response {
         answer(

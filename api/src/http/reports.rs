@@ -81,17 +81,6 @@ fn csv(body: Body, name: &str) -> Response {
     response
 }
 
-fn failed(error: &crate::error::AppError) -> Response {
-    let status = if error.code() == "BAD_USER_INPUT" {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::INTERNAL_SERVER_ERROR
-    };
-    let error = async_graphql::Error::from(error.clone());
-    let body = serde_json::json!({ "errors": [{ "message": error.message, "extensions": error.extensions }] });
-    (status, axum::Json(body)).into_response()
-}
-
 /// `GET /reports/goals.csv`: every goal the caller may see with its progress.
 pub async fn goals(State(endpoint): State<Arc<Endpoint>>, request: Request) -> Response {
     let (headers, client) = (request.headers(), client(&request));
@@ -111,7 +100,7 @@ pub async fn goals(State(endpoint): State<Arc<Endpoint>>, request: Request) -> R
             }
             csv(Body::from(text), "goals.csv")
         }
-        Err(error) => failed(&error),
+        Err(error) => Endpoint::failed(&error),
     }
 }
 
@@ -172,7 +161,7 @@ pub async fn dialogues(State(endpoint): State<Arc<Endpoint>>, request: Request) 
     // least a report's.
     let pages = match report::dialogue_count(endpoint.db(), &principal, (from, to)).await {
         Ok(count) => usize::try_from(count).unwrap_or(usize::MAX) / PAGE + 1,
-        Err(error) => return failed(&error),
+        Err(error) => return Endpoint::failed(&error),
     };
     let cost = REPORT_COST.max(pages.saturating_mul(COUNT_COST));
     if let Err(response) = endpoint.charge(&principal, client(&request), cost) {
@@ -181,7 +170,7 @@ pub async fn dialogues(State(endpoint): State<Arc<Endpoint>>, request: Request) 
     // The first page is read before answering, so that bad input is a clean 400.
     let first = match report::dialogue_rows(endpoint.db(), &principal, (from, to), None).await {
         Ok(first) => first,
-        Err(error) => return failed(&error),
+        Err(error) => return Endpoint::failed(&error),
     };
     let mut head = String::from(BOM);
     head.push_str(&record(&report::DIALOGUE_COLUMNS));
