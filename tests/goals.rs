@@ -510,10 +510,31 @@ async fn a_page_of_goals_costs_the_same_statements_whatever_its_size() {
     let (many, large) = count().await;
     let log = app.statement_log();
     assert_eq!((seven, many), (7, 42));
-    // The page, one statement for each kind of record counted (dialogues, cooperations,
-    // proposals, evidence), one for the amounts by hand, one for the organisations still
-    // missing (the public does not see the dialogue that reached org-c).
-    assert_eq!((small, large), (7, 7), "{log:#?}");
+    // The page, the latest audit entry (what the record's state is), one statement for
+    // each kind of record counted (dialogues, cooperations, proposals, evidence), one for
+    // the amounts by hand, one for the organisations still missing (the public does not see
+    // the dialogue that reached org-c).
+    assert_eq!((small, large), (8, 8), "{log:#?}");
+    // Asked again with nothing changed, the progress is not computed again...
+    let (_, again) = count().await;
+    assert_eq!(
+        again,
+        3,
+        "the page, the latest audit entry, the organisations missing: {:#?}",
+        app.statement_log()
+    );
+    // ...and a write is seen at once.
+    let before = progress(app, &Caller::Anonymous, "first-0").await["current"].clone();
+    dialogue(
+        app,
+        ("MEETING", "HELD", "2025-09-09", "PUBLIC"),
+        &[&w.org[0]],
+        &[],
+        &[],
+    )
+    .await;
+    let after = progress(app, &Caller::Anonymous, "first-0").await["current"].clone();
+    assert_eq!(after, json!(before.as_i64().expect("count") + 1));
 }
 
 #[tokio::test]

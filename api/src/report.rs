@@ -39,7 +39,7 @@ pub const GOAL_COLUMNS: [&str; 12] = [
 /// # Errors
 /// INTERNAL on a database failure.
 pub async fn goal_rows(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + sea_orm::StreamTrait),
     principal: &Principal,
 ) -> AppResult<Vec<Vec<String>>> {
     use records::ListFilter;
@@ -47,7 +47,7 @@ pub async fn goal_rows(
         .filter(GoalFilter::default().condition(principal)?)
         .all(db)
         .await?;
-    let progress = goal::progress::of(db, principal, &goals).await?;
+    let progress = goal::progress::of_now(db, principal, &goals).await?;
     let owners: HashMap<Uuid, String> = organisation::Entity::find()
         .filter(organisation::Column::Id.is_in(goals.iter().filter_map(|g| g.owner_id)))
         .all(db)

@@ -16,10 +16,11 @@ use entity::{
     dialogue_authority, dialogue_organisation, dialogue_theme, evidence, evidence_organisation,
     evidence_theme, proposal, proposal_co_signer, proposal_status_change, proposal_theme,
 };
+use futures_util::StreamExt;
 use sea_orm::sea_query::{
     Condition, DynIden, Expr, ExprTrait, IntoIden, JoinType, Query, SelectStatement, UnionType,
 };
-use sea_orm::{ActiveEnum, ColumnTrait, ConnectionTrait, EntityName, Value};
+use sea_orm::{ActiveEnum, ColumnTrait, ConnectionTrait, EntityName, StreamTrait, Value};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -70,6 +71,36 @@ pub enum Source {
     Proposals,
     /// Evidence published in the period.
     Evidence,
+}
+
+/// What the goals of one request need of a kind of record, so that only that is read: the
+/// kinds and statuses their measures all narrow to, and which linked records they look at.
+#[derive(Debug, Clone, Default)]
+pub struct Needs {
+    /// Only records of these kinds, as stored; `None` for any.
+    pub kinds: Option<Vec<String>>,
+    /// Only records in these statuses (dialogues) or reaches (evidence); `None` for any.
+    pub statuses: Option<Vec<String>>,
+    /// The linked organisations to read: `None` for none, `Some(None)` for all, else these.
+    pub organisations: Option<Option<Vec<Uuid>>>,
+    /// The linked authorities (of dialogues) to read, likewise.
+    pub authorities: Option<Option<Vec<Uuid>>>,
+    /// The linked themes to read, likewise.
+    pub themes: Option<Option<Vec<Uuid>>>,
+    /// The statuses a proposal's moves must reach to be read; `None` for any.
+    pub moves: Option<Vec<String>>,
+}
+
+impl Needs {
+    /// Which of the linked records on `side` to read.
+    fn side(&self, side: Side) -> Option<Option<Vec<Uuid>>> {
+        match side {
+            Side::Organisation => self.organisations.clone(),
+            Side::Authority => self.authorities.clone(),
+            Side::Theme => self.themes.clone(),
+            Side::Record | Side::Move => Some(None),
+        }
+    }
 }
 
 /// How a row of a branch names what it links.
@@ -351,12 +382,21 @@ fn spec(source: Source, principal: &Principal, (from, to): (NaiveDate, NaiveDate
 /// # Errors
 /// INTERNAL on a database failure.
 pub async fn load(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + StreamTrait),
     principal: &Principal,
     source: Source,
     period: (NaiveDate, NaiveDate),
+    needs: &Needs,
 ) -> AppResult<HashMap<Uuid, Fact>> {
     let mut spec = spec(source, principal, period);
+    if let Some(kinds) = &needs.kinds {
+        spec.period = spec.period.add(spec.own.kind.clone().is_in(kinds.clone()));
+    }
+    if let Some(statuses) = &needs.statuses {
+        spec.period = spec
+            .period
+            .add(spec.own.status.clone().is_in(statuses.clone()));
+    }
     // Records kept within their organisations (ORGANISATION) are read only when the caller
     // may see them: the rest of the network learns nothing of them, not even that they
     // exist (`complete`), however narrow a measure it writes. What the caller cannot see
@@ -387,6 +427,13 @@ pub async fn load(
         &spec.visible,
     );
     for (side, owner, other) in &spec.links {
+        let Some(only) = needs.side(*side) else {
+            continue;
+        };
+        let mut period = spec.period.clone();
+        if let Some(ids) = only {
+            period = period.add(Expr::col(other.clone()).is_in(ids));
+        }
         union.union(
             UnionType::All,
             branch(
@@ -396,7 +443,7 @@ pub async fn load(
                 Expr::col(other.clone()),
                 matches!(side, Side::Authority).then(|| other.clone()),
                 None,
-                &spec.period,
+                &period,
                 &spec.visible,
             ),
         );
@@ -417,6 +464,10 @@ pub async fn load(
         );
     }
     if let Some(moves) = &spec.moves {
+        let mut period = spec.period.clone();
+        if let Some(statuses) = &needs.moves {
+            period = period.add(Expr::col(moves.2.clone()).is_in(statuses.clone()));
+        }
         union.union(
             UnionType::All,
             branch(
@@ -426,13 +477,16 @@ pub async fn load(
                 id,
                 None,
                 Some(moves.clone()),
-                &spec.period,
+                &period,
                 &spec.visible,
             ),
         );
     }
     let mut facts: HashMap<Uuid, Fact> = HashMap::new();
-    for row in db.query_all(&union).await? {
+    // Read as a stream: the rows are folded into facts as they come, never all held at once.
+    let mut rows = std::pin::pin!(db.stream(&union).await?);
+    while let Some(row) = rows.next().await {
+        let row = row?;
         let id: Uuid = row.try_get_by_index(0)?;
         let code: String = row.try_get_by_index(1)?;
         let fact = facts.entry(id).or_insert_with(|| Fact {

@@ -127,7 +127,7 @@ impl ListFilter for GoalFilter {
 /// # Errors
 /// INTERNAL on a database failure.
 pub async fn resolve(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + sea_orm::StreamTrait),
     principal: &Principal,
     mut filter: GoalFilter,
 ) -> AppResult<GoalFilter> {
@@ -138,7 +138,7 @@ pub async fn resolve(
         .filter(filter.condition(principal)?)
         .all(db)
         .await?;
-    let progress = progress::of(db, principal, &goals).await?;
+    let progress = progress::of_now(db, principal, &goals).await?;
     filter.ids = Some(
         goals
             .iter()

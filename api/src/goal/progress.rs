@@ -8,7 +8,7 @@
 //! `reachedOn` the day the running sum rose to the target (and stayed), `byMonth` the sums
 //! by month.
 
-use super::facts::{self, Fact, Source};
+use super::facts::{self, Fact, Needs, Source};
 use super::measure::Measure;
 use crate::auth::Principal;
 use crate::error::AppResult;
@@ -16,7 +16,10 @@ use chrono::{Datelike, NaiveDate};
 use entity::{
     AuthorityKind, GoalMeasureKind, MunicipalityScope, goal, goal_progress_entry, organisation,
 };
-use sea_orm::{ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    StreamTrait,
+};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use uuid::Uuid;
 
@@ -338,6 +341,178 @@ fn months(start: NaiveDate, end: NaiveDate, counted: &[(NaiveDate, i64)]) -> Vec
     months
 }
 
+/// A list of stored names narrowing every measure, or `None` when one does not narrow.
+fn all_narrow(lists: impl Iterator<Item = Vec<String>>) -> Option<Vec<String>> {
+    let mut union: Vec<String> = vec![];
+    for list in lists {
+        if list.is_empty() {
+            return None;
+        }
+        union.extend(list);
+    }
+    union.sort();
+    union.dedup();
+    Some(union)
+}
+
+/// The linked records of one side the measures look at: `None` when none does, `Some(None)`
+/// when one needs them all, else the ids any of them names.
+fn linked(wants: impl Iterator<Item = Option<Option<Vec<Uuid>>>>) -> Option<Option<Vec<Uuid>>> {
+    let mut merged: Option<Option<Vec<Uuid>>> = None;
+    for want in wants.flatten() {
+        merged = match (merged, want) {
+            (Some(None), _) | (_, None) => Some(None),
+            (Some(Some(mut ids)), Some(more)) => {
+                ids.extend(more);
+                ids.sort_unstable();
+                ids.dedup();
+                Some(Some(ids))
+            }
+            (None, Some(ids)) => Some(Some(ids)),
+        };
+    }
+    merged
+}
+
+/// What the measures counting `source` need of it ([`Needs`]), so that the facts read are
+/// only those some measure may count.
+fn needs(source: Source, measures: &[&Measure]) -> Needs {
+    let given = |ids: &Vec<Uuid>| (!ids.is_empty()).then(|| Some(ids.clone()));
+    let themes = linked(measures.iter().map(|m| given(&m.themes)));
+    let organisations = linked(measures.iter().map(|m| {
+        if m.kind == GoalMeasureKind::OrganisationCoverage && m.organisations.is_empty() {
+            Some(None)
+        } else {
+            given(&m.organisations)
+        }
+    }));
+    match source {
+        Source::Dialogues => Needs {
+            kinds: all_narrow(measures.iter().map(|m| named(&m.dialogue_kinds))),
+            statuses: all_narrow(measures.iter().map(|m| named(&m.dialogue_statuses))),
+            organisations,
+            authorities: linked(measures.iter().map(|m| {
+                if m.authority_kinds.is_empty() {
+                    given(&m.authorities)
+                } else {
+                    Some(None)
+                }
+            })),
+            themes,
+            moves: None,
+        },
+        Source::Cooperations => Needs {
+            kinds: all_narrow(measures.iter().map(|m| named(&m.cooperation_kinds))),
+            organisations,
+            themes,
+            ..Needs::default()
+        },
+        Source::Evidence => Needs {
+            kinds: all_narrow(measures.iter().map(|m| named(&m.evidence_kinds))),
+            statuses: all_narrow(measures.iter().map(|m| {
+                m.minimum_reach
+                    .map(crate::evidence::reaching)
+                    .unwrap_or_default()
+            })),
+            organisations,
+            themes,
+            ..Needs::default()
+        },
+        Source::Proposals => Needs {
+            organisations,
+            themes,
+            moves: all_narrow(measures.iter().map(|m| named(&m.proposal_statuses))),
+            ..Needs::default()
+        },
+    }
+}
+
+/// What progress depends on besides the goal: who looks (what they may see) and the state
+/// of the record, named by its latest audit entry (every committed write adds one, in the
+/// same transaction, on every server sharing the database).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Seen {
+    goal: Uuid,
+    version: i32,
+    admin: bool,
+    network: bool,
+    member_of: Vec<Uuid>,
+    record: Option<Uuid>,
+    /// What is dated after today does not count yet.
+    today: NaiveDate,
+}
+
+/// Progress already computed, by what it depends on: a partner site showing its goals on
+/// every page view reads the record once per change, not once per view. Bounded; an entry
+/// is never stale, as a write changes the key.
+fn computed() -> &'static std::sync::Mutex<lru::LruCache<Seen, Progress>> {
+    static COMPUTED: std::sync::OnceLock<std::sync::Mutex<lru::LruCache<Seen, Progress>>> =
+        std::sync::OnceLock::new();
+    COMPUTED.get_or_init(|| {
+        std::sync::Mutex::new(lru::LruCache::new(
+            std::num::NonZeroUsize::new(256).unwrap_or(std::num::NonZeroUsize::MIN),
+        ))
+    })
+}
+
+/// The progress of each of `goals` as `principal` may see it, computed only for those
+/// whose record, goal or viewer changed since last asked ([`of`]); one statement more, to
+/// read the latest audit entry.
+///
+/// # Errors
+/// INTERNAL on a database failure.
+pub async fn of_now(
+    db: &(impl ConnectionTrait + StreamTrait),
+    principal: &Principal,
+    goals: &[goal::Model],
+) -> AppResult<HashMap<Uuid, Progress>> {
+    let record: Option<Uuid> = entity::audit_entry::Entity::find()
+        .select_only()
+        .column(entity::audit_entry::Column::Id)
+        .order_by_desc(entity::audit_entry::Column::Id)
+        .into_tuple()
+        .one(db)
+        .await?;
+    let mut member_of = principal.member_of.clone();
+    member_of.sort_unstable();
+    let seen = |goal: &goal::Model| Seen {
+        goal: goal.id,
+        version: goal.version,
+        admin: principal.admin,
+        network: principal.network,
+        member_of: member_of.clone(),
+        record,
+        today: chrono::Utc::now().date_naive(),
+    };
+    let mut found = HashMap::new();
+    let mut missing = vec![];
+    if let Ok(mut cache) = computed().lock() {
+        for goal in goals {
+            match cache.get(&seen(goal)) {
+                Some(progress) => {
+                    found.insert(goal.id, progress.clone());
+                }
+                None => missing.push(goal.clone()),
+            }
+        }
+    } else {
+        missing = goals.to_vec();
+    }
+    if missing.is_empty() {
+        return Ok(found);
+    }
+    let fresh = of(db, principal, &missing).await?;
+    if let Ok(mut cache) = computed().lock() {
+        for goal in &missing {
+            if let Some(progress) = fresh.get(&goal.id) {
+                cache.put(seen(goal), progress.clone());
+            }
+        }
+    }
+    found.extend(fresh);
+    Ok(found)
+}
+
 /// The progress of each of `goals` as `principal` may see it. One statement for each kind
 /// of record the goals count, one for the amounts recorded by hand, and one for the
 /// network's organisations when a goal covers them all: never more, however many goals.
@@ -345,7 +520,7 @@ fn months(start: NaiveDate, end: NaiveDate, counted: &[(NaiveDate, i64)]) -> Vec
 /// # Errors
 /// INTERNAL on a database failure.
 pub async fn of(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + StreamTrait),
     principal: &Principal,
     goals: &[goal::Model],
 ) -> AppResult<HashMap<Uuid, Progress>> {
@@ -365,7 +540,16 @@ pub async fn of(
     }
     let mut loaded: HashMap<Source, HashMap<Uuid, Fact>> = HashMap::new();
     for (source, span) in spans {
-        loaded.insert(source, facts::load(db, principal, source, span).await?);
+        let of_source: Vec<&Measure> = measures
+            .iter()
+            .map(|(_, m)| m)
+            .filter(|m| self::source(m.kind) == Some(source))
+            .collect();
+        let needs = needs(source, &of_source);
+        loaded.insert(
+            source,
+            facts::load(db, principal, source, span, &needs).await?,
+        );
     }
     let manual: Vec<Uuid> = measures
         .iter()
@@ -445,6 +629,42 @@ mod tests {
 
     fn day(text: &str) -> NaiveDate {
         NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap_or_default()
+    }
+
+    #[test]
+    fn only_what_some_measure_may_count_is_read() {
+        use entity::DialogueKind;
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let seminars = Measure {
+            dialogue_kinds: vec![DialogueKind::Seminar],
+            authorities: vec![a],
+            ..Measure::new(GoalMeasureKind::DialogueCount)
+        };
+        let reached = Measure {
+            authorities: vec![b, a],
+            ..Measure::new(GoalMeasureKind::AuthoritiesReached)
+        };
+        let needs = needs(Source::Dialogues, &[&seminars, &reached]);
+        assert_eq!(needs.kinds, None, "one measure counts every kind");
+        let mut both = vec![a, b];
+        both.sort_unstable();
+        assert_eq!(needs.authorities, Some(Some(both)));
+        assert_eq!(
+            needs.organisations, None,
+            "no measure looks at organisations"
+        );
+        let needs = needs_of_one(&seminars);
+        assert_eq!(needs.kinds, Some(vec!["SEMINAR".to_owned()]));
+        let coverage = Measure::new(GoalMeasureKind::OrganisationCoverage);
+        assert_eq!(
+            needs_of_one(&coverage).organisations,
+            Some(None),
+            "all of them"
+        );
+    }
+
+    fn needs_of_one(measure: &Measure) -> Needs {
+        needs(Source::Dialogues, &[measure])
     }
 
     #[test]

@@ -467,7 +467,7 @@ impl Loader<GoalKey> for GoalProgress {
         keys: &[GoalKey],
     ) -> Result<HashMap<GoalKey, crate::goal::progress::Progress>, AppError> {
         let goals: Vec<entity::goal::Model> = keys.iter().map(|key| key.0.clone()).collect();
-        let mut progress = crate::goal::progress::of(&self.db, &self.principal, &goals).await?;
+        let mut progress = crate::goal::progress::of_now(&self.db, &self.principal, &goals).await?;
         Ok(keys
             .iter()
             .filter_map(|key| progress.remove(&key.0.id).map(|p| (key.clone(), p)))
