@@ -136,3 +136,46 @@ async fn a_cors_preflight_is_answered_no_content() {
         .expect("preflight");
     assert_eq!(response.status(), 204);
 }
+
+#[tokio::test]
+async fn the_sdl_is_served_even_with_introspection_off_and_is_cacheable() {
+    let settings = samverkan::config::HttpSettings {
+        introspection: false,
+        ..samverkan::config::HttpSettings::default()
+    };
+    let app = TestApp::start_with(settings, None).await;
+    let url = format!("{}/schema.graphql", app.url);
+    let response = app.client.get(&url).send().await.expect("request");
+    assert_eq!(response.status().as_u16(), 200);
+    let etag = response.headers()["etag"]
+        .to_str()
+        .expect("etag")
+        .to_owned();
+    let committed = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema.graphql"),
+    )
+    .expect("schema.graphql");
+    assert_eq!(response.text().await.expect("body"), committed);
+    let again = app
+        .client
+        .get(&url)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(again.status().as_u16(), 304);
+
+    let hidden = samverkan::config::HttpSettings {
+        schema_sdl: false,
+        ..samverkan::config::HttpSettings::default()
+    };
+    let app = TestApp::start_with(hidden, None).await;
+    let status = app
+        .client
+        .get(format!("{}/schema.graphql", app.url))
+        .send()
+        .await
+        .expect("request")
+        .status();
+    assert_eq!(status.as_u16(), 404);
+}

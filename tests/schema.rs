@@ -43,11 +43,36 @@ fn contract_names_are_present() {
         "ASSOCIATION_OF_AUTHORITIES",
         "CONSULTATION_RESPONSE",
         "FOLLOW_UP",
+        "type Theme implements Node",
+        "type Evidence implements Node",
+        "type Cooperation implements Node",
+        "type Goal implements Node",
+        "enum EvidenceKind",
+        "enum Reach",
+        "enum CooperationKind",
+        "enum GoalCategory",
+        "enum GoalMeasureKind",
+        "MUNICIPALITIES_COVERED",
+        "ORGANISATION_COVERAGE",
+        "goal(slug: String!): Goal",
+        "statistics(filter: StatisticsFilter): Statistics!",
+        "isMetropolitan: Boolean!",
+        "recordGoalProgress(input: RecordGoalProgressInput!): Goal!",
+        "byMonth: [GoalMonth!]!",
     ] {
         assert!(sdl.contains(name), "schema lacks {name}");
     }
     for verb in ["create", "update", "delete"] {
-        for noun in ["Organisation", "Authority", "Dialogue", "Proposal"] {
+        for noun in [
+            "Organisation",
+            "Authority",
+            "Dialogue",
+            "Proposal",
+            "Theme",
+            "Evidence",
+            "Cooperation",
+            "Goal",
+        ] {
             let mutation = format!(
                 "{verb}{noun}(input: {}{noun}Input!): {noun}!",
                 capitalise(verb)

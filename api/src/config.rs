@@ -76,6 +76,9 @@ pub struct HttpSettings {
     pub introspection: bool,
     /// `SAMVERKAN_GRAPHIQL`: `on` (default) or `off`.
     pub graphiql: bool,
+    /// `SAMVERKAN_SCHEMA_SDL`: `on` (default) serves the SDL at `/schema.graphql`, even with
+    /// introspection off; `off` hides it too.
+    pub schema_sdl: bool,
     /// `SAMVERKAN_REQUEST_TIMEOUT_SECS`: time limit of one request (default 30).
     pub request_timeout: std::time::Duration,
     /// `SAMVERKAN_METRICS_TOKEN`: `/metrics` answers only with `Authorization: Bearer <it>`; off when unset.
@@ -98,6 +101,7 @@ impl Default for HttpSettings {
             cors_origins: vec![],
             introspection: true,
             graphiql: true,
+            schema_sdl: true,
             request_timeout: std::time::Duration::from_secs(30),
             metrics_token: None,
             shutdown_grace: std::time::Duration::from_secs(5),
@@ -179,6 +183,8 @@ struct Variables {
     introspection: bool,
     #[arg(long, env = "SAMVERKAN_GRAPHIQL", default_value = "on", value_parser = switch, action = ArgAction::Set)]
     graphiql: bool,
+    #[arg(long, env = "SAMVERKAN_SCHEMA_SDL", default_value = "on", value_parser = switch, action = ArgAction::Set)]
+    schema_sdl: bool,
     #[arg(long, env = "SAMVERKAN_REQUEST_TIMEOUT_SECS", default_value = "30", value_parser = seconds)]
     request_timeout: Duration,
     #[arg(long, env = "SAMVERKAN_METRICS_TOKEN", hide_env_values = true)]
@@ -215,6 +221,7 @@ impl From<Variables> for Settings {
                 cors_origins: v.cors_origins.0,
                 introspection: v.introspection,
                 graphiql: v.graphiql,
+                schema_sdl: v.schema_sdl,
                 request_timeout: v.request_timeout,
                 metrics_token: v.metrics_token,
                 shutdown_grace: v.shutdown_grace,
@@ -388,8 +395,12 @@ mod tests {
         assert_eq!(http.limits, defaults.limits);
         assert_eq!(http.cors_origins, defaults.cors_origins);
         assert_eq!(
-            (http.introspection, http.graphiql),
-            (defaults.introspection, defaults.graphiql)
+            (http.introspection, http.graphiql, http.schema_sdl),
+            (
+                defaults.introspection,
+                defaults.graphiql,
+                defaults.schema_sdl
+            )
         );
         assert_eq!(http.request_timeout, defaults.request_timeout);
         assert_eq!(http.metrics_token, None);

@@ -1,5 +1,5 @@
-//! The HTTP surface: the router (`/graphql`, `/graphiql`, `/healthz`, `/readyz`,
-//! `/metrics`) and the layers every request passes, outermost first:
+//! The HTTP surface: the router (`/graphql`, `/graphiql`, `/schema.graphql`, `/reports/*`,
+//! `/healthz`, `/readyz`, `/metrics`) and the layers every request passes, outermost first:
 //! - [`request_id`]: an id of the server's making, in the response and the log;
 //! - [`panic`]: a panic becomes a clean INTERNAL error;
 //! - [`cors`]: configured and partner origins may call from browsers;
@@ -43,6 +43,46 @@ pub struct App {
 /// The router with default settings.
 pub fn router(db: DatabaseConnection, keys: Keys) -> Router {
     App::new(db, keys, HttpSettings::default()).router
+}
+
+/// `GET /schema.graphql`: the schema in SDL, as committed in `schema.graphql`, for code
+/// generators and schema checks even where introspection is off. It changes only with the
+/// binary, so it carries a strong `ETag` and `If-None-Match` gets 304.
+async fn schema_sdl_text(headers: axum::http::HeaderMap) -> axum::response::Response {
+    use axum::http::{HeaderValue, StatusCode, header};
+    use axum::response::IntoResponse;
+    use sha2::Digest;
+    static SDL: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
+    let (sdl, etag) = SDL.get_or_init(|| {
+        let sdl = crate::graphql::sdl();
+        let digest = sha2::Sha256::digest(sdl.as_bytes());
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        (sdl, format!("\"{}\"", &hex[..32]))
+    });
+    let fresh = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|tags| tags.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let mut response = if fresh {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        (StatusCode::OK, sdl.clone()).into_response()
+    };
+    let headers = response.headers_mut();
+    if !fresh {
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+    }
+    if let Ok(value) = HeaderValue::from_str(etag) {
+        headers.insert(header::ETAG, value);
+    }
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    response
 }
 
 /// What the routes besides `/graphql` share.
@@ -98,6 +138,7 @@ impl App {
             .layer(cors::layer(db.clone(), settings.cors_origins.clone()))
             .layer(DefaultBodyLimit::max(settings.limits.max_body_bytes));
         let graphiql = settings.graphiql;
+        let schema_sdl = settings.schema_sdl;
         let write_gate = probes.write_gate.clone();
         let endpoint = Arc::new(Endpoint::new(
             db, keys, settings, metrics, extension, write_gate,
@@ -108,6 +149,9 @@ impl App {
             .route("/reports/dialogues.csv", get(reports::dialogues));
         if graphiql {
             graphql = graphql.route("/graphiql", get(endpoint::graphiql));
+        }
+        if schema_sdl {
+            graphql = graphql.route("/schema.graphql", get(schema_sdl_text));
         }
         let router = Router::new()
             .route("/healthz", get(|| async { "ok" }))
