@@ -2,14 +2,16 @@
 //! reports to its funders. One statement per group.
 
 use crate::auth::Principal;
+use crate::dialogue::DialogueFilter;
 use crate::error::{AppError, AppResult};
+use crate::evidence::EvidenceFilter;
 use crate::paging::{column, linked};
+use crate::records::ListFilter;
 use chrono::{Datelike, NaiveDate};
 use entity::{
     authority, cooperation, cooperation_organisation, cooperation_theme, dialogue,
-    dialogue_authority, dialogue_organisation, dialogue_theme, evidence, evidence_organisation,
-    evidence_theme, proposal, proposal_co_signer, proposal_status_change, proposal_target,
-    proposal_theme,
+    dialogue_authority, dialogue_organisation, evidence, proposal, proposal_co_signer,
+    proposal_status_change, proposal_target, proposal_theme,
 };
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, JoinType, Query, SelectStatement};
 use sea_orm::{ColumnTrait, ConnectionTrait};
@@ -84,17 +86,6 @@ impl Table {
     }
 }
 
-fn between(column_expr: Expr, filter: &StatisticsFilter) -> Condition {
-    let mut condition = Condition::all();
-    if let Some(from) = filter.from {
-        condition = condition.add(column_expr.clone().gte(from));
-    }
-    if let Some(to) = filter.to {
-        condition = condition.add(column_expr.lte(to));
-    }
-    condition
-}
-
 /// `SELECT key, COUNT(DISTINCT id) ... GROUP BY key`, read into buckets.
 async fn grouped(
     db: &impl ConnectionTrait,
@@ -141,33 +132,20 @@ pub async fn of(
             "filter.to must not be before filter.from",
         ));
     }
-    let dialogues = Table {
-        id: dialogue::Column::Id.as_column_ref(),
-        period: between(column(dialogue::Column::HeldOn), filter),
-        organisation: filter.organisation_id.map(|id| {
-            linked(
-                dialogue_organisation::Column::DialogueId.as_column_ref(),
-                dialogue::Column::Id.as_column_ref(),
-                column(dialogue_organisation::Column::OrganisationId).eq(id),
-            )
-        }),
-        authority: filter.authority_id.map(|id| {
-            linked(
-                dialogue_authority::Column::DialogueId.as_column_ref(),
-                dialogue::Column::Id.as_column_ref(),
-                column(dialogue_authority::Column::AuthorityId).eq(id),
-            )
-        }),
-        theme: Some((
-            dialogue_theme::Column::DialogueId.as_column_ref(),
-            dialogue_theme::Column::ThemeId.as_column_ref(),
-        )),
-        visible: crate::dialogue::visible(principal),
-    };
+    // The same conditions as the lists of dialogues and evidence: one rule for each.
+    let dialogues = DialogueFilter {
+        held_from: filter.from,
+        held_to: filter.to,
+        organisation_id: filter.organisation_id,
+        authority_id: filter.authority_id,
+        theme: filter.theme.clone(),
+        ..DialogueFilter::default()
+    }
+    .condition(principal)?;
     let from_dialogues = || {
         Query::select()
             .from(dialogue::Entity)
-            .cond_where(dialogues.condition(filter))
+            .cond_where(dialogues.clone())
             .to_owned()
     };
     let id = || dialogue::Column::Id.as_column_ref();
@@ -271,29 +249,19 @@ pub async fn of(
     )
     .await?;
 
-    let evidence_table = Table {
-        id: evidence::Column::Id.as_column_ref(),
-        period: between(column(evidence::Column::PublishedOn), filter),
-        organisation: filter.organisation_id.map(|id| {
-            linked(
-                evidence_organisation::Column::EvidenceId.as_column_ref(),
-                evidence::Column::Id.as_column_ref(),
-                column(evidence_organisation::Column::OrganisationId).eq(id),
-            )
-        }),
-        authority: filter
-            .authority_id
-            .map(|id| column(evidence::Column::AuthorityId).eq(id)),
-        theme: Some((
-            evidence_theme::Column::EvidenceId.as_column_ref(),
-            evidence_theme::Column::ThemeId.as_column_ref(),
-        )),
-        visible: crate::evidence::visible(principal),
-    };
+    let evidence_condition = EvidenceFilter {
+        published_from: filter.from,
+        published_to: filter.to,
+        organisation_id: filter.organisation_id,
+        authority_id: filter.authority_id,
+        theme: filter.theme.clone(),
+        ..EvidenceFilter::default()
+    }
+    .condition(principal)?;
     let from_evidence = || {
         Query::select()
             .from(evidence::Entity)
-            .cond_where(evidence_table.condition(filter))
+            .cond_where(evidence_condition.clone())
             .to_owned()
     };
     let evidence_id = || evidence::Column::Id.as_column_ref();
