@@ -172,14 +172,9 @@ async fn check(
     validate::given(&mut row.ended_on, |v| {
         v.map(|v| validate::date("input.endedOn", v)).transpose()
     })?;
-    let established = match &row.established_on {
-        ActiveValue::Set(day) => Some(*day),
-        _ => current.map(|c| c.established_on),
-    };
-    let ended = match &row.ended_on {
-        ActiveValue::Set(day) => *day,
-        _ => current.and_then(|c| c.ended_on),
-    };
+    let established =
+        records::as_it_will_be(&row.established_on, current.map(|c| c.established_on));
+    let ended = records::as_it_will_be(&row.ended_on, current.map(|c| c.ended_on)).flatten();
     if let (Some(established), Some(ended)) = (established, ended)
         && ended < established
     {

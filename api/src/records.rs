@@ -289,6 +289,18 @@ pub trait Versioned: EntityTrait {
     const CREATED_AT: Self::Column;
 }
 
+/// The value a change sets, or else the stored one: a field as it will be after an update,
+/// for rules that tie two fields together (a period's end not before its start).
+pub fn as_it_will_be<T: Copy + Into<sea_orm::Value>>(
+    set: &sea_orm::ActiveValue<T>,
+    stored: Option<T>,
+) -> Option<T> {
+    match set {
+        sea_orm::ActiveValue::Set(value) => Some(*value),
+        _ => stored,
+    }
+}
+
 /// Gives a new row its id, version 1 and its times, whatever the caller set.
 pub fn stamp_new<E: Versioned>(row: &mut E::ActiveModel) {
     let now = crate::validate::now();

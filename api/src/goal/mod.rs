@@ -246,8 +246,8 @@ async fn check(
     validate::given(&mut row.period_end, |v| {
         validate::date("input.periodEnd", v)
     })?;
-    let start = as_it_will_be(&row.period_start, current.map(|c| c.period_start));
-    let end = as_it_will_be(&row.period_end, current.map(|c| c.period_end));
+    let start = records::as_it_will_be(&row.period_start, current.map(|c| c.period_start));
+    let end = records::as_it_will_be(&row.period_end, current.map(|c| c.period_end));
     if let (Some(start), Some(end)) = (start, end)
         && end < start
     {
@@ -256,7 +256,7 @@ async fn check(
             "input.periodEnd must not be before input.periodStart",
         ));
     }
-    let target = as_it_will_be(&row.target, current.map(|c| c.target)).unwrap_or(1);
+    let target = records::as_it_will_be(&row.target, current.map(|c| c.target)).unwrap_or(1);
     if target < 1 {
         return Err(AppError::bad_input(
             "input.target",
@@ -272,17 +272,6 @@ async fn check(
         row.measure = Set(measure.to_json());
     }
     Ok(())
-}
-
-/// The value a change sets, or else the stored one.
-fn as_it_will_be<T: Copy + Into<sea_orm::Value>>(
-    set: &sea_orm::ActiveValue<T>,
-    stored: Option<T>,
-) -> Option<T> {
-    match set {
-        sea_orm::ActiveValue::Set(value) => Some(*value),
-        _ => stored,
-    }
 }
 
 /// Sets a goal from `row`, which sets every field but the id, the version, the times and
