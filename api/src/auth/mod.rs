@@ -235,7 +235,8 @@ pub fn require_editor_of_change(
     after.map_or(Ok(()), |after| require_editor_of_any(principal, after))
 }
 
-/// Writing dialogues and proposals needs an editor role somewhere (or admin); which records
+/// Writing dialogues, proposals, evidence, cooperations and goals needs an editor role
+/// somewhere (or admin); which records
 /// may be written is then checked per record by [`require_editor_of_any`].
 ///
 /// # Errors
@@ -246,7 +247,7 @@ pub fn require_writer(principal: &Principal) -> AppResult<()> {
     } else {
         Err(refusal(
             principal,
-            "only editors may record dialogues and proposals",
+            "only editors may write the network's record",
         ))
     }
 }

@@ -165,7 +165,7 @@ pub async fn by_slug(
         .await?)
 }
 
-/// The amounts recorded by hand on goal `id`, oldest first.
+/// The amounts recorded by hand on `goals`, oldest first.
 ///
 /// # Errors
 /// INTERNAL on a database failure.
@@ -393,7 +393,7 @@ pub struct Entry {
     pub note: Option<String>,
 }
 
-/// Records progress on a MANUAL goal; the entries are kept as its history.
+/// Records progress on a MANUAL goal; the entries are kept as its history. Returns the goal.
 ///
 /// # Errors
 /// NOT_FOUND when absent or invisible; FORBIDDEN unless the caller may write the goal;
@@ -403,7 +403,7 @@ pub async fn record_progress(
     principal: &Principal,
     id: Uuid,
     entry: Entry,
-) -> AppResult<goal_progress_entry::Model> {
+) -> AppResult<goal::Model> {
     may_write(principal)?;
     let recorded_on = validate::date("input.recordedOn", entry.recorded_on)?;
     let note = validate::optional_text("input.note", entry.note.as_deref(), SUMMARY_MAX)?;
@@ -435,7 +435,7 @@ pub async fn record_progress(
         created_at: Set(validate::now()),
     };
     let changes = audit::changes(&row);
-    let created = row.insert(&txn).await?;
+    row.insert(&txn).await?;
     audit::commit(txn, principal, AuditAction::RecordGoalProgress, id, changes).await?;
-    Ok(created)
+    Ok(goal)
 }

@@ -657,14 +657,8 @@ impl GoalMutation {
             recorded_on: input.recorded_on,
             note: input.note,
         };
-        domain::record_progress(db(ctx), principal(ctx), id, entry).await?;
-        let goal = crate::records::visible_or_missing::<goal::Model>(
-            db(ctx),
-            id,
-            domain::visible(principal(ctx)),
-            "goal",
-        )
-        .await?;
-        Ok(Goal::single(goal))
+        Ok(Goal::single(
+            domain::record_progress(db(ctx), principal(ctx), id, entry).await?,
+        ))
     }
 }
