@@ -589,122 +589,122 @@ async fn cors_allows_configured_and_partner_origins_without_credentials() {
     let app = TestApp::start_with(settings, None).await;
     app.partner_token("partner", "READ_PUBLIC", &["https://partner.example.org"])
         .await;
-    let preflight = |origin: &'static str| {
-        app.client
+    let allowed_origin = |response: &reqwest::Response| {
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    // Every preflight passes, so that the browser sends the request and can read the
+    // answer: the decision is made on the request, which carries the credentials.
+    for origin in [
+        "https://frontend.example.org",
+        "https://partner.example.org",
+        "https://evil.example.com",
+    ] {
+        let response = app
+            .client
             .request(reqwest::Method::OPTIONS, format!("{}/graphql", app.url))
             .header("origin", origin)
             .header("access-control-request-method", "POST")
             .header("access-control-request-headers", "content-type, x-api-key")
             .send()
-    };
-    for (origin, allowed) in [
-        ("https://frontend.example.org", true),
-        ("https://partner.example.org", true),
-        ("https://evil.example.com", false),
-    ] {
-        let response = preflight(origin).await.expect("preflight");
+            .await
+            .expect("preflight");
+        assert_eq!(response.status(), 204);
+        assert_eq!(allowed_origin(&response).as_deref(), Some(origin));
         let headers = response.headers();
-        assert_eq!(
-            headers
-                .get("access-control-allow-origin")
-                .and_then(|v| v.to_str().ok())
-                == Some(origin),
-            allowed,
-            "{origin}"
-        );
         assert!(
             headers.get("access-control-allow-credentials").is_none(),
             "credentials are never allowed"
         );
-        if allowed {
-            let allowed_headers = headers["access-control-allow-headers"]
-                .to_str()
-                .expect("headers");
-            assert!(
-                allowed_headers.contains("x-api-key") && allowed_headers.contains("authorization")
-            );
-        }
+        let allowed_headers = headers["access-control-allow-headers"]
+            .to_str()
+            .expect("headers");
+        assert!(allowed_headers.contains("x-api-key") && allowed_headers.contains("authorization"));
     }
-    // A partner's origin is for anonymous and partner-key calls: a user's token from
-    // there gets no CORS permission, from the network's own frontend it does.
-    let preflight_user = |origin: &'static str| {
-        app.client
-            .request(reqwest::Method::OPTIONS, format!("{}/graphql", app.url))
-            .header("origin", origin)
-            .header("access-control-request-method", "POST")
-            .header(
-                "access-control-request-headers",
-                "content-type, Authorization",
-            )
-            .send()
-    };
-    let with_user = |origin: &'static str| {
-        app.client
+    let call = |origin: &'static str, user: bool, query: &'static str| {
+        let request = app
+            .client
             .post(format!("{}/graphql", app.url))
             .header("origin", origin)
-            .bearer_auth(&app.admin_token)
-            .json(&json!({ "query": "{ viewer { kind } }" }))
-            .send()
+            .json(&json!({ "query": query }));
+        if user {
+            request.bearer_auth(&app.admin_token).send()
+        } else {
+            request.send()
+        }
     };
-    for (origin, allowed) in [
-        ("https://frontend.example.org", true),
-        ("https://partner.example.org", false),
+    const VIEWER: &str = "{ viewer { kind } }";
+    // (origin, with a user's token, allowed)
+    for (origin, user, allowed) in [
+        ("https://frontend.example.org", true, true),
+        ("https://frontend.example.org", false, true),
+        ("https://partner.example.org", false, true),
+        ("https://partner.example.org", true, false),
+        ("https://evil.example.com", false, false),
+        ("https://evil.example.com", true, false),
     ] {
-        for response in [
-            preflight_user(origin).await.expect("preflight"),
-            with_user(origin).await.expect("request"),
-        ] {
-            assert_eq!(
-                response
-                    .headers()
-                    .get("access-control-allow-origin")
-                    .and_then(|v| v.to_str().ok())
-                    == Some(origin),
-                allowed,
-                "a user's token from {origin}"
+        let response = call(origin, user, VIEWER).await.expect("request");
+        assert_eq!(
+            allowed_origin(&response).as_deref(),
+            Some(origin),
+            "the answer is readable from {origin}, allowed or not"
+        );
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.expect("json");
+        if allowed {
+            assert_eq!(status, 200, "{origin} user={user}: {body}");
+            assert!(body["data"]["viewer"]["kind"].is_string());
+        } else {
+            assert_eq!(status, 403, "{origin} user={user}: {body}");
+            assert_code(&body["errors"][0], "FORBIDDEN", None);
+            let message = body["errors"][0]["message"].as_str().expect("message");
+            assert!(
+                message.contains(origin),
+                "the refusal names the origin: {message}"
             );
+            assert!(body.get("data").is_none(), "nothing ran: {body}");
         }
     }
-    let anonymous = app
+    // A refused origin runs nothing, even with an admin's token.
+    let response = call(
+        "https://evil.example.com",
+        true,
+        "mutation { createOrganisation(input: { slug: \"from-evil\", name: \"From evil\", kind: OTHER }) { id } }",
+    )
+    .await
+    .expect("request");
+    assert_eq!(response.status(), 403);
+    let found = app
+        .ok("{ organisation(slug: \"from-evil\") { id } }", json!({}))
+        .await;
+    assert!(found["organisation"].is_null(), "nothing was written");
+    // A page of this server itself (GraphiQL) needs no permission.
+    let host = app.url.trim_start_matches("http://").to_owned();
+    let own = app
         .client
         .post(format!("{}/graphql", app.url))
-        .header("origin", "https://partner.example.org")
-        .json(&json!({ "query": "{ viewer { kind } }" }))
+        .header("origin", format!("http://{host}"))
+        .json(&json!({ "query": VIEWER }))
         .send()
         .await
         .expect("request");
-    assert_eq!(
-        anonymous
-            .headers()
-            .get("access-control-allow-origin")
-            .map(|v| v.as_bytes()),
-        Some(&b"https://partner.example.org"[..]),
-        "anonymous calls from a partner's site are allowed"
-    );
+    assert_eq!(own.status(), 200);
     // A new partner token's origin works at once, not at the next refresh of the origins.
-    let from_new_site = || {
-        app.client
-            .post(format!("{}/graphql", app.url))
-            .header("origin", "https://new-partner.example.org")
-            .json(&json!({ "query": "{ viewer { kind } }" }))
-            .send()
-    };
-    let before = from_new_site().await.expect("request");
-    assert!(
-        before
-            .headers()
-            .get("access-control-allow-origin")
-            .is_none()
-    );
+    let before = call("https://new-partner.example.org", false, VIEWER)
+        .await
+        .expect("request");
+    assert_eq!(before.status(), 403);
     app.partner_token("new", "READ_PUBLIC", &["https://new-partner.example.org"])
         .await;
-    let after = from_new_site().await.expect("request");
+    let after = call("https://new-partner.example.org", false, VIEWER)
+        .await
+        .expect("request");
     assert_eq!(
-        after
-            .headers()
-            .get("access-control-allow-origin")
-            .map(|v| v.as_bytes()),
-        Some(&b"https://new-partner.example.org"[..]),
+        after.status(),
+        200,
         "the new token's origin is allowed at once"
     );
 }

@@ -1,66 +1,148 @@
-//! CORS: browser origins that are configured (`SAMVERKAN_CORS_ORIGINS`, the network's own
-//! frontends) may call with `Authorization` or `X-Api-Key` headers; an origin that only an
-//! active partner token names (a partner's site) may call anonymously or with a partner key,
-//! but not with a user's token, which a partner's page has no business holding. Cookies and
-//! other credentials are never allowed (`Access-Control-Allow-Credentials` is never sent).
+//! CORS: which browser pages may call `/graphql` and the reports.
+//!
+//! - Origins that are configured (`SAMVERKAN_CORS_ORIGINS`, the network's own frontends)
+//!   may call with `Authorization` or `X-Api-Key` headers.
+//! - An origin that only an active partner token names (a partner's site) may call
+//!   anonymously or with a partner key, but not with a user's token, which a partner's page
+//!   has no business holding.
+//! - A page served by this server itself (its origin is the request's `Host`, such as
+//!   GraphiQL) needs no permission.
+//! - Any other origin is refused before anything runs, with a 403 that the browser can
+//!   read: the refusal carries `Access-Control-Allow-Origin`, so the page sees a JSON error
+//!   naming the problem rather than a failed fetch. For the same reason every preflight is
+//!   answered 204 with the permissions: the decision is made on the request itself, which
+//!   carries the credentials.
+//!
+//! Cookies and other credentials are never allowed (`Access-Control-Allow-Credentials` is
+//! never sent).
 
 use crate::account::tokens;
-use axum::extract::Request;
-use axum::http::request::Parts;
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use sea_orm::DatabaseConnection;
 use std::collections::HashSet;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
-use tower_http::cors::{AllowOrigin, CorsLayer};
 
-/// How long the partner tokens' origins are used before they are read again: a token
-/// created or revoked through another server process takes effect in the browser within
-/// this time (through this one, at once).
+/// How long the partner tokens' origins are used before they are read again.
 const REFRESH: Duration = Duration::from_secs(30);
 
-/// The layer: allowed origins are answered with themselves in
-/// `Access-Control-Allow-Origin`, others with no CORS permission at all.
-pub fn layer(db: DatabaseConnection, configured: Vec<String>) -> CorsLayer {
-    let origins = Arc::new(Origins {
-        configured: configured.into_iter().collect(),
-        tokens: TokenOrigins::new(db),
-    });
-    CorsLayer::new()
-        .allow_origin(AllowOrigin::async_predicate(
-            move |origin: HeaderValue, parts: &Parts| {
-                let origins = origins.clone();
-                let user_token = carries_user_token(parts);
-                async move { origins.allow(&origin, user_token).await }
-            },
-        ))
-        .allow_methods([Method::GET, Method::POST])
-        .allow_headers([
-            header::CONTENT_TYPE,
-            header::ACCEPT,
-            header::AUTHORIZATION,
-            HeaderName::from_static("x-api-key"),
-        ])
-        .expose_headers([HeaderName::from_static("x-request-id"), header::RETRY_AFTER])
-        .max_age(Duration::from_secs(600))
-        .vary([header::ORIGIN])
+/// An origin that is not in the set read makes the set be read again if it is older than
+/// this: a token created through another server process takes effect within it, and a
+/// flood of unknown origins costs at most one read per this time.
+const MISS_REFRESH: Duration = Duration::from_secs(1);
+
+/// The methods a browser may use.
+const METHODS: &str = "GET, POST";
+/// The request headers a browser may send.
+const HEADERS: &str = "content-type, accept, authorization, x-api-key";
+/// The response headers a page may read.
+const EXPOSED: &str = "x-request-id, retry-after, etag";
+/// How long a browser may keep a preflight's answer, in seconds.
+const PREFLIGHT_MAX_AGE: &str = "600";
+
+/// The browser origins that may call, shared by every request.
+#[derive(Clone)]
+pub struct Cors(Arc<Origins>);
+
+impl Cors {
+    /// The configured origins (normalised when the settings were read) and the partner
+    /// tokens' origins, read from `db`.
+    pub fn new(db: DatabaseConnection, configured: Vec<String>) -> Self {
+        Self(Arc::new(Origins {
+            configured: configured.into_iter().collect(),
+            tokens: TokenOrigins::new(db),
+        }))
+    }
 }
 
-/// Preflights are answered 204 No Content, as before the move to tower-http (which
-/// answers 200): clients and caches that were told 204 keep getting it.
-pub async fn no_content_preflight(request: Request, next: Next) -> Response {
+/// Whether and how a browser origin may call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Permission {
+    /// No `Origin` header (not a browser), or a page of this server.
+    NotCrossOrigin,
+    /// An allowed origin: the answer names it.
+    Allowed,
+    /// Refused, and why.
+    Refused(Refusal),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refusal {
+    /// Nobody allowed the origin.
+    Unknown,
+    /// A partner's origin sent a user's token.
+    UserTokenFromPartner,
+}
+
+/// The layer's function: answers preflights, refuses origins nobody allowed with a readable
+/// 403, and names allowed origins in the answer.
+pub async fn guard(State(cors): State<Cors>, request: Request, next: Next) -> Response {
+    let Some(origin) = request.headers().get(header::ORIGIN).cloned() else {
+        return next.run(request).await;
+    };
     let preflight = request.method() == Method::OPTIONS
-        && request.headers().contains_key(header::ORIGIN)
         && request
             .headers()
             .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
-    let mut response = next.run(request).await;
-    if preflight && response.status() == StatusCode::OK {
-        *response.status_mut() = StatusCode::NO_CONTENT;
+    if preflight {
+        let mut response = StatusCode::NO_CONTENT.into_response();
+        let headers = response.headers_mut();
+        allow(headers, &origin);
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static(METHODS),
+        );
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static(HEADERS),
+        );
+        headers.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static(PREFLIGHT_MAX_AGE),
+        );
+        return response;
     }
-    response
+    let user_token = request.headers().contains_key(header::AUTHORIZATION);
+    match cors
+        .0
+        .permission(&origin, request.headers(), user_token)
+        .await
+    {
+        Permission::NotCrossOrigin => next.run(request).await,
+        Permission::Allowed => {
+            let mut response = next.run(request).await;
+            allow(response.headers_mut(), &origin);
+            response
+        }
+        Permission::Refused(why) => {
+            let shown = origin.to_str().unwrap_or("this origin");
+            let message = match why {
+                Refusal::Unknown => format!(
+                    "the origin {shown} may not call this API from a browser: ask the network for a partner token that names it"
+                ),
+                Refusal::UserTokenFromPartner => format!(
+                    "a partner site ({shown}) may call anonymously or with its partner token, not with a user's token"
+                ),
+            };
+            let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": "FORBIDDEN" } }] });
+            let mut response = (StatusCode::FORBIDDEN, axum::Json(body)).into_response();
+            allow(response.headers_mut(), &origin);
+            response
+        }
+    }
+}
+
+/// Names `origin` as allowed in an answer, with the headers a page may read.
+fn allow(headers: &mut HeaderMap, origin: &HeaderValue) {
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+    headers.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static(EXPOSED),
+    );
+    headers.append(header::VARY, HeaderValue::from_static("origin"));
 }
 
 struct Origins {
@@ -70,31 +152,54 @@ struct Origins {
 }
 
 impl Origins {
-    async fn allow(&self, origin: &HeaderValue, user_token: bool) -> bool {
+    async fn permission(
+        &self,
+        origin: &HeaderValue,
+        headers: &HeaderMap,
+        user_token: bool,
+    ) -> Permission {
         let Ok(origin) = origin.to_str() else {
-            return false;
+            return Permission::Refused(Refusal::Unknown);
         };
         let origin = origin.trim_end_matches('/').to_lowercase();
-        self.configured.contains(&origin)
-            || (!user_token && self.tokens.current().await.contains(&origin))
+        if same_origin(&origin, headers) {
+            return Permission::NotCrossOrigin;
+        }
+        if self.configured.contains(&origin) {
+            return Permission::Allowed;
+        }
+        if !self.tokens.contains(&origin).await {
+            return Permission::Refused(Refusal::Unknown);
+        }
+        if user_token {
+            Permission::Refused(Refusal::UserTokenFromPartner)
+        } else {
+            Permission::Allowed
+        }
+    }
+
+    /// Whether `origin` (normalised) is allowed, the way [`guard`] decides for a request
+    /// without a user's token.
+    #[cfg(test)]
+    async fn allow(&self, origin: &HeaderValue, user_token: bool) -> bool {
+        self.permission(origin, &HeaderMap::new(), user_token).await == Permission::Allowed
     }
 }
 
-/// Whether a request carries a user's token (`Authorization`), or, for a preflight, asks to
-/// send one (`Access-Control-Request-Headers`).
-fn carries_user_token(parts: &Parts) -> bool {
-    parts.headers.contains_key(header::AUTHORIZATION)
-        || parts
-            .headers
-            .get_all(header::ACCESS_CONTROL_REQUEST_HEADERS)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|names| names.split(','))
-            .any(|name| name.trim().eq_ignore_ascii_case("authorization"))
+/// Whether the page that sends the request was served by this server: its origin's host
+/// is the request's `Host` (a browser sets both and a page cannot change either).
+fn same_origin(origin: &str, headers: &HeaderMap) -> bool {
+    let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    origin
+        .split_once("://")
+        .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host))
 }
 
 /// The origins of active partner tokens, read through [`tokens::active_origins`] at most
-/// every [`REFRESH`] and whenever this process changed a token, one read at a time.
+/// every [`REFRESH`], whenever this process changed a token, and on a miss at most every
+/// [`MISS_REFRESH`]; one read at a time.
 struct TokenOrigins {
     db: DatabaseConnection,
     /// The last set read, when, and at which count of token changes; `None` before the
@@ -118,12 +223,19 @@ impl TokenOrigins {
         self.cache.read().ok().and_then(|cache| cache.clone())
     }
 
-    /// The current set. While one caller refreshes a stale set, the others use the stale
-    /// one; before the first read they wait for it.
-    async fn current(&self) -> Arc<HashSet<String>> {
+    /// Whether an active token names `origin`: the set is read again when it is older
+    /// than [`REFRESH`], or older than [`MISS_REFRESH`] and does not hold the origin.
+    async fn contains(&self, origin: &str) -> bool {
+        self.current(REFRESH).await.contains(origin)
+            || self.current(MISS_REFRESH).await.contains(origin)
+    }
+
+    /// The set, read again when older than `max_age`. While one caller refreshes a stale
+    /// set, the others use the stale one; before the first read they wait for it.
+    async fn current(&self, max_age: Duration) -> Arc<HashSet<String>> {
         let cached = self.cached();
         if let Some(cached) = &cached
-            && cached.fresh()
+            && cached.fresh(max_age)
         {
             return cached.origins.clone();
         }
@@ -134,7 +246,7 @@ impl TokenOrigins {
         };
         // Another caller may have refreshed while this one waited for its turn.
         if let Some(cached) = self.cached()
-            && cached.fresh()
+            && cached.fresh(max_age)
         {
             return cached.origins;
         }
@@ -171,8 +283,8 @@ struct Cached {
 }
 
 impl Cached {
-    fn fresh(&self) -> bool {
-        self.at.elapsed() < REFRESH && self.changes == tokens::changes()
+    fn fresh(&self, max_age: Duration) -> bool {
+        self.at.elapsed() < max_age && self.changes == tokens::changes()
     }
 }
 
@@ -266,6 +378,17 @@ mod tests {
             assert_eq!(origins.allow(&header, false).await, allowed, "{origin}");
         }
         assert_eq!(statements.load(Ordering::SeqCst) - before, 1, "still fresh");
+        // A token another server process created (this one's count of changes does not
+        // move) is found on a miss once the set is older than a second.
+        tokio::time::sleep(MISS_REFRESH + Duration::from_millis(100)).await;
+        let db = &origins.tokens.db;
+        token(db, "https://elsewhere.example", None, false).await;
+        let header = HeaderValue::from_static("https://elsewhere.example");
+        assert!(origins.allow(&header, false).await, "read again on a miss");
+        assert!(
+            !origins.allow(&header, true).await,
+            "not with a user's token"
+        );
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
         }

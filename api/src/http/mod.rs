@@ -2,8 +2,10 @@
 //! `/healthz`, `/readyz`, `/metrics`) and the layers every request passes, outermost first:
 //! - [`request_id`]: an id of the server's making, in the response and the log;
 //! - [`panic`]: a panic becomes a clean INTERNAL error;
-//! - [`cors`]: configured and partner origins may call from browsers;
 //! - axum's `DefaultBodyLimit`: `SAMVERKAN_MAX_BODY_BYTES`.
+//!
+//! `/graphql` and the reports pass [`cors`] too: configured and partner origins may call
+//! from browsers, others get a readable refusal.
 //!
 //! GraphQL over HTTP itself (media types, reading the request, limits, execution) is the
 //! GraphQL layer's: [`crate::graphql::endpoint`].
@@ -82,6 +84,11 @@ async fn schema_sdl_text(headers: axum::http::HeaderMap) -> axum::response::Resp
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=300"),
     );
+    // Public, and the same for every caller: any page may read it.
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
     response
 }
 
@@ -134,9 +141,8 @@ impl App {
             .layer(request_id::propagate())
             .layer(request_id::ScopeLayer)
             .layer(panic::layer())
-            .layer(axum::middleware::from_fn(cors::no_content_preflight))
-            .layer(cors::layer(db.clone(), settings.cors_origins.clone()))
             .layer(DefaultBodyLimit::max(settings.limits.max_body_bytes));
+        let cors = cors::Cors::new(db.clone(), settings.cors_origins.clone());
         let graphiql = settings.graphiql;
         let schema_sdl = settings.schema_sdl;
         let write_gate = probes.write_gate.clone();
@@ -146,7 +152,8 @@ impl App {
         let mut graphql = Router::new()
             .route("/graphql", get(endpoint::graphql).post(endpoint::graphql))
             .route("/reports/goals.csv", get(reports::goals))
-            .route("/reports/dialogues.csv", get(reports::dialogues));
+            .route("/reports/dialogues.csv", get(reports::dialogues))
+            .layer(axum::middleware::from_fn_with_state(cors, cors::guard));
         if graphiql {
             graphql = graphql.route("/graphiql", get(endpoint::graphiql));
         }
