@@ -5,6 +5,7 @@ mod access;
 mod auth;
 mod authorities;
 mod backup;
+mod caching;
 mod connections;
 mod dialogues;
 mod durability;

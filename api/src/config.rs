@@ -92,6 +92,17 @@ pub struct HttpSettings {
     /// `SAMVERKAN_READ_TIMEOUT_SECS`: time to send a request header, or a body, or to start the
     /// next request on an idle connection (default 10).
     pub read_timeout: std::time::Duration,
+    /// `SAMVERKAN_CACHE_MAX_AGE_SECS`: how long browsers and shared caches may keep a GET
+    /// query's answer to an anonymous or partner caller (default 30; 0 makes them ask again
+    /// each time, with the ETag).
+    pub cache_max_age: std::time::Duration,
+    /// `SAMVERKAN_PERSISTED_ONLY`: `off` (default) or `on` (also `1`): anonymous and partner
+    /// callers run registered documents only.
+    pub persisted_only: bool,
+    /// `SAMVERKAN_PERSISTED_QUERIES`: a manifest file of documents to register (Apollo's
+    /// persisted query manifest, or an object of hashes to texts); its documents, read at
+    /// start.
+    pub persisted_queries: Vec<String>,
 }
 
 impl Default for HttpSettings {
@@ -108,6 +119,9 @@ impl Default for HttpSettings {
             max_connections: 1024,
             max_connections_per_address: 64,
             read_timeout: std::time::Duration::from_secs(10),
+            cache_max_age: std::time::Duration::from_secs(30),
+            persisted_only: false,
+            persisted_queries: Vec::new(),
         }
     }
 }
@@ -197,6 +211,12 @@ struct Variables {
     max_connections_per_address: usize,
     #[arg(long, env = "SAMVERKAN_READ_TIMEOUT_SECS", default_value = "10", value_parser = at_least_one_second)]
     read_timeout: Duration,
+    #[arg(long, env = "SAMVERKAN_CACHE_MAX_AGE_SECS", default_value = "30", value_parser = seconds)]
+    cache_max_age: Duration,
+    #[arg(long, env = "SAMVERKAN_PERSISTED_ONLY", default_value = "off", value_parser = switch, action = ArgAction::Set)]
+    persisted_only: bool,
+    #[arg(long, env = "SAMVERKAN_PERSISTED_QUERIES", value_parser = manifest)]
+    persisted_queries: Option<Manifest>,
 }
 
 impl From<Variables> for Settings {
@@ -228,6 +248,9 @@ impl From<Variables> for Settings {
                 max_connections: v.max_connections,
                 max_connections_per_address: v.max_connections_per_address,
                 read_timeout: v.read_timeout,
+                cache_max_age: v.cache_max_age,
+                persisted_only: v.persisted_only,
+                persisted_queries: v.persisted_queries.map(|m| m.0).unwrap_or_default(),
             },
             json_logs: v.json_logs,
         }
@@ -237,6 +260,10 @@ impl From<Variables> for Settings {
 /// A secret's bytes.
 #[derive(Debug, Clone)]
 struct Secret(Vec<u8>);
+
+/// The documents of a persisted query manifest.
+#[derive(Debug, Clone)]
+struct Manifest(Vec<String>);
 
 /// Browser origins, normalised: lower case, no trailing `/`.
 #[derive(Debug, Clone)]
@@ -346,10 +373,19 @@ fn at_least_one_second(value: &str) -> Result<Duration, String> {
 
 fn switch(value: &str) -> Result<bool, String> {
     match value.trim() {
-        "on" => Ok(true),
-        "off" => Ok(false),
+        "on" | "1" => Ok(true),
+        "off" | "0" => Ok(false),
         _ => Err("must be on or off".into()),
     }
+}
+
+fn manifest(value: &str) -> Result<Manifest, String> {
+    let path = value.trim();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("must name a readable file ({path}: {e})"))?;
+    crate::graphql::persisted::read_manifest(&text)
+        .map(Manifest)
+        .map_err(|e| format!("must be a persisted query manifest: {path} {e}"))
 }
 
 fn origins(value: &str) -> Result<Origins, String> {

@@ -33,7 +33,12 @@ pub fn new_secret(prefix: &str) -> AppResult<String> {
 
 /// The SHA-256 of a secret, hex: what is stored instead of the secret.
 pub fn hash(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes())
+    sha256_hex(secret.as_bytes())
+}
+
+/// The SHA-256 of `bytes` in lower-case hex (persisted queries' ids, ETags).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()

@@ -10,6 +10,7 @@
 
 use super::cost::{CostReport, CostSlot, NotQueued, RateKey};
 use super::documents::DocumentCache;
+use super::persisted::{self, PersistedQueries};
 use super::{SamverkanSchema, checks, loaders, schema_with};
 use crate::account::caller::{self as request, Credentials};
 use crate::auth::jwt::Keys;
@@ -58,6 +59,8 @@ pub struct Endpoint {
     documents: DocumentCache,
     /// The callers' budgets of cost points, which the reports charge too.
     limiter: Arc<RateLimiter>,
+    /// Documents known by their hash.
+    persisted: PersistedQueries,
 }
 
 /// The turn of one writer on SQLite, shared by the mutations and the readiness check.
@@ -101,6 +104,10 @@ impl Endpoint {
             keys,
             metrics,
             documents: DocumentCache::default(),
+            persisted: PersistedQueries::new(
+                settings.persisted_queries.iter().cloned(),
+                settings.persisted_only,
+            ),
             settings,
             limiter,
         }
@@ -284,6 +291,16 @@ struct PostBody {
     #[serde(default)]
     variables: Option<Value>,
     operation_name: Option<String>,
+    #[serde(default)]
+    extensions: Option<Value>,
+}
+
+/// A GraphQL request as read, before its document is found by hash.
+struct Read {
+    query: Option<String>,
+    variables: async_graphql::Variables,
+    operation_name: Option<String>,
+    extensions: Option<Value>,
 }
 
 /// Reads a GraphQL request off an HTTP request, or says why it is not one.
@@ -292,22 +309,22 @@ async fn read_request(
     parts: &Parts,
     body: Body,
     media: Media,
-) -> Result<async_graphql::Request, Response> {
+) -> Result<Read, Response> {
     let bad = |message: &str| refuse(StatusCode::BAD_REQUEST, media, "BAD_REQUEST", message);
-    let (query, variables, operation_name) = if parts.method == Method::GET {
+    let (query, variables, operation_name, extensions) = if parts.method == Method::GET {
         let params: GetParams = serde_urlencoded::from_str(parts.uri.query().unwrap_or(""))
             .map_err(|_| {
-                bad("the query string must carry query, and optionally variables and operationName")
+                bad("the query string must carry query (or extensions with a persisted query's hash), and optionally variables and operationName")
             })?;
-        let variables = match params.variables.as_deref() {
-            None | Some("") => None,
-            Some(text) => Some(
-                serde_json::from_str::<Value>(text)
-                    .map_err(|_| bad("variables must be a JSON object"))?,
-            ),
+        let json = |text: Option<&str>| match text {
+            None | Some("") => Ok(None),
+            Some(text) => serde_json::from_str::<Value>(text).map(Some),
         };
-        let _ = params.extensions;
-        (params.query, variables, params.operation_name)
+        let variables = json(params.variables.as_deref())
+            .map_err(|_| bad("variables must be a JSON object"))?;
+        let extensions = json(params.extensions.as_deref())
+            .map_err(|_| bad("extensions must be a JSON object"))?;
+        (params.query, variables, params.operation_name, extensions)
     } else {
         let content_type = parts
             .headers
@@ -370,21 +387,70 @@ async fn read_request(
         }
         let body: PostBody = serde_json::from_value(value)
             .map_err(|_| bad("the body must be an object with query (a string), variables (an object) and operationName"))?;
-        (body.query, body.variables, body.operation_name)
+        (
+            body.query,
+            body.variables,
+            body.operation_name,
+            body.extensions,
+        )
     };
-    let query = query
-        .filter(|q| !q.trim().is_empty())
-        .ok_or_else(|| bad("the request has no query"))?;
     let variables = match variables {
         None | Some(Value::Null) => async_graphql::Variables::default(),
         Some(value @ Value::Object(_)) => async_graphql::Variables::from_json(value),
         Some(_) => return Err(bad("variables must be a JSON object")),
     };
-    let mut graphql = async_graphql::Request::new(query).variables(variables);
-    if let Some(name) = operation_name {
+    if extensions
+        .as_ref()
+        .is_some_and(|e| !e.is_object() && !e.is_null())
+    {
+        return Err(bad("extensions must be a JSON object"));
+    }
+    Ok(Read {
+        query: query.filter(|q| !q.trim().is_empty()),
+        variables,
+        operation_name,
+        extensions,
+    })
+}
+
+/// The request to run: its document by text or by hash ([`persisted`]).
+#[allow(
+    clippy::result_large_err,
+    reason = "the error is the response itself, sent at once"
+)]
+fn document_of(
+    endpoint: &Endpoint,
+    read: Read,
+    media: Media,
+    trusted: bool,
+) -> Result<(async_graphql::Request, Option<String>), Response> {
+    let found = endpoint
+        .persisted
+        .find(read.query, read.extensions.as_ref(), trusted)
+        .map_err(|refusal| {
+            let status = match refusal {
+                persisted::Refusal::NotFound | persisted::Refusal::NotInList
+                    if media == Media::Json =>
+                {
+                    StatusCode::OK
+                }
+                _ => StatusCode::BAD_REQUEST,
+            };
+            refuse(status, media, refusal.code(), refusal.message())
+        })?
+        .ok_or_else(|| {
+            refuse(
+                StatusCode::BAD_REQUEST,
+                media,
+                "BAD_REQUEST",
+                "the request has no query",
+            )
+        })?;
+    let mut graphql = async_graphql::Request::new(found.query).variables(read.variables);
+    if let Some(name) = read.operation_name {
         graphql = graphql.operation_name(name);
     }
-    Ok(graphql)
+    Ok((graphql, found.learn))
 }
 
 /// Checks the document's text and shape and finds which operation runs (its type and
@@ -535,16 +601,21 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
         );
         return Outcome::early(response, None, None);
     };
-    let graphql = match read_request(endpoint, &parts, body, media).await {
+    let read = match read_request(endpoint, &parts, body, media).await {
         Ok(read) => read,
         Err(response) => return Outcome::early(response, None, None),
     };
-    let operation = graphql.operation_name.clone();
+    let operation = read.operation_name.clone();
     let principal = match principal(endpoint, &parts.headers).await {
         Ok(principal) => principal,
         Err(error) => return Outcome::early(refused(error, media), operation, None),
     };
     let kind = Some(principal.kind);
+    let trusted = principal.user_id.is_some();
+    let (graphql, learn) = match document_of(endpoint, read, media, trusted) {
+        Ok(found) => found,
+        Err(response) => return Outcome::early(response, operation, kind),
+    };
     let (document, operation_type, operation) = match check_document(endpoint, &graphql) {
         Ok((document, operation_type, name)) => (document, operation_type, name.or(operation)),
         Err(message) => {
@@ -560,6 +631,9 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
             };
         }
     };
+    if let Some(hash) = learn {
+        endpoint.persisted.learn(hash, &graphql.query);
+    }
     if parts.method == Method::GET && operation_type != Operation::Read(OperationType::Query) {
         let mut response = refuse(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -638,7 +712,19 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
         }
     };
     let report = slot.lock().ok().and_then(|r| r.clone());
-    let (response, codes) = finish(response, media, report.as_ref());
+    let caching = match (
+        parts.method == Method::GET,
+        operation_type,
+        principal.user_id,
+    ) {
+        (true, Operation::Read(OperationType::Query), None) => {
+            Caching::Public(endpoint.settings.cache_max_age)
+        }
+        (true, Operation::Read(OperationType::Query), Some(_)) => Caching::Private,
+        _ => Caching::NoStore,
+    };
+    let if_none_match = parts.headers.get(header::IF_NONE_MATCH);
+    let (response, codes) = finish(response, media, report.as_ref(), caching, if_none_match);
     Outcome {
         response,
         operation,
@@ -648,12 +734,88 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
     }
 }
 
+/// Who may keep an answer, and for how long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Caching {
+    /// A GET query of an anonymous or partner caller: any cache, this long, then ask again
+    /// with the `ETag`.
+    Public(std::time::Duration),
+    /// A GET query of a signed-in user: no cache at all (a shared computer's browser too).
+    Private,
+    /// Anything else: POST, mutations, refusals.
+    NoStore,
+}
+
+/// The strong `ETag` of what an answer says: its `data` and `errors`, not `extensions`
+/// (the cost report's remaining budget changes with every request).
+fn etag_of(body: &async_graphql::Response) -> Option<String> {
+    #[derive(serde::Serialize)]
+    struct Said<'a> {
+        data: &'a async_graphql::Value,
+        errors: &'a [async_graphql::ServerError],
+    }
+    let bytes = serde_json::to_vec(&Said {
+        data: &body.data,
+        errors: &body.errors,
+    })
+    .ok()?;
+    let hex = crate::auth::secrets::sha256_hex(&bytes);
+    Some(format!("\"{}\"", &hex[..32]))
+}
+
+/// Whether `If-None-Match` names `etag` (weak comparison, as the header asks).
+fn matches(if_none_match: Option<&HeaderValue>, etag: &str) -> bool {
+    if_none_match
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|tags| {
+            tags.split(',')
+                .map(|t| t.trim().trim_start_matches("W/"))
+                .any(|t| t == etag || t == "*")
+        })
+}
+
+/// The caching headers of an answer, and whether the client's copy is still good (304).
+fn cache_headers(
+    response: &mut Response,
+    caching: Caching,
+    etag: Option<&str>,
+    if_none_match: Option<&HeaderValue>,
+) -> bool {
+    let headers = response.headers_mut();
+    let policy = match (caching, etag) {
+        (Caching::Public(age), Some(_)) => format!("public, max-age={}", age.as_secs()),
+        (Caching::Private, _) => "private, no-store".to_owned(),
+        _ => "no-store".to_owned(),
+    };
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        headers.insert(header::CACHE_CONTROL, value);
+    }
+    if caching == Caching::NoStore {
+        return false;
+    }
+    // The same URL answers differently by these.
+    headers.append(
+        header::VARY,
+        HeaderValue::from_static("accept, authorization, x-api-key"),
+    );
+    let Some(etag) = etag.filter(|_| matches!(caching, Caching::Public(_))) else {
+        return false;
+    };
+    if let Ok(value) = HeaderValue::from_str(etag) {
+        headers.insert(header::ETAG, value);
+    }
+    matches(if_none_match, etag)
+}
+
 /// The HTTP answer to an executed request: its status by the media type, the cost report
-/// in `extensions`, and `Retry-After` when the budget ran out; and its error codes.
+/// in `extensions`, `Retry-After` when the budget ran out, the caching headers (304 when
+/// the client's copy is still good); and its error codes.
 fn finish(
     mut body: async_graphql::Response,
     media: Media,
     report: Option<&CostReport>,
+    caching: Caching,
+    if_none_match: Option<&HeaderValue>,
 ) -> (Response, Vec<String>) {
     // The engine's own errors (parse, validation, variables, arguments) are the client's:
     // give them the code every error carries.
@@ -670,6 +832,8 @@ fn finish(
         }
     }
     let codes = error_codes(&body.errors);
+    // Only a whole answer is kept: one with errors may be a passing fault.
+    let etag = body.errors.is_empty().then(|| etag_of(&body)).flatten();
     if let Some(report) = report {
         let cost = json!({
             "requested": report.cost,
@@ -706,6 +870,16 @@ fn finish(
         && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
     {
         response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    let caching = if status == StatusCode::OK && executed {
+        caching
+    } else {
+        Caching::NoStore
+    };
+    if cache_headers(&mut response, caching, etag.as_deref(), if_none_match) {
+        *response.status_mut() = StatusCode::NOT_MODIFIED;
+        *response.body_mut() = Body::empty();
+        response.headers_mut().remove(header::CONTENT_TYPE);
     }
     (response, codes)
 }

@@ -17,6 +17,7 @@ pub mod group;
 pub mod ids;
 pub mod loaders;
 pub mod organisation;
+pub mod persisted;
 pub mod proposal;
 pub mod query;
 pub mod statistics;

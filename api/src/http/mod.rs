@@ -53,12 +53,10 @@ pub fn router(db: DatabaseConnection, keys: Keys) -> Router {
 async fn schema_sdl_text(headers: axum::http::HeaderMap) -> axum::response::Response {
     use axum::http::{HeaderValue, StatusCode, header};
     use axum::response::IntoResponse;
-    use sha2::Digest;
     static SDL: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
     let (sdl, etag) = SDL.get_or_init(|| {
         let sdl = crate::graphql::sdl();
-        let digest = sha2::Sha256::digest(sdl.as_bytes());
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        let hex = crate::auth::secrets::sha256_hex(sdl.as_bytes());
         (sdl, format!("\"{}\"", &hex[..32]))
     });
     let fresh = headers
