@@ -21,3 +21,4 @@ mod reports;
 mod schema;
 mod seed;
 mod statements;
+mod widget;

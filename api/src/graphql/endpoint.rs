@@ -764,7 +764,7 @@ fn etag_of(body: &async_graphql::Response) -> Option<String> {
 }
 
 /// Whether `If-None-Match` names `etag` (weak comparison, as the header asks).
-fn matches(if_none_match: Option<&HeaderValue>, etag: &str) -> bool {
+pub fn names_etag(if_none_match: Option<&HeaderValue>, etag: &str) -> bool {
     if_none_match
         .and_then(|v| v.to_str().ok())
         .is_some_and(|tags| {
@@ -804,7 +804,7 @@ fn cache_headers(
     if let Ok(value) = HeaderValue::from_str(etag) {
         headers.insert(header::ETAG, value);
     }
-    matches(if_none_match, etag)
+    names_etag(if_none_match, etag)
 }
 
 /// The HTTP answer to an executed request: its status by the media type, the cost report

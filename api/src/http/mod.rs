@@ -1,5 +1,5 @@
 //! The HTTP surface: the router (`/graphql`, `/graphiql`, `/schema.graphql`, `/reports/*`,
-//! `/healthz`, `/readyz`, `/metrics`) and the layers every request passes, outermost first:
+//! `/embed/samverkan.js`, `/healthz`, `/readyz`, `/metrics`) and the layers every request passes, outermost first:
 //! - [`request_id`]: an id of the server's making, in the response and the log;
 //! - [`panic`]: a panic becomes a clean INTERNAL error;
 //! - axum's `DefaultBodyLimit`: `SAMVERKAN_MAX_BODY_BYTES`.
@@ -11,6 +11,7 @@
 //! GraphQL layer's: [`crate::graphql::endpoint`].
 
 pub mod cors;
+pub mod embed;
 pub mod panic;
 pub mod reports;
 pub mod request_id;
@@ -47,47 +48,61 @@ pub fn router(db: DatabaseConnection, keys: Keys) -> Router {
     App::new(db, keys, HttpSettings::default()).router
 }
 
-/// `GET /schema.graphql`: the schema in SDL, as committed in `schema.graphql`, for code
-/// generators and schema checks even where introspection is off. It changes only with the
-/// binary, so it carries a strong `ETag` and `If-None-Match` gets 304.
-async fn schema_sdl_text(headers: axum::http::HeaderMap) -> axum::response::Response {
-    use axum::http::{HeaderValue, StatusCode, header};
-    use axum::response::IntoResponse;
-    static SDL: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
-    let (sdl, etag) = SDL.get_or_init(|| {
-        let sdl = crate::graphql::sdl();
-        let hex = crate::auth::secrets::sha256_hex(sdl.as_bytes());
-        (sdl, format!("\"{}\"", &hex[..32]))
-    });
-    let fresh = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|tags| tags.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
-    let mut response = if fresh {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
-        (StatusCode::OK, sdl.clone()).into_response()
-    };
-    let headers = response.headers_mut();
-    if !fresh {
+/// A text the server serves as it is, the same for every caller: the SDL, the widget.
+pub struct Asset {
+    body: String,
+    content_type: &'static str,
+    /// Strong: the bytes change only with the binary.
+    etag: String,
+}
+
+impl Asset {
+    /// `body` served as `content_type`.
+    pub fn new(body: String, content_type: &'static str) -> Self {
+        let hex = crate::auth::secrets::sha256_hex(body.as_bytes());
+        Self {
+            etag: format!("\"{}\"", &hex[..32]),
+            body,
+            content_type,
+        }
+    }
+
+    /// The answer: 304 when `If-None-Match` names the ETag; cacheable for five minutes by
+    /// anyone, and readable by any page.
+    pub fn answer(&self, request: &HeaderMap) -> Response {
+        use axum::http::HeaderValue;
+        let fresh = endpoint::names_etag(request.get(header::IF_NONE_MATCH), &self.etag);
+        let mut response = if fresh {
+            StatusCode::NOT_MODIFIED.into_response()
+        } else {
+            (
+                [(header::CONTENT_TYPE, self.content_type)],
+                self.body.clone(),
+            )
+                .into_response()
+        };
+        let headers = response.headers_mut();
+        if let Ok(value) = HeaderValue::from_str(&self.etag) {
+            headers.insert(header::ETAG, value);
+        }
         headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; charset=utf-8"),
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=300"),
         );
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
+        response
     }
-    if let Ok(value) = HeaderValue::from_str(etag) {
-        headers.insert(header::ETAG, value);
-    }
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=300"),
-    );
-    // Public, and the same for every caller: any page may read it.
-    headers.insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
-    response
+}
+
+/// `GET /schema.graphql`: the schema in SDL, as committed in `schema.graphql`, for code
+/// generators and schema checks even where introspection is off.
+async fn schema_sdl_text(headers: HeaderMap) -> Response {
+    static SDL: std::sync::OnceLock<Asset> = std::sync::OnceLock::new();
+    SDL.get_or_init(|| Asset::new(crate::graphql::sdl(), "text/plain; charset=utf-8"))
+        .answer(&headers)
 }
 
 /// What the routes besides `/graphql` share.
@@ -121,6 +136,8 @@ impl App {
             max_per_address: settings.max_connections_per_address,
             read_timeout: settings.read_timeout,
         };
+        let mut settings = settings;
+        settings.persisted_queries.extend(embed::documents());
         let settings = Arc::new(settings);
         let ready = Arc::new(AtomicBool::new(true));
         let metrics = Arc::new(Metrics::new());
@@ -159,6 +176,7 @@ impl App {
             graphql = graphql.route("/schema.graphql", get(schema_sdl_text));
         }
         let router = Router::new()
+            .route("/embed/samverkan.js", get(embed::samverkan_js))
             .route("/healthz", get(|| async { "ok" }))
             .route("/readyz", get(readyz))
             .route("/metrics", get(metrics_text))

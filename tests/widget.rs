@@ -1,0 +1,244 @@
+//! The embeddable widget: its script is served with registered persisted queries, and a
+//! partner's page that uses it (`tests/widget/page.html`, on an origin of its own) shows
+//! the demo network's data in headless Chromium.
+
+use samverkan_tests::{Caller, TestApp};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// The `(name, hash)` of every document the served script names.
+fn documents(script: &str) -> Vec<(String, String)> {
+    let field = |from: &str, key: &str| {
+        let start = from.find(&format!("\"{key}\":\""))? + key.len() + 4;
+        let end = from[start..].find('"')? + start;
+        Some(from[start..end].to_owned())
+    };
+    script
+        .match_indices("{\"hash\":")
+        .filter_map(|(at, _)| {
+            let entry = &script[at..at + 200.min(script.len() - at)];
+            Some((field(entry, "name")?, field(entry, "hash")?))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_widget_script_asks_for_registered_documents_only() {
+    let app = TestApp::with_demo().await;
+    let response = app
+        .client
+        .get(format!("{}/embed/samverkan.js", app.url))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(response.status(), 200);
+    let headers = response.headers().clone();
+    assert_eq!(headers["content-type"], "text/javascript; charset=utf-8");
+    assert_eq!(headers["access-control-allow-origin"], "*");
+    assert!(headers.contains_key("etag"));
+    let script = response.text().await.expect("text");
+    let documents = documents(&script);
+    assert_eq!(documents.len(), 4, "{documents:?}");
+    // Each runs by its hash alone on a fresh server, as a page's first request does.
+    for (name, hash) in documents {
+        let variables = if name == "SamverkanNetworkFeed" {
+            json!({})
+        } else {
+            json!({ "slug": "no-such-slug" })
+        };
+        let response = app
+            .client
+            .get(format!("{}/graphql", app.url))
+            .query(&[
+                ("operationName", name.as_str()),
+                ("variables", &variables.to_string()),
+                (
+                    "extensions",
+                    &json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } }).to_string(),
+                ),
+            ])
+            .send()
+            .await
+            .expect("GET");
+        assert_eq!(response.status(), 200, "{name}");
+        let body: Value = response.json().await.expect("json");
+        assert!(body.get("errors").is_none(), "{name}: {body}");
+        assert!(body["data"].is_object(), "{name}: {body}");
+    }
+}
+
+/// Serves `page` to every request on `listener`.
+fn serve_page(listener: tokio::net::TcpListener, page: String) {
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let page = page.clone();
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buffer = [0u8; 4096];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buffer).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buffer[..n]),
+                    }
+                }
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+                    page.len()
+                );
+                let _ = stream.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+}
+
+/// Chromium's path, if this machine has it.
+fn chromium() -> Option<std::path::PathBuf> {
+    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .iter()
+        .map(std::path::PathBuf::from)
+        .find(|path| path.exists())
+}
+
+/// Runs headless Chromium on `url` with `args`; its standard output.
+async fn headless(chromium: &std::path::Path, url: &str, args: &[String]) -> String {
+    let mut command = std::process::Command::new(chromium);
+    command.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--virtual-time-budget=20000",
+    ]);
+    command.args(args).arg(url);
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .expect("joined")
+        .expect("chromium runs");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn the_widget_renders_the_demo_network_in_a_browser() {
+    let Some(chromium) = chromium() else {
+        assert!(
+            std::env::var("SAMVERKAN_TEST_BROWSER").is_err(),
+            "SAMVERKAN_TEST_BROWSER is set but Chromium is not installed"
+        );
+        eprintln!("skipped: Chromium is not installed (CI installs it)");
+        return;
+    };
+    let app = TestApp::with_demo().await;
+    // What the page should show, as the API gives it to a partner.
+    let seen = app
+        .post_as(
+            &Caller::Anonymous,
+            "{ organisations(first: 50) { nodes { slug name dialogues(first: 1) { nodes { title } } proposals(first: 1) { nodes { title } } } } goals(first: 1) { nodes { slug title progress { current target } } } dialogues(first: 1) { nodes { title } } }",
+            json!({}),
+        )
+        .await
+        .1;
+    let organisation = seen["data"]["organisations"]["nodes"]
+        .as_array()
+        .expect("organisations")
+        .iter()
+        .find(|o| {
+            o["dialogues"]["nodes"]
+                .as_array()
+                .is_some_and(|d| !d.is_empty())
+                && o["proposals"]["nodes"]
+                    .as_array()
+                    .is_some_and(|p| !p.is_empty())
+        })
+        .expect("a public organisation with dialogues and proposals")
+        .clone();
+    let goal = seen["data"]["goals"]["nodes"][0].clone();
+    let latest = seen["data"]["dialogues"]["nodes"][0]["title"]
+        .as_str()
+        .expect("a dialogue")
+        .to_owned();
+
+    // The page is on an origin of its own, which a partner token names.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let origin = format!("http://{}", listener.local_addr().expect("address"));
+    let token = app
+        .partner_token("Partner page", "READ_PUBLIC", &[&origin])
+        .await;
+    let page = include_str!("widget/page.html")
+        .replace("{{API}}", &app.url)
+        .replace("{{TOKEN}}", &token)
+        .replace(
+            "{{ORGANISATION}}",
+            organisation["slug"].as_str().expect("slug"),
+        )
+        .replace("{{GOAL}}", goal["slug"].as_str().expect("slug"));
+    serve_page(listener, page);
+    let url = format!("{origin}/");
+    let dom = headless(&chromium, &url, &["--dump-dom".to_owned()]).await;
+    let rendered = dom
+        .split("<pre id=\"rendered\" hidden=\"\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</pre>").next())
+        .unwrap_or_default()
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&");
+    assert!(
+        !rendered.is_empty(),
+        "the feeds did not render; the page was:\n{dom}"
+    );
+    let feeds: Vec<&str> = rendered.split("\n----\n").collect();
+    assert_eq!(feeds.len(), 3, "{rendered}");
+    assert!(
+        !rendered.contains("role=\"alert\""),
+        "an error shows: {rendered}"
+    );
+    // The whole network, in Swedish: headings, the latest dialogue, goal progress bars.
+    assert!(feeds[0].contains("<div lang=\"sv\">"), "{}", feeds[0]);
+    assert!(feeds[0].contains("<h2") && feeds[0].contains("Senaste dialoger"));
+    assert!(
+        feeds[0].contains(&latest),
+        "the latest dialogue: {}",
+        feeds[0]
+    );
+    assert!(feeds[0].contains("<progress"), "goal progress bars");
+    // One organisation, in English.
+    assert!(feeds[1].contains("<div lang=\"en\">"));
+    assert!(feeds[1].contains(organisation["name"].as_str().expect("name")));
+    assert!(
+        feeds[1].contains(
+            organisation["dialogues"]["nodes"][0]["title"]
+                .as_str()
+                .expect("title")
+        )
+    );
+    assert!(feeds[1].contains("Latest dialogues") && feeds[1].contains("class=\"status\""));
+    // One goal with its progress as the API computes it.
+    let (current, target) = (&goal["progress"]["current"], &goal["progress"]["target"]);
+    assert!(feeds[2].contains(goal["title"].as_str().expect("title")));
+    assert!(
+        feeds[2].contains(&format!("{current} av {target}")),
+        "{}",
+        feeds[2]
+    );
+
+    // A screenshot for people to look at, in the test output.
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-output/widget.png");
+    std::fs::create_dir_all(path.parent().expect("folder")).expect("folder");
+    headless(
+        &chromium,
+        &url,
+        &[
+            format!("--screenshot={}", path.display()),
+            "--window-size=900,1600".to_owned(),
+            "--hide-scrollbars".to_owned(),
+        ],
+    )
+    .await;
+    assert!(path.exists(), "the screenshot was written");
+    println!("widget screenshot: {}", path.display());
+}
