@@ -567,3 +567,44 @@ async fn only_the_lead_moves_or_deletes_a_proposal_co_signers_edit_it() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn users_and_partner_tokens_are_nodes_for_those_who_may_see_them() {
+    let app = TestApp::start().await;
+    let editor = app.create_user("editor@example.org", false).await;
+    let other = app.create_user("other@example.org", false).await;
+    let token = app
+        .ok(
+            "mutation { createApiToken(input: { name: \"Site\", scope: READ_PUBLIC }) { apiToken { id } } }",
+            json!({}),
+        )
+        .await["createApiToken"]["apiToken"]["id"]
+        .clone();
+    const NODE: &str = "query($id: ID!) { node(id: $id) { __typename id ... on User { email } ... on ApiToken { name } } }";
+    let admin = app.ok(NODE, json!({ "id": editor })).await;
+    assert_eq!(admin["node"]["__typename"], "User");
+    assert_eq!(admin["node"]["email"], "editor@example.org");
+    assert_eq!(admin["node"]["id"], json!(editor));
+    let admin = app.ok(NODE, json!({ "id": token })).await;
+    assert_eq!(admin["node"]["name"], "Site");
+
+    let as_editor = Caller::User(app.token_for("editor@example.org").await);
+    let node = |id: &Value| app.post_as(&as_editor, NODE, json!({ "id": id }));
+    assert_eq!(
+        node(&json!(editor)).await.1["data"]["node"]["email"],
+        "editor@example.org"
+    );
+    assert!(
+        node(&json!(other)).await.1["data"]["node"].is_null(),
+        "not another user"
+    );
+    assert!(
+        node(&token).await.1["data"]["node"].is_null(),
+        "not a token"
+    );
+    let anonymous = app
+        .post_as(&Caller::Anonymous, NODE, json!({ "id": editor }))
+        .await
+        .1;
+    assert!(anonymous["data"]["node"].is_null());
+}

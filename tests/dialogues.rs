@@ -362,7 +362,7 @@ async fn a_date_that_cannot_be_read_says_how_to_write_one() {
             json!({}),
         ),
         (
-            "query($d: NaiveDate) { dialogues(filter: { heldFrom: $d }) { totalCount } }",
+            "query($d: Date) { dialogues(filter: { heldFrom: $d }) { totalCount } }",
             json!({ "d": "2026-02-30" }),
         ),
     ] {
@@ -374,5 +374,9 @@ async fn a_date_that_cannot_be_read_says_how_to_write_one() {
             "{message}"
         );
         assert!(!message.contains("out of range"), "{message}");
+        assert!(
+            !message.contains("NaiveDate") && !message.contains("Failed to parse"),
+            "{message}"
+        );
     }
 }

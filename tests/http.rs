@@ -179,3 +179,59 @@ async fn the_sdl_is_served_even_with_introspection_off_and_is_cacheable() {
         .status();
     assert_eq!(status.as_u16(), 404);
 }
+
+#[tokio::test]
+async fn response_keys_come_in_the_order_the_query_asked_for_them() {
+    let app = TestApp::with_demo().await;
+    // The slow fields first, the one that needs no database last: collected as they
+    // complete, `viewer` would come first.
+    let query = "{ dialogues(first: 3) { totalCount nodes { title heldOn createdAt organisations { name } } } organisations(first: 2) { nodes { slug name } totalCount } ...Rest viewer { kind } } fragment Rest on Query { themes(first: 1) { totalCount } }";
+    for _ in 0..5 {
+        let text = app
+            .client
+            .post(format!("{}/graphql", app.url))
+            .json(&json!({ "query": query }))
+            .send()
+            .await
+            .expect("POST")
+            .text()
+            .await
+            .expect("text");
+        let at = |key: &str| {
+            text.find(&format!("\"{key}\""))
+                .unwrap_or_else(|| panic!("{key} in {text}"))
+        };
+        let order = [
+            at("dialogues"),
+            at("organisations"),
+            at("themes"),
+            at("viewer"),
+        ];
+        assert!(order.is_sorted(), "top-level keys out of order: {text}");
+        assert!(at("totalCount") < at("nodes"), "{text}");
+        assert!(
+            at("title") < at("heldOn") && at("heldOn") < at("createdAt"),
+            "{text}"
+        );
+    }
+    // Times are RFC 3339 in UTC with milliseconds; dates are YYYY-MM-DD.
+    let body: Value = app
+        .client
+        .post(format!("{}/graphql", app.url))
+        .json(&json!({ "query": "{ dialogues(first: 1) { nodes { heldOn createdAt } } }" }))
+        .send()
+        .await
+        .expect("POST")
+        .json()
+        .await
+        .expect("json");
+    let node = &body["data"]["dialogues"]["nodes"][0];
+    let created = node["createdAt"].as_str().expect("createdAt");
+    assert_eq!(created.len(), "2026-11-20T14:00:00.000Z".len(), "{created}");
+    assert!(
+        created.ends_with('Z') && created.as_bytes()[19] == b'.',
+        "{created}"
+    );
+    let held = node["heldOn"].as_str().expect("heldOn");
+    assert_eq!(held.len(), 10, "{held}");
+}

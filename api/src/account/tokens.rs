@@ -173,6 +173,22 @@ pub async fn revoke(
     Ok(revoked)
 }
 
+/// A partner token by id, for admins; `None` for everyone else, as for a token that does
+/// not exist.
+///
+/// # Errors
+/// INTERNAL on a database failure.
+pub async fn by_id(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    id: Uuid,
+) -> AppResult<Option<api_token::Model>> {
+    if !principal.admin {
+        return Ok(None);
+    }
+    Ok(api_token::Entity::find_by_id(id).one(db).await?)
+}
+
 /// Lists partner tokens, newest first.
 ///
 /// # Errors

@@ -9,6 +9,7 @@ use super::enums::{MembershipRole, PrincipalKind, TokenScope};
 use super::group::Group;
 use super::ids::{self, NodeType};
 use super::organisation::Organisation;
+use super::scalars::DateTime;
 use crate::account;
 use crate::account::session::{self, Credentials};
 use crate::account::tokens::{self, ApiTokenOrderField, NewApiToken};
@@ -19,7 +20,6 @@ use crate::auth::jwt::Keys;
 use crate::error::AppError;
 use crate::paging::{Direction, Page, PageArgs, Sort};
 use async_graphql::{Context, ID, InputObject, Json, Object, Result, SimpleObject};
-use chrono::{DateTime, Utc};
 use entity::{RecordType, api_token, audit_entry, membership, user};
 use sea_orm::ActiveEnum;
 use uuid::Uuid;
@@ -29,10 +29,11 @@ member! {
     User(user::Model)
 }
 
+/// A person who signs in: an admin, or an editor or viewer in member organisations.
 #[Object]
 impl User {
     /// Opaque global id.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ids::encode(NodeType::User, self.row.id)
     }
     /// Sign-in address (lowercase).
@@ -52,8 +53,8 @@ impl User {
         self.row.admin
     }
     /// When the account was created.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.row.created_at
+    async fn created_at(&self) -> DateTime {
+        self.row.created_at.into()
     }
     /// The user's roles in organisations.
     #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
@@ -75,6 +76,7 @@ impl User {
 /// A user's role in an organisation.
 pub struct Membership(pub membership::Model);
 
+/// A user's role in one member organisation.
 #[Object]
 impl Membership {
     /// The organisation.
@@ -86,8 +88,8 @@ impl Membership {
         self.0.role.into()
     }
     /// When it was granted.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> DateTime {
+        self.0.created_at.into()
     }
 }
 
@@ -96,10 +98,11 @@ member! {
     ApiToken(api_token::Model)
 }
 
+/// A read-only partner token for a partner's website or server (never its secret).
 #[Object]
 impl ApiToken {
     /// Opaque global id.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ids::encode(NodeType::ApiToken, self.row.id)
     }
     /// What it is for.
@@ -119,20 +122,20 @@ impl ApiToken {
         tokens::origins(&self.row)
     }
     /// When it stops working, if ever.
-    async fn expires_at(&self) -> Option<DateTime<Utc>> {
-        self.row.expires_at
+    async fn expires_at(&self) -> Option<DateTime> {
+        self.row.expires_at.map(Into::into)
     }
     /// When it was last used (to the minute).
-    async fn last_used_at(&self) -> Option<DateTime<Utc>> {
-        self.row.last_used_at
+    async fn last_used_at(&self) -> Option<DateTime> {
+        self.row.last_used_at.map(Into::into)
     }
     /// When it was revoked.
-    async fn revoked_at(&self) -> Option<DateTime<Utc>> {
-        self.row.revoked_at
+    async fn revoked_at(&self) -> Option<DateTime> {
+        self.row.revoked_at.map(Into::into)
     }
     /// When it was created.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.row.created_at
+    async fn created_at(&self) -> DateTime {
+        self.row.created_at.into()
     }
 }
 
@@ -153,7 +156,7 @@ pub struct Session {
     /// The one-use token for `refreshSession`.
     pub refresh_token: String,
     /// When the access token expires.
-    pub expires_at: DateTime<Utc>,
+    pub expires_at: DateTime,
     /// The user.
     pub user: User,
 }
@@ -163,7 +166,7 @@ impl From<session::Issued> for Session {
         Self {
             access_token: issued.access_token,
             refresh_token: issued.refresh_token,
-            expires_at: issued.expires_at,
+            expires_at: issued.expires_at.into(),
             user: User::single(issued.user),
         }
     }
@@ -174,11 +177,12 @@ member! {
     AuditEntry(audit_entry::Model)
 }
 
+/// One change to the record or the accounts: who made it, when, and what changed.
 #[Object]
 impl AuditEntry {
     /// When.
-    async fn at(&self) -> DateTime<Utc> {
-        self.row.at
+    async fn at(&self) -> DateTime {
+        self.row.at.into()
     }
     /// What kind of caller made the change.
     async fn principal_kind(&self) -> PrincipalKind {
@@ -254,6 +258,7 @@ pub struct ViewerToken {
 /// The caller of this request.
 pub struct Viewer(Principal);
 
+/// Who is calling: anonymous, a signed-in user or a partner token.
 #[Object]
 impl Viewer {
     /// What kind of caller.
@@ -462,7 +467,7 @@ impl AccountMutation {
             name: input.name,
             scope: input.scope.into(),
             allowed_origins: input.allowed_origins,
-            expires_at: input.expires_at,
+            expires_at: input.expires_at.map(Into::into),
         };
         let (token, record) = tokens::create(db(ctx), principal(ctx), input).await?;
         Ok(CreatedApiToken {
@@ -610,7 +615,7 @@ pub struct CreateApiTokenInput {
     #[graphql(default)]
     pub allowed_origins: Vec<String>,
     /// When it stops working; never when absent.
-    pub expires_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime>,
 }
 
 /// Input of `revokeApiToken`.

@@ -9,12 +9,12 @@ use super::dialogue::{Dialogue, DialogueOrder};
 use super::enums::{AuthorityKind, AuthorityLevel};
 use super::ids::{self, NodeType};
 use super::loaders::{ListRelation, PagedRelation};
+use super::scalars::DateTime;
 use crate::authority as domain;
 use crate::dialogue;
 use crate::error::AppError;
 use crate::paging::PageArgs;
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Result};
-use chrono::{DateTime, Utc};
 use entity::authority;
 use sea_orm::ActiveValue::Set;
 use uuid::Uuid;
@@ -24,6 +24,7 @@ member! {
     Authority(authority::Model)
 }
 
+/// A public body the network seeks to influence: a ministry, a Riksdag committee, an agency, a region or a municipality.
 #[Object]
 impl Authority {
     /// Opaque global id.
@@ -59,12 +60,12 @@ impl Authority {
         self.row.version
     }
     /// When it was recorded.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.row.created_at
+    async fn created_at(&self) -> DateTime {
+        self.row.created_at.into()
     }
     /// When it last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.row.updated_at
+    async fn updated_at(&self) -> DateTime {
+        self.row.updated_at.into()
     }
     /// The body this one sits under.
     async fn parent(&self, ctx: &Context<'_>) -> Result<Option<Authority>> {

@@ -8,12 +8,12 @@ use super::enums::{CooperationKind, Visibility};
 use super::ids::{self, NodeType};
 use super::loaders::ListRelation;
 use super::organisation::Organisation;
+use super::scalars::{Date, DateTime};
 use super::theme::{Theme, theme_ids};
 use crate::cooperation as domain;
 use crate::error::AppError;
 use crate::records::Lists;
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Result};
-use chrono::{DateTime, NaiveDate, Utc};
 use entity::cooperation;
 use sea_orm::ActiveValue::Set;
 use uuid::Uuid;
@@ -23,6 +23,7 @@ member! {
     Cooperation(cooperation::Model)
 }
 
+/// Local cooperation between member organisations and a municipality or region.
 #[Object]
 impl Cooperation {
     /// Opaque global id.
@@ -42,12 +43,12 @@ impl Cooperation {
         &self.row.summary
     }
     /// The day it began.
-    async fn established_on(&self) -> NaiveDate {
-        self.row.established_on
+    async fn established_on(&self) -> Date {
+        self.row.established_on.into()
     }
     /// The day it ended; null while it goes on.
-    async fn ended_on(&self) -> Option<NaiveDate> {
-        self.row.ended_on
+    async fn ended_on(&self) -> Option<Date> {
+        self.row.ended_on.map(Into::into)
     }
     /// Who may read it.
     async fn visibility(&self) -> Visibility {
@@ -58,12 +59,12 @@ impl Cooperation {
         self.row.version
     }
     /// When it was recorded.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.row.created_at
+    async fn created_at(&self) -> DateTime {
+        self.row.created_at.into()
     }
     /// When it last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.row.updated_at
+    async fn updated_at(&self) -> DateTime {
+        self.row.updated_at.into()
     }
     /// The municipality or region where it happens.
     async fn authority(&self, ctx: &Context<'_>) -> Result<Authority> {
@@ -117,7 +118,7 @@ pub struct CooperationFilter {
     /// Only cooperations in a metropolitan municipality (true) or elsewhere (false).
     pub metropolitan: Option<bool>,
     /// Only cooperations active on this day.
-    pub active_on: Option<NaiveDate>,
+    pub active_on: Option<Date>,
 }
 
 impl Input for CooperationFilter {
@@ -138,7 +139,7 @@ impl Input for CooperationFilter {
             )?,
             theme: self.theme,
             metropolitan: self.metropolitan,
-            active_on: self.active_on,
+            active_on: self.active_on.map(Into::into),
         })
     }
 }
@@ -165,9 +166,9 @@ pub struct CreateCooperationInput {
     /// The municipality or region where it happens.
     pub authority_id: ID,
     /// The day it began.
-    pub established_on: NaiveDate,
+    pub established_on: Date,
     /// The day it ended, if it has.
-    pub ended_on: Option<NaiveDate>,
+    pub ended_on: Option<Date>,
     /// Who may read it; NETWORK when absent, so nothing becomes public by accident.
     #[graphql(default_with = "Visibility::Network")]
     pub visibility: Visibility,
@@ -188,8 +189,8 @@ impl Input for CreateCooperationInput {
             title: Set(self.title),
             summary: Set(self.summary),
             authority_id: Set(authority),
-            established_on: Set(self.established_on),
-            ended_on: Set(self.ended_on),
+            established_on: Set(self.established_on.into()),
+            ended_on: Set(self.ended_on.map(Into::into)),
             visibility: Set(self.visibility.into()),
             ..Default::default()
         };
@@ -216,9 +217,9 @@ pub struct UpdateCooperationInput {
     /// New place.
     pub authority_id: Option<ID>,
     /// New first day.
-    pub established_on: Option<NaiveDate>,
+    pub established_on: Option<Date>,
     /// New last day, or `null` while it goes on.
-    pub ended_on: MaybeUndefined<NaiveDate>,
+    pub ended_on: MaybeUndefined<Date>,
     /// New visibility.
     pub visibility: Option<Visibility>,
     /// New organisations taking part (at least one).
@@ -239,8 +240,8 @@ impl Input for UpdateCooperationInput {
             title: given(self.title),
             summary: given(self.summary),
             authority_id: given(authority),
-            established_on: given(self.established_on),
-            ended_on: nullable(self.ended_on),
+            established_on: given(self.established_on.map(Into::into)),
+            ended_on: nullable(self.ended_on.map_value(Into::into)),
             visibility: given(self.visibility.map(Into::into)),
             ..Default::default()
         };

@@ -11,12 +11,12 @@ use super::ids::{self, NodeType};
 use super::loaders::{ListRelation, PagedRelation};
 use super::organisation::Organisation;
 use super::proposal::Proposal;
+use super::scalars::{Date, DateTime};
 use super::theme::{Theme, theme_ids};
 use crate::dialogue::{self as domain, Participants};
 use crate::error::AppError;
 use crate::paging::PageArgs;
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Result};
-use chrono::{DateTime, NaiveDate, Utc};
 use entity::dialogue;
 use sea_orm::ActiveValue::Set;
 use uuid::Uuid;
@@ -26,6 +26,7 @@ member! {
     Dialogue(dialogue::Model)
 }
 
+/// One contact with authorities: a meeting, letter, consultation response, seminar, conference or call.
 #[Object]
 impl Dialogue {
     /// Opaque global id.
@@ -45,8 +46,8 @@ impl Dialogue {
         self.row.status.into()
     }
     /// The day it was (or is to be) held or sent.
-    async fn held_on(&self) -> NaiveDate {
-        self.row.held_on
+    async fn held_on(&self) -> Date {
+        self.row.held_on.into()
     }
     /// What it was about.
     async fn summary(&self) -> &str {
@@ -65,12 +66,12 @@ impl Dialogue {
         self.row.version
     }
     /// When it was recorded.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.row.created_at
+    async fn created_at(&self) -> DateTime {
+        self.row.created_at.into()
     }
     /// When it last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.row.updated_at
+    async fn updated_at(&self) -> DateTime {
+        self.row.updated_at.into()
     }
     /// Participating organisations, by name.
     #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
@@ -146,9 +147,9 @@ pub struct DialogueFilter {
     /// Only dialogues where this proposal was discussed.
     pub proposal_id: Option<ID>,
     /// Only dialogues held on or after this day.
-    pub held_from: Option<NaiveDate>,
+    pub held_from: Option<Date>,
     /// Only dialogues held on or before this day.
-    pub held_to: Option<NaiveDate>,
+    pub held_to: Option<Date>,
     /// Only dialogues whose title, summary or outcome contains this text (case-insensitive).
     pub text: Option<String>,
     /// Only dialogues tagged with the theme of this slug.
@@ -170,8 +171,8 @@ impl Input for DialogueFilter {
             )?,
             authority_id: ids::decode_optional(Authority, self.authority_id, "filter.authorityId")?,
             proposal_id: ids::decode_optional(Proposal, self.proposal_id, "filter.proposalId")?,
-            held_from: self.held_from,
-            held_to: self.held_to,
+            held_from: self.held_from.map(Into::into),
+            held_to: self.held_to.map(Into::into),
             text: self.text,
             theme: self.theme,
         })
@@ -188,7 +189,7 @@ pub struct CreateDialogueInput {
     /// Where it stands.
     pub status: DialogueStatus,
     /// The day it was (or is to be) held or sent.
-    pub held_on: NaiveDate,
+    pub held_on: Date,
     /// What it was about.
     pub summary: String,
     /// What came of it.
@@ -240,7 +241,7 @@ impl Input for CreateDialogueInput {
             title: Set(self.title),
             kind: Set(self.kind.into()),
             status: Set(self.status.into()),
-            held_on: Set(self.held_on),
+            held_on: Set(self.held_on.into()),
             summary: Set(self.summary),
             outcome: Set(self.outcome),
             visibility: Set(self.visibility.into()),
@@ -270,7 +271,7 @@ pub struct UpdateDialogueInput {
     /// New status.
     pub status: Option<DialogueStatus>,
     /// New day.
-    pub held_on: Option<NaiveDate>,
+    pub held_on: Option<Date>,
     /// New summary.
     pub summary: Option<String>,
     /// New outcome, or `null` to clear.
@@ -296,7 +297,7 @@ impl Input for UpdateDialogueInput {
             title: given(self.title),
             kind: given(self.kind.map(Into::into)),
             status: given(self.status.map(Into::into)),
-            held_on: given(self.held_on),
+            held_on: given(self.held_on.map(Into::into)),
             summary: given(self.summary),
             outcome: nullable(self.outcome),
             visibility: given(self.visibility.map(Into::into)),

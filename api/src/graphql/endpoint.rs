@@ -500,21 +500,17 @@ enum Operation {
     Mutation,
 }
 
-/// The engine's message for a date or time it could not read, told as what to write
-/// instead of the date library's words ("input is out of range"); `None` for others.
+/// The engine's message for a scalar it could not read (`Failed to parse "Date": ...
+/// (occurred while parsing "DialogueFilter")`), told plainly: the scalar's own words of
+/// what to write, and where (`... (in DialogueFilter)`); `None` for other messages.
 fn plain_scalar_message(message: &str) -> Option<String> {
-    let (scalar, rest) = message
+    let (_, rest) = message
         .strip_prefix("Failed to parse \"")?
-        .split_once("\":")?;
-    let wanted = match scalar {
-        "NaiveDate" => "a date written as YYYY-MM-DD, such as 2026-11-20",
-        "DateTime" => "a time written as RFC 3339, such as 2026-11-20T14:00:00Z",
-        _ => return None,
-    };
-    let context = rest
-        .find(" (occurred while parsing")
-        .map_or("", |at| &rest[at..]);
-    Some(format!("expected {wanted}{context}"))
+        .split_once("\": ")?;
+    Some(
+        rest.replace(" (occurred while parsing \"", " (in ")
+            .replace("\")", ")"),
+    )
 }
 
 /// Who pays for a request: a partner token, a user, or the client address.
@@ -690,7 +686,15 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
             .await
     };
     let response = match tokio::time::timeout(endpoint.settings.request_timeout, execution).await {
-        Ok(Ok(response)) => response,
+        Ok(Ok(mut response)) => {
+            let wanted = operation.as_deref();
+            if let Some((_, op)) = document.operations.iter().find(|(name, _)| {
+                wanted.is_none_or(|wanted| name.is_some_and(|n| n.as_str() == wanted))
+            }) {
+                super::ordering::order(&mut response.data, &document, &op.node);
+            }
+            response
+        }
         Ok(Err(_panic)) => {
             let error = async_graphql::Error::from(AppError::Internal(Arc::new(
                 std::io::Error::other("a resolver panicked"),

@@ -10,12 +10,12 @@ use super::ids::{self, NodeType};
 use super::loaders::ListRelation;
 use super::organisation::Organisation;
 use super::proposal::Proposal;
+use super::scalars::{Date, DateTime};
 use super::theme::{Theme, theme_ids};
 use crate::error::AppError;
 use crate::evidence as domain;
 use crate::records::Lists;
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Result};
-use chrono::{DateTime, NaiveDate, Utc};
 use entity::evidence;
 use sea_orm::ActiveValue::Set;
 use uuid::Uuid;
@@ -25,6 +25,7 @@ member! {
     Evidence(evidence::Model)
 }
 
+/// Evidence of impact: a media article, a mention in a policy document or action plan, or another outcome.
 #[Object]
 impl Evidence {
     /// Opaque global id.
@@ -52,8 +53,8 @@ impl Evidence {
         self.row.reach.into()
     }
     /// The day it was published.
-    async fn published_on(&self) -> NaiveDate {
-        self.row.published_on
+    async fn published_on(&self) -> Date {
+        self.row.published_on.into()
     }
     /// What it says about the network's work.
     async fn summary(&self) -> Option<&str> {
@@ -68,12 +69,12 @@ impl Evidence {
         self.row.version
     }
     /// When it was recorded.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.row.created_at
+    async fn created_at(&self) -> DateTime {
+        self.row.created_at.into()
     }
     /// When it last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.row.updated_at
+    async fn updated_at(&self) -> DateTime {
+        self.row.updated_at.into()
     }
     /// The authority that issued it (for policy mentions and decisions).
     async fn authority(&self, ctx: &Context<'_>) -> Result<Option<Authority>> {
@@ -144,9 +145,9 @@ pub struct EvidenceFilter {
     /// Only evidence issued by this authority.
     pub authority_id: Option<ID>,
     /// Only evidence published on or after this day.
-    pub published_from: Option<NaiveDate>,
+    pub published_from: Option<Date>,
     /// Only evidence published on or before this day.
-    pub published_to: Option<NaiveDate>,
+    pub published_to: Option<Date>,
 }
 
 impl Input for EvidenceFilter {
@@ -166,8 +167,8 @@ impl Input for EvidenceFilter {
             proposal_id: ids::decode_optional(Proposal, self.proposal_id, "filter.proposalId")?,
             dialogue_id: ids::decode_optional(Dialogue, self.dialogue_id, "filter.dialogueId")?,
             authority_id: ids::decode_optional(Authority, self.authority_id, "filter.authorityId")?,
-            published_from: self.published_from,
-            published_to: self.published_to,
+            published_from: self.published_from.map(Into::into),
+            published_to: self.published_to.map(Into::into),
         })
     }
 }
@@ -209,7 +210,7 @@ pub struct CreateEvidenceInput {
     /// How far it reaches.
     pub reach: Reach,
     /// The day it was published.
-    pub published_on: NaiveDate,
+    pub published_on: Date,
     /// What it says about the network's work.
     pub summary: Option<String>,
     /// Who may read it; NETWORK when absent, so nothing becomes public by accident.
@@ -243,7 +244,7 @@ impl Input for CreateEvidenceInput {
             url: Set(self.url),
             publisher: Set(self.publisher),
             reach: Set(self.reach.into()),
-            published_on: Set(self.published_on),
+            published_on: Set(self.published_on.into()),
             summary: Set(self.summary),
             visibility: Set(self.visibility.into()),
             authority_id: Set(authority_id),
@@ -277,7 +278,7 @@ pub struct UpdateEvidenceInput {
     /// New reach.
     pub reach: Option<Reach>,
     /// New day of publication.
-    pub published_on: Option<NaiveDate>,
+    pub published_on: Option<Date>,
     /// New summary, or `null` to clear.
     pub summary: MaybeUndefined<String>,
     /// New visibility.
@@ -312,7 +313,7 @@ impl Input for UpdateEvidenceInput {
             url: nullable(self.url),
             publisher: given(self.publisher),
             reach: given(self.reach.map(Into::into)),
-            published_on: given(self.published_on),
+            published_on: given(self.published_on.map(Into::into)),
             summary: nullable(self.summary),
             visibility: given(self.visibility.map(Into::into)),
             authority_id: nullable(authority_id),

@@ -17,6 +17,7 @@ use super::loaders::{GoalKey, GoalProgress as GoalProgressLoader};
 use super::organisation::Organisation;
 use super::proposal::Proposal;
 use super::query::Node;
+use super::scalars::{Date, DateTime};
 use super::theme::Theme;
 use crate::error::AppError;
 use crate::goal::measure::Measure;
@@ -25,7 +26,6 @@ use crate::goal::{self as domain, Entry};
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
-use chrono::{DateTime, NaiveDate, Utc};
 use entity::{goal, goal_progress_entry};
 use futures_util::future::try_join_all;
 use sea_orm::ActiveValue::Set;
@@ -59,6 +59,8 @@ impl Goal {
     }
 }
 
+/// A measurable goal of the network (or of one member organisation), with the measure
+/// that says which records count and its progress, computed live from the record.
 #[Object]
 impl Goal {
     /// Opaque global id.
@@ -82,12 +84,12 @@ impl Goal {
         self.row.category.into()
     }
     /// The first day records count.
-    async fn period_start(&self) -> NaiveDate {
-        self.row.period_start
+    async fn period_start(&self) -> Date {
+        self.row.period_start.into()
     }
     /// The last day records count.
-    async fn period_end(&self) -> NaiveDate {
-        self.row.period_end
+    async fn period_end(&self) -> Date {
+        self.row.period_end.into()
     }
     /// How many count as reached.
     async fn target(&self) -> i32 {
@@ -133,12 +135,12 @@ impl Goal {
         self.row.version
     }
     /// When it was recorded.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.row.created_at
+    async fn created_at(&self) -> DateTime {
+        self.row.created_at.into()
     }
     /// When it last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.row.updated_at
+    async fn updated_at(&self) -> DateTime {
+        self.row.updated_at.into()
     }
 }
 
@@ -171,6 +173,7 @@ async fn counted_nodes(ctx: &Context<'_>, records: &[(Counted, Uuid)]) -> Result
 /// Which records count towards a goal: a kind and criteria; criteria left empty do not narrow.
 pub struct GoalMeasure(Measure);
 
+/// Which records count toward a goal.
 #[Object]
 impl GoalMeasure {
     /// What is counted.
@@ -242,6 +245,7 @@ pub struct GoalMonth {
     cumulative: i64,
 }
 
+/// How far a goal has come, computed from the records the caller may see.
 #[Object]
 impl GoalProgress {
     /// What counts so far; not capped at the target.
@@ -262,8 +266,8 @@ impl GoalProgress {
     }
     /// The day the running count rose to the target (and stayed there), from the records;
     /// null while below it.
-    async fn reached_on(&self) -> Option<NaiveDate> {
-        self.0.reached_on
+    async fn reached_on(&self) -> Option<Date> {
+        self.0.reached_on.map(Into::into)
     }
     /// False when records the caller may not see would have counted: the progress shown
     /// is then what the caller's view of the record supports.
@@ -342,6 +346,7 @@ pub struct ContributingTotal {
 /// Progress recorded by hand on a MANUAL goal.
 pub struct GoalProgressEntry(goal_progress_entry::Model);
 
+/// Progress recorded by hand for a MANUAL goal.
 #[Object]
 impl GoalProgressEntry {
     /// How much was achieved (negative to correct an earlier entry).
@@ -349,16 +354,16 @@ impl GoalProgressEntry {
         self.0.amount
     }
     /// The day it was achieved.
-    async fn recorded_on(&self) -> NaiveDate {
-        self.0.recorded_on
+    async fn recorded_on(&self) -> Date {
+        self.0.recorded_on.into()
     }
     /// What was achieved.
     async fn note(&self) -> Option<&str> {
         self.0.note.as_deref()
     }
     /// When it was recorded.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> DateTime {
+        self.0.created_at.into()
     }
 }
 
@@ -497,9 +502,9 @@ pub struct CreateGoalInput {
     /// The area of work.
     pub category: GoalCategory,
     /// The first day records count.
-    pub period_start: NaiveDate,
+    pub period_start: Date,
     /// The last day records count.
-    pub period_end: NaiveDate,
+    pub period_end: Date,
     /// How many count as reached (at least 1).
     pub target: i32,
     /// Which records count.
@@ -523,8 +528,8 @@ impl Input for CreateGoalInput {
             title: Set(self.title),
             description: Set(self.description),
             category: Set(self.category.into()),
-            period_start: Set(self.period_start),
-            period_end: Set(self.period_end),
+            period_start: Set(self.period_start.into()),
+            period_end: Set(self.period_end.into()),
             target: Set(self.target),
             visibility: Set(self.visibility.into()),
             owner_id: Set(owner),
@@ -550,9 +555,9 @@ pub struct UpdateGoalInput {
     /// New category.
     pub category: Option<GoalCategory>,
     /// New first day.
-    pub period_start: Option<NaiveDate>,
+    pub period_start: Option<Date>,
     /// New last day.
-    pub period_end: Option<NaiveDate>,
+    pub period_end: Option<Date>,
     /// New target.
     pub target: Option<i32>,
     /// New measure.
@@ -583,8 +588,8 @@ impl Input for UpdateGoalInput {
             title: given(self.title),
             description: given(self.description),
             category: given(self.category.map(Into::into)),
-            period_start: given(self.period_start),
-            period_end: given(self.period_end),
+            period_start: given(self.period_start.map(Into::into)),
+            period_end: given(self.period_end.map(Into::into)),
             target: given(self.target),
             visibility: given(self.visibility.map(Into::into)),
             owner_id: owner,
@@ -609,7 +614,7 @@ pub struct RecordGoalProgressInput {
     /// How much was achieved (negative to correct an earlier entry; not 0).
     pub amount: i32,
     /// The day it was achieved; counts when inside the goal's period.
-    pub recorded_on: NaiveDate,
+    pub recorded_on: Date,
     /// What was achieved.
     pub note: Option<String>,
 }
@@ -654,7 +659,7 @@ impl GoalMutation {
         let id = ids::decode(NodeType::Goal, &input.goal_id, "input.goalId")?;
         let entry = Entry {
             amount: input.amount,
-            recorded_on: input.recorded_on,
+            recorded_on: input.recorded_on.into(),
             note: input.note,
         };
         Ok(Goal::single(

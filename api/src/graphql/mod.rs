@@ -16,10 +16,12 @@ pub mod goal;
 pub mod group;
 pub mod ids;
 pub mod loaders;
+pub mod ordering;
 pub mod organisation;
 pub mod persisted;
 pub mod proposal;
 pub mod query;
+pub mod scalars;
 pub mod statistics;
 pub mod theme;
 
@@ -90,7 +92,7 @@ impl async_graphql::extensions::ExtensionFactory for Shared {
 
 /// The schema in SDL, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    build_schema().sdl()
+    build_schema().sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by())
 }
 
 /// Compares a committed SDL file with the schema the code builds.

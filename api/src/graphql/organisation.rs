@@ -10,12 +10,12 @@ use super::evidence::{Evidence, EvidenceOrder};
 use super::ids::{self, NodeType};
 use super::loaders::PagedRelation;
 use super::proposal::{Proposal, ProposalOrder};
+use super::scalars::DateTime;
 use crate::error::AppError;
 use crate::organisation as domain;
 use crate::paging::PageArgs;
 use crate::{dialogue, proposal};
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Result};
-use chrono::{DateTime, Utc};
 use entity::organisation;
 use sea_orm::ActiveValue::Set;
 use uuid::Uuid;
@@ -25,6 +25,7 @@ member! {
     Organisation(organisation::Model)
 }
 
+/// A member organisation of the network.
 #[Object]
 impl Organisation {
     /// Opaque global id.
@@ -67,12 +68,12 @@ impl Organisation {
         self.row.version
     }
     /// When it was recorded.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.row.created_at
+    async fn created_at(&self) -> DateTime {
+        self.row.created_at.into()
     }
     /// When it last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.row.updated_at
+    async fn updated_at(&self) -> DateTime {
+        self.row.updated_at.into()
     }
     /// Dialogues it took part in; latest first unless `orderBy` says otherwise.
     #[graphql(complexity = "crate::limits::page_cost(first, last, child_complexity)")]

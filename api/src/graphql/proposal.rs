@@ -11,13 +11,13 @@ use super::evidence::{Evidence, EvidenceOrder};
 use super::ids::{self, NodeType};
 use super::loaders::{ListRelation, PagedRelation};
 use super::organisation::Organisation;
+use super::scalars::DateTime;
 use super::theme::{Theme, theme_ids};
 use crate::dialogue;
 use crate::error::AppError;
 use crate::paging::PageArgs;
 use crate::proposal::{self as domain, Addressed, Transition};
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
-use chrono::{DateTime, Utc};
 use entity::{proposal, proposal_status_change};
 use sea_orm::ActiveValue::Set;
 
@@ -26,6 +26,7 @@ member! {
     Proposal(proposal::Model)
 }
 
+/// A proposal the network puts to authorities, with its place in the lifecycle.
 #[Object]
 impl Proposal {
     /// Opaque global id.
@@ -57,12 +58,12 @@ impl Proposal {
         self.row.version
     }
     /// When it was recorded.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.row.created_at
+    async fn created_at(&self) -> DateTime {
+        self.row.created_at.into()
     }
     /// When it last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.row.updated_at
+    async fn updated_at(&self) -> DateTime {
+        self.row.updated_at.into()
     }
     /// The organisation that leads it.
     async fn lead_organisation(&self, ctx: &Context<'_>) -> Result<Organisation> {
@@ -141,7 +142,7 @@ pub struct StatusChange {
     /// Status after.
     pub to: ProposalStatus,
     /// When it moved.
-    pub at: DateTime<Utc>,
+    pub at: DateTime,
     /// Why it moved.
     pub note: Option<String>,
 }
@@ -151,7 +152,7 @@ impl From<proposal_status_change::Model> for StatusChange {
         Self {
             from: change.from_status.map(Into::into),
             to: change.to_status.into(),
-            at: change.changed_at,
+            at: change.changed_at.into(),
             note: change.note,
         }
     }

@@ -2,6 +2,7 @@
 //! schema has them (field order is part of the committed SDL, so the lookups and lists of
 //! every aggregate are listed here; each is one call into the aggregate's room).
 
+use super::account::{ApiToken, User};
 use super::authority::{Authority, AuthorityFilter, AuthorityOrder};
 use super::connection::{Input, Member, Order, Paged, db, list, load, principal};
 use super::cooperation::{Cooperation, CooperationFilter, CooperationOrder};
@@ -13,6 +14,7 @@ use super::ids::{self, NodeType};
 use super::organisation::{Organisation, OrganisationFilter, OrganisationOrder};
 use super::proposal::{Proposal, ProposalFilter, ProposalOrder};
 use super::theme::{Theme, ThemeFilter, ThemeOrder};
+use crate::account::{tokens, users};
 use crate::paging::PageArgs;
 use crate::{authority, cooperation, dialogue, evidence, goal, organisation, proposal, theme};
 use async_graphql::{Context, ID, Interface, Object, Result};
@@ -37,6 +39,10 @@ pub enum Node {
     Cooperation(Cooperation),
     /// A goal.
     Goal(Goal),
+    /// A user account (admins, and the user themselves).
+    User(User),
+    /// A partner token (admins).
+    ApiToken(ApiToken),
 }
 
 /// Lookups and lists of the network's record.
@@ -59,7 +65,12 @@ impl RecordQuery {
             NodeType::Evidence => load(ctx, uuid).await?.map(Node::Evidence),
             NodeType::Cooperation => load(ctx, uuid).await?.map(Node::Cooperation),
             NodeType::Goal => load(ctx, uuid).await?.map(Node::Goal),
-            NodeType::User | NodeType::ApiToken => None,
+            NodeType::User => users::by_id(db(ctx), principal(ctx), uuid)
+                .await?
+                .map(|row| Node::User(User::single(row))),
+            NodeType::ApiToken => tokens::by_id(db(ctx), principal(ctx), uuid)
+                .await?
+                .map(|row| Node::ApiToken(ApiToken::single(row))),
         })
     }
 

@@ -2,18 +2,18 @@
 
 use super::connection::{Input, db, principal};
 use super::ids::{self, NodeType};
+use super::scalars::Date;
 use crate::error::AppError;
 use crate::statistics::{self as domain, Buckets};
 use async_graphql::{Context, ID, InputObject, SimpleObject};
-use chrono::NaiveDate;
 
 /// Which records the statistics count; every record the caller may see when empty.
 #[derive(Debug, Clone, Default, InputObject)]
 pub struct StatisticsFilter {
     /// From this day on.
-    pub from: Option<NaiveDate>,
+    pub from: Option<Date>,
     /// Up to and including this day.
-    pub to: Option<NaiveDate>,
+    pub to: Option<Date>,
     /// Only records this organisation takes part in, leads, co-signs or is credited by.
     pub organisation: Option<ID>,
     /// Only records involving this authority: as participant, target, issuer or place.
@@ -27,8 +27,8 @@ impl Input for StatisticsFilter {
 
     fn into_domain(self) -> Result<Self::Domain, AppError> {
         Ok(domain::StatisticsFilter {
-            from: self.from,
-            to: self.to,
+            from: self.from.map(Into::into),
+            to: self.to.map(Into::into),
             organisation_id: ids::decode_optional(
                 NodeType::Organisation,
                 self.organisation,

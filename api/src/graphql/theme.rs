@@ -2,10 +2,10 @@
 
 use super::connection::{Input, Member, Order, db, given, member, principal, versioned};
 use super::ids::{self, NodeType};
+use super::scalars::DateTime;
 use crate::error::AppError;
 use crate::theme as domain;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
-use chrono::{DateTime, Utc};
 use entity::theme;
 use sea_orm::ActiveValue::Set;
 use uuid::Uuid;
@@ -15,6 +15,7 @@ member! {
     Theme(theme::Model)
 }
 
+/// A subject the network works on, such as poverty or the labour market; records are tagged with themes.
 #[Object]
 impl Theme {
     /// Opaque global id.
@@ -38,12 +39,12 @@ impl Theme {
         self.row.version
     }
     /// When it was recorded.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.row.created_at
+    async fn created_at(&self) -> DateTime {
+        self.row.created_at.into()
     }
     /// When it last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.row.updated_at
+    async fn updated_at(&self) -> DateTime {
+        self.row.updated_at.into()
     }
 }
 

@@ -1,0 +1,120 @@
+//! Response keys in the order the query asked for them. The engine resolves the fields of an
+//! object concurrently and collects them as they complete, so two identical requests could
+//! answer with their keys in different orders. The fields still run concurrently; the
+//! finished answer is then put in the order of the selection set, as the GraphQL
+//! specification's CollectFields gives it (fragments expanded in place, the first
+//! occurrence of a response key deciding its place).
+
+use async_graphql::Name;
+use async_graphql::Value;
+use async_graphql::parser::types::OperationDefinition;
+use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+
+/// Orders `data`, the answer to `operation` of `document`, by its selection sets.
+pub fn order(data: &mut Value, document: &ExecutableDocument, operation: &OperationDefinition) {
+    order_value(data, document, &[&operation.selection_set.node]);
+}
+
+fn order_value(value: &mut Value, document: &ExecutableDocument, sets: &[&SelectionSet]) {
+    match value {
+        Value::List(items) => {
+            for item in items {
+                order_value(item, document, sets);
+            }
+        }
+        Value::Object(map) => {
+            let mut keys: Vec<(Name, Vec<&SelectionSet>)> = Vec::new();
+            for set in sets {
+                collect(set, document, &mut keys, 0);
+            }
+            let mut old = std::mem::take(map);
+            for (key, subsets) in keys {
+                if let Some(mut child) = old.shift_remove(&key) {
+                    order_value(&mut child, document, &subsets);
+                    map.insert(key, child);
+                }
+            }
+            // Nothing should be left; keep it rather than lose it.
+            map.extend(old);
+        }
+        _ => {}
+    }
+}
+
+/// The response keys of `set` in order, each with the selection sets below it. `depth`
+/// bounds fragment spreads (the documents checks already refuse cycles).
+fn collect<'a>(
+    set: &'a SelectionSet,
+    document: &'a ExecutableDocument,
+    keys: &mut Vec<(Name, Vec<&'a SelectionSet>)>,
+    depth: usize,
+) {
+    if depth > 64 {
+        return;
+    }
+    for selection in &set.items {
+        match &selection.node {
+            Selection::Field(field) => {
+                let key = field.node.response_key().node.clone();
+                let below = &field.node.selection_set.node;
+                match keys.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, sets)) => sets.push(below),
+                    None => keys.push((key, vec![below])),
+                }
+            }
+            Selection::FragmentSpread(spread) => {
+                if let Some(fragment) = document.fragments.get(&spread.node.fragment_name.node) {
+                    collect(&fragment.node.selection_set.node, document, keys, depth + 1);
+                }
+            }
+            Selection::InlineFragment(inline) => {
+                collect(&inline.node.selection_set.node, document, keys, depth + 1);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_follow_the_selection_set_with_fragments_in_place() {
+        let document = async_graphql::parser::parse_query(
+            "query { b a: x ...F list { z y } ... on Query { d } } fragment F on Query { c a: x }",
+        )
+        .expect("parses");
+        let (_, operation) = document.operations.iter().next().expect("operation");
+        let object = |pairs: &[(&str, Value)]| {
+            Value::Object(
+                pairs
+                    .iter()
+                    .map(|(k, v)| (Name::new(k), v.clone()))
+                    .collect(),
+            )
+        };
+        let item = object(&[("y", Value::from(1)), ("z", Value::from(2))]);
+        let mut data = object(&[
+            ("d", Value::from(4)),
+            ("list", Value::List(vec![item.clone(), item])),
+            ("c", Value::from(3)),
+            ("a", Value::from(2)),
+            ("b", Value::from(1)),
+        ]);
+        order(&mut data, &document, &operation.node);
+        let keys = |value: &Value| match value {
+            Value::Object(map) => map.keys().map(|k| k.to_string()).collect::<Vec<_>>(),
+            _ => Vec::new(),
+        };
+        assert_eq!(keys(&data), ["b", "a", "c", "list", "d"]);
+        let Value::Object(map) = &data else {
+            unreachable!()
+        };
+        let Some(Value::List(list)) = map.get("list") else {
+            panic!("a list")
+        };
+        for item in list {
+            assert_eq!(keys(item), ["z", "y"]);
+        }
+    }
+}
