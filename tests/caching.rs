@@ -55,8 +55,11 @@ async fn an_anonymous_get_is_cacheable_and_revalidates_with_its_etag() {
     assert_eq!(body["data"]["organisations"]["totalCount"], 1);
     let remaining = body["extensions"]["cost"]["remaining"].clone();
 
-    // The same answer: the same ETag, though the remaining budget moved.
-    let second = get(None).await.expect("GET");
+    // The same answer: the same ETag, though the remaining budget moved. It comes from
+    // this server's memory: no statement runs.
+    let (second, statements) = app.count_statements(get(None)).await;
+    let second = second.expect("GET");
+    assert_eq!(statements, 0, "answered from memory");
     assert_eq!(header(&second, "etag").as_deref(), Some(etag.as_str()));
     let body: Value = second.json().await.expect("json");
     assert_ne!(body["extensions"]["cost"]["remaining"], remaining);
@@ -66,7 +69,7 @@ async fn an_anonymous_get_is_cacheable_and_revalidates_with_its_etag() {
     assert_eq!(header(&fresh, "etag").as_deref(), Some(etag.as_str()));
     assert!(fresh.bytes().await.expect("body").is_empty());
 
-    // A change to what the query returns gives a full answer with another ETag.
+    // A change through this server shows at once: a full answer with another ETag.
     app.organisation("kris", "KRIS").await;
     let changed = get(Some(&etag)).await.expect("GET");
     assert_eq!(changed.status(), 200);
@@ -231,4 +234,51 @@ async fn persisted_only_runs_registered_documents_for_anonymous_and_partner_call
     // A signed-in user (the network's own frontend, GraphiQL) may send any document.
     let user = app.ok(VIEWER, json!({})).await;
     assert_eq!(user["viewer"]["kind"], "USER");
+}
+
+#[tokio::test]
+async fn answers_kept_in_memory_are_not_shared_between_callers() {
+    let app = TestApp::start().await;
+    let partner = app.partner_token("site", "READ_NETWORK", &[]).await;
+    let get = |key: Option<&str>| {
+        let request = app
+            .client
+            .get(format!("{}/graphql", app.url))
+            .query(&[("query", VIEWER)]);
+        match key {
+            Some(key) => request.header("x-api-key", key).send(),
+            None => request.send(),
+        }
+    };
+    for _ in 0..2 {
+        let anonymous: Value = get(None).await.expect("GET").json().await.expect("json");
+        assert_eq!(anonymous["data"]["viewer"]["kind"], "ANONYMOUS");
+        let by_partner: Value = get(Some(&partner))
+            .await
+            .expect("GET")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(by_partner["data"]["viewer"]["kind"], "PARTNER_TOKEN");
+    }
+    // With a max age of 0 nothing is kept: every GET runs.
+    let settings = HttpSettings {
+        cache_max_age: std::time::Duration::ZERO,
+        ..HttpSettings::default()
+    };
+    let app = TestApp::start_with(settings, None).await;
+    let get = || {
+        app.client
+            .get(format!("{}/graphql", app.url))
+            .query(&[("query", COUNT)])
+            .send()
+    };
+    get().await.expect("GET");
+    let (response, statements) = app.count_statements(get()).await;
+    let response = response.expect("GET");
+    assert!(statements > 0, "ran again");
+    assert_eq!(
+        header(&response, "cache-control").as_deref(),
+        Some("public, max-age=0")
+    );
 }

@@ -11,6 +11,7 @@
 use super::cost::{CostReport, CostSlot, NotQueued, RateKey};
 use super::documents::DocumentCache;
 use super::persisted::{self, PersistedQueries};
+use super::responses::{Kept, ResponseCache};
 use super::{SamverkanSchema, checks, loaders, schema_with};
 use crate::account::caller::{self as request, Credentials};
 use crate::auth::jwt::Keys;
@@ -61,6 +62,8 @@ pub struct Endpoint {
     limiter: Arc<RateLimiter>,
     /// Documents known by their hash.
     persisted: PersistedQueries,
+    /// Answers to public GETs, kept for the max age.
+    responses: ResponseCache,
 }
 
 /// The turn of one writer on SQLite, shared by the mutations and the readiness check.
@@ -104,6 +107,7 @@ impl Endpoint {
             keys,
             metrics,
             documents: DocumentCache::default(),
+            responses: ResponseCache::new(settings.cache_max_age),
             persisted: PersistedQueries::new(
                 settings.persisted_queries.iter().cloned(),
                 settings.persisted_only,
@@ -143,16 +147,23 @@ fn negotiate(headers: &HeaderMap) -> Option<Media> {
     }
 }
 
+impl Media {
+    /// Its `Content-Type`.
+    fn content_type(self) -> &'static str {
+        match self {
+            Self::GraphqlResponse => GRAPHQL_RESPONSE,
+            Self::Json => "application/json",
+        }
+    }
+}
+
 /// A response with a GraphQL-shaped body.
 fn answer(status: StatusCode, media: Media, body: &impl serde::Serialize) -> Response {
-    let content_type = match media {
-        Media::GraphqlResponse => GRAPHQL_RESPONSE,
-        Media::Json => "application/json",
-    };
     let mut response = (status, Json(body)).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(media.content_type()),
+    );
     response
 }
 
@@ -642,11 +653,68 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return Outcome::early(response, operation, kind);
     }
+    let caching = match (
+        parts.method == Method::GET,
+        operation_type,
+        principal.user_id,
+    ) {
+        (true, Operation::Read(OperationType::Query), None) => {
+            Caching::Public(endpoint.settings.cache_max_age)
+        }
+        (true, Operation::Read(OperationType::Query), Some(_)) => Caching::Private,
+        _ => Caching::NoStore,
+    };
+    let if_none_match = parts.headers.get(header::IF_NONE_MATCH);
 
     let client = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0);
+    // A public GET this server answered a moment ago is answered again from memory.
+    let keep = match caching {
+        Caching::Public(_) if endpoint.responses.enabled() => {
+            let caller = principal
+                .token_id
+                .map_or_else(|| "anonymous".to_owned(), |id| format!("token:{id}"));
+            let variables = serde_json::to_string(&graphql.variables).unwrap_or_default();
+            let key = ResponseCache::key(&caller, &graphql.query, operation.as_deref(), &variables);
+            if let Some(kept) = endpoint.responses.get(&key) {
+                let charge = endpoint
+                    .limiter
+                    .charge(&rate_key(&principal, client), kept.cost);
+                // Over budget: run it, so that the refusal is the usual one.
+                if charge.retry_after.is_none() {
+                    let report = CostReport {
+                        cost: kept.cost,
+                        limit: endpoint.settings.limits.max_cost,
+                        budget: endpoint.settings.limits.budget_per_minute,
+                        remaining: charge.remaining,
+                        retry_after: None,
+                        executed: true,
+                    };
+                    // The kept text ends with the object's `}`: the cost goes in before it.
+                    let mut body = kept.body;
+                    body.pop();
+                    body.push_str(&format!(
+                        ",\"extensions\":{}}}",
+                        json!({ "cost": cost_json(&report) })
+                    ));
+                    let mut response =
+                        ([(header::CONTENT_TYPE, media.content_type())], body).into_response();
+                    apply_caching(&mut response, caching, Some(&kept.etag), if_none_match);
+                    return Outcome {
+                        response,
+                        operation,
+                        principal: kind,
+                        cost: kept.cost,
+                        codes: Vec::new(),
+                    };
+                }
+            }
+            Some((key, endpoint.responses.generation()))
+        }
+        _ => None,
+    };
     let slot = CostSlot::default();
     let anonymous = principal.kind == PrincipalKind::Anonymous;
     let mut graphql = loaders::attach(graphql, &endpoint.db, &endpoint.keys, principal.clone())
@@ -716,18 +784,22 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
         }
     };
     let report = slot.lock().ok().and_then(|r| r.clone());
-    let caching = match (
-        parts.method == Method::GET,
-        operation_type,
-        principal.user_id,
-    ) {
-        (true, Operation::Read(OperationType::Query), None) => {
-            Caching::Public(endpoint.settings.cache_max_age)
-        }
-        (true, Operation::Read(OperationType::Query), Some(_)) => Caching::Private,
-        _ => Caching::NoStore,
-    };
-    let if_none_match = parts.headers.get(header::IF_NONE_MATCH);
+    if operation_type == Operation::Mutation {
+        endpoint.responses.invalidate();
+    }
+    if let (Some((key, generation)), Some(report)) = (keep, &report)
+        && report.executed
+        && response.errors.is_empty()
+        && let (Ok(body), Some(etag)) = (serde_json::to_string(&response), etag_of(&response))
+        && body.ends_with('}')
+    {
+        let kept = Kept {
+            body,
+            etag,
+            cost: report.cost,
+        };
+        endpoint.responses.put(key, kept, generation);
+    }
     let (response, codes) = finish(response, media, report.as_ref(), caching, if_none_match);
     Outcome {
         response,
@@ -838,16 +910,10 @@ fn finish(
     let codes = error_codes(&body.errors);
     // Only a whole answer is kept: one with errors may be a passing fault.
     let etag = body.errors.is_empty().then(|| etag_of(&body)).flatten();
-    if let Some(report) = report {
-        let cost = json!({
-            "requested": report.cost,
-            "limit": report.limit,
-            "budgetPerMinute": report.budget,
-            "remaining": (report.budget > 0).then_some(report.remaining),
-        });
-        if let Ok(cost) = async_graphql::Value::from_json(cost) {
-            body.extensions.insert("cost".into(), cost);
-        }
+    if let Some(report) = report
+        && let Ok(cost) = async_graphql::Value::from_json(cost_json(report))
+    {
+        body.extensions.insert("cost".into(), cost);
     }
     let retry_after = report.and_then(|r| r.retry_after);
     // GraphQL over HTTP: a request refused before execution (parse, validation, cost,
@@ -880,12 +946,33 @@ fn finish(
     } else {
         Caching::NoStore
     };
-    if cache_headers(&mut response, caching, etag.as_deref(), if_none_match) {
+    apply_caching(&mut response, caching, etag.as_deref(), if_none_match);
+    (response, codes)
+}
+
+/// The cost report as `extensions.cost` shows it.
+fn cost_json(report: &CostReport) -> Value {
+    json!({
+        "requested": report.cost,
+        "limit": report.limit,
+        "budgetPerMinute": report.budget,
+        "remaining": (report.budget > 0).then_some(report.remaining),
+    })
+}
+
+/// The caching headers of an answer; a 304 without a body when the client's copy is still
+/// good.
+fn apply_caching(
+    response: &mut Response,
+    caching: Caching,
+    etag: Option<&str>,
+    if_none_match: Option<&HeaderValue>,
+) {
+    if cache_headers(response, caching, etag, if_none_match) {
         *response.status_mut() = StatusCode::NOT_MODIFIED;
         *response.body_mut() = Body::empty();
         response.headers_mut().remove(header::CONTENT_TYPE);
     }
-    (response, codes)
 }
 
 /// `GET /graphiql`: the GraphiQL page, pointed at `/graphql`.

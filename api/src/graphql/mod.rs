@@ -21,6 +21,7 @@ pub mod organisation;
 pub mod persisted;
 pub mod proposal;
 pub mod query;
+pub mod responses;
 pub mod scalars;
 pub mod statistics;
 pub mod theme;
