@@ -54,16 +54,73 @@ async fn health_readiness_and_graphiql() {
             .expect("GET");
         assert_eq!(response.status(), status, "{path}");
     }
-    let page = app
+}
+
+#[tokio::test]
+async fn graphiql_is_served_whole_from_the_server_itself() {
+    let app = TestApp::start().await;
+    let response = app
         .client
         .get(format!("{}/graphiql", app.url))
+        .send()
+        .await
+        .expect("GET");
+    let policy = response.headers()["content-security-policy"]
+        .to_str()
+        .expect("policy")
+        .to_owned();
+    assert!(policy.contains("script-src 'self'"), "{policy}");
+    let page = response.text().await.expect("text");
+    assert!(
+        !page.contains("http://") && !page.contains("https://") && !page.contains("//unpkg"),
+        "no other host is named in the page: {page}"
+    );
+    // Every file the page names comes from this server.
+    let mut files = Vec::new();
+    for attribute in ["src=\"", "href=\""] {
+        for (at, _) in page.match_indices(attribute) {
+            let rest = &page[at + attribute.len()..];
+            files.push(rest[..rest.find('"').expect("closing quote")].to_owned());
+        }
+    }
+    assert_eq!(files.len(), 5, "{files:?}");
+    for file in &files {
+        assert!(file.starts_with("/graphiql/"), "{file}");
+        let response = app
+            .client
+            .get(format!("{}{file}", app.url))
+            .send()
+            .await
+            .expect("GET");
+        assert_eq!(response.status(), 200, "{file}");
+        let kind = response.headers()["content-type"]
+            .to_str()
+            .expect("type")
+            .to_owned();
+        assert!(
+            kind.starts_with("text/javascript") || kind.starts_with("text/css"),
+            "{file}: {kind}"
+        );
+        let text = response.text().await.expect("text");
+        assert!(text.len() > 500, "{file}");
+    }
+    let start = app
+        .client
+        .get(format!("{}/graphiql/start.js", app.url))
         .send()
         .await
         .expect("GET")
         .text()
         .await
         .expect("text");
-    assert!(page.contains("/graphql"), "GraphiQL points at the endpoint");
+    assert!(start.contains("\"/graphql\"") && start.contains("query Welcome"));
+    let missing = app
+        .client
+        .get(format!("{}/graphiql/other.js", app.url))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(missing.status(), 404);
 }
 
 #[tokio::test]

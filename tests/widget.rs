@@ -242,3 +242,32 @@ async fn the_widget_renders_the_demo_network_in_a_browser() {
     assert!(path.exists(), "the screenshot was written");
     println!("widget screenshot: {}", path.display());
 }
+
+#[tokio::test]
+async fn graphiql_starts_in_a_browser_that_can_reach_no_other_host() {
+    let Some(chromium) = chromium() else {
+        assert!(
+            std::env::var("SAMVERKAN_TEST_BROWSER").is_err(),
+            "SAMVERKAN_TEST_BROWSER is set but Chromium is not installed"
+        );
+        eprintln!("skipped: Chromium is not installed (CI installs it)");
+        return;
+    };
+    let app = TestApp::start().await;
+    let dom = headless(
+        &chromium,
+        &format!("{}/graphiql", app.url),
+        &[
+            // Every other host fails to resolve: nothing may come from a CDN.
+            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1".to_owned(),
+            "--dump-dom".to_owned(),
+        ],
+    )
+    .await;
+    assert!(
+        dom.contains("graphiql-container"),
+        "GraphiQL did not start:\n{dom}"
+    );
+    assert!(dom.contains("Welcome"), "the welcome query shows");
+    assert!(!dom.contains("Loading GraphiQL"), "{dom}");
+}

@@ -20,7 +20,6 @@ use crate::config::HttpSettings;
 use crate::error::{AppError, current_request_id};
 use crate::limits::RateLimiter;
 use crate::metrics::Metrics;
-use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use axum::Json;
 use axum::RequestExt;
@@ -28,7 +27,7 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use futures_util::FutureExt;
 use sea_orm::DatabaseConnection;
 use serde_json::{Value, json};
@@ -973,14 +972,4 @@ fn apply_caching(
         *response.body_mut() = Body::empty();
         response.headers_mut().remove(header::CONTENT_TYPE);
     }
-}
-
-/// `GET /graphiql`: the GraphiQL page, pointed at `/graphql`.
-pub async fn graphiql() -> Html<String> {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .title("Samverkan")
-            .finish(),
-    )
 }

@@ -12,6 +12,7 @@
 
 pub mod cors;
 pub mod embed;
+pub mod graphiql;
 pub mod panic;
 pub mod reports;
 pub mod request_id;
@@ -170,7 +171,9 @@ impl App {
             .route("/reports/dialogues.csv", get(reports::dialogues))
             .layer(axum::middleware::from_fn_with_state(cors, cors::guard));
         if graphiql {
-            graphql = graphql.route("/graphiql", get(endpoint::graphiql));
+            graphql = graphql
+                .route("/graphiql", get(graphiql::page))
+                .route("/graphiql/{file}", get(graphiql::file));
         }
         if schema_sdl {
             graphql = graphql.route("/schema.graphql", get(schema_sdl_text));
