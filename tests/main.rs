@@ -21,4 +21,5 @@ mod reports;
 mod schema;
 mod seed;
 mod statements;
+mod subscriptions;
 mod widget;

@@ -141,6 +141,14 @@ pub async fn record<'a>(
     }
     .insert(db)
     .await?;
+    if let Some(id) = record_id {
+        let change = crate::changes::Change {
+            record_type: record_type(action),
+            id,
+            action,
+        };
+        crate::changes::announce(db, change).await?;
+    }
     Ok(())
 }
 

@@ -13,6 +13,7 @@ pub mod audit_log;
 pub mod auth;
 pub mod authority;
 pub mod backup;
+pub mod changes;
 pub mod config;
 pub mod cooperation;
 pub mod db;

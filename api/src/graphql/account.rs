@@ -20,7 +20,7 @@ use crate::auth::jwt::Keys;
 use crate::error::AppError;
 use crate::paging::{Direction, Page, PageArgs, Sort};
 use async_graphql::{Context, ID, InputObject, Json, Object, Result, SimpleObject};
-use entity::{RecordType, api_token, audit_entry, membership, user};
+use entity::{api_token, audit_entry, membership, user};
 use sea_orm::ActiveEnum;
 use uuid::Uuid;
 
@@ -225,18 +225,8 @@ impl AuditEntry {
     }
     /// The global id of the record changed.
     async fn record_id(&self) -> Option<ID> {
-        let node_type = match self.row.record_type {
-            RecordType::Organisation => NodeType::Organisation,
-            RecordType::Authority => NodeType::Authority,
-            RecordType::Dialogue => NodeType::Dialogue,
-            RecordType::Proposal => NodeType::Proposal,
-            RecordType::User => NodeType::User,
-            RecordType::ApiToken => NodeType::ApiToken,
-            RecordType::Theme => NodeType::Theme,
-            RecordType::Evidence => NodeType::Evidence,
-            RecordType::Cooperation => NodeType::Cooperation,
-            RecordType::Goal => NodeType::Goal,
-            RecordType::Session => return self.row.record_id.map(|id| ID(id.to_string())),
+        let Some(node_type) = NodeType::of(self.row.record_type) else {
+            return self.row.record_id.map(|id| ID(id.to_string()));
         };
         self.row.record_id.map(|id| ids::encode(node_type, id))
     }

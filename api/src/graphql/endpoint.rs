@@ -63,6 +63,10 @@ pub struct Endpoint {
     persisted: PersistedQueries,
     /// Answers to public GETs, kept for the max age.
     responses: ResponseCache,
+    /// Open subscription connections per caller.
+    connections: super::websocket::Connections,
+    /// The feed of changes, started by the first subscription connection.
+    changes: std::sync::OnceLock<Arc<crate::changes::Changes>>,
 }
 
 /// The turn of one writer on SQLite, shared by the mutations and the readiness check.
@@ -107,6 +111,8 @@ impl Endpoint {
             metrics,
             documents: DocumentCache::default(),
             responses: ResponseCache::new(settings.cache_max_age),
+            connections: super::websocket::Connections::default(),
+            changes: std::sync::OnceLock::new(),
             persisted: PersistedQueries::new(
                 settings.persisted_queries.iter().cloned(),
                 settings.persisted_only,
@@ -179,6 +185,28 @@ impl Endpoint {
     /// The database the endpoint serves.
     pub fn db(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// The keys that sign and check access tokens.
+    pub fn keys(&self) -> &Keys {
+        &self.keys
+    }
+
+    /// The schema for callers who are not anonymous (subscriptions use it for everyone).
+    pub fn schema(&self) -> &SamverkanSchema {
+        &self.schema
+    }
+
+    /// Open subscription connections per caller.
+    pub fn connections(&self) -> &super::websocket::Connections {
+        &self.connections
+    }
+
+    /// The feed of committed changes, started at the first call.
+    pub fn changes(&self) -> Arc<crate::changes::Changes> {
+        self.changes
+            .get_or_init(|| crate::changes::Changes::start(&self.db))
+            .clone()
     }
 
     /// The caller of a request outside GraphQL (the reports), from its headers, as
@@ -524,7 +552,7 @@ fn plain_scalar_message(message: &str) -> Option<String> {
 }
 
 /// Who pays for a request: a partner token, a user, or the client address.
-fn rate_key(principal: &Principal, client: Option<SocketAddr>) -> RateKey {
+pub fn rate_key(principal: &Principal, client: Option<SocketAddr>) -> RateKey {
     RateKey(match (principal.token_id, principal.user_id) {
         (Some(token), _) => format!("token:{token}"),
         (None, Some(user)) => format!("user:{user}"),
@@ -543,6 +571,34 @@ fn error_codes(errors: &[async_graphql::ServerError]) -> Vec<String> {
             _ => None,
         })
         .collect()
+}
+
+/// A WebSocket for subscriptions ([`super::websocket`]).
+async fn subscriptions(endpoint: Arc<Endpoint>, request: Request) -> Response {
+    use axum::extract::FromRequestParts;
+    let (mut parts, _) = request.into_parts();
+    let upgrade =
+        match axum::extract::ws::WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
+            Ok(upgrade) => upgrade,
+            Err(rejection) => return rejection.into_response(),
+        };
+    let details = super::websocket::Upgrade {
+        origin: parts
+            .headers
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        partner_origin: parts
+            .extensions
+            .get::<crate::http::cors::PartnerOrigin>()
+            .is_some(),
+        client: parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0),
+    };
+    let changes = endpoint.changes();
+    super::websocket::accept(endpoint, changes, upgrade, details)
 }
 
 /// What one request was, for the metrics and the log line.
@@ -571,8 +627,17 @@ impl Outcome {
     }
 }
 
-/// `GET` and `POST /graphql`.
+/// `GET` and `POST /graphql`; a GET that asks to upgrade to a WebSocket runs subscriptions
+/// ([`super::websocket`]).
 pub async fn graphql(State(endpoint): State<Arc<Endpoint>>, request: Request) -> Response {
+    let wants_websocket = request
+        .headers()
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    if wants_websocket && request.method() == Method::GET {
+        return subscriptions(endpoint, request).await;
+    }
     let started = Instant::now();
     let outcome = handle(&endpoint, request).await;
     let elapsed = started.elapsed();

@@ -33,6 +33,24 @@ pub enum NodeType {
 }
 
 impl NodeType {
+    /// The node type of an audited kind of record; `None` for sessions, which have none.
+    pub fn of(record: entity::RecordType) -> Option<Self> {
+        use entity::RecordType;
+        Some(match record {
+            RecordType::Organisation => Self::Organisation,
+            RecordType::Authority => Self::Authority,
+            RecordType::Dialogue => Self::Dialogue,
+            RecordType::Proposal => Self::Proposal,
+            RecordType::User => Self::User,
+            RecordType::ApiToken => Self::ApiToken,
+            RecordType::Theme => Self::Theme,
+            RecordType::Evidence => Self::Evidence,
+            RecordType::Cooperation => Self::Cooperation,
+            RecordType::Goal => Self::Goal,
+            RecordType::Session => return None,
+        })
+    }
+
     const ALL: [NodeType; 10] = [
         Self::Organisation,
         Self::Authority,

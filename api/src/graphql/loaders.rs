@@ -511,62 +511,73 @@ fn by_id<R: Row>(db: &DatabaseConnection, visible: Condition) -> DataLoader<ById
 /// Adds the caller and a fresh set of loaders to a GraphQL request: the one place that
 /// registers them, used by the HTTP layer.
 pub fn attach(
-    request: async_graphql::Request,
+    mut request: async_graphql::Request,
     db: &DatabaseConnection,
     keys: &crate::auth::jwt::Keys,
     principal: Principal,
 ) -> async_graphql::Request {
+    attach_to(&mut request.data, db, keys, principal);
     request
-        .data(pages::<dialogue_model::Model>(db, &principal))
-        .data(pages::<proposal_model::Model>(db, &principal))
-        .data(pages::<evidence_model::Model>(db, &principal))
-        .data(pages::<cooperation_model::Model>(db, &principal))
-        .data(DataLoader::new(
-            Counts {
-                db: db.clone(),
-                principal: principal.clone(),
-            },
-            tokio::spawn,
-        ))
-        .data(lists::<organisation::Model>(db, &principal))
-        .data(lists::<authority::Model>(db, &principal))
-        .data(lists::<proposal_model::Model>(db, &principal))
-        .data(lists::<proposal_status_change::Model>(db, &principal))
-        .data(lists::<theme::Model>(db, &principal))
-        .data(lists::<dialogue_model::Model>(db, &principal))
-        .data(by_id::<organisation::Model>(db, Condition::all()))
-        .data(by_id::<authority::Model>(db, Condition::all()))
-        .data(by_id::<dialogue_model::Model>(
-            db,
-            dialogue::visible(&principal),
-        ))
-        .data(by_id::<proposal_model::Model>(
-            db,
-            proposal::visible(&principal),
-        ))
-        .data(DataLoader::new(
-            GoalProgress {
-                db: db.clone(),
-                principal: principal.clone(),
-            },
-            tokio::spawn,
-        ))
-        .data(by_id::<theme::Model>(db, Condition::all()))
-        .data(by_id::<evidence_model::Model>(
-            db,
-            crate::evidence::visible(&principal),
-        ))
-        .data(by_id::<cooperation_model::Model>(
-            db,
-            crate::cooperation::visible(&principal),
-        ))
-        .data(by_id::<entity::goal::Model>(
-            db,
-            crate::goal::visible(&principal),
-        ))
-        .data(principal)
-        .data(db.clone())
-        .data(keys.clone())
+}
+
+/// Adds the caller and a fresh set of loaders to `data`: a request's, or a subscription
+/// connection's (the loaders keep nothing between loads, so they serve every event).
+pub fn attach_to(
+    data: &mut async_graphql::Data,
+    db: &DatabaseConnection,
+    keys: &crate::auth::jwt::Keys,
+    principal: Principal,
+) {
+    data.insert(pages::<dialogue_model::Model>(db, &principal));
+    data.insert(pages::<proposal_model::Model>(db, &principal));
+    data.insert(pages::<evidence_model::Model>(db, &principal));
+    data.insert(pages::<cooperation_model::Model>(db, &principal));
+    data.insert(DataLoader::new(
+        Counts {
+            db: db.clone(),
+            principal: principal.clone(),
+        },
+        tokio::spawn,
+    ));
+    data.insert(lists::<organisation::Model>(db, &principal));
+    data.insert(lists::<authority::Model>(db, &principal));
+    data.insert(lists::<proposal_model::Model>(db, &principal));
+    data.insert(lists::<proposal_status_change::Model>(db, &principal));
+    data.insert(lists::<theme::Model>(db, &principal));
+    data.insert(lists::<dialogue_model::Model>(db, &principal));
+    data.insert(by_id::<organisation::Model>(db, Condition::all()));
+    data.insert(by_id::<authority::Model>(db, Condition::all()));
+    data.insert(by_id::<dialogue_model::Model>(
+        db,
+        dialogue::visible(&principal),
+    ));
+    data.insert(by_id::<proposal_model::Model>(
+        db,
+        proposal::visible(&principal),
+    ));
+    data.insert(DataLoader::new(
+        GoalProgress {
+            db: db.clone(),
+            principal: principal.clone(),
+        },
+        tokio::spawn,
+    ));
+    data.insert(by_id::<theme::Model>(db, Condition::all()));
+    data.insert(by_id::<evidence_model::Model>(
+        db,
+        crate::evidence::visible(&principal),
+    ));
+    data.insert(by_id::<cooperation_model::Model>(
+        db,
+        crate::cooperation::visible(&principal),
+    ));
+    data.insert(by_id::<entity::goal::Model>(
+        db,
+        crate::goal::visible(&principal),
+    ));
+    data.insert(principal);
+    data.insert(db.clone());
+    data.insert(keys.clone());
 }
 
 use entity::cooperation as cooperation_model;

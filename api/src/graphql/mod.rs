@@ -24,9 +24,11 @@ pub mod query;
 pub mod responses;
 pub mod scalars;
 pub mod statistics;
+pub mod subscription;
 pub mod theme;
+pub mod websocket;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema};
+use async_graphql::{MergedObject, Schema};
 
 /// Every query: the network's record and accounts.
 #[derive(MergedObject, Default)]
@@ -47,13 +49,18 @@ pub struct Mutation(
 );
 
 /// The schema type served at `/graphql`.
-pub type SamverkanSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type SamverkanSchema = Schema<Query, Mutation, subscription::Subscription>;
 
 /// Builds the schema. It needs no database: the connection, the caller and the loaders are
 /// attached per request ([`loaders::attach`]), so the same function serves the server, the
 /// tests and `samverkan schema`.
 pub fn build_schema() -> SamverkanSchema {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription).finish()
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        subscription::Subscription,
+    )
+    .finish()
 }
 
 /// The schema as served: field suggestions only for callers who are not anonymous,
@@ -65,11 +72,15 @@ pub fn schema_with(
     limiter: std::sync::Arc<crate::limits::RateLimiter>,
     extra: Option<std::sync::Arc<dyn async_graphql::extensions::ExtensionFactory>>,
 ) -> SamverkanSchema {
-    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .limit_depth(limits.max_depth)
-        .limit_recursive_depth(limits.max_nesting)
-        // The only extension: each one adds a boxed future to the resolution of every field.
-        .extension(cost::CostGuard { limits, limiter });
+    let mut builder = Schema::build(
+        Query::default(),
+        Mutation::default(),
+        subscription::Subscription,
+    )
+    .limit_depth(limits.max_depth)
+    .limit_recursive_depth(limits.max_nesting)
+    // The only extension: each one adds a boxed future to the resolution of every field.
+    .extension(cost::CostGuard { limits, limiter });
     if !suggestions {
         builder = builder.disable_suggestions();
     }

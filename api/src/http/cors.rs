@@ -63,8 +63,8 @@ impl Cors {
 enum Permission {
     /// No `Origin` header (not a browser), or a page of this server.
     NotCrossOrigin,
-    /// An allowed origin: the answer names it.
-    Allowed,
+    /// An allowed origin: the answer names it. `partner`: only a partner token names it.
+    Allowed { partner: bool },
     /// Refused, and why.
     Refused(Refusal),
 }
@@ -79,7 +79,7 @@ enum Refusal {
 
 /// The layer's function: answers preflights, refuses origins nobody allowed with a readable
 /// 403, and names allowed origins in the answer.
-pub async fn guard(State(cors): State<Cors>, request: Request, next: Next) -> Response {
+pub async fn guard(State(cors): State<Cors>, mut request: Request, next: Next) -> Response {
     let Some(origin) = request.headers().get(header::ORIGIN).cloned() else {
         return next.run(request).await;
     };
@@ -112,7 +112,10 @@ pub async fn guard(State(cors): State<Cors>, request: Request, next: Next) -> Re
         .await
     {
         Permission::NotCrossOrigin => next.run(request).await,
-        Permission::Allowed => {
+        Permission::Allowed { partner } => {
+            if partner {
+                request.extensions_mut().insert(PartnerOrigin);
+            }
             let mut response = next.run(request).await;
             allow(response.headers_mut(), &origin);
             response
@@ -134,6 +137,11 @@ pub async fn guard(State(cors): State<Cors>, request: Request, next: Next) -> Re
         }
     }
 }
+
+/// Marks a request from an origin that only a partner token allows: such a page may not
+/// use a user's token, in a header or (for subscriptions) in `connection_init`.
+#[derive(Debug, Clone, Copy)]
+pub struct PartnerOrigin;
 
 /// Names `origin` as allowed in an answer, with the headers a page may read.
 fn allow(headers: &mut HeaderMap, origin: &HeaderValue) {
@@ -166,7 +174,7 @@ impl Origins {
             return Permission::NotCrossOrigin;
         }
         if self.configured.contains(&origin) {
-            return Permission::Allowed;
+            return Permission::Allowed { partner: false };
         }
         if !self.tokens.contains(&origin).await {
             return Permission::Refused(Refusal::Unknown);
@@ -174,7 +182,7 @@ impl Origins {
         if user_token {
             Permission::Refused(Refusal::UserTokenFromPartner)
         } else {
-            Permission::Allowed
+            Permission::Allowed { partner: true }
         }
     }
 
@@ -182,7 +190,10 @@ impl Origins {
     /// without a user's token.
     #[cfg(test)]
     async fn allow(&self, origin: &HeaderValue, user_token: bool) -> bool {
-        self.permission(origin, &HeaderMap::new(), user_token).await == Permission::Allowed
+        matches!(
+            self.permission(origin, &HeaderMap::new(), user_token).await,
+            Permission::Allowed { .. }
+        )
     }
 }
 

@@ -296,7 +296,11 @@ pub async fn serve(
             builder
                 .timer(TokioTimer::new())
                 .header_read_timeout(limits.read_timeout);
-            let serving = builder.serve_connection(TokioIo::new(stream), service);
+            // With upgrades: a subscription's WebSocket leaves this loop once upgraded and
+            // is bounded by its own limits (`graphql::websocket`).
+            let serving = builder
+                .serve_connection(TokioIo::new(stream), service)
+                .with_upgrades();
             let mut serving = std::pin::pin!(serving);
             let mut draining = false;
             loop {

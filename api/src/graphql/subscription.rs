@@ -1,0 +1,311 @@
+//! Live subscriptions over the `graphql-transport-ws` protocol ([`super::websocket`]): each
+//! change committed to the record ([`crate::changes`]) is reloaded under the subscriber's
+//! own visibility (and filter), so a record the subscriber may not see never reaches it.
+
+use super::authority::Authority;
+use super::connection::{Input, Member, db, principal};
+use super::cooperation::Cooperation;
+use super::dialogue::{Dialogue, DialogueFilter};
+use super::evidence::Evidence;
+use super::goal::Goal;
+use super::ids::{self, NodeType};
+use super::organisation::Organisation;
+use super::proposal::{Proposal, ProposalFilter};
+use super::query::Node;
+use super::theme::Theme;
+use super::websocket::{Running, SUBSCRIPTIONS_PER_CONNECTION};
+use crate::auth::Principal;
+use crate::changes::{Change, Changes, row_if};
+use crate::records::ListFilter;
+use async_graphql::{Context, Enum, ID, Object, Result, Subscription};
+use entity::RecordType as Stored;
+use futures_util::Stream;
+use sea_orm::{Condition, DatabaseConnection};
+use std::sync::Arc;
+use tokio::sync::broadcast::error::RecvError;
+
+/// The kinds of record a subscription follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum RecordType {
+    /// Member organisations.
+    Organisation,
+    /// Authorities.
+    Authority,
+    /// Dialogues.
+    Dialogue,
+    /// Proposals.
+    Proposal,
+    /// Themes.
+    Theme,
+    /// Impact evidence.
+    Evidence,
+    /// Local cooperations.
+    Cooperation,
+    /// Goals.
+    Goal,
+}
+
+impl RecordType {
+    fn of(stored: Stored) -> Option<Self> {
+        Some(match stored {
+            Stored::Organisation => Self::Organisation,
+            Stored::Authority => Self::Authority,
+            Stored::Dialogue => Self::Dialogue,
+            Stored::Proposal => Self::Proposal,
+            Stored::Theme => Self::Theme,
+            Stored::Evidence => Self::Evidence,
+            Stored::Cooperation => Self::Cooperation,
+            Stored::Goal => Self::Goal,
+            Stored::User | Stored::ApiToken | Stored::Session => return None,
+        })
+    }
+}
+
+/// What happened to a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum ChangeAction {
+    /// Created or changed.
+    Saved,
+    /// Deleted.
+    Deleted,
+}
+
+/// One change to a record the subscriber may see.
+pub struct RecordChange {
+    record_type: RecordType,
+    id: ID,
+    action: ChangeAction,
+    node: Option<Node>,
+}
+
+/// One change to a record the subscriber may see.
+#[Object]
+impl RecordChange {
+    /// The kind of record.
+    async fn record_type(&self) -> RecordType {
+        self.record_type
+    }
+    /// The record's global id.
+    async fn id(&self) -> &ID {
+        &self.id
+    }
+    /// What happened.
+    async fn action(&self) -> ChangeAction {
+        self.action
+    }
+    /// The record as it is now; null when it was deleted.
+    async fn node(&self) -> Option<&Node> {
+        self.node.as_ref()
+    }
+}
+
+/// Live changes to the record.
+#[derive(Default)]
+pub struct Subscription;
+
+/// The changes committed from now on, each turned into an item by `item` (`None`: the
+/// subscriber does not get it).
+fn follow<T, F, Fut>(ctx: &Context<'_>, item: F) -> Result<impl Stream<Item = T> + use<T, F, Fut>>
+where
+    F: Fn(Change) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Option<T>> + Send,
+    T: Send + 'static,
+{
+    let changes = ctx.data::<Arc<Changes>>()?;
+    let slot = ctx.data::<Running>()?.take().ok_or_else(|| {
+        async_graphql::Error::new(format!(
+            "at most {SUBSCRIPTIONS_PER_CONNECTION} subscriptions per connection"
+        ))
+    })?;
+    let receiver = changes.subscribe();
+    Ok(futures_util::stream::unfold(
+        (receiver, item, slot),
+        |(mut receiver, item, slot)| async move {
+            loop {
+                match receiver.recv().await {
+                    Ok(change) => {
+                        if let Some(next) = item(change).await {
+                            return Some((next, (receiver, item, slot)));
+                        }
+                    }
+                    // Fell behind: the missed changes are gone, the next ones still come.
+                    Err(RecvError::Lagged(_)) => {}
+                    Err(RecvError::Closed) => return None,
+                }
+            }
+        },
+    ))
+}
+
+/// The record of `change` as `principal` may see it, as a node.
+async fn node_of(db: &DatabaseConnection, principal: &Principal, change: Change) -> Option<Node> {
+    use entity::{authority, cooperation, dialogue, evidence, goal, organisation, proposal, theme};
+    let id = change.id;
+    let all = Condition::all;
+    let node = match change.record_type {
+        Stored::Organisation => row_if::<organisation::Entity>(db, id, all())
+            .await
+            .ok()??
+            .pipe(|row| Node::Organisation(Organisation::single(row))),
+        Stored::Authority => row_if::<authority::Entity>(db, id, all())
+            .await
+            .ok()??
+            .pipe(|row| Node::Authority(Authority::single(row))),
+        Stored::Theme => row_if::<theme::Entity>(db, id, all())
+            .await
+            .ok()??
+            .pipe(|row| Node::Theme(Theme::single(row))),
+        Stored::Dialogue => row_if::<dialogue::Entity>(db, id, crate::dialogue::visible(principal))
+            .await
+            .ok()??
+            .pipe(|row| Node::Dialogue(Dialogue::single(row))),
+        Stored::Proposal => row_if::<proposal::Entity>(db, id, crate::proposal::visible(principal))
+            .await
+            .ok()??
+            .pipe(|row| Node::Proposal(Proposal::single(row))),
+        Stored::Evidence => row_if::<evidence::Entity>(db, id, crate::evidence::visible(principal))
+            .await
+            .ok()??
+            .pipe(|row| Node::Evidence(Evidence::single(row))),
+        Stored::Cooperation => {
+            row_if::<cooperation::Entity>(db, id, crate::cooperation::visible(principal))
+                .await
+                .ok()??
+                .pipe(|row| Node::Cooperation(Cooperation::single(row)))
+        }
+        Stored::Goal => row_if::<goal::Entity>(db, id, crate::goal::visible(principal))
+            .await
+            .ok()??
+            .pipe(|row| Node::Goal(Goal::single(row))),
+        Stored::User | Stored::ApiToken | Stored::Session => return None,
+    };
+    Some(node)
+}
+
+/// `value.pipe(f)` is `f(value)`, to keep the loads above in one shape.
+trait Pipe: Sized {
+    fn pipe<T>(self, f: impl FnOnce(Self) -> T) -> T {
+        f(self)
+    }
+}
+
+impl<S> Pipe for S {}
+
+#[Subscription]
+impl Subscription {
+    /// Changes to records of the given types (every type when omitted) that the caller may
+    /// see, as they are committed. A deletion reaches only callers who see the network's
+    /// internal records (it can no longer be checked against the record).
+    async fn record_changed(
+        &self,
+        ctx: &Context<'_>,
+        types: Option<Vec<RecordType>>,
+    ) -> Result<impl Stream<Item = RecordChange>> {
+        let db = db(ctx).clone();
+        let principal = principal(ctx).clone();
+        follow(ctx, move |change| {
+            let (db, principal, types) = (db.clone(), principal.clone(), types.clone());
+            async move {
+                let record_type = RecordType::of(change.record_type)?;
+                if types
+                    .as_ref()
+                    .is_some_and(|types| !types.contains(&record_type))
+                {
+                    return None;
+                }
+                let node_type = NodeType::of(change.record_type)?;
+                let id = ids::encode(node_type, change.id);
+                if change.deleted() {
+                    return (principal.admin || principal.network).then_some(RecordChange {
+                        record_type,
+                        id,
+                        action: ChangeAction::Deleted,
+                        node: None,
+                    });
+                }
+                let node = node_of(&db, &principal, change).await?;
+                Some(RecordChange {
+                    record_type,
+                    id,
+                    action: ChangeAction::Saved,
+                    node: Some(node),
+                })
+            }
+        })
+    }
+
+    /// Dialogues, as they are created or changed, that the caller may see and `filter`
+    /// keeps.
+    async fn dialogue_changed(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<DialogueFilter>,
+    ) -> Result<impl Stream<Item = Dialogue>> {
+        let condition = filter.into_domain()?.condition(principal(ctx))?;
+        let db = db(ctx).clone();
+        follow(ctx, move |change| {
+            let (db, condition) = (db.clone(), condition.clone());
+            async move {
+                if change.record_type != Stored::Dialogue || change.deleted() {
+                    return None;
+                }
+                let row = row_if::<entity::dialogue::Entity>(&db, change.id, condition)
+                    .await
+                    .ok()??;
+                Some(Dialogue::single(row))
+            }
+        })
+    }
+
+    /// Proposals, as they are created, changed or moved along the lifecycle, that the
+    /// caller may see and `filter` keeps.
+    async fn proposal_changed(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ProposalFilter>,
+    ) -> Result<impl Stream<Item = Proposal>> {
+        let condition = filter.into_domain()?.condition(principal(ctx))?;
+        let db = db(ctx).clone();
+        follow(ctx, move |change| {
+            let (db, condition) = (db.clone(), condition.clone());
+            async move {
+                if change.record_type != Stored::Proposal || change.deleted() {
+                    return None;
+                }
+                let row = row_if::<entity::proposal::Entity>(&db, change.id, condition)
+                    .await
+                    .ok()??;
+                Some(Proposal::single(row))
+            }
+        })
+    }
+
+    /// The goal of `slug`, with its progress, whenever a change to the record may have
+    /// moved it (a change to a dialogue, proposal, evidence, cooperation or the goal), if
+    /// the caller may see it.
+    async fn goal_progress_changed(
+        &self,
+        ctx: &Context<'_>,
+        slug: String,
+    ) -> Result<impl Stream<Item = Goal>> {
+        let db = db(ctx).clone();
+        let principal = principal(ctx).clone();
+        follow(ctx, move |change| {
+            let (db, principal, slug) = (db.clone(), principal.clone(), slug.clone());
+            async move {
+                if !matches!(
+                    change.record_type,
+                    Stored::Dialogue
+                        | Stored::Proposal
+                        | Stored::Evidence
+                        | Stored::Cooperation
+                        | Stored::Goal
+                ) {
+                    return None;
+                }
+                let row = crate::goal::by_slug(&db, &principal, &slug).await.ok()??;
+                Some(Goal::single(row))
+            }
+        })
+    }
+}
