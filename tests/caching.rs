@@ -282,3 +282,36 @@ async fn answers_kept_in_memory_are_not_shared_between_callers() {
         Some("public, max-age=0")
     );
 }
+
+#[tokio::test]
+async fn a_change_through_another_server_process_makes_kept_answers_stale_at_once() {
+    let app = TestApp::start().await;
+    app.organisation("rsmh", "RSMH").await;
+    let other = samverkan_tests::ChildServer::spawn(&app.database_url, &[]).await;
+    let count = || async {
+        let body: Value = app
+            .client
+            .get(format!("{}/graphql", other.url))
+            .query(&[("query", COUNT)])
+            .send()
+            .await
+            .expect("GET")
+            .json()
+            .await
+            .expect("json");
+        body["data"]["organisations"]["totalCount"].clone()
+    };
+    assert_eq!(count().await, 1);
+    assert_eq!(count().await, 1, "kept");
+    // Written through this process; the other one hears of it (NOTIFY on PostgreSQL, the
+    // audit log on SQLite) well within the max age of 30 s.
+    app.organisation("kris", "KRIS").await;
+    let started = std::time::Instant::now();
+    while count().await != 2 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(3),
+            "the other process still answers from memory"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

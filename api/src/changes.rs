@@ -56,12 +56,10 @@ impl Change {
         )
     }
 
-    /// Whether it changed the network's record (not accounts or sessions).
-    fn of_the_record(&self) -> bool {
-        !matches!(
-            self.record_type,
-            RecordType::User | RecordType::ApiToken | RecordType::Session
-        )
+    /// Whether the feed carries it: changes to the record and to partner tokens (whose
+    /// origins every server process allows), not to users or sessions.
+    fn travels(&self) -> bool {
+        !matches!(self.record_type, RecordType::User | RecordType::Session)
     }
 
     /// The notification's payload: `type:id:action`.
@@ -93,7 +91,7 @@ impl Change {
 /// # Errors
 /// A database failure.
 pub async fn announce(db: &impl ConnectionTrait, change: Change) -> Result<(), sea_orm::DbErr> {
-    if db.get_database_backend() != DatabaseBackend::Postgres || !change.of_the_record() {
+    if db.get_database_backend() != DatabaseBackend::Postgres || !change.travels() {
         return Ok(());
     }
     db.execute_raw(Statement::from_sql_and_values(
@@ -132,7 +130,7 @@ impl Changes {
     }
 
     fn publish(&self, change: Change) {
-        if change.of_the_record() {
+        if change.travels() {
             // No receiver is not an error: nobody subscribes right now.
             let _ = self.sender.send(change);
         }

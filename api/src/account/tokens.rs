@@ -79,7 +79,9 @@ pub fn changes() -> u64 {
     CHANGES.load(std::sync::atomic::Ordering::SeqCst)
 }
 
-fn changed() {
+/// Notes a change to the partner tokens, made here or (told by the change feed) by another
+/// server process: the browser origins are read again at the next request.
+pub fn changed() {
     CHANGES.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
 }
 

@@ -62,7 +62,7 @@ pub struct Endpoint {
     /// Documents known by their hash.
     persisted: PersistedQueries,
     /// Answers to public GETs, kept for the max age.
-    responses: ResponseCache,
+    responses: Arc<ResponseCache>,
     /// Open subscription connections per caller.
     connections: super::websocket::Connections,
     /// The feed of changes, started by the first subscription connection.
@@ -110,7 +110,7 @@ impl Endpoint {
             keys,
             metrics,
             documents: DocumentCache::default(),
-            responses: ResponseCache::new(settings.cache_max_age),
+            responses: Arc::new(ResponseCache::new(settings.cache_max_age)),
             connections: super::websocket::Connections::default(),
             changes: std::sync::OnceLock::new(),
             persisted: PersistedQueries::new(
@@ -202,11 +202,37 @@ impl Endpoint {
         &self.connections
     }
 
-    /// The feed of committed changes, started at the first call.
+    /// The feed of committed changes (started with the endpoint).
     pub fn changes(&self) -> Arc<crate::changes::Changes> {
         self.changes
             .get_or_init(|| crate::changes::Changes::start(&self.db))
             .clone()
+    }
+
+    /// Starts the feed of changes and follows it, so that a change made through another
+    /// server process (or the command line) makes the kept answers stale and a new partner
+    /// token's origin allowed at once, as one made here does.
+    pub fn follow_changes(&self) {
+        let mut changes = self.changes().subscribe();
+        let responses = self.responses.clone();
+        tokio::spawn(async move {
+            use tokio::sync::broadcast::error::RecvError;
+            loop {
+                match changes.recv().await {
+                    Ok(change) => {
+                        responses.invalidate();
+                        if change.record_type == entity::RecordType::ApiToken {
+                            crate::account::tokens::changed();
+                        }
+                    }
+                    Err(RecvError::Lagged(_)) => {
+                        responses.invalidate();
+                        crate::account::tokens::changed();
+                    }
+                    Err(RecvError::Closed) => return,
+                }
+            }
+        });
     }
 
     /// The caller of a request outside GraphQL (the reports), from its headers, as

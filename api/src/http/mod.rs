@@ -165,6 +165,7 @@ impl App {
         let endpoint = Arc::new(Endpoint::new(
             db, keys, settings, metrics, extension, write_gate,
         ));
+        endpoint.follow_changes();
         let mut graphql = Router::new()
             .route("/graphql", get(endpoint::graphql).post(endpoint::graphql))
             .route("/reports/goals.csv", get(reports::goals))
