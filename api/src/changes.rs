@@ -117,9 +117,15 @@ impl Changes {
             DatabaseBackend::Postgres => {
                 tokio::spawn(listen(db.clone(), Arc::downgrade(&changes)));
             }
-            _ => {
-                tokio::spawn(poll(db.clone(), Arc::downgrade(&changes)));
+            DatabaseBackend::Sqlite => {
+                // Its own handle on the same pool: the feed's reads are not the requests'
+                // (a statement count of requests does not see them).
+                let own = sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(
+                    db.get_sqlite_connection_pool().clone(),
+                );
+                tokio::spawn(poll(own, Arc::downgrade(&changes)));
             }
+            _ => {}
         }
         changes
     }
