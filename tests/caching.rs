@@ -104,9 +104,10 @@ async fn signed_in_users_posts_and_mutations_are_never_cached() {
         .expect("GET");
     assert_eq!(
         header(&by_partner, "cache-control").as_deref(),
-        Some("public, max-age=30"),
-        "a partner token reads public data: it may be shared"
+        Some("private, max-age=30"),
+        "the browser may keep a partner's answer; a shared cache may not"
     );
+    assert!(header(&by_partner, "etag").is_some());
     for query in [
         COUNT,
         "mutation { createOrganisation(input: { slug: \"x\", name: \"X\", kind: OTHER }) { id } }",

@@ -167,3 +167,50 @@ async fn a_change_written_on_one_server_process_reaches_a_subscriber_of_another(
         [("1".to_owned(), "Öppet möte".to_owned())]
     );
 }
+
+#[tokio::test]
+async fn only_subscriptions_run_over_the_websocket() {
+    let app = TestApp::start().await;
+    let mut admin = connect(
+        &app.url,
+        json!({ "Authorization": format!("Bearer {}", app.admin_token) }),
+    )
+    .await;
+    let mutation = "mutation { createOrganisation(input: { slug: \"via-ws\", name: \"Via WS\", kind: OTHER }) { id } }";
+    for (id, document) in [("q", "{ viewer { kind } }"), ("m", mutation)] {
+        subscribe(&mut admin, id, document).await;
+        let answer = next(&mut admin, Duration::from_secs(5))
+            .await
+            .expect("an answer");
+        assert_eq!(answer["id"], id);
+        assert_eq!(answer["type"], "next", "{answer}");
+        assert!(answer["payload"]["data"].is_null(), "{answer}");
+        let message = answer["payload"]["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(message.contains("only subscriptions"), "{answer}");
+        let complete = next(&mut admin, Duration::from_secs(5))
+            .await
+            .expect("complete");
+        assert_eq!(complete["type"], "complete", "{complete}");
+    }
+    let found = app
+        .ok("{ organisation(slug: \"via-ws\") { id } }", json!({}))
+        .await;
+    assert!(found["organisation"].is_null(), "the mutation did not run");
+    // A document over the shape limits is refused as over HTTP.
+    let deep = format!(
+        "subscription {{ dialogueChanged {{ {}title{} }} }}",
+        "organisations { dialogues(first: 1) { nodes { ".repeat(5),
+        " } } }".repeat(5)
+    );
+    subscribe(&mut admin, "deep", &deep).await;
+    let answer = next(&mut admin, Duration::from_secs(5))
+        .await
+        .expect("an answer");
+    assert_eq!(
+        answer["payload"]["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{answer}"
+    );
+    assert!(answer["payload"]["data"].is_null(), "{answer}");
+}

@@ -103,9 +103,19 @@ pub async fn announce(db: &impl ConnectionTrait, change: Change) -> Result<(), s
     Ok(())
 }
 
+/// What the feed carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// A committed change.
+    Change(Change),
+    /// Changes may have been missed (the feed's connection was lost and found again):
+    /// whatever was kept from the record should be read again.
+    Gap,
+}
+
 /// The feed of committed changes, shared by every subscriber of this process.
 pub struct Changes {
-    sender: broadcast::Sender<Change>,
+    sender: broadcast::Sender<Event>,
 }
 
 impl Changes {
@@ -131,15 +141,19 @@ impl Changes {
     }
 
     /// A receiver of the changes committed from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.sender.subscribe()
     }
 
     fn publish(&self, change: Change) {
         if change.travels() {
             // No receiver is not an error: nobody subscribes right now.
-            let _ = self.sender.send(change);
+            let _ = self.sender.send(Event::Change(change));
         }
+    }
+
+    fn gap(&self) {
+        let _ = self.sender.send(Event::Gap);
     }
 }
 
@@ -160,15 +174,28 @@ async fn listen(db: DatabaseConnection, changes: std::sync::Weak<Changes>) {
             tokio::time::sleep(Duration::from_secs(1)).await;
             continue;
         }
+        // After a failure above, notifications may have been missed.
+        if let Some(changes) = changes.upgrade() {
+            changes.gap();
+        }
         loop {
-            match listener.recv().await {
-                Ok(notification) => {
+            // `try_recv` tells of a lost connection (`None`), which sqlx then opens again:
+            // what was sent meanwhile is lost, so the feed says so.
+            match listener.try_recv().await {
+                Ok(Some(notification)) => {
                     let Some(changes) = changes.upgrade() else {
                         return;
                     };
                     if let Some(change) = Change::parse(notification.payload()) {
                         changes.publish(change);
                     }
+                }
+                Ok(None) => {
+                    tracing::warn!("the change feed's connection was lost; listening again");
+                    let Some(changes) = changes.upgrade() else {
+                        return;
+                    };
+                    changes.gap();
                 }
                 Err(error) => {
                     tracing::warn!(%error, "the change feed's connection failed; listening again");
@@ -209,8 +236,11 @@ async fn poll(db: DatabaseConnection, changes: std::sync::Weak<Changes>) {
             match query.into_tuple().all(&db).await {
                 Ok(rows) => rows,
                 Err(error) => {
+                    // Read again next time from where it stood.
                     tracing::warn!(%error, "cannot read the changes");
-                    Vec::new()
+                    drop(feed);
+                    tokio::time::sleep(POLL).await;
+                    continue;
                 }
             };
         if last.is_some() && listening {

@@ -63,8 +63,8 @@ pub struct Endpoint {
     persisted: PersistedQueries,
     /// Answers to public GETs, kept for the max age.
     responses: Arc<ResponseCache>,
-    /// Open subscription connections per caller.
-    connections: super::websocket::Connections,
+    /// Open subscription sockets.
+    connections: Arc<super::websocket::Connections>,
     /// The feed of changes, started by the first subscription connection.
     changes: std::sync::OnceLock<Arc<crate::changes::Changes>>,
 }
@@ -111,7 +111,7 @@ impl Endpoint {
             metrics,
             documents: DocumentCache::default(),
             responses: Arc::new(ResponseCache::new(settings.cache_max_age)),
-            connections: super::websocket::Connections::default(),
+            connections: Arc::default(),
             changes: std::sync::OnceLock::new(),
             persisted: PersistedQueries::new(
                 settings.persisted_queries.iter().cloned(),
@@ -172,13 +172,17 @@ fn answer(status: StatusCode, media: Media, body: &impl serde::Serialize) -> Res
     response
 }
 
-/// A refusal before execution, with a code and no internals.
+/// A refusal before execution, with a code and no internals; never kept by a cache.
 fn refuse(status: StatusCode, media: Media, code: &str, message: &str) -> Response {
-    answer(
+    let mut response = answer(
         status,
         media,
         &json!({ "errors": [{ "message": message, "extensions": { "code": code } }] }),
-    )
+    );
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 impl Endpoint {
@@ -197,9 +201,22 @@ impl Endpoint {
         &self.schema
     }
 
-    /// Open subscription connections per caller.
-    pub fn connections(&self) -> &super::websocket::Connections {
+    /// Open subscription sockets.
+    pub fn connections(&self) -> &Arc<super::websocket::Connections> {
         &self.connections
+    }
+
+    /// The HTTP settings.
+    pub fn settings(&self) -> &HttpSettings {
+        &self.settings
+    }
+
+    /// Whether the document `query` may run for this caller (persisted-only mode runs only
+    /// registered documents for callers who are not `trusted`, signed-in users).
+    pub fn may_run(&self, query: &str, trusted: bool) -> bool {
+        self.persisted
+            .find(Some(query.to_owned()), None, trusted)
+            .is_ok()
     }
 
     /// The feed of committed changes (started with the endpoint).
@@ -219,13 +236,13 @@ impl Endpoint {
             use tokio::sync::broadcast::error::RecvError;
             loop {
                 match changes.recv().await {
-                    Ok(change) => {
+                    Ok(crate::changes::Event::Change(change)) => {
                         responses.invalidate();
                         if change.record_type == entity::RecordType::ApiToken {
                             crate::account::tokens::changed();
                         }
                     }
-                    Err(RecvError::Lagged(_)) => {
+                    Ok(crate::changes::Event::Gap) | Err(RecvError::Lagged(_)) => {
                         responses.invalidate();
                         crate::account::tokens::changed();
                     }
@@ -743,15 +760,14 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return Outcome::early(response, operation, kind);
     }
-    let caching = match (
-        parts.method == Method::GET,
-        operation_type,
-        principal.user_id,
-    ) {
-        (true, Operation::Read(OperationType::Query), None) => {
+    let caching = match (parts.method == Method::GET, operation_type, principal.kind) {
+        (true, Operation::Read(OperationType::Query), PrincipalKind::Anonymous) => {
             Caching::Public(endpoint.settings.cache_max_age)
         }
-        (true, Operation::Read(OperationType::Query), Some(_)) => Caching::Private,
+        (true, Operation::Read(OperationType::Query), PrincipalKind::PartnerToken) => {
+            Caching::Partner(endpoint.settings.cache_max_age)
+        }
+        (true, Operation::Read(OperationType::Query), _) => Caching::Private,
         _ => Caching::NoStore,
     };
     let if_none_match = parts.headers.get(header::IF_NONE_MATCH);
@@ -762,7 +778,7 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
         .map(|c| c.0);
     // A public GET this server answered a moment ago is answered again from memory.
     let keep = match caching {
-        Caching::Public(_) if endpoint.responses.enabled() => {
+        Caching::Public(_) | Caching::Partner(_) if endpoint.responses.enabled() => {
             let caller = principal
                 .token_id
                 .map_or_else(|| "anonymous".to_owned(), |id| format!("token:{id}"));
@@ -903,9 +919,12 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
 /// Who may keep an answer, and for how long.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Caching {
-    /// A GET query of an anonymous or partner caller: any cache, this long, then ask again
-    /// with the `ETag`.
+    /// A GET query of an anonymous caller: any cache, this long, then ask again with the
+    /// `ETag`.
     Public(std::time::Duration),
+    /// A GET query with a partner token: the browser's cache only (a READ_NETWORK token
+    /// reads what anonymous callers may not, and not every CDN heeds `Vary: x-api-key`).
+    Partner(std::time::Duration),
     /// A GET query of a signed-in user: no cache at all (a shared computer's browser too).
     Private,
     /// Anything else: POST, mutations, refusals.
@@ -950,6 +969,7 @@ fn cache_headers(
     let headers = response.headers_mut();
     let policy = match (caching, etag) {
         (Caching::Public(age), Some(_)) => format!("public, max-age={}", age.as_secs()),
+        (Caching::Partner(age), Some(_)) => format!("private, max-age={}", age.as_secs()),
         (Caching::Private, _) => "private, no-store".to_owned(),
         _ => "no-store".to_owned(),
     };
@@ -964,7 +984,8 @@ fn cache_headers(
         header::VARY,
         HeaderValue::from_static("accept, authorization, x-api-key"),
     );
-    let Some(etag) = etag.filter(|_| matches!(caching, Caching::Public(_))) else {
+    let Some(etag) = etag.filter(|_| matches!(caching, Caching::Public(_) | Caching::Partner(_)))
+    else {
         return false;
     };
     if let Ok(value) = HeaderValue::from_str(etag) {

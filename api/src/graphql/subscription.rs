@@ -15,7 +15,7 @@ use super::query::Node;
 use super::theme::Theme;
 use super::websocket::{Running, SUBSCRIPTIONS_PER_CONNECTION};
 use crate::auth::Principal;
-use crate::changes::{Change, Changes, row_if};
+use crate::changes::{Change, Changes, Event, row_if};
 use crate::records::ListFilter;
 use async_graphql::{Context, Enum, ID, Object, Result, Subscription};
 use entity::RecordType as Stored;
@@ -123,11 +123,13 @@ where
         |(mut receiver, item, slot)| async move {
             loop {
                 match receiver.recv().await {
-                    Ok(change) => {
+                    Ok(Event::Change(change)) => {
                         if let Some(next) = item(change).await {
                             return Some((next, (receiver, item, slot)));
                         }
                     }
+                    // Missed changes are gone; the next ones still come.
+                    Ok(Event::Gap) => {}
                     // Fell behind: the missed changes are gone, the next ones still come.
                     Err(RecvError::Lagged(_)) => {}
                     Err(RecvError::Closed) => return None,
@@ -194,8 +196,8 @@ impl<S> Pipe for S {}
 #[Subscription]
 impl Subscription {
     /// Changes to records of the given types (every type when omitted) that the caller may
-    /// see, as they are committed. A deletion reaches only callers who see the network's
-    /// internal records (it can no longer be checked against the record).
+    /// see, as they are committed. A deletion reaches only admins (it can no longer be
+    /// checked against the record).
     async fn record_changed(
         &self,
         ctx: &Context<'_>,
@@ -216,7 +218,7 @@ impl Subscription {
                 let node_type = NodeType::of(change.record_type)?;
                 let id = ids::encode(node_type, change.id);
                 if change.deleted() {
-                    return (principal.admin || principal.network).then_some(RecordChange {
+                    return principal.admin.then_some(RecordChange {
                         record_type,
                         id,
                         action: ChangeAction::Deleted,
@@ -280,9 +282,9 @@ impl Subscription {
         })
     }
 
-    /// The goal of `slug`, with its progress, whenever a change to the record may have
-    /// moved it (a change to a dialogue, proposal, evidence, cooperation or the goal), if
-    /// the caller may see it.
+    /// The goal of `slug`, with its progress, whenever a change the caller may see may have
+    /// moved it (a dialogue, proposal, evidence, cooperation or the goal itself saved), if
+    /// the caller may see the goal.
     async fn goal_progress_changed(
         &self,
         ctx: &Context<'_>,
@@ -303,6 +305,8 @@ impl Subscription {
                 ) {
                     return None;
                 }
+                // A change the caller cannot see tells it nothing, not even that it happened.
+                node_of(&db, &principal, change).await?;
                 let row = crate::goal::by_slug(&db, &principal, &slug).await.ok()??;
                 Some(Goal::single(row))
             }

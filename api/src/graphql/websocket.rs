@@ -6,20 +6,28 @@
 //! - Credentials come in `connection_init`'s payload: `Authorization` (`Bearer ...`) or
 //!   `X-Api-Key`, as in HTTP headers; none is anonymous.
 //! - It must arrive within [`INIT_TIMEOUT`] (else close 4408, as the protocol says).
-//! - At most [`CONNECTIONS_PER_CALLER`] connections per credential (or client address for
-//!   anonymous callers) and [`SUBSCRIPTIONS_PER_CONNECTION`] subscriptions per connection.
-//! - The server pings every [`PING_EVERY`]; a peer that stops answering is closed by the
-//!   read time limit of the connection.
+//! - Only subscriptions run here, after the same text and shape checks as over HTTP, with
+//!   introspection and persisted-only mode as configured; queries and mutations go over
+//!   HTTP. A message may be as large as a request body.
+//! - At most `SAMVERKAN_MAX_CONNECTIONS` sockets in all, [`CONNECTIONS_PER_CALLER`] per
+//!   credential and client address (an IPv6 /64), and [`SUBSCRIPTIONS_PER_CONNECTION`]
+//!   subscriptions per connection.
+//! - The server pings every [`PING_EVERY`]; a peer silent for two of them is closed. The
+//!   credential is checked again at each ping: revoked, expired, logged out or changed
+//!   (another role, another membership) closes the connection with 4403.
 
 use super::cost::NotQueued;
 use super::endpoint::Endpoint;
-use super::loaders;
+use super::{SamverkanSchema, checks, loaders};
 use crate::account::caller::{self as request, Credentials};
+use crate::auth::Principal;
 use crate::changes::Changes;
-use async_graphql::Data;
 use async_graphql::http::{WebSocket as Protocol, WebSocketProtocols, WsMessage};
+use async_graphql::parser::types::OperationType;
+use async_graphql::{Data, Executor};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::response::{IntoResponse, Response};
+use futures_util::stream::BoxStream;
 use futures_util::{SinkExt, StreamExt};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -36,30 +44,61 @@ pub const SUBSCRIPTIONS_PER_CONNECTION: usize = 20;
 /// How often the server pings.
 const PING_EVERY: Duration = Duration::from_secs(30);
 
-/// The open connections per caller, shared by the server.
+/// The open sockets, in all and per caller, shared by the server.
 #[derive(Default)]
-pub struct Connections(Mutex<HashMap<String, usize>>);
+pub struct Connections {
+    per_caller: Mutex<HashMap<String, usize>>,
+    all: AtomicUsize,
+}
 
 impl Connections {
-    fn open(&self, key: &str) -> bool {
-        let Ok(mut open) = self.0.lock() else {
+    /// A place for one more socket, unless `most` are open.
+    fn socket(self: &Arc<Self>, most: usize) -> Option<Socket> {
+        self.all
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < most).then_some(n + 1)
+            })
+            .ok()?;
+        Some(Socket {
+            connections: self.clone(),
+            caller: None,
+        })
+    }
+}
+
+/// A socket's place in [`Connections`], given back when it is dropped (however the
+/// socket's task ends).
+pub struct Socket {
+    connections: Arc<Connections>,
+    caller: Option<String>,
+}
+
+impl Socket {
+    /// Counts the socket for `caller`, unless the caller holds the most already.
+    fn for_caller(&mut self, caller: String) -> bool {
+        let Ok(mut open) = self.connections.per_caller.lock() else {
             return false;
         };
-        let count = open.entry(key.to_owned()).or_default();
+        let count = open.entry(caller.clone()).or_default();
         if *count >= CONNECTIONS_PER_CALLER {
             return false;
         }
         *count += 1;
+        self.caller = Some(caller);
         true
     }
+}
 
-    fn close(&self, key: &str) {
-        if let Ok(mut open) = self.0.lock()
-            && let Some(count) = open.get_mut(key)
+impl Drop for Socket {
+    fn drop(&mut self) {
+        self.connections.all.fetch_sub(1, Ordering::SeqCst);
+        if let Some(caller) = &self.caller
+            && let Ok(mut open) = self.connections.per_caller.lock()
+            && let Some(count) = open.get_mut(caller)
         {
             *count -= 1;
             if *count == 0 {
-                open.remove(key);
+                open.remove(caller);
             }
         }
     }
@@ -101,17 +140,139 @@ pub struct Upgrade {
     pub client: Option<SocketAddr>,
 }
 
-/// Accepts the upgrade with the `graphql-transport-ws` subprotocol.
+/// Accepts the upgrade with the `graphql-transport-ws` subprotocol, unless the server holds
+/// the most sockets already (503).
 pub fn accept(
     endpoint: Arc<Endpoint>,
     changes: Arc<Changes>,
     upgrade: WebSocketUpgrade,
     request: Upgrade,
 ) -> Response {
+    let Some(socket) = endpoint
+        .connections()
+        .socket(endpoint.settings().max_connections)
+    else {
+        return (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "too many subscription connections",
+        )
+            .into_response();
+    };
     upgrade
         .protocols(["graphql-transport-ws"])
-        .on_upgrade(move |socket| serve(endpoint, changes, socket, request))
+        .max_message_size(endpoint.settings().limits.max_body_bytes)
+        .on_upgrade(move |ws| serve(endpoint, changes, ws, request, socket))
         .into_response()
+}
+
+/// Runs only subscriptions, checked as over HTTP.
+#[derive(Clone)]
+struct SubscriptionsOnly {
+    endpoint: Arc<Endpoint>,
+    /// Whether the caller is a signed-in user (who may send any document in persisted-only
+    /// mode); set at `connection_init`.
+    trusted: Arc<AtomicBool>,
+}
+
+impl SubscriptionsOnly {
+    /// Why `request` may not run here, if so.
+    fn refusal(&self, request: &async_graphql::Request) -> Option<String> {
+        let limits = &self.endpoint.settings().limits;
+        if let Err(refused) = checks::check_text(&request.query, limits) {
+            return Some(refused.0);
+        }
+        let document = match async_graphql::parser::parse_query(&request.query) {
+            Ok(document) => document,
+            Err(error) => return Some(format!("the document does not parse: {error}")),
+        };
+        if let Err(refused) = checks::check_document(&document, limits) {
+            return Some(refused.0);
+        }
+        let wanted = request.operation_name.as_deref();
+        let subscription = document
+            .operations
+            .iter()
+            .find(|(name, _)| wanted.is_none_or(|w| name.is_some_and(|n| n.as_str() == w)))
+            .is_some_and(|(_, op)| op.node.ty == OperationType::Subscription);
+        if !subscription {
+            return Some(
+                "only subscriptions run over WebSocket: send queries and mutations to /graphql over HTTP"
+                    .into(),
+            );
+        }
+        let trusted = self.trusted.load(Ordering::SeqCst);
+        if !self.endpoint.may_run(&request.query, trusted) {
+            return Some("this server runs only registered documents".into());
+        }
+        None
+    }
+}
+
+impl Executor for SubscriptionsOnly {
+    fn execute(
+        &self,
+        _request: async_graphql::Request,
+    ) -> impl Future<Output = async_graphql::Response> + Send {
+        futures_util::future::ready(refused("only subscriptions run over WebSocket".into()))
+    }
+
+    fn execute_stream(
+        &self,
+        request: async_graphql::Request,
+        session_data: Option<Arc<Data>>,
+    ) -> BoxStream<'static, async_graphql::Response> {
+        if let Some(message) = self.refusal(&request) {
+            return futures_util::stream::once(futures_util::future::ready(refused(message)))
+                .boxed();
+        }
+        let request = if self.endpoint.settings().introspection {
+            request
+        } else {
+            request.disable_introspection()
+        };
+        let schema: &SamverkanSchema = self.endpoint.schema();
+        Executor::execute_stream(schema, request, session_data)
+    }
+}
+
+/// A refusal of a document, as the protocol's `error` message carries it.
+fn refused(message: String) -> async_graphql::Response {
+    let mut error = async_graphql::ServerError::new(message, None);
+    let mut extensions = async_graphql::ErrorExtensionValues::default();
+    extensions.set("code", "BAD_USER_INPUT");
+    error.extensions = Some(extensions);
+    async_graphql::Response::from_errors(vec![error])
+}
+
+/// Who pays and is counted for a socket: the credential and the client's address (an
+/// IPv6 /64), so that a partner token published on a page cannot be used up by others.
+fn caller_key(principal: &Principal, client: Option<SocketAddr>) -> String {
+    let address = client.map_or_else(
+        || "unknown".to_owned(),
+        |a| crate::http::server::holder(a.ip()).to_string(),
+    );
+    match (principal.token_id, principal.user_id) {
+        (Some(token), _) => format!("token:{token}@{address}"),
+        (None, Some(user)) => format!("user:{user}"),
+        (None, None) => format!("address:{address}"),
+    }
+}
+
+/// An accepted connection: its place among the sockets, the credential it was opened with
+/// (`Authorization`, `X-Api-Key`) and what that granted.
+type Accepted = (Socket, Option<String>, Option<String>, Principal);
+
+/// What the credential of a connection grants, to see whether it still does.
+fn grants(principal: &Principal) -> impl PartialEq + use<> {
+    (
+        principal.kind,
+        principal.user_id,
+        principal.token_id,
+        principal.admin,
+        principal.network,
+        principal.member_of.clone(),
+        principal.editor_of.clone(),
+    )
 }
 
 /// A text of the payload's entry `name`, whatever its case.
@@ -129,22 +290,39 @@ async fn serve(
     changes: Arc<Changes>,
     socket: WebSocket,
     request: Upgrade,
+    place: Socket,
 ) {
     let (mut sink, stream) = socket.split();
-    let input = stream
-        .take_while(|message| futures_util::future::ready(message.is_ok()))
-        .filter_map(|message| async move {
-            match message {
-                Ok(Message::Text(text)) => Some(text.as_bytes().to_vec()),
-                Ok(Message::Binary(bytes)) => Some(bytes.to_vec()),
-                _ => None,
-            }
-        });
+    let heard = Arc::new(Mutex::new(tokio::time::Instant::now()));
+    let input = {
+        let heard = heard.clone();
+        stream
+            .take_while(|message| futures_util::future::ready(message.is_ok()))
+            .filter_map(move |message| {
+                if let Ok(mut heard) = heard.lock() {
+                    *heard = tokio::time::Instant::now();
+                }
+                async move {
+                    match message {
+                        Ok(Message::Text(text)) => Some(text.as_bytes().to_vec()),
+                        Ok(Message::Binary(bytes)) => Some(bytes.to_vec()),
+                        _ => None,
+                    }
+                }
+            })
+    };
     let initialised = Arc::new(AtomicBool::new(false));
-    let opened: Arc<Mutex<Option<String>>> = Arc::default();
+    let trusted = Arc::new(AtomicBool::new(false));
+    let accepted: Arc<Mutex<Option<Accepted>>> = Arc::default();
+    let place = Arc::new(Mutex::new(Some(place)));
+    let origin = request.origin.clone();
     let on_init = {
-        let (endpoint, initialised, opened) =
-            (endpoint.clone(), initialised.clone(), opened.clone());
+        let (endpoint, initialised, trusted, accepted) = (
+            endpoint.clone(),
+            initialised.clone(),
+            trusted.clone(),
+            accepted.clone(),
+        );
         move |payload: serde_json::Value| async move {
             initialised.store(true, Ordering::SeqCst);
             let authorization = entry(&payload, "authorization");
@@ -153,68 +331,111 @@ async fn serve(
                     "a partner site may subscribe anonymously or with its partner token, not with a user's token",
                 ));
             }
+            let api_key = entry(&payload, "x-api-key");
             let credentials = Credentials {
                 authorization,
-                api_key: entry(&payload, "x-api-key"),
+                api_key,
                 origin: request.origin.as_deref(),
             };
             let principal = request::principal(endpoint.db(), endpoint.keys(), credentials)
                 .await
                 .map_err(|error| async_graphql::Error::from(error).message)
                 .map_err(async_graphql::Error::new)?;
-            let key = super::endpoint::rate_key(&principal, request.client);
-            if !endpoint.connections().open(&key.0) {
+            let Some(mut socket) = place.lock().ok().and_then(|mut p| p.take()) else {
+                return Err(async_graphql::Error::new("already initialised"));
+            };
+            if !socket.for_caller(caller_key(&principal, request.client)) {
                 return Err(async_graphql::Error::new(format!(
                     "at most {CONNECTIONS_PER_CALLER} subscription connections per caller"
                 )));
             }
-            if let Ok(mut opened) = opened.lock() {
-                *opened = Some(key.0.clone());
-            }
+            trusted.store(principal.user_id.is_some(), Ordering::SeqCst);
             let mut data = Data::default();
-            loaders::attach_to(&mut data, endpoint.db(), endpoint.keys(), principal);
-            data.insert(key);
+            loaders::attach_to(&mut data, endpoint.db(), endpoint.keys(), principal.clone());
+            data.insert(super::endpoint::rate_key(&principal, request.client));
             data.insert(NotQueued);
             data.insert(changes);
             data.insert(Running::default());
+            if let Ok(mut accepted) = accepted.lock() {
+                *accepted = Some((
+                    socket,
+                    authorization.map(str::to_owned),
+                    api_key.map(str::to_owned),
+                    principal,
+                ));
+            }
             Ok(data)
         }
     };
-    let protocol = Protocol::new(
-        endpoint.schema().clone(),
-        input,
-        WebSocketProtocols::GraphQLWS,
-    )
-    .on_connection_init(on_init);
+    let executor = SubscriptionsOnly {
+        endpoint: endpoint.clone(),
+        trusted,
+    };
+    let protocol =
+        Protocol::new(executor, input, WebSocketProtocols::GraphQLWS).on_connection_init(on_init);
     let mut protocol = std::pin::pin!(protocol);
     let deadline = tokio::time::sleep(INIT_TIMEOUT);
     tokio::pin!(deadline);
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
+    let close = |code: u16, reason: &str| {
+        Message::Close(Some(CloseFrame {
+            code,
+            reason: reason.to_owned().into(),
+        }))
+    };
     loop {
         let message = tokio::select! {
             message = protocol.next() => match message {
                 Some(WsMessage::Text(text)) => Message::Text(text.into()),
                 Some(WsMessage::Close(code, reason)) => {
                     // A refused `connection_init` is 4403 Forbidden in the protocol.
-                    let refused = code == 1002 && opened.lock().is_ok_and(|o| o.is_none());
-                    let code = if refused { 4403 } else { code };
-                    Message::Close(Some(CloseFrame { code, reason: reason.into() }))
+                    let refused = code == 1002 && accepted.lock().is_ok_and(|a| a.is_none());
+                    close(if refused { 4403 } else { code }, &reason)
                 }
                 None => break,
             },
             () = &mut deadline, if !initialised.load(Ordering::SeqCst) => {
-                Message::Close(Some(CloseFrame { code: 4408, reason: "Connection initialisation timeout".into() }))
+                close(4408, "Connection initialisation timeout")
             }
-            _ = ping.tick() => Message::Ping(Vec::new().into()),
+            _ = ping.tick() => {
+                let silent = heard.lock().map(|h| h.elapsed()).unwrap_or_default();
+                if silent > 2 * PING_EVERY {
+                    close(1001, "the client stopped answering pings")
+                } else if still_granted(&endpoint, &accepted, origin.as_deref()).await {
+                    Message::Ping(Vec::new().into())
+                } else {
+                    close(4403, "the credential no longer grants what it did: connect again")
+                }
+            }
         };
         let closing = matches!(message, Message::Close(_));
         if sink.send(message).await.is_err() || closing {
             break;
         }
     }
-    let key = opened.lock().ok().and_then(|mut opened| opened.take());
-    if let Some(key) = key {
-        endpoint.connections().close(&key);
+}
+
+/// Whether the connection's credential still works and grants the same as when it was
+/// accepted (true before `connection_init`).
+async fn still_granted(
+    endpoint: &Endpoint,
+    accepted: &Mutex<Option<Accepted>>,
+    origin: Option<&str>,
+) -> bool {
+    let Some((authorization, api_key, before)) = accepted.lock().ok().and_then(|a| {
+        a.as_ref()
+            .map(|(_, auth, key, p)| (auth.clone(), key.clone(), grants(p)))
+    }) else {
+        return true;
+    };
+    let credentials = Credentials {
+        authorization: authorization.as_deref(),
+        api_key: api_key.as_deref(),
+        origin,
+    };
+    match request::principal(endpoint.db(), endpoint.keys(), credentials).await {
+        Ok(now) => grants(&now) == before,
+        Err(_) => false,
     }
 }

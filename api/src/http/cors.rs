@@ -81,7 +81,13 @@ enum Refusal {
 /// 403, and names allowed origins in the answer.
 pub async fn guard(State(cors): State<Cors>, mut request: Request, next: Next) -> Response {
     let Some(origin) = request.headers().get(header::ORIGIN).cloned() else {
-        return next.run(request).await;
+        // The answer depends on the origin: a shared cache must not give this one, which
+        // names no origin, to a page that sends one.
+        let mut response = next.run(request).await;
+        response
+            .headers_mut()
+            .append(header::VARY, HeaderValue::from_static("origin"));
+        return response;
     };
     let preflight = request.method() == Method::OPTIONS
         && request
@@ -111,7 +117,13 @@ pub async fn guard(State(cors): State<Cors>, mut request: Request, next: Next) -
         .permission(&origin, request.headers(), user_token)
         .await
     {
-        Permission::NotCrossOrigin => next.run(request).await,
+        Permission::NotCrossOrigin => {
+            let mut response = next.run(request).await;
+            response
+                .headers_mut()
+                .append(header::VARY, HeaderValue::from_static("origin"));
+            response
+        }
         Permission::Allowed { partner } => {
             if partner {
                 request.extensions_mut().insert(PartnerOrigin);

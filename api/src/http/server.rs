@@ -193,7 +193,7 @@ impl Drop for InProgress {
 
 /// Whose connection it is, for the per-address cap: an IPv4 address, or an IPv6 address's
 /// /64 network, which one host can usually draw addresses from at will.
-fn holder(address: IpAddr) -> IpAddr {
+pub fn holder(address: IpAddr) -> IpAddr {
     match address {
         IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
             let network = u128::from(v6) & !((1_u128 << 64) - 1);
