@@ -301,9 +301,18 @@ impl AccountQuery {
     async fn users(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "How many items to return from the start (at most 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Return the items after this cursor (the `endCursor` of an earlier page)."
+        )]
         after: Option<String>,
-        last: Option<i32>,
+        #[graphql(desc = "How many items to return from the end (at most 100).")] last: Option<i32>,
+        #[graphql(
+            desc = "Return the items before this cursor (the `startCursor` of an earlier page)."
+        )]
         before: Option<String>,
     ) -> Result<Paged<User>> {
         let sort = Sort::new(UserOrderField::Email, Direction::Asc);
@@ -317,9 +326,18 @@ impl AccountQuery {
     async fn api_tokens(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "How many items to return from the start (at most 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Return the items after this cursor (the `endCursor` of an earlier page)."
+        )]
         after: Option<String>,
-        last: Option<i32>,
+        #[graphql(desc = "How many items to return from the end (at most 100).")] last: Option<i32>,
+        #[graphql(
+            desc = "Return the items before this cursor (the `startCursor` of an earlier page)."
+        )]
         before: Option<String>,
     ) -> Result<Paged<ApiToken>> {
         let sort = Sort::new(ApiTokenOrderField::CreatedAt, Direction::Desc);
@@ -333,10 +351,20 @@ impl AccountQuery {
     async fn audit_log(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "How many items to return from the start (at most 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Return the items after this cursor (the `endCursor` of an earlier page)."
+        )]
         after: Option<String>,
-        last: Option<i32>,
+        #[graphql(desc = "How many items to return from the end (at most 100).")] last: Option<i32>,
+        #[graphql(
+            desc = "Return the items before this cursor (the `startCursor` of an earlier page)."
+        )]
         before: Option<String>,
+        #[graphql(desc = "Which items to return; all that the caller may see when omitted.")]
         filter: Option<AuditLogFilter>,
     ) -> Result<Paged<AuditEntry>> {
         account::may_manage(principal(ctx))?;
@@ -356,7 +384,11 @@ pub struct AccountMutation;
 #[Object]
 impl AccountMutation {
     /// Signs in with email and password.
-    async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> Result<Session> {
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to create or change.")] input: LoginInput,
+    ) -> Result<Session> {
         let credentials = Credentials {
             email: input.email,
             password: input.password,
@@ -373,7 +405,7 @@ impl AccountMutation {
     async fn refresh_session(
         &self,
         ctx: &Context<'_>,
-        input: RefreshSessionInput,
+        #[graphql(desc = "What to create or change.")] input: RefreshSessionInput,
     ) -> Result<Session> {
         Ok(
             session::refresh(db(ctx), ctx.data_unchecked::<Keys>(), &input.refresh_token)
@@ -386,7 +418,11 @@ impl AccountMutation {
         Ok(session::logout(db(ctx), principal(ctx)).await?)
     }
     /// Creates a user (admin only).
-    async fn create_user(&self, ctx: &Context<'_>, input: CreateUserInput) -> Result<User> {
+    async fn create_user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to create or change.")] input: CreateUserInput,
+    ) -> Result<User> {
         let input = NewUser {
             email: input.email,
             name: input.name,
@@ -398,28 +434,44 @@ impl AccountMutation {
         ))
     }
     /// Deactivates a user; their tokens stop working at once (admin only).
-    async fn deactivate_user(&self, ctx: &Context<'_>, input: UserIdInput) -> Result<User> {
+    async fn deactivate_user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to create or change.")] input: UserIdInput,
+    ) -> Result<User> {
         account::may_manage(principal(ctx))?;
         Ok(User::single(
             users::set_active(db(ctx), principal(ctx), input.user()?, false).await?,
         ))
     }
     /// Reactivates a user (admin only).
-    async fn reactivate_user(&self, ctx: &Context<'_>, input: UserIdInput) -> Result<User> {
+    async fn reactivate_user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to create or change.")] input: UserIdInput,
+    ) -> Result<User> {
         account::may_manage(principal(ctx))?;
         Ok(User::single(
             users::set_active(db(ctx), principal(ctx), input.user()?, true).await?,
         ))
     }
     /// Sets or clears a user's admin flag (admin only).
-    async fn set_admin(&self, ctx: &Context<'_>, input: SetAdminInput) -> Result<User> {
+    async fn set_admin(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to create or change.")] input: SetAdminInput,
+    ) -> Result<User> {
         account::may_manage(principal(ctx))?;
         Ok(User::single(
             users::set_admin(db(ctx), principal(ctx), input.user()?, input.admin).await?,
         ))
     }
     /// Forgets a user's failed sign-ins from every address, ending any lockout (admin only).
-    async fn unlock_user(&self, ctx: &Context<'_>, input: UserIdInput) -> Result<User> {
+    async fn unlock_user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to create or change.")] input: UserIdInput,
+    ) -> Result<User> {
         account::may_manage(principal(ctx))?;
         Ok(User::single(
             users::unlock(db(ctx), principal(ctx), input.user()?).await?,
@@ -429,7 +481,7 @@ impl AccountMutation {
     async fn grant_membership(
         &self,
         ctx: &Context<'_>,
-        input: GrantMembershipInput,
+        #[graphql(desc = "What to create or change.")] input: GrantMembershipInput,
     ) -> Result<Membership> {
         account::may_manage(principal(ctx))?;
         Ok(Membership(
@@ -440,7 +492,7 @@ impl AccountMutation {
     async fn revoke_membership(
         &self,
         ctx: &Context<'_>,
-        input: RevokeMembershipInput,
+        #[graphql(desc = "What to create or change.")] input: RevokeMembershipInput,
     ) -> Result<Membership> {
         account::may_manage(principal(ctx))?;
         Ok(Membership(
@@ -451,7 +503,7 @@ impl AccountMutation {
     async fn create_api_token(
         &self,
         ctx: &Context<'_>,
-        input: CreateApiTokenInput,
+        #[graphql(desc = "What to create or change.")] input: CreateApiTokenInput,
     ) -> Result<CreatedApiToken> {
         let input = NewApiToken {
             name: input.name,
@@ -469,7 +521,7 @@ impl AccountMutation {
     async fn revoke_api_token(
         &self,
         ctx: &Context<'_>,
-        input: RevokeApiTokenInput,
+        #[graphql(desc = "What to create or change.")] input: RevokeApiTokenInput,
     ) -> Result<ApiToken> {
         account::may_manage(principal(ctx))?;
         Ok(ApiToken::single(

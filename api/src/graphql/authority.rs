@@ -86,10 +86,20 @@ impl Authority {
     async fn dialogues(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "How many items to return from the start (at most 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Return the items after this cursor (the `endCursor` of an earlier page)."
+        )]
         after: Option<String>,
-        last: Option<i32>,
+        #[graphql(desc = "How many items to return from the end (at most 100).")] last: Option<i32>,
+        #[graphql(
+            desc = "Return the items before this cursor (the `startCursor` of an earlier page)."
+        )]
         before: Option<String>,
+        #[graphql(desc = "How to order the items; each list has its own default.")]
         order_by: Option<DialogueOrder>,
     ) -> Result<Paged<Dialogue>> {
         let args = PageArgs::new(first, after, last, before);
@@ -107,10 +117,20 @@ impl Authority {
     async fn cooperations(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "How many items to return from the start (at most 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Return the items after this cursor (the `endCursor` of an earlier page)."
+        )]
         after: Option<String>,
-        last: Option<i32>,
+        #[graphql(desc = "How many items to return from the end (at most 100).")] last: Option<i32>,
+        #[graphql(
+            desc = "Return the items before this cursor (the `startCursor` of an earlier page)."
+        )]
         before: Option<String>,
+        #[graphql(desc = "How to order the items; each list has its own default.")]
         order_by: Option<CooperationOrder>,
     ) -> Result<Paged<Cooperation>> {
         let args = PageArgs::new(first, after, last, before);
@@ -279,7 +299,7 @@ impl AuthorityMutation {
     async fn create_authority(
         &self,
         ctx: &Context<'_>,
-        input: CreateAuthorityInput,
+        #[graphql(desc = "What to create or change.")] input: CreateAuthorityInput,
     ) -> Result<Authority> {
         domain::may_write(principal(ctx))?;
         let input = input.into_domain()?;
@@ -291,7 +311,7 @@ impl AuthorityMutation {
     async fn update_authority(
         &self,
         ctx: &Context<'_>,
-        input: UpdateAuthorityInput,
+        #[graphql(desc = "What to create or change.")] input: UpdateAuthorityInput,
     ) -> Result<Authority> {
         domain::may_write(principal(ctx))?;
         let (id, row) = input.into_domain()?;
@@ -303,7 +323,7 @@ impl AuthorityMutation {
     async fn delete_authority(
         &self,
         ctx: &Context<'_>,
-        input: DeleteAuthorityInput,
+        #[graphql(desc = "What to create or change.")] input: DeleteAuthorityInput,
     ) -> Result<Authority> {
         domain::may_write(principal(ctx))?;
         let id = ids::decode(NodeType::Authority, &input.id, "input.id")?;

@@ -266,7 +266,7 @@ impl CooperationMutation {
     async fn create_cooperation(
         &self,
         ctx: &Context<'_>,
-        input: CreateCooperationInput,
+        #[graphql(desc = "What to create or change.")] input: CreateCooperationInput,
     ) -> Result<Cooperation> {
         domain::may_write(principal(ctx))?;
         let (row, lists) = input.into_domain()?;
@@ -278,7 +278,7 @@ impl CooperationMutation {
     async fn update_cooperation(
         &self,
         ctx: &Context<'_>,
-        input: UpdateCooperationInput,
+        #[graphql(desc = "What to create or change.")] input: UpdateCooperationInput,
     ) -> Result<Cooperation> {
         domain::may_write(principal(ctx))?;
         let (id, row, lists) = input.into_domain()?;
@@ -290,7 +290,7 @@ impl CooperationMutation {
     async fn delete_cooperation(
         &self,
         ctx: &Context<'_>,
-        input: DeleteCooperationInput,
+        #[graphql(desc = "What to create or change.")] input: DeleteCooperationInput,
     ) -> Result<Cooperation> {
         domain::may_write(principal(ctx))?;
         let id = ids::decode(NodeType::Cooperation, &input.id, "input.id")?;

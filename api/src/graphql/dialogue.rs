@@ -103,10 +103,20 @@ impl Dialogue {
     async fn evidence(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "How many items to return from the start (at most 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Return the items after this cursor (the `endCursor` of an earlier page)."
+        )]
         after: Option<String>,
-        last: Option<i32>,
+        #[graphql(desc = "How many items to return from the end (at most 100).")] last: Option<i32>,
+        #[graphql(
+            desc = "Return the items before this cursor (the `startCursor` of an earlier page)."
+        )]
         before: Option<String>,
+        #[graphql(desc = "How to order the items; each list has its own default.")]
         order_by: Option<EvidenceOrder>,
     ) -> Result<Paged<Evidence>> {
         let args = PageArgs::new(first, after, last, before);
@@ -332,7 +342,7 @@ impl DialogueMutation {
     async fn create_dialogue(
         &self,
         ctx: &Context<'_>,
-        input: CreateDialogueInput,
+        #[graphql(desc = "What to create or change.")] input: CreateDialogueInput,
     ) -> Result<Dialogue> {
         domain::may_write(principal(ctx))?;
         let (row, participants) = input.into_domain()?;
@@ -344,7 +354,7 @@ impl DialogueMutation {
     async fn update_dialogue(
         &self,
         ctx: &Context<'_>,
-        input: UpdateDialogueInput,
+        #[graphql(desc = "What to create or change.")] input: UpdateDialogueInput,
     ) -> Result<Dialogue> {
         domain::may_write(principal(ctx))?;
         let (id, row, participants) = input.into_domain()?;
@@ -356,7 +366,7 @@ impl DialogueMutation {
     async fn delete_dialogue(
         &self,
         ctx: &Context<'_>,
-        input: DeleteDialogueInput,
+        #[graphql(desc = "What to create or change.")] input: DeleteDialogueInput,
     ) -> Result<Dialogue> {
         domain::may_write(principal(ctx))?;
         let id = ids::decode(NodeType::Dialogue, &input.id, "input.id")?;

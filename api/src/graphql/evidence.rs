@@ -346,7 +346,7 @@ impl EvidenceMutation {
     async fn create_evidence(
         &self,
         ctx: &Context<'_>,
-        input: CreateEvidenceInput,
+        #[graphql(desc = "What to create or change.")] input: CreateEvidenceInput,
     ) -> Result<Evidence> {
         domain::may_write(principal(ctx))?;
         let (row, lists) = input.into_domain()?;
@@ -358,7 +358,7 @@ impl EvidenceMutation {
     async fn update_evidence(
         &self,
         ctx: &Context<'_>,
-        input: UpdateEvidenceInput,
+        #[graphql(desc = "What to create or change.")] input: UpdateEvidenceInput,
     ) -> Result<Evidence> {
         domain::may_write(principal(ctx))?;
         let (id, row, lists) = input.into_domain()?;
@@ -370,7 +370,7 @@ impl EvidenceMutation {
     async fn delete_evidence(
         &self,
         ctx: &Context<'_>,
-        input: DeleteEvidenceInput,
+        #[graphql(desc = "What to create or change.")] input: DeleteEvidenceInput,
     ) -> Result<Evidence> {
         domain::may_write(principal(ctx))?;
         let id = ids::decode(NodeType::Evidence, &input.id, "input.id")?;

@@ -279,7 +279,13 @@ impl GoalProgress {
     async fn contributing(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "How many items to return from the start (at most 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Return the items after this cursor (the `endCursor` of an earlier page)."
+        )]
         after: Option<String>,
     ) -> Result<Connection<usize, Node, ContributingTotal>> {
         let size = first.map_or(crate::paging::DEFAULT_PAGE_SIZE as usize, |n| {
@@ -626,7 +632,11 @@ pub struct GoalMutation;
 #[Object]
 impl GoalMutation {
     /// Sets a goal.
-    async fn create_goal(&self, ctx: &Context<'_>, input: CreateGoalInput) -> Result<Goal> {
+    async fn create_goal(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to create or change.")] input: CreateGoalInput,
+    ) -> Result<Goal> {
         domain::may_write(principal(ctx))?;
         let (row, measure) = input.into_domain()?;
         Ok(Goal::single(
@@ -634,7 +644,11 @@ impl GoalMutation {
         ))
     }
     /// Changes a goal.
-    async fn update_goal(&self, ctx: &Context<'_>, input: UpdateGoalInput) -> Result<Goal> {
+    async fn update_goal(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to create or change.")] input: UpdateGoalInput,
+    ) -> Result<Goal> {
         domain::may_write(principal(ctx))?;
         let (id, row, measure) = input.into_domain()?;
         Ok(Goal::single(
@@ -642,7 +656,11 @@ impl GoalMutation {
         ))
     }
     /// Removes a goal with its recorded progress; returns it as it was.
-    async fn delete_goal(&self, ctx: &Context<'_>, input: DeleteGoalInput) -> Result<Goal> {
+    async fn delete_goal(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to create or change.")] input: DeleteGoalInput,
+    ) -> Result<Goal> {
         domain::may_write(principal(ctx))?;
         let id = ids::decode(NodeType::Goal, &input.id, "input.id")?;
         Ok(Goal::single(
@@ -653,7 +671,7 @@ impl GoalMutation {
     async fn record_goal_progress(
         &self,
         ctx: &Context<'_>,
-        input: RecordGoalProgressInput,
+        #[graphql(desc = "What to create or change.")] input: RecordGoalProgressInput,
     ) -> Result<Goal> {
         domain::may_write(principal(ctx))?;
         let id = ids::decode(NodeType::Goal, &input.goal_id, "input.goalId")?;

@@ -80,10 +80,20 @@ impl Organisation {
     async fn dialogues(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "How many items to return from the start (at most 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Return the items after this cursor (the `endCursor` of an earlier page)."
+        )]
         after: Option<String>,
-        last: Option<i32>,
+        #[graphql(desc = "How many items to return from the end (at most 100).")] last: Option<i32>,
+        #[graphql(
+            desc = "Return the items before this cursor (the `startCursor` of an earlier page)."
+        )]
         before: Option<String>,
+        #[graphql(desc = "How to order the items; each list has its own default.")]
         order_by: Option<DialogueOrder>,
     ) -> Result<Paged<Dialogue>> {
         let args = PageArgs::new(first, after, last, before);
@@ -96,10 +106,20 @@ impl Organisation {
     async fn proposals(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "How many items to return from the start (at most 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Return the items after this cursor (the `endCursor` of an earlier page)."
+        )]
         after: Option<String>,
-        last: Option<i32>,
+        #[graphql(desc = "How many items to return from the end (at most 100).")] last: Option<i32>,
+        #[graphql(
+            desc = "Return the items before this cursor (the `startCursor` of an earlier page)."
+        )]
         before: Option<String>,
+        #[graphql(desc = "How to order the items; each list has its own default.")]
         order_by: Option<ProposalOrder>,
     ) -> Result<Paged<Proposal>> {
         let args = PageArgs::new(first, after, last, before);
@@ -113,10 +133,20 @@ impl Organisation {
     async fn evidence(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "How many items to return from the start (at most 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Return the items after this cursor (the `endCursor` of an earlier page)."
+        )]
         after: Option<String>,
-        last: Option<i32>,
+        #[graphql(desc = "How many items to return from the end (at most 100).")] last: Option<i32>,
+        #[graphql(
+            desc = "Return the items before this cursor (the `startCursor` of an earlier page)."
+        )]
         before: Option<String>,
+        #[graphql(desc = "How to order the items; each list has its own default.")]
         order_by: Option<EvidenceOrder>,
     ) -> Result<Paged<Evidence>> {
         let args = PageArgs::new(first, after, last, before);
@@ -130,10 +160,20 @@ impl Organisation {
     async fn cooperations(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "How many items to return from the start (at most 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Return the items after this cursor (the `endCursor` of an earlier page)."
+        )]
         after: Option<String>,
-        last: Option<i32>,
+        #[graphql(desc = "How many items to return from the end (at most 100).")] last: Option<i32>,
+        #[graphql(
+            desc = "Return the items before this cursor (the `startCursor` of an earlier page)."
+        )]
         before: Option<String>,
+        #[graphql(desc = "How to order the items; each list has its own default.")]
         order_by: Option<CooperationOrder>,
     ) -> Result<Paged<Cooperation>> {
         let args = PageArgs::new(first, after, last, before);
@@ -281,7 +321,7 @@ impl OrganisationMutation {
     async fn create_organisation(
         &self,
         ctx: &Context<'_>,
-        input: CreateOrganisationInput,
+        #[graphql(desc = "What to create or change.")] input: CreateOrganisationInput,
     ) -> Result<Organisation> {
         domain::may_write(principal(ctx))?;
         let input = input.into_domain()?;
@@ -293,7 +333,7 @@ impl OrganisationMutation {
     async fn update_organisation(
         &self,
         ctx: &Context<'_>,
-        input: UpdateOrganisationInput,
+        #[graphql(desc = "What to create or change.")] input: UpdateOrganisationInput,
     ) -> Result<Organisation> {
         domain::may_write(principal(ctx))?;
         let (id, row) = input.into_domain()?;
@@ -305,7 +345,7 @@ impl OrganisationMutation {
     async fn delete_organisation(
         &self,
         ctx: &Context<'_>,
-        input: DeleteOrganisationInput,
+        #[graphql(desc = "What to create or change.")] input: DeleteOrganisationInput,
     ) -> Result<Organisation> {
         domain::may_write(principal(ctx))?;
         let id = ids::decode(NodeType::Organisation, &input.id, "input.id")?;

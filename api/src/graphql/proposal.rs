@@ -90,10 +90,20 @@ impl Proposal {
     async fn dialogues(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "How many items to return from the start (at most 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Return the items after this cursor (the `endCursor` of an earlier page)."
+        )]
         after: Option<String>,
-        last: Option<i32>,
+        #[graphql(desc = "How many items to return from the end (at most 100).")] last: Option<i32>,
+        #[graphql(
+            desc = "Return the items before this cursor (the `startCursor` of an earlier page)."
+        )]
         before: Option<String>,
+        #[graphql(desc = "How to order the items; each list has its own default.")]
         order_by: Option<DialogueOrder>,
     ) -> Result<Paged<Dialogue>> {
         let args = PageArgs::new(first, after, last, before);
@@ -121,10 +131,20 @@ impl Proposal {
     async fn evidence(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "How many items to return from the start (at most 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Return the items after this cursor (the `endCursor` of an earlier page)."
+        )]
         after: Option<String>,
-        last: Option<i32>,
+        #[graphql(desc = "How many items to return from the end (at most 100).")] last: Option<i32>,
+        #[graphql(
+            desc = "Return the items before this cursor (the `startCursor` of an earlier page)."
+        )]
         before: Option<String>,
+        #[graphql(desc = "How to order the items; each list has its own default.")]
         order_by: Option<EvidenceOrder>,
     ) -> Result<Paged<Evidence>> {
         let args = PageArgs::new(first, after, last, before);
@@ -357,7 +377,7 @@ impl ProposalMutation {
     async fn create_proposal(
         &self,
         ctx: &Context<'_>,
-        input: CreateProposalInput,
+        #[graphql(desc = "What to create or change.")] input: CreateProposalInput,
     ) -> Result<Proposal> {
         domain::may_write(principal(ctx))?;
         let (row, lists) = input.into_domain()?;
@@ -369,7 +389,7 @@ impl ProposalMutation {
     async fn update_proposal(
         &self,
         ctx: &Context<'_>,
-        input: UpdateProposalInput,
+        #[graphql(desc = "What to create or change.")] input: UpdateProposalInput,
     ) -> Result<Proposal> {
         domain::may_write(principal(ctx))?;
         let (id, row, lists) = input.into_domain()?;
@@ -381,7 +401,7 @@ impl ProposalMutation {
     async fn transition_proposal(
         &self,
         ctx: &Context<'_>,
-        input: TransitionProposalInput,
+        #[graphql(desc = "What to create or change.")] input: TransitionProposalInput,
     ) -> Result<Proposal> {
         domain::may_write(principal(ctx))?;
         let input = Transition {
@@ -398,7 +418,7 @@ impl ProposalMutation {
     async fn delete_proposal(
         &self,
         ctx: &Context<'_>,
-        input: DeleteProposalInput,
+        #[graphql(desc = "What to create or change.")] input: DeleteProposalInput,
     ) -> Result<Proposal> {
         domain::may_write(principal(ctx))?;
         let id = ids::decode(NodeType::Proposal, &input.id, "input.id")?;

@@ -52,7 +52,11 @@ pub struct RecordQuery;
 #[Object]
 impl RecordQuery {
     /// Any record by its global id; null when it does not exist or the caller may not see it.
-    async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The global id.")] id: ID,
+    ) -> Result<Option<Node>> {
         let Some((node_type, uuid)) = ids::decode_any(&id) else {
             return Ok(None);
         };
@@ -75,36 +79,60 @@ impl RecordQuery {
     }
 
     /// An organisation by slug.
-    async fn organisation(&self, ctx: &Context<'_>, slug: String) -> Result<Option<Organisation>> {
+    async fn organisation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The unique short name.")] slug: String,
+    ) -> Result<Option<Organisation>> {
         Ok(organisation::by_slug(db(ctx), principal(ctx), &slug)
             .await?
             .map(Organisation::single))
     }
 
     /// An authority by slug.
-    async fn authority(&self, ctx: &Context<'_>, slug: String) -> Result<Option<Authority>> {
+    async fn authority(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The unique short name.")] slug: String,
+    ) -> Result<Option<Authority>> {
         Ok(authority::by_slug(db(ctx), principal(ctx), &slug)
             .await?
             .map(Authority::single))
     }
 
     /// A dialogue by id; null when it does not exist or the caller may not see it.
-    async fn dialogue(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Dialogue>> {
+    async fn dialogue(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The global id.")] id: ID,
+    ) -> Result<Option<Dialogue>> {
         load(ctx, ids::decode(NodeType::Dialogue, &id, "id")?).await
     }
 
     /// A proposal by id; null when it does not exist or the caller may not see it.
-    async fn proposal(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Proposal>> {
+    async fn proposal(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The global id.")] id: ID,
+    ) -> Result<Option<Proposal>> {
         load(ctx, ids::decode(NodeType::Proposal, &id, "id")?).await
     }
 
     /// A theme by slug.
-    async fn theme(&self, ctx: &Context<'_>, slug: String) -> Result<Option<Theme>> {
+    async fn theme(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The unique short name.")] slug: String,
+    ) -> Result<Option<Theme>> {
         Ok(theme::by_slug(db(ctx), &slug).await?.map(Theme::single))
     }
 
     /// A goal by slug, with its progress; null when it does not exist or the caller may not see it.
-    async fn goal(&self, ctx: &Context<'_>, slug: String) -> Result<Option<Goal>> {
+    async fn goal(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The unique short name.")] slug: String,
+    ) -> Result<Option<Goal>> {
         Ok(goal::by_slug(db(ctx), principal(ctx), &slug)
             .await?
             .map(Goal::single))
@@ -117,11 +145,22 @@ impl RecordQuery {
     async fn organisations(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "How many items to return from the start (at most 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Return the items after this cursor (the `endCursor` of an earlier page)."
+        )]
         after: Option<String>,
-        last: Option<i32>,
+        #[graphql(desc = "How many items to return from the end (at most 100).")] last: Option<i32>,
+        #[graphql(
+            desc = "Return the items before this cursor (the `startCursor` of an earlier page)."
+        )]
         before: Option<String>,
+        #[graphql(desc = "Which items to return; all that the caller may see when omitted.")]
         filter: Option<OrganisationFilter>,
+        #[graphql(desc = "How to order the items; each list has its own default.")]
         order_by: Option<OrganisationOrder>,
     ) -> Result<Paged<Organisation>> {
         let args = PageArgs::new(first, after, last, before);
@@ -136,11 +175,22 @@ impl RecordQuery {
     async fn authorities(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "How many items to return from the start (at most 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Return the items after this cursor (the `endCursor` of an earlier page)."
+        )]
         after: Option<String>,
-        last: Option<i32>,
+        #[graphql(desc = "How many items to return from the end (at most 100).")] last: Option<i32>,
+        #[graphql(
+            desc = "Return the items before this cursor (the `startCursor` of an earlier page)."
+        )]
         before: Option<String>,
+        #[graphql(desc = "Which items to return; all that the caller may see when omitted.")]
         filter: Option<AuthorityFilter>,
+        #[graphql(desc = "How to order the items; each list has its own default.")]
         order_by: Option<AuthorityOrder>,
     ) -> Result<Paged<Authority>> {
         let args = PageArgs::new(first, after, last, before);
@@ -155,11 +205,22 @@ impl RecordQuery {
     async fn dialogues(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "How many items to return from the start (at most 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Return the items after this cursor (the `endCursor` of an earlier page)."
+        )]
         after: Option<String>,
-        last: Option<i32>,
+        #[graphql(desc = "How many items to return from the end (at most 100).")] last: Option<i32>,
+        #[graphql(
+            desc = "Return the items before this cursor (the `startCursor` of an earlier page)."
+        )]
         before: Option<String>,
+        #[graphql(desc = "Which items to return; all that the caller may see when omitted.")]
         filter: Option<DialogueFilter>,
+        #[graphql(desc = "How to order the items; each list has its own default.")]
         order_by: Option<DialogueOrder>,
     ) -> Result<Paged<Dialogue>> {
         let args = PageArgs::new(first, after, last, before);
@@ -174,11 +235,22 @@ impl RecordQuery {
     async fn proposals(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "How many items to return from the start (at most 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Return the items after this cursor (the `endCursor` of an earlier page)."
+        )]
         after: Option<String>,
-        last: Option<i32>,
+        #[graphql(desc = "How many items to return from the end (at most 100).")] last: Option<i32>,
+        #[graphql(
+            desc = "Return the items before this cursor (the `startCursor` of an earlier page)."
+        )]
         before: Option<String>,
+        #[graphql(desc = "Which items to return; all that the caller may see when omitted.")]
         filter: Option<ProposalFilter>,
+        #[graphql(desc = "How to order the items; each list has its own default.")]
         order_by: Option<ProposalOrder>,
     ) -> Result<Paged<Proposal>> {
         let args = PageArgs::new(first, after, last, before);
@@ -193,11 +265,22 @@ impl RecordQuery {
     async fn themes(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "How many items to return from the start (at most 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Return the items after this cursor (the `endCursor` of an earlier page)."
+        )]
         after: Option<String>,
-        last: Option<i32>,
+        #[graphql(desc = "How many items to return from the end (at most 100).")] last: Option<i32>,
+        #[graphql(
+            desc = "Return the items before this cursor (the `startCursor` of an earlier page)."
+        )]
         before: Option<String>,
+        #[graphql(desc = "Which items to return; all that the caller may see when omitted.")]
         filter: Option<ThemeFilter>,
+        #[graphql(desc = "How to order the items; each list has its own default.")]
         order_by: Option<ThemeOrder>,
     ) -> Result<Paged<Theme>> {
         let args = PageArgs::new(first, after, last, before);
@@ -212,11 +295,22 @@ impl RecordQuery {
     async fn evidence(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "How many items to return from the start (at most 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Return the items after this cursor (the `endCursor` of an earlier page)."
+        )]
         after: Option<String>,
-        last: Option<i32>,
+        #[graphql(desc = "How many items to return from the end (at most 100).")] last: Option<i32>,
+        #[graphql(
+            desc = "Return the items before this cursor (the `startCursor` of an earlier page)."
+        )]
         before: Option<String>,
+        #[graphql(desc = "Which items to return; all that the caller may see when omitted.")]
         filter: Option<EvidenceFilter>,
+        #[graphql(desc = "How to order the items; each list has its own default.")]
         order_by: Option<EvidenceOrder>,
     ) -> Result<Paged<Evidence>> {
         let args = PageArgs::new(first, after, last, before);
@@ -231,11 +325,22 @@ impl RecordQuery {
     async fn cooperations(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "How many items to return from the start (at most 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Return the items after this cursor (the `endCursor` of an earlier page)."
+        )]
         after: Option<String>,
-        last: Option<i32>,
+        #[graphql(desc = "How many items to return from the end (at most 100).")] last: Option<i32>,
+        #[graphql(
+            desc = "Return the items before this cursor (the `startCursor` of an earlier page)."
+        )]
         before: Option<String>,
+        #[graphql(desc = "Which items to return; all that the caller may see when omitted.")]
         filter: Option<CooperationFilter>,
+        #[graphql(desc = "How to order the items; each list has its own default.")]
         order_by: Option<CooperationOrder>,
     ) -> Result<Paged<Cooperation>> {
         let args = PageArgs::new(first, after, last, before);
@@ -252,11 +357,22 @@ impl RecordQuery {
     async fn goals(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "How many items to return from the start (at most 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Return the items after this cursor (the `endCursor` of an earlier page)."
+        )]
         after: Option<String>,
-        last: Option<i32>,
+        #[graphql(desc = "How many items to return from the end (at most 100).")] last: Option<i32>,
+        #[graphql(
+            desc = "Return the items before this cursor (the `startCursor` of an earlier page)."
+        )]
         before: Option<String>,
+        #[graphql(desc = "Which items to return; all that the caller may see when omitted.")]
         filter: Option<GoalFilter>,
+        #[graphql(desc = "How to order the items; each list has its own default.")]
         order_by: Option<GoalOrder>,
     ) -> Result<Paged<Goal>> {
         let args = PageArgs::new(first, after, last, before);
@@ -271,6 +387,7 @@ impl RecordQuery {
     async fn statistics(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Which items to return; all that the caller may see when omitted.")]
         filter: Option<super::statistics::StatisticsFilter>,
     ) -> Result<super::statistics::Statistics> {
         super::statistics::statistics(ctx, filter).await

@@ -201,7 +201,9 @@ impl Subscription {
     async fn record_changed(
         &self,
         ctx: &Context<'_>,
-        types: Option<Vec<RecordType>>,
+        #[graphql(desc = "The kinds of record to follow; every kind when omitted.")] types: Option<
+            Vec<RecordType>,
+        >,
     ) -> Result<impl Stream<Item = RecordChange>> {
         let db = db(ctx).clone();
         let principal = principal(ctx).clone();
@@ -241,6 +243,7 @@ impl Subscription {
     async fn dialogue_changed(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Which items to return; all that the caller may see when omitted.")]
         filter: Option<DialogueFilter>,
     ) -> Result<impl Stream<Item = Dialogue>> {
         let condition = filter.into_domain()?.condition(principal(ctx))?;
@@ -264,6 +267,7 @@ impl Subscription {
     async fn proposal_changed(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Which items to return; all that the caller may see when omitted.")]
         filter: Option<ProposalFilter>,
     ) -> Result<impl Stream<Item = Proposal>> {
         let condition = filter.into_domain()?.condition(principal(ctx))?;
@@ -288,7 +292,7 @@ impl Subscription {
     async fn goal_progress_changed(
         &self,
         ctx: &Context<'_>,
-        slug: String,
+        #[graphql(desc = "The unique short name.")] slug: String,
     ) -> Result<impl Stream<Item = Goal>> {
         let db = db(ctx).clone();
         let principal = principal(ctx).clone();

@@ -160,7 +160,11 @@ pub struct ThemeMutation;
 #[Object]
 impl ThemeMutation {
     /// Adds a theme.
-    async fn create_theme(&self, ctx: &Context<'_>, input: CreateThemeInput) -> Result<Theme> {
+    async fn create_theme(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to create or change.")] input: CreateThemeInput,
+    ) -> Result<Theme> {
         domain::may_write(principal(ctx))?;
         let row = input.into_domain()?;
         Ok(Theme::single(
@@ -168,7 +172,11 @@ impl ThemeMutation {
         ))
     }
     /// Changes a theme.
-    async fn update_theme(&self, ctx: &Context<'_>, input: UpdateThemeInput) -> Result<Theme> {
+    async fn update_theme(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to create or change.")] input: UpdateThemeInput,
+    ) -> Result<Theme> {
         domain::may_write(principal(ctx))?;
         let (id, row) = input.into_domain()?;
         Ok(Theme::single(
@@ -176,7 +184,11 @@ impl ThemeMutation {
         ))
     }
     /// Removes a theme: the records it tagged lose the tag. CONFLICT while a goal's measure names it.
-    async fn delete_theme(&self, ctx: &Context<'_>, input: DeleteThemeInput) -> Result<Theme> {
+    async fn delete_theme(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to create or change.")] input: DeleteThemeInput,
+    ) -> Result<Theme> {
         domain::may_write(principal(ctx))?;
         let id = ids::decode(NodeType::Theme, &input.id, "input.id")?;
         Ok(Theme::single(
