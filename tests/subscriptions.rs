@@ -214,3 +214,30 @@ async fn only_subscriptions_run_over_the_websocket() {
     );
     assert!(answer["payload"]["data"].is_null(), "{answer}");
 }
+
+#[tokio::test]
+async fn a_revoked_partner_token_loses_its_subscriptions() {
+    let settings = samverkan::config::HttpSettings {
+        subscription_ping: Duration::from_millis(300),
+        ..samverkan::config::HttpSettings::default()
+    };
+    let app = TestApp::start_with(settings, None).await;
+    let secret = app.partner_token("site", "READ_NETWORK", &[]).await;
+    let mut partner = connect(&app.url, json!({ "X-Api-Key": secret })).await;
+    subscribe(&mut partner, "1", DIALOGUES).await;
+    // Pings come and go while the token works.
+    assert_eq!(next(&mut partner, Duration::from_millis(1000)).await, None);
+    let listed = app.ok("{ apiTokens { nodes { id } } }", json!({})).await;
+    let id = listed["apiTokens"]["nodes"][0]["id"].clone();
+    app.ok(
+        "mutation($id: ID!) { revokeApiToken(input: { id: $id }) { revokedAt } }",
+        json!({ "id": id }),
+    )
+    .await;
+    let closed = next(&mut partner, Duration::from_secs(3)).await;
+    assert_eq!(
+        closed,
+        Some(json!({ "closed": 4403 })),
+        "closed at the next ping"
+    );
+}

@@ -99,6 +99,9 @@ pub struct HttpSettings {
     /// `SAMVERKAN_PERSISTED_ONLY`: `off` (default) or `on` (also `1`): anonymous and partner
     /// callers run registered documents only.
     pub persisted_only: bool,
+    /// How often a subscription socket is pinged and its credential checked again (30 s;
+    /// not a setting of its own: tests shorten it).
+    pub subscription_ping: std::time::Duration,
     /// `SAMVERKAN_PERSISTED_QUERIES`: a manifest file of documents to register (Apollo's
     /// persisted query manifest, or an object of hashes to texts); its documents, read at
     /// start.
@@ -121,6 +124,7 @@ impl Default for HttpSettings {
             read_timeout: std::time::Duration::from_secs(10),
             cache_max_age: std::time::Duration::from_secs(30),
             persisted_only: false,
+            subscription_ping: std::time::Duration::from_secs(30),
             persisted_queries: Vec::new(),
         }
     }
@@ -250,6 +254,7 @@ impl From<Variables> for Settings {
                 read_timeout: v.read_timeout,
                 cache_max_age: v.cache_max_age,
                 persisted_only: v.persisted_only,
+                subscription_ping: HttpSettings::default().subscription_ping,
                 persisted_queries: v.persisted_queries.map(|m| m.0).unwrap_or_default(),
             },
             json_logs: v.json_logs,

@@ -12,7 +12,7 @@
 //! - At most `SAMVERKAN_MAX_CONNECTIONS` sockets in all, [`CONNECTIONS_PER_CALLER`] per
 //!   credential and client address (an IPv6 /64), and [`SUBSCRIPTIONS_PER_CONNECTION`]
 //!   subscriptions per connection.
-//! - The server pings every [`PING_EVERY`]; a peer silent for two of them is closed. The
+//! - The server pings every `subscription_ping` (30 s); a peer silent for two of them is closed. The
 //!   credential is checked again at each ping: revoked, expired, logged out or changed
 //!   (another role, another membership) closes the connection with 4403.
 
@@ -41,8 +41,6 @@ pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const CONNECTIONS_PER_CALLER: usize = 8;
 /// Subscriptions one connection may run at once.
 pub const SUBSCRIPTIONS_PER_CONNECTION: usize = 20;
-/// How often the server pings.
-const PING_EVERY: Duration = Duration::from_secs(30);
 
 /// The open sockets, in all and per caller, shared by the server.
 #[derive(Default)]
@@ -376,7 +374,8 @@ async fn serve(
     let mut protocol = std::pin::pin!(protocol);
     let deadline = tokio::time::sleep(INIT_TIMEOUT);
     tokio::pin!(deadline);
-    let mut ping = tokio::time::interval(PING_EVERY);
+    let every = endpoint.settings().subscription_ping;
+    let mut ping = tokio::time::interval(every);
     ping.tick().await;
     let close = |code: u16, reason: &str| {
         Message::Close(Some(CloseFrame {
@@ -400,7 +399,7 @@ async fn serve(
             }
             _ = ping.tick() => {
                 let silent = heard.lock().map(|h| h.elapsed()).unwrap_or_default();
-                if silent > 2 * PING_EVERY {
+                if silent > 2 * every {
                     close(1001, "the client stopped answering pings")
                 } else if still_granted(&endpoint, &accepted, origin.as_deref()).await {
                     Message::Ping(Vec::new().into())
