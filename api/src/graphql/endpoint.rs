@@ -545,12 +545,8 @@ fn check_document(
     let document = endpoint.documents.get_or_parse(&request.query, |doc| {
         checks::check_document(doc, limits).map_err(|r| r.0)
     })?;
-    let wanted = request.operation_name.as_deref();
-    let operation = document
-        .operations
-        .iter()
-        .find(|(name, _)| wanted.is_none_or(|wanted| name.is_some_and(|n| n.as_str() == wanted)))
-        .map(|(name, op)| {
+    let operation =
+        operation_named(&document, request.operation_name.as_deref()).map(|(name, op)| {
             let kind = match op.node.ty {
                 OperationType::Mutation
                     if checks::TopLevel::of(&document, &op.node.selection_set.node)
@@ -565,6 +561,40 @@ fn check_document(
         });
     let (operation_type, name) = operation.unwrap_or((Operation::Read(OperationType::Query), None));
     Ok((document, operation_type, name))
+}
+
+/// The operation of `document` that runs: the one named `wanted`, or the first.
+fn operation_named<'a>(
+    document: &'a ExecutableDocument,
+    wanted: Option<&str>,
+) -> Option<(
+    Option<&'a async_graphql::Name>,
+    &'a async_graphql::Positioned<async_graphql::parser::types::OperationDefinition>,
+)> {
+    document
+        .operations
+        .iter()
+        .find(|(name, _)| wanted.is_none_or(|wanted| name.is_some_and(|n| n.as_str() == wanted)))
+}
+
+impl Endpoint {
+    /// The checked, parsed document of a subscription request (the same text and shape
+    /// checks as over HTTP, the parse cached), or why it may not run over a WebSocket.
+    ///
+    /// # Errors
+    /// The message to answer with.
+    pub fn subscription_document(
+        &self,
+        request: &async_graphql::Request,
+    ) -> Result<Arc<ExecutableDocument>, String> {
+        match check_document(self, request)? {
+            (document, Operation::Read(OperationType::Subscription), _) => Ok(document),
+            _ => Err(
+                "only subscriptions run over WebSocket: send queries and mutations to /graphql over HTTP"
+                    .into(),
+            ),
+        }
+    }
 }
 
 /// What an operation does, for how it is run.
@@ -861,10 +891,7 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
     };
     let response = match tokio::time::timeout(endpoint.settings.request_timeout, execution).await {
         Ok(Ok(mut response)) => {
-            let wanted = operation.as_deref();
-            if let Some((_, op)) = document.operations.iter().find(|(name, _)| {
-                wanted.is_none_or(|wanted| name.is_some_and(|n| n.as_str() == wanted))
-            }) {
+            if let Some((_, op)) = operation_named(&document, operation.as_deref()) {
                 super::ordering::order(&mut response.data, &document, &op.node);
             }
             response
@@ -893,20 +920,32 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
     if operation_type == Operation::Mutation {
         endpoint.responses.invalidate();
     }
-    if let (Some((key, generation)), Some(report)) = (keep, &report)
+    // Only a whole answer that a cache may keep gets an ETag: one with errors may be a
+    // passing fault, and hashing every other answer would be work for nothing.
+    let etag = (matches!(caching, Caching::Public(_) | Caching::Partner(_))
+        && response.errors.is_empty())
+    .then(|| etag_of(&response))
+    .flatten();
+    if let (Some((key, generation)), Some(report), Some(etag)) = (keep, &report, &etag)
         && report.executed
-        && response.errors.is_empty()
-        && let (Ok(body), Some(etag)) = (serde_json::to_string(&response), etag_of(&response))
+        && let Ok(body) = serde_json::to_string(&response)
         && body.ends_with('}')
     {
         let kept = Kept {
             body,
-            etag,
+            etag: etag.clone(),
             cost: report.cost,
         };
         endpoint.responses.put(key, kept, generation);
     }
-    let (response, codes) = finish(response, media, report.as_ref(), caching, if_none_match);
+    let (response, codes) = finish(
+        response,
+        media,
+        report.as_ref(),
+        caching,
+        etag,
+        if_none_match,
+    );
     Outcome {
         response,
         operation,
@@ -1002,6 +1041,7 @@ fn finish(
     media: Media,
     report: Option<&CostReport>,
     caching: Caching,
+    etag: Option<String>,
     if_none_match: Option<&HeaderValue>,
 ) -> (Response, Vec<String>) {
     // The engine's own errors (parse, validation, variables, arguments) are the client's:
@@ -1019,8 +1059,6 @@ fn finish(
         }
     }
     let codes = error_codes(&body.errors);
-    // Only a whole answer is kept: one with errors may be a passing fault.
-    let etag = body.errors.is_empty().then(|| etag_of(&body)).flatten();
     if let Some(report) = report
         && let Ok(cost) = async_graphql::Value::from_json(cost_json(report))
     {

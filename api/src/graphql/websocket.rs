@@ -18,12 +18,11 @@
 
 use super::cost::NotQueued;
 use super::endpoint::Endpoint;
-use super::{SamverkanSchema, checks, loaders};
+use super::{SamverkanSchema, loaders};
 use crate::account::caller::{self as request, Credentials};
 use crate::auth::Principal;
 use crate::changes::Changes;
 use async_graphql::http::{WebSocket as Protocol, WebSocketProtocols, WsMessage};
-use async_graphql::parser::types::OperationType;
 use async_graphql::{Data, Executor};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::response::{IntoResponse, Response};
@@ -173,36 +172,17 @@ struct SubscriptionsOnly {
 }
 
 impl SubscriptionsOnly {
-    /// Why `request` may not run here, if so.
-    fn refusal(&self, request: &async_graphql::Request) -> Option<String> {
-        let limits = &self.endpoint.settings().limits;
-        if let Err(refused) = checks::check_text(&request.query, limits) {
-            return Some(refused.0);
-        }
-        let document = match async_graphql::parser::parse_query(&request.query) {
-            Ok(document) => document,
-            Err(error) => return Some(format!("the document does not parse: {error}")),
-        };
-        if let Err(refused) = checks::check_document(&document, limits) {
-            return Some(refused.0);
-        }
-        let wanted = request.operation_name.as_deref();
-        let subscription = document
-            .operations
-            .iter()
-            .find(|(name, _)| wanted.is_none_or(|w| name.is_some_and(|n| n.as_str() == w)))
-            .is_some_and(|(_, op)| op.node.ty == OperationType::Subscription);
-        if !subscription {
-            return Some(
-                "only subscriptions run over WebSocket: send queries and mutations to /graphql over HTTP"
-                    .into(),
-            );
-        }
+    /// The request's checked document, or why it may not run here.
+    fn check(
+        &self,
+        request: &async_graphql::Request,
+    ) -> Result<Arc<async_graphql::parser::types::ExecutableDocument>, String> {
+        let document = self.endpoint.subscription_document(request)?;
         let trusted = self.trusted.load(Ordering::SeqCst);
         if !self.endpoint.may_run(&request.query, trusted) {
-            return Some("this server runs only registered documents".into());
+            return Err("this server runs only registered documents".into());
         }
-        None
+        Ok(document)
     }
 }
 
@@ -219,15 +199,20 @@ impl Executor for SubscriptionsOnly {
         request: async_graphql::Request,
         session_data: Option<Arc<Data>>,
     ) -> BoxStream<'static, async_graphql::Response> {
-        if let Some(message) = self.refusal(&request) {
-            return futures_util::stream::once(futures_util::future::ready(refused(message)))
-                .boxed();
-        }
-        let request = if self.endpoint.settings().introspection {
-            request
-        } else {
-            request.disable_introspection()
+        let mut request = match self.check(&request) {
+            Ok(document) => {
+                let mut request = request;
+                request.set_parsed_query((*document).clone());
+                request
+            }
+            Err(message) => {
+                return futures_util::stream::once(futures_util::future::ready(refused(message)))
+                    .boxed();
+            }
         };
+        if !self.endpoint.settings().introspection {
+            request = request.disable_introspection();
+        }
         let schema: &SamverkanSchema = self.endpoint.schema();
         Executor::execute_stream(schema, request, session_data)
     }
