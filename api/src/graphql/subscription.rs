@@ -139,59 +139,101 @@ where
     ))
 }
 
+/// The row `id` of `E` if `condition` keeps it, wrapped as a GraphQL object.
+async fn load<E, T>(
+    db: &DatabaseConnection,
+    id: uuid::Uuid,
+    condition: Condition,
+    wrap: impl FnOnce(E::Model) -> T,
+) -> Option<T>
+where
+    E: sea_orm::EntityTrait,
+    <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<uuid::Uuid>,
+{
+    row_if::<E>(db, id, condition).await.ok()?.map(wrap)
+}
+
 /// The record of `change` as `principal` may see it, as a node.
 async fn node_of(db: &DatabaseConnection, principal: &Principal, change: Change) -> Option<Node> {
     use entity::{authority, cooperation, dialogue, evidence, goal, organisation, proposal, theme};
     let id = change.id;
     let all = Condition::all;
-    let node = match change.record_type {
-        Stored::Organisation => row_if::<organisation::Entity>(db, id, all())
+    match change.record_type {
+        Stored::Organisation => {
+            load::<organisation::Entity, _>(db, id, all(), |row| {
+                Node::Organisation(Organisation::single(row))
+            })
             .await
-            .ok()??
-            .pipe(|row| Node::Organisation(Organisation::single(row))),
-        Stored::Authority => row_if::<authority::Entity>(db, id, all())
-            .await
-            .ok()??
-            .pipe(|row| Node::Authority(Authority::single(row))),
-        Stored::Theme => row_if::<theme::Entity>(db, id, all())
-            .await
-            .ok()??
-            .pipe(|row| Node::Theme(Theme::single(row))),
-        Stored::Dialogue => row_if::<dialogue::Entity>(db, id, crate::dialogue::visible(principal))
-            .await
-            .ok()??
-            .pipe(|row| Node::Dialogue(Dialogue::single(row))),
-        Stored::Proposal => row_if::<proposal::Entity>(db, id, crate::proposal::visible(principal))
-            .await
-            .ok()??
-            .pipe(|row| Node::Proposal(Proposal::single(row))),
-        Stored::Evidence => row_if::<evidence::Entity>(db, id, crate::evidence::visible(principal))
-            .await
-            .ok()??
-            .pipe(|row| Node::Evidence(Evidence::single(row))),
-        Stored::Cooperation => {
-            row_if::<cooperation::Entity>(db, id, crate::cooperation::visible(principal))
-                .await
-                .ok()??
-                .pipe(|row| Node::Cooperation(Cooperation::single(row)))
         }
-        Stored::Goal => row_if::<goal::Entity>(db, id, crate::goal::visible(principal))
+        Stored::Authority => {
+            load::<authority::Entity, _>(db, id, all(), |row| {
+                Node::Authority(Authority::single(row))
+            })
             .await
-            .ok()??
-            .pipe(|row| Node::Goal(Goal::single(row))),
-        Stored::User | Stored::ApiToken | Stored::Session => return None,
-    };
-    Some(node)
-}
-
-/// `value.pipe(f)` is `f(value)`, to keep the loads above in one shape.
-trait Pipe: Sized {
-    fn pipe<T>(self, f: impl FnOnce(Self) -> T) -> T {
-        f(self)
+        }
+        Stored::Theme => {
+            load::<theme::Entity, _>(db, id, all(), |row| Node::Theme(Theme::single(row))).await
+        }
+        Stored::Dialogue => {
+            let visible = crate::dialogue::visible(principal);
+            load::<dialogue::Entity, _>(db, id, visible, |row| {
+                Node::Dialogue(Dialogue::single(row))
+            })
+            .await
+        }
+        Stored::Proposal => {
+            let visible = crate::proposal::visible(principal);
+            load::<proposal::Entity, _>(db, id, visible, |row| {
+                Node::Proposal(Proposal::single(row))
+            })
+            .await
+        }
+        Stored::Evidence => {
+            let visible = crate::evidence::visible(principal);
+            load::<evidence::Entity, _>(db, id, visible, |row| {
+                Node::Evidence(Evidence::single(row))
+            })
+            .await
+        }
+        Stored::Cooperation => {
+            let visible = crate::cooperation::visible(principal);
+            load::<cooperation::Entity, _>(db, id, visible, |row| {
+                Node::Cooperation(Cooperation::single(row))
+            })
+            .await
+        }
+        Stored::Goal => {
+            let visible = crate::goal::visible(principal);
+            load::<goal::Entity, _>(db, id, visible, |row| Node::Goal(Goal::single(row))).await
+        }
+        Stored::User | Stored::ApiToken | Stored::Session => None,
     }
 }
 
-impl<S> Pipe for S {}
+/// The saved records of `record_type` that `condition` (the caller's filter and visibility)
+/// keeps, as they are committed.
+fn saved<E, T>(
+    ctx: &Context<'_>,
+    record_type: Stored,
+    condition: Condition,
+    wrap: fn(E::Model) -> T,
+) -> Result<impl Stream<Item = T> + use<E, T>>
+where
+    E: sea_orm::EntityTrait,
+    <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<uuid::Uuid>,
+    T: Send + 'static,
+{
+    let db = db(ctx).clone();
+    follow(ctx, move |change| {
+        let (db, condition) = (db.clone(), condition.clone());
+        async move {
+            if change.record_type != record_type || change.deleted() {
+                return None;
+            }
+            load::<E, T>(&db, change.id, condition, wrap).await
+        }
+    })
+}
 
 #[Subscription]
 impl Subscription {
@@ -247,19 +289,7 @@ impl Subscription {
         filter: Option<DialogueFilter>,
     ) -> Result<impl Stream<Item = Dialogue>> {
         let condition = filter.into_domain()?.condition(principal(ctx))?;
-        let db = db(ctx).clone();
-        follow(ctx, move |change| {
-            let (db, condition) = (db.clone(), condition.clone());
-            async move {
-                if change.record_type != Stored::Dialogue || change.deleted() {
-                    return None;
-                }
-                let row = row_if::<entity::dialogue::Entity>(&db, change.id, condition)
-                    .await
-                    .ok()??;
-                Some(Dialogue::single(row))
-            }
-        })
+        saved::<entity::dialogue::Entity, _>(ctx, Stored::Dialogue, condition, Dialogue::single)
     }
 
     /// Proposals, as they are created, changed or moved along the lifecycle, that the
@@ -271,19 +301,7 @@ impl Subscription {
         filter: Option<ProposalFilter>,
     ) -> Result<impl Stream<Item = Proposal>> {
         let condition = filter.into_domain()?.condition(principal(ctx))?;
-        let db = db(ctx).clone();
-        follow(ctx, move |change| {
-            let (db, condition) = (db.clone(), condition.clone());
-            async move {
-                if change.record_type != Stored::Proposal || change.deleted() {
-                    return None;
-                }
-                let row = row_if::<entity::proposal::Entity>(&db, change.id, condition)
-                    .await
-                    .ok()??;
-                Some(Proposal::single(row))
-            }
-        })
+        saved::<entity::proposal::Entity, _>(ctx, Stored::Proposal, condition, Proposal::single)
     }
 
     /// The goal of `slug`, with its progress, whenever a change the caller may see may have
