@@ -455,6 +455,7 @@ pub const CHILD_ENV: &str = "SAMVERKAN_TEST_CHILD";
 impl ChildServer {
     /// Starts `samverkan serve` on `database_url` in a new process and waits until it answers.
     pub async fn spawn(database_url: &str, env: &[(&str, &str)]) -> Self {
+        samverkan::webhook::install_tls();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .expect("free port")
             .local_addr()

@@ -22,4 +22,5 @@ mod schema;
 mod seed;
 mod statements;
 mod subscriptions;
+mod webhooks;
 mod widget;

@@ -3,7 +3,7 @@
 use crate::error::AppResult;
 use entity::{
     AuditAction, PrincipalKind, RecordType, api_token, audit_entry, organisation, refresh_token,
-    user,
+    user, webhook,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, EntityTrait, IdenStatic, Iterable,
@@ -40,6 +40,7 @@ pub fn record_type(action: AuditAction) -> RecordType {
         CreateUser | DeactivateUser | ReactivateUser | SetAdmin | UnlockUser | GrantMembership
         | RevokeMembership => RecordType::User,
         CreateApiToken | RevokeApiToken => RecordType::ApiToken,
+        CreateWebhook | DeleteWebhook | RedeliverWebhook => RecordType::Webhook,
         Login | RefreshSession | Logout => RecordType::Session,
     }
 }
@@ -51,6 +52,7 @@ fn is_secret(column: &impl ColumnTrait) -> bool {
         user::Column::PasswordHash.as_column_ref(),
         api_token::Column::TokenHash.as_column_ref(),
         refresh_token::Column::TokenHash.as_column_ref(),
+        webhook::Column::Secret.as_column_ref(),
     ]
     .contains(&column)
 }
@@ -128,6 +130,9 @@ pub async fn record<'a>(
     changes: Map<String, Json>,
 ) -> AppResult<()> {
     let actor = actor.into();
+    if let Some(id) = record_id {
+        crate::webhook::enqueue(db, action, record_type(action), id, &changes).await?;
+    }
     audit_entry::ActiveModel {
         id: ActiveValue::Set(Uuid::now_v7()),
         at: ActiveValue::Set(crate::validate::now()),

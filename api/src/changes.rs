@@ -128,12 +128,9 @@ impl Changes {
                 tokio::spawn(listen(db.clone(), Arc::downgrade(&changes)));
             }
             DatabaseBackend::Sqlite => {
-                // Its own handle on the same pool: the feed's reads are not the requests'
-                // (a statement count of requests does not see them).
-                let own = sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(
-                    db.get_sqlite_connection_pool().clone(),
-                );
-                tokio::spawn(poll(own, Arc::downgrade(&changes)));
+                // The feed's reads are not the requests' (a statement count of requests
+                // does not see them).
+                tokio::spawn(poll(crate::db::detached(db), Arc::downgrade(&changes)));
             }
             _ => {}
         }

@@ -106,6 +106,8 @@ pub struct HttpSettings {
     /// persisted query manifest, or an object of hashes to texts); its documents, read at
     /// start.
     pub persisted_queries: Vec<String>,
+    /// How webhooks are delivered (`SAMVERKAN_WEBHOOK_*`).
+    pub webhooks: crate::webhook::Settings,
 }
 
 impl Default for HttpSettings {
@@ -126,6 +128,7 @@ impl Default for HttpSettings {
             persisted_only: false,
             subscription_ping: std::time::Duration::from_secs(30),
             persisted_queries: Vec::new(),
+            webhooks: crate::webhook::Settings::default(),
         }
     }
 }
@@ -221,6 +224,14 @@ struct Variables {
     persisted_only: bool,
     #[arg(long, env = "SAMVERKAN_PERSISTED_QUERIES", value_parser = manifest)]
     persisted_queries: Option<Manifest>,
+    #[arg(long, env = "SAMVERKAN_WEBHOOK_DELIVERY", default_value = "on", value_parser = switch, action = ArgAction::Set)]
+    webhook_delivery: bool,
+    #[arg(long, env = "SAMVERKAN_WEBHOOK_ALLOW_PRIVATE", default_value = "off", value_parser = switch, action = ArgAction::Set)]
+    webhook_allow_private: bool,
+    #[arg(long, env = "SAMVERKAN_WEBHOOK_RETRIES", default_value = "10s,1m,5m,30m,2h,5h,8h,8h", value_parser = pauses)]
+    webhook_retries: Pauses,
+    #[arg(long, env = "SAMVERKAN_WEBHOOK_TIMEOUT_SECS", default_value = "10", value_parser = at_least_one_second)]
+    webhook_timeout: Duration,
 }
 
 impl From<Variables> for Settings {
@@ -256,6 +267,12 @@ impl From<Variables> for Settings {
                 persisted_only: v.persisted_only,
                 subscription_ping: HttpSettings::default().subscription_ping,
                 persisted_queries: v.persisted_queries.map(|m| m.0).unwrap_or_default(),
+                webhooks: crate::webhook::Settings {
+                    deliver: v.webhook_delivery,
+                    allow_private: v.webhook_allow_private,
+                    retries: v.webhook_retries.0,
+                    timeout: v.webhook_timeout,
+                },
             },
             json_logs: v.json_logs,
         }
@@ -269,6 +286,10 @@ struct Secret(Vec<u8>);
 /// The documents of a persisted query manifest.
 #[derive(Debug, Clone)]
 struct Manifest(Vec<String>);
+
+/// Pauses, in order.
+#[derive(Debug, Clone)]
+struct Pauses(Vec<Duration>);
 
 /// Browser origins, normalised: lower case, no trailing `/`.
 #[derive(Debug, Clone)]
@@ -376,6 +397,33 @@ fn at_least_one_second(value: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(at_least_one(value)? as u64))
 }
 
+/// Comma-separated pauses, each a whole number and a unit: `500ms`, `10s`, `5m`, `2h`, `1d`.
+fn pauses(value: &str) -> Result<Pauses, String> {
+    let bad = || "must be pauses such as 10s,1m,5m,30m,2h (units ms, s, m, h, d)".to_owned();
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|pause| !pause.is_empty())
+        .map(|pause| {
+            let digits = pause.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+            let amount: u64 = pause[..digits].parse().map_err(|_| bad())?;
+            let millis = match &pause[digits..] {
+                "ms" => 1,
+                "s" => 1_000,
+                "m" => 60_000,
+                "h" => 3_600_000,
+                "d" => 86_400_000,
+                _ => return Err(bad()),
+            };
+            amount
+                .checked_mul(millis)
+                .map(Duration::from_millis)
+                .ok_or_else(bad)
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Pauses)
+}
+
 fn switch(value: &str) -> Result<bool, String> {
     match value.trim() {
         "on" | "1" => Ok(true),
@@ -449,6 +497,7 @@ mod tests {
         assert_eq!(http.max_connections, 1024);
         assert_eq!(http.max_connections_per_address, 64);
         assert_eq!(http.read_timeout, Duration::from_secs(10));
+        assert_eq!(http.webhooks, crate::webhook::Settings::default());
     }
 
     #[test]
@@ -494,6 +543,10 @@ mod tests {
             ("SAMVERKAN_MAX_CONNECTIONS", "16"),
             ("SAMVERKAN_MAX_CONNECTIONS_PER_ADDRESS", "4"),
             ("SAMVERKAN_READ_TIMEOUT_SECS", "3"),
+            ("SAMVERKAN_WEBHOOK_DELIVERY", "off"),
+            ("SAMVERKAN_WEBHOOK_ALLOW_PRIVATE", "1"),
+            ("SAMVERKAN_WEBHOOK_RETRIES", "250ms, 2s,1m,1h,1d"),
+            ("SAMVERKAN_WEBHOOK_TIMEOUT_SECS", "2"),
         ])
         .expect("valid");
         assert_eq!(settings.database.url(), "postgres://db/samverkan");
@@ -525,6 +578,17 @@ mod tests {
         assert_eq!(http.max_connections, 16);
         assert_eq!(http.max_connections_per_address, 4);
         assert_eq!(http.read_timeout, Duration::from_secs(3));
+        assert_eq!(
+            http.webhooks,
+            crate::webhook::Settings {
+                deliver: false,
+                allow_private: true,
+                retries: [250, 2_000, 60_000, 3_600_000, 86_400_000]
+                    .map(Duration::from_millis)
+                    .to_vec(),
+                timeout: Duration::from_secs(2),
+            }
+        );
     }
 
     #[test]
@@ -549,6 +613,11 @@ mod tests {
                 "SAMVERKAN_LOG_FORMAT",
                 "xml",
                 "SAMVERKAN_LOG_FORMAT must be text or json, not \"xml\"",
+            ),
+            (
+                "SAMVERKAN_WEBHOOK_RETRIES",
+                "10s,soon",
+                "SAMVERKAN_WEBHOOK_RETRIES must be pauses such as 10s,1m,5m,30m,2h (units ms, s, m, h, d), not \"10s,soon\"",
             ),
             (
                 "SAMVERKAN_MAX_BODY_BYTES",

@@ -225,3 +225,19 @@ fn is_storage_fault(error: &DbErr) -> bool {
         _ => false,
     }
 }
+
+/// Another handle on `db`'s pool, without its statement callback: for the server's own
+/// background reads and writes (the change feed, the webhook worker), which are not a
+/// request's and must not count as one's.
+pub fn detached(db: &DatabaseConnection) -> DatabaseConnection {
+    match db.get_database_backend() {
+        sea_orm::DatabaseBackend::Postgres => {
+            sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(
+                db.get_postgres_connection_pool().clone(),
+            )
+        }
+        _ => sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(
+            db.get_sqlite_connection_pool().clone(),
+        ),
+    }
+}

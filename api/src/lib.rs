@@ -34,6 +34,7 @@ pub mod seed;
 pub mod statistics;
 pub mod theme;
 pub mod validate;
+pub mod webhook;
 
 use config::{Seed, Settings};
 

@@ -459,6 +459,15 @@ pub enum AuditAction {
     /// A partner token was revoked.
     #[sea_orm(string_value = "revokeApiToken")]
     RevokeApiToken,
+    /// A webhook was registered.
+    #[sea_orm(string_value = "createWebhook")]
+    CreateWebhook,
+    /// A webhook was removed.
+    #[sea_orm(string_value = "deleteWebhook")]
+    DeleteWebhook,
+    /// A webhook delivery was queued to be sent again.
+    #[sea_orm(string_value = "redeliverWebhook")]
+    RedeliverWebhook,
     /// A user signed in.
     #[sea_orm(string_value = "login")]
     Login,
@@ -504,7 +513,122 @@ pub enum RecordType {
     /// A partner token.
     #[sea_orm(string_value = "ApiToken")]
     ApiToken,
+    /// A webhook endpoint.
+    #[sea_orm(string_value = "Webhook")]
+    Webhook,
     /// A session of a signed-in user.
     #[sea_orm(string_value = "Session")]
     Session,
+}
+
+/// Which records a webhook is sent: like a partner token's scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+pub enum WebhookScope {
+    /// Changes to PUBLIC records only.
+    #[sea_orm(string_value = "PUBLIC")]
+    Public,
+    /// Changes to PUBLIC and NETWORK records.
+    #[sea_orm(string_value = "NETWORK")]
+    Network,
+}
+
+/// Where a webhook delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+pub enum DeliveryStatus {
+    /// Not yet accepted by the endpoint: waiting for its first or next attempt.
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    /// The endpoint answered 2xx.
+    #[sea_orm(string_value = "DELIVERED")]
+    Delivered,
+    /// Every attempt failed; only a redelivery sends it again.
+    #[sea_orm(string_value = "FAILED")]
+    Failed,
+}
+
+/// What a webhook can be told: a kind of record and what happened to it, stored and sent
+/// under its dotted name (the `type` of a delivery's body).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(64))")]
+pub enum WebhookEvent {
+    /// An organisation was added.
+    #[sea_orm(string_value = "organisation.created")]
+    OrganisationCreated,
+    /// An organisation was changed.
+    #[sea_orm(string_value = "organisation.updated")]
+    OrganisationUpdated,
+    /// An organisation was removed.
+    #[sea_orm(string_value = "organisation.deleted")]
+    OrganisationDeleted,
+    /// An authority was added.
+    #[sea_orm(string_value = "authority.created")]
+    AuthorityCreated,
+    /// An authority was changed.
+    #[sea_orm(string_value = "authority.updated")]
+    AuthorityUpdated,
+    /// An authority was removed.
+    #[sea_orm(string_value = "authority.deleted")]
+    AuthorityDeleted,
+    /// A dialogue was recorded.
+    #[sea_orm(string_value = "dialogue.created")]
+    DialogueCreated,
+    /// A dialogue was changed.
+    #[sea_orm(string_value = "dialogue.updated")]
+    DialogueUpdated,
+    /// A dialogue was removed.
+    #[sea_orm(string_value = "dialogue.deleted")]
+    DialogueDeleted,
+    /// A proposal was drafted.
+    #[sea_orm(string_value = "proposal.created")]
+    ProposalCreated,
+    /// A proposal was changed.
+    #[sea_orm(string_value = "proposal.updated")]
+    ProposalUpdated,
+    /// A proposal moved along its lifecycle.
+    #[sea_orm(string_value = "proposal.transitioned")]
+    ProposalTransitioned,
+    /// A proposal was removed.
+    #[sea_orm(string_value = "proposal.deleted")]
+    ProposalDeleted,
+    /// A theme was added.
+    #[sea_orm(string_value = "theme.created")]
+    ThemeCreated,
+    /// A theme was changed.
+    #[sea_orm(string_value = "theme.updated")]
+    ThemeUpdated,
+    /// A theme was removed.
+    #[sea_orm(string_value = "theme.deleted")]
+    ThemeDeleted,
+    /// Impact evidence was recorded.
+    #[sea_orm(string_value = "evidence.created")]
+    EvidenceCreated,
+    /// Impact evidence was changed.
+    #[sea_orm(string_value = "evidence.updated")]
+    EvidenceUpdated,
+    /// Impact evidence was removed.
+    #[sea_orm(string_value = "evidence.deleted")]
+    EvidenceDeleted,
+    /// A local cooperation was recorded.
+    #[sea_orm(string_value = "cooperation.created")]
+    CooperationCreated,
+    /// A local cooperation was changed.
+    #[sea_orm(string_value = "cooperation.updated")]
+    CooperationUpdated,
+    /// A local cooperation was removed.
+    #[sea_orm(string_value = "cooperation.deleted")]
+    CooperationDeleted,
+    /// A goal was set.
+    #[sea_orm(string_value = "goal.created")]
+    GoalCreated,
+    /// A goal was changed.
+    #[sea_orm(string_value = "goal.updated")]
+    GoalUpdated,
+    /// Progress toward a goal was recorded by hand.
+    #[sea_orm(string_value = "goal.progress_recorded")]
+    GoalProgressRecorded,
+    /// A goal was removed.
+    #[sea_orm(string_value = "goal.deleted")]
+    GoalDeleted,
 }

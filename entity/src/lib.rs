@@ -27,6 +27,9 @@ pub mod session;
 pub mod setting;
 pub mod theme;
 pub mod user;
+pub mod webhook;
+pub mod webhook_delivery;
+pub mod webhook_event;
 
 pub use enums::*;
 pub use links::{

@@ -12,6 +12,7 @@ mod m20261123_000005_accounts;
 mod m20261123_000006_dialogue_link_dates;
 mod m20261129_000007_login_failures;
 mod m20261129_000008_goals;
+mod m20261130_000009_webhooks;
 
 /// Runs the migrations in order.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_dialogue_link_dates::Migration),
             Box::new(m20261129_000007_login_failures::Migration),
             Box::new(m20261129_000008_goals::Migration),
+            Box::new(m20261130_000009_webhooks::Migration),
         ]
     }
 }

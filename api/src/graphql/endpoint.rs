@@ -67,6 +67,10 @@ pub struct Endpoint {
     connections: Arc<super::websocket::Connections>,
     /// The feed of changes, started by the first subscription connection.
     changes: std::sync::OnceLock<Arc<crate::changes::Changes>>,
+    /// The webhook delivery worker, once started ([`Endpoint::start_webhooks`]).
+    webhooks: std::sync::OnceLock<Arc<crate::webhook::worker::Worker>>,
+    /// How webhooks are delivered, for `createWebhook`.
+    webhook_settings: super::webhook::WebhookSettings,
 }
 
 /// The turn of one writer on SQLite, shared by the mutations and the readiness check.
@@ -113,6 +117,8 @@ impl Endpoint {
             responses: Arc::new(ResponseCache::new(settings.cache_max_age)),
             connections: Arc::default(),
             changes: std::sync::OnceLock::new(),
+            webhooks: std::sync::OnceLock::new(),
+            webhook_settings: super::webhook::WebhookSettings(Arc::new(settings.webhooks.clone())),
             persisted: PersistedQueries::new(
                 settings.persisted_queries.iter().cloned(),
                 settings.persisted_only,
@@ -250,6 +256,28 @@ impl Endpoint {
                 }
             }
         });
+    }
+
+    /// Starts this process's webhook delivery worker (it stops with the endpoint); a round
+    /// runs at each change committed anywhere.
+    pub fn start_webhooks(&self) {
+        if !self.webhook_settings.0.deliver {
+            return;
+        }
+        let db = crate::db::detached(&self.db);
+        let payloads = Arc::new(super::webhook::Payloads::new(db.clone(), self.keys.clone()));
+        match crate::webhook::worker::Worker::start(
+            db,
+            self.write_gate.clone(),
+            (*self.webhook_settings.0).clone(),
+            payloads,
+            self.changes().subscribe(),
+        ) {
+            Ok(worker) => {
+                let _ = self.webhooks.set(worker);
+            }
+            Err(error) => tracing::error!(%error, "webhooks cannot be delivered"),
+        }
     }
 
     /// The caller of a request outside GraphQL (the reports), from its headers, as
@@ -873,7 +901,9 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
         _ => None,
     };
     if matches!(operation_type, Operation::Mutation | Operation::Login) {
-        graphql = graphql.data(NotQueued);
+        graphql = graphql
+            .data(NotQueued)
+            .data(endpoint.webhook_settings.clone());
     }
     // Waiting for the write gate counts toward the request's time limit. The time limit and
     // a panicking resolver are handled here, not by tower-http's `TimeoutLayer` and

@@ -275,3 +275,84 @@ pub enum MunicipalityScope {
     /// Only those outside the metropolitan set.
     OutsideMetropolitan,
 }
+
+/// Which records' changes a webhook is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::WebhookScope")]
+pub enum WebhookScope {
+    /// PUBLIC records only, as an anonymous visitor sees them.
+    Public,
+    /// PUBLIC and NETWORK records, as a READ_NETWORK partner token sees them.
+    Network,
+}
+
+/// Where a webhook delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::DeliveryStatus")]
+pub enum WebhookDeliveryStatus {
+    /// Waiting for its first or next attempt.
+    Pending,
+    /// The endpoint answered 2xx.
+    Delivered,
+    /// Every attempt failed; `redeliverWebhook` sends it again.
+    Failed,
+}
+
+/// What a webhook can be told; a delivery's body names it in `type` in dotted form, such
+/// as `dialogue.updated` for DIALOGUE_UPDATED.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::WebhookEvent")]
+pub enum WebhookEventType {
+    /// An organisation was added (`organisation.created`).
+    OrganisationCreated,
+    /// An organisation was changed (`organisation.updated`).
+    OrganisationUpdated,
+    /// An organisation was removed (`organisation.deleted`).
+    OrganisationDeleted,
+    /// An authority was added (`authority.created`).
+    AuthorityCreated,
+    /// An authority was changed (`authority.updated`).
+    AuthorityUpdated,
+    /// An authority was removed (`authority.deleted`).
+    AuthorityDeleted,
+    /// A dialogue was recorded (`dialogue.created`).
+    DialogueCreated,
+    /// A dialogue was changed (`dialogue.updated`).
+    DialogueUpdated,
+    /// A dialogue was removed (`dialogue.deleted`).
+    DialogueDeleted,
+    /// A proposal was drafted (`proposal.created`).
+    ProposalCreated,
+    /// A proposal was changed (`proposal.updated`).
+    ProposalUpdated,
+    /// A proposal moved along its lifecycle (`proposal.transitioned`).
+    ProposalTransitioned,
+    /// A proposal was removed (`proposal.deleted`).
+    ProposalDeleted,
+    /// A theme was added (`theme.created`).
+    ThemeCreated,
+    /// A theme was changed (`theme.updated`).
+    ThemeUpdated,
+    /// A theme was removed (`theme.deleted`).
+    ThemeDeleted,
+    /// Impact evidence was recorded (`evidence.created`).
+    EvidenceCreated,
+    /// Impact evidence was changed (`evidence.updated`).
+    EvidenceUpdated,
+    /// Impact evidence was removed (`evidence.deleted`).
+    EvidenceDeleted,
+    /// A local cooperation was recorded (`cooperation.created`).
+    CooperationCreated,
+    /// A local cooperation was changed (`cooperation.updated`).
+    CooperationUpdated,
+    /// A local cooperation was removed (`cooperation.deleted`).
+    CooperationDeleted,
+    /// A goal was set (`goal.created`).
+    GoalCreated,
+    /// A goal was changed (`goal.updated`).
+    GoalUpdated,
+    /// Progress toward a goal was recorded by hand (`goal.progress_recorded`).
+    GoalProgressRecorded,
+    /// A goal was removed (`goal.deleted`).
+    GoalDeleted,
+}

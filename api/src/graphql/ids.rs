@@ -30,6 +30,10 @@ pub enum NodeType {
     Cooperation,
     /// A goal.
     Goal,
+    /// A webhook endpoint.
+    Webhook,
+    /// One change sent (or to be sent) to a webhook.
+    WebhookDelivery,
 }
 
 impl NodeType {
@@ -47,11 +51,12 @@ impl NodeType {
             RecordType::Evidence => Self::Evidence,
             RecordType::Cooperation => Self::Cooperation,
             RecordType::Goal => Self::Goal,
+            RecordType::Webhook => Self::Webhook,
             RecordType::Session => return None,
         })
     }
 
-    const ALL: [NodeType; 10] = [
+    const ALL: [NodeType; 12] = [
         Self::Organisation,
         Self::Authority,
         Self::Dialogue,
@@ -62,6 +67,8 @@ impl NodeType {
         Self::Evidence,
         Self::Cooperation,
         Self::Goal,
+        Self::Webhook,
+        Self::WebhookDelivery,
     ];
 
     fn name(self) -> &'static str {
@@ -76,6 +83,8 @@ impl NodeType {
             Self::Evidence => "Evidence",
             Self::Cooperation => "Cooperation",
             Self::Goal => "Goal",
+            Self::Webhook => "Webhook",
+            Self::WebhookDelivery => "WebhookDelivery",
         }
     }
 }

@@ -26,13 +26,18 @@ pub mod scalars;
 pub mod statistics;
 pub mod subscription;
 pub mod theme;
+pub mod webhook;
 pub mod websocket;
 
 use async_graphql::{MergedObject, Schema};
 
 /// Every query: the network's record and accounts.
 #[derive(MergedObject, Default)]
-pub struct Query(query::RecordQuery, account::AccountQuery);
+pub struct Query(
+    query::RecordQuery,
+    account::AccountQuery,
+    webhook::WebhookQuery,
+);
 
 /// Every mutation: the network's record and accounts.
 #[derive(MergedObject, Default)]
@@ -46,6 +51,7 @@ pub struct Mutation(
     cooperation::CooperationMutation,
     goal::GoalMutation,
     account::AccountMutation,
+    webhook::WebhookMutation,
 );
 
 /// The schema type served at `/graphql`.

@@ -14,9 +14,12 @@ use super::ids::{self, NodeType};
 use super::organisation::{Organisation, OrganisationFilter, OrganisationOrder};
 use super::proposal::{Proposal, ProposalFilter, ProposalOrder};
 use super::theme::{Theme, ThemeFilter, ThemeOrder};
+use super::webhook::{Webhook, WebhookDelivery};
 use crate::account::{tokens, users};
 use crate::paging::PageArgs;
-use crate::{authority, cooperation, dialogue, evidence, goal, organisation, proposal, theme};
+use crate::{
+    authority, cooperation, dialogue, evidence, goal, organisation, proposal, theme, webhook,
+};
 use async_graphql::{Context, ID, Interface, Object, Result};
 
 /// Any record with a global id.
@@ -43,6 +46,10 @@ pub enum Node {
     User(User),
     /// A partner token (admins).
     ApiToken(ApiToken),
+    /// A webhook endpoint (admins).
+    Webhook(Webhook),
+    /// A webhook delivery (admins).
+    WebhookDelivery(WebhookDelivery),
 }
 
 /// Lookups and lists of the network's record.
@@ -75,6 +82,12 @@ impl RecordQuery {
             NodeType::ApiToken => tokens::by_id(db(ctx), principal(ctx), uuid)
                 .await?
                 .map(|row| Node::ApiToken(ApiToken::single(row))),
+            NodeType::Webhook => webhook::by_id(db(ctx), principal(ctx), uuid)
+                .await?
+                .map(|row| Node::Webhook(Webhook::single(row))),
+            NodeType::WebhookDelivery => webhook::delivery_by_id(db(ctx), principal(ctx), uuid)
+                .await?
+                .map(|row| Node::WebhookDelivery(WebhookDelivery::single(row))),
         })
     }
 

@@ -56,7 +56,7 @@ impl RecordType {
             Stored::Evidence => Self::Evidence,
             Stored::Cooperation => Self::Cooperation,
             Stored::Goal => Self::Goal,
-            Stored::User | Stored::ApiToken | Stored::Session => return None,
+            Stored::User | Stored::ApiToken | Stored::Session | Stored::Webhook => return None,
         })
     }
 }
@@ -206,7 +206,7 @@ async fn node_of(db: &DatabaseConnection, principal: &Principal, change: Change)
             let visible = crate::goal::visible(principal);
             load::<goal::Entity, _>(db, id, visible, |row| Node::Goal(Goal::single(row))).await
         }
-        Stored::User | Stored::ApiToken | Stored::Session => None,
+        Stored::User | Stored::ApiToken | Stored::Session | Stored::Webhook => None,
     }
 }
 

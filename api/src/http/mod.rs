@@ -137,6 +137,7 @@ impl App {
             max_per_address: settings.max_connections_per_address,
             read_timeout: settings.read_timeout,
         };
+        crate::webhook::install_tls();
         let mut settings = settings;
         settings.persisted_queries.extend(embed::documents());
         let settings = Arc::new(settings);
@@ -166,6 +167,7 @@ impl App {
             db, keys, settings, metrics, extension, write_gate,
         ));
         endpoint.follow_changes();
+        endpoint.start_webhooks();
         let mut graphql = Router::new()
             .route("/graphql", get(endpoint::graphql).post(endpoint::graphql))
             .route("/reports/goals.csv", get(reports::goals))
