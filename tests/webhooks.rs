@@ -17,6 +17,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 struct Received {
     headers: HashMap<String, String>,
     body: String,
+    at: Instant,
 }
 
 impl Received {
@@ -101,6 +102,7 @@ impl Receiver {
             self.received.lock().expect("lock").push(Received {
                 headers,
                 body: String::from_utf8(body).expect("UTF-8"),
+                at: Instant::now(),
             });
             let status = match answer {
                 Answer::Status(status) => status,
@@ -307,34 +309,24 @@ async fn a_webhook_is_told_only_of_records_its_scope_may_see_and_only_the_events
     .await;
     let org = app.organisation("org", "Org").await;
     let authority = app.authority("auth", "Auth", None).await;
-    let own = app
-        .dialogue(
-            "Only the organisation's",
-            "2026-01-01",
-            &[&org],
-            &[&authority],
-            "ORGANISATION",
-        )
-        .await;
-    let internal = app
-        .dialogue(
-            "Network only",
-            "2026-01-02",
-            &[&org],
-            &[&authority],
-            "NETWORK",
-        )
-        .await;
-    let open = app
-        .dialogue(
-            "For everyone",
-            "2026-01-03",
-            &[&org],
-            &[&authority],
-            "PUBLIC",
-        )
-        .await;
-    // What each was told: the type and the record's title or name (the id once deleted).
+    let dialogue = |title: &'static str, day: u32, visibility: &'static str| {
+        let (app, org, authority) = (&app, org.clone(), authority.clone());
+        async move {
+            app.dialogue(
+                title,
+                &format!("2026-01-0{day}"),
+                &[&org],
+                &[&authority],
+                visibility,
+            )
+            .await
+        }
+    };
+    let own = dialogue("Only the organisation's", 1, "ORGANISATION").await;
+    let internal = dialogue("Network only", 2, "NETWORK").await;
+    let open = dialogue("For everyone", 3, "PUBLIC").await;
+    let mistake = dialogue("Published by mistake", 4, "PUBLIC").await;
+    // What each was told: the type and the record's title or name (the id without one).
     let told = |received: Vec<Received>| -> Vec<(String, String)> {
         received
             .iter()
@@ -355,22 +347,34 @@ async fn a_webhook_is_told_only_of_records_its_scope_may_see_and_only_the_events
     };
     let pair = |t: &str, w: &str| (t.to_owned(), w.to_owned());
     assert_eq!(
-        told(network.wait_for(2, Duration::from_secs(20)).await),
+        told(network.wait_for(3, Duration::from_secs(20)).await),
         [
             pair("dialogue.created", "Network only"),
-            pair("dialogue.created", "For everyone")
+            pair("dialogue.created", "For everyone"),
+            pair("dialogue.created", "Published by mistake"),
         ]
     );
     assert_eq!(
-        told(public.wait_for(3, Duration::from_secs(20)).await),
+        told(public.wait_for(4, Duration::from_secs(20)).await),
         [
             pair("organisation.created", "Org"),
             pair("authority.created", "Auth"),
             pair("dialogue.created", "For everyone"),
+            pair("dialogue.created", "Published by mistake"),
         ]
     );
+    // Hidden from the public: the public webhook is told to take it down.
+    app.ok(
+        "mutation($id: ID!) { updateDialogue(input: { id: $id, expectedVersion: 1, visibility: NETWORK }) { id } }",
+        json!({ "id": mistake }),
+    )
+    .await;
+    let hidden = public.wait_for(5, Duration::from_secs(20)).await[4].json();
+    assert_eq!(hidden["type"], "dialogue.updated");
+    assert_eq!(hidden["data"]["id"], mistake.as_str());
+    assert_eq!(hidden["data"]["record"], Value::Null);
     // Deletions: each webhook is told of those it could see, and wants.
-    for id in [&own, &internal, &open] {
+    for id in [&own, &internal, &open, &mistake] {
         app.ok(
             "mutation($id: ID!) { deleteDialogue(input: { id: $id }) { id } }",
             json!({ "id": id }),
@@ -378,14 +382,15 @@ async fn a_webhook_is_told_only_of_records_its_scope_may_see_and_only_the_events
         .await;
     }
     assert_eq!(
-        told(network.wait_for(4, Duration::from_secs(20)).await)[2..],
+        told(network.wait_for(6, Duration::from_secs(20)).await)[3..],
         [
             pair("dialogue.deleted", &internal),
-            pair("dialogue.deleted", &open)
+            pair("dialogue.deleted", &open),
+            pair("dialogue.deleted", &mistake),
         ]
     );
     assert_eq!(
-        told(public.wait_for(4, Duration::from_secs(20)).await)[3..],
+        told(public.wait_for(6, Duration::from_secs(20)).await)[5..],
         [pair("dialogue.deleted", &open)]
     );
     let deletion = only_deletions.wait_for(1, Duration::from_secs(20)).await[0].json();
@@ -394,10 +399,10 @@ async fn a_webhook_is_told_only_of_records_its_scope_may_see_and_only_the_events
     assert_eq!(deletion["data"]["record"], Value::Null);
     // Give the worker time to send anything it should not.
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(public.received().len(), 4, "{:?}", told(public.received()));
+    assert_eq!(public.received().len(), 6, "{:?}", told(public.received()));
     assert_eq!(
         network.received().len(),
-        4,
+        6,
         "{:?}",
         told(network.received())
     );
@@ -422,6 +427,41 @@ async fn a_failed_delivery_is_retried_then_marked_failed_and_can_be_sent_again()
     let ids: Vec<&str> = attempts.iter().map(|r| r.header("webhook-id")).collect();
     assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
     assert!(attempts.iter().all(|r| r.body == attempts[0].body));
+    // Each retry waited its pause (300 ms, less a tenth at most).
+    for pair in attempts.windows(2) {
+        let pause = pair[1].at - pair[0].at;
+        assert!(
+            pause >= Duration::from_millis(270),
+            "retried after {pause:?}"
+        );
+    }
+    // Only admins see deliveries.
+    let page = app
+        .ok(
+            "query($id: ID!) { webhookDeliveries(webhookId: $id) { edges { node { id } } } }",
+            json!({ "id": flaky_hook }),
+        )
+        .await;
+    let one = page["webhookDeliveries"]["edges"][0]["node"]["id"].clone();
+    let (_, body) = app
+        .post_as(
+            &Caller::Anonymous,
+            "query($id: ID!) { webhookDeliveries(webhookId: $id) { totalCount } }",
+            json!({ "id": flaky_hook }),
+        )
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "{body}"
+    );
+    let (_, body) = app
+        .post_as(
+            &Caller::Anonymous,
+            "query($id: ID!) { node(id: $id) { id } }",
+            json!({ "id": one }),
+        )
+        .await;
+    assert_eq!(body["data"]["node"], Value::Null, "{body}");
     let delivered = settled(&app, &flaky_hook, Duration::from_secs(10)).await;
     assert_eq!(delivered[0]["status"], "DELIVERED");
     assert_eq!(delivered[0]["attempts"], 3);
@@ -599,4 +639,7 @@ async fn a_change_committed_before_a_kill_9_is_delivered_after_the_restart() {
     let deliveries = settled(&app, &hook, Duration::from_secs(10)).await;
     assert_eq!(deliveries.len(), 1);
     assert_eq!(deliveries[0]["status"], "DELIVERED");
+    // Once, after the restart: no second copy.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(receiver.received().len(), 2);
 }

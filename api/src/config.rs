@@ -232,6 +232,8 @@ struct Variables {
     webhook_retries: Pauses,
     #[arg(long, env = "SAMVERKAN_WEBHOOK_TIMEOUT_SECS", default_value = "10", value_parser = at_least_one_second)]
     webhook_timeout: Duration,
+    #[arg(long, env = "SAMVERKAN_WEBHOOK_KEEP_DAYS", default_value = "30", value_parser = days)]
+    webhook_keep: Duration,
 }
 
 impl From<Variables> for Settings {
@@ -272,6 +274,7 @@ impl From<Variables> for Settings {
                     allow_private: v.webhook_allow_private,
                     retries: v.webhook_retries.0,
                     timeout: v.webhook_timeout,
+                    keep: v.webhook_keep,
                 },
             },
             json_logs: v.json_logs,
@@ -391,6 +394,10 @@ fn at_least_one(value: &str) -> Result<usize, String> {
 
 fn seconds(value: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(whole_number(value)? as u64))
+}
+
+fn days(value: &str) -> Result<Duration, String> {
+    Ok(Duration::from_secs(at_least_one(value)? as u64 * 24 * 3600))
 }
 
 fn at_least_one_second(value: &str) -> Result<Duration, String> {
@@ -547,6 +554,7 @@ mod tests {
             ("SAMVERKAN_WEBHOOK_ALLOW_PRIVATE", "1"),
             ("SAMVERKAN_WEBHOOK_RETRIES", "250ms, 2s,1m,1h,1d"),
             ("SAMVERKAN_WEBHOOK_TIMEOUT_SECS", "2"),
+            ("SAMVERKAN_WEBHOOK_KEEP_DAYS", "7"),
         ])
         .expect("valid");
         assert_eq!(settings.database.url(), "postgres://db/samverkan");
@@ -587,6 +595,7 @@ mod tests {
                     .map(Duration::from_millis)
                     .to_vec(),
                 timeout: Duration::from_secs(2),
+                keep: Duration::from_secs(7 * 24 * 3600),
             }
         );
     }

@@ -20,6 +20,8 @@ pub struct Model {
     /// The record's visibility as the change left it (none for kinds of record that are
     /// always public): for a deletion, who may be told, as the record can no longer be read.
     pub visibility: Option<Visibility>,
+    /// Rounds in which the record could not be read for the webhooks.
+    pub tries: i32,
     /// When the change was made.
     pub at: DateTimeUtc,
 }

@@ -29,6 +29,7 @@ enum WebhookEvents {
     RecordId,
     Action,
     Visibility,
+    Tries,
     At,
 }
 
@@ -97,6 +98,12 @@ impl MigrationTrait for Migration {
                             .not_null(),
                     )
                     .col(ColumnDef::new(WebhookEvents::Visibility).string_len(32))
+                    .col(
+                        ColumnDef::new(WebhookEvents::Tries)
+                            .integer()
+                            .not_null()
+                            .default(0),
+                    )
                     .col(
                         ColumnDef::new(WebhookEvents::At)
                             .timestamp_with_time_zone()
@@ -177,7 +184,7 @@ impl MigrationTrait for Migration {
                 "webhook_deliveries_webhook",
                 vec![
                     WebhookDeliveries::WebhookId.into_iden(),
-                    WebhookDeliveries::Id.into_iden(),
+                    WebhookDeliveries::CreatedAt.into_iden(),
                 ],
             ))
             .await

@@ -128,8 +128,8 @@ pub struct CreatedWebhook {
     pub webhook: Webhook,
 }
 
-/// Input of `createWebhook`.
-#[derive(Debug, Clone, InputObject)]
+/// Input of `createWebhook` (no `Debug`: it holds the secret).
+#[derive(Clone, InputObject)]
 pub struct CreateWebhookInput {
     /// Where to POST: an http(s) URL whose host has a public address.
     pub url: String,

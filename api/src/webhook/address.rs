@@ -24,6 +24,11 @@ pub fn check_url(field: &str, url: &str, allow_private: bool) -> AppResult<reqwe
     }
     let parsed = reqwest::Url::parse(url)
         .map_err(|_| bad("must be an http or https URL such as https://example.org/hook"))?;
+    if parsed.as_str().len() > URL_MAX {
+        return Err(bad(&format!(
+            "must be at most {URL_MAX} characters once encoded"
+        )));
+    }
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(bad("must be an http or https URL"));
     }
@@ -65,6 +70,8 @@ pub fn refused(ip: IpAddr) -> bool {
                 || (segments[0] & 0xffc0) == 0xfec0
                 // Documentation 2001:db8::/32.
                 || (segments[0] == 0x2001 && segments[1] == 0x0db8)
+                // NAT64's local-use prefix 64:ff9b:1::/48 (RFC 8215), whatever it carries.
+                || (segments[0] == 0x64 && segments[1] == 0xff9b && segments[2] == 1)
                 // NAT64 64:ff9b::/96 and 6to4 2002::/16 carry an IPv4 address: judge that.
                 || (segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0]
                     && refused_v4(embedded_v4(segments[6], segments[7])))
@@ -176,6 +183,7 @@ mod tests {
             "::ffff:127.0.0.1",
             "::ffff:10.0.0.1",
             "64:ff9b::a9fe:a9fe",
+            "64:ff9b:1::808:808",
             "2002:7f00:1::",
             "ff02::1",
         ] {

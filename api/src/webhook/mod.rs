@@ -55,6 +55,9 @@ pub struct Settings {
     /// `SAMVERKAN_WEBHOOK_TIMEOUT_SECS`: how long one attempt may take, connection and
     /// answer (default 10).
     pub timeout: Duration,
+    /// `SAMVERKAN_WEBHOOK_KEEP_DAYS`: how long delivered and failed deliveries are kept
+    /// for `webhookDeliveries` before they are deleted (default 30).
+    pub keep: Duration,
 }
 
 impl Default for Settings {
@@ -77,6 +80,7 @@ impl Default for Settings {
             .map(Duration::from_secs)
             .collect(),
             timeout: Duration::from_secs(10),
+            keep: Duration::from_secs(30 * 24 * 3600),
         }
     }
 }
@@ -174,6 +178,7 @@ pub async fn enqueue(
         record_id: Set(record_id),
         action: Set(action),
         visibility: Set(visibility),
+        tries: Set(0),
         at: Set(crate::validate::now()),
     }
     .insert(db)
@@ -197,8 +202,8 @@ sortable! {
     }
 }
 
-/// A new webhook.
-#[derive(Debug, Clone)]
+/// A new webhook (no `Debug`: it holds the secret).
+#[derive(Clone)]
 pub struct NewWebhook {
     /// Where to POST.
     pub url: String,
@@ -312,10 +317,11 @@ pub async fn delete(
 }
 
 /// Sends a delivery again as soon as the worker comes to it, whatever became of it: one
-/// more attempt (the retries start over only for one that has not failed yet).
+/// more attempt, with the same message id (a failed one stays out of retries: it is
+/// FAILED again if this attempt fails).
 ///
 /// # Errors
-/// FORBIDDEN unless admin; NOT_FOUND.
+/// FORBIDDEN unless admin; NOT_FOUND; CONFLICT while it is being sent.
 pub async fn redeliver(
     db: &DatabaseConnection,
     principal: &Principal,
@@ -327,13 +333,28 @@ pub async fn redeliver(
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound("webhook delivery"))?;
+    let now = crate::validate::now();
+    if found.claimed_until.is_some_and(|until| until > now) {
+        return Err(AppError::Conflict(
+            "the delivery is being sent right now; ask again once the attempt is over".into(),
+        ));
+    }
+    let webhook = found.webhook_id;
     let mut row = found.into_active_model();
     row.status = Set(DeliveryStatus::Pending);
-    row.next_attempt_at = Set(crate::validate::now());
-    row.claimed_until = Set(None);
-    let changes = audit::changes(&row);
+    row.next_attempt_at = Set(now);
+    let mut changes = audit::changes(&row);
+    changes.insert("delivery_id".into(), Json::String(id.to_string()));
     let queued = row.update(&txn).await?;
-    audit::commit(txn, principal, AuditAction::RedeliverWebhook, id, changes).await?;
+    // Logged against the webhook, whose id the log's record type names.
+    audit::commit(
+        txn,
+        principal,
+        AuditAction::RedeliverWebhook,
+        webhook,
+        changes,
+    )
+    .await?;
     Ok(queued)
 }
 

@@ -2,21 +2,29 @@
 //! work safely: an outbox event is handed on by whoever deletes it, and a delivery is sent
 //! by whoever claims it (a conditional update), so each is sent once per attempt.
 //!
-//! Each round: hand the outbox's events to the webhooks that want them, then send the
-//! deliveries that are due, oldest first; an endpoint's deliveries one after another, in
-//! the order of the changes, different endpoints at the same time. A round starts at each
-//! change committed anywhere ([`crate::changes`]) and at least every [`TICK`].
+//! Each round: hand up to [`BATCH`] of the outbox's events to the webhooks that want them,
+//! then send the deliveries that are due, oldest first: an endpoint's one after another in
+//! a task of its own, in the order of the changes, until one fails (the rest wait for a
+//! later round), different endpoints at the same time. A round starts at each change
+//! committed anywhere ([`crate::changes`]) and at least every [`TICK`].
+//!
+//! Claims compare times of the claiming process's clock: the servers' clocks must agree
+//! (NTP), as they must for access tokens anyway.
 
 use super::{Settings, address, event_of, signature, wants};
 use crate::auth::Principal;
 use crate::changes::{Change, Event};
 use crate::error::AppResult;
 use chrono::{SecondsFormat, TimeDelta, Utc};
-use entity::{DeliveryStatus, TokenScope, WebhookScope, webhook, webhook_delivery, webhook_event};
+use entity::{
+    DeliveryStatus, RecordType, TokenScope, Visibility, WebhookScope, audit_entry, webhook,
+    webhook_delivery, webhook_event,
+};
 use futures_util::future::BoxFuture;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    ActiveEnum, ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::{Value as Json, json};
 use std::collections::HashMap;
@@ -29,6 +37,10 @@ use uuid::Uuid;
 pub const TICK: Duration = Duration::from_secs(1);
 /// Events handed on, and deliveries sent, per round at most.
 const BATCH: u64 = 100;
+/// Rounds an event whose record cannot be read is tried in before it is dropped.
+const TRIES: i32 = 5;
+/// How often delivered and failed deliveries past their keeping time are deleted.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 /// How long a claim on a delivery outlasts the attempt's time limit: a process killed
 /// mid-attempt leaves it to the others (or to itself, restarted) after that.
 const CLAIM_MARGIN: Duration = Duration::from_secs(5);
@@ -61,6 +73,10 @@ pub type WriteGate = Arc<tokio::sync::Mutex<()>>;
 
 /// The worker; it stops when this is dropped.
 pub struct Worker {
+    /// The webhooks this process is sending to now.
+    sending: std::sync::Mutex<std::collections::HashSet<Uuid>>,
+    /// When old deliveries were last deleted.
+    pruned: std::sync::Mutex<Option<std::time::Instant>>,
     db: DatabaseConnection,
     gate: Option<WriteGate>,
     settings: Settings,
@@ -94,6 +110,8 @@ impl Worker {
             }))
             .build()?;
         let worker = Arc::new(Self {
+            sending: std::sync::Mutex::default(),
+            pruned: std::sync::Mutex::default(),
             db,
             gate,
             settings,
@@ -130,9 +148,11 @@ impl Worker {
         }
     }
 
-    async fn round(&self) -> AppResult<()> {
-        while self.hand_on().await? == BATCH {}
-        self.send_due().await
+    async fn round(self: &Arc<Self>) -> AppResult<()> {
+        let handed_on = self.hand_on().await;
+        let sent = self.send_due().await;
+        self.prune().await;
+        handed_on.and(sent)
     }
 
     /// Hands the oldest outbox events to the webhooks that want them; returns how many.
@@ -157,7 +177,13 @@ impl Worker {
             return Ok(count);
         }
         for event in events {
-            let deliveries = self.deliveries(&hooks, &event).await?;
+            let deliveries = match self.deliveries(&hooks, &event).await {
+                Ok(deliveries) => deliveries,
+                Err(error) => {
+                    self.failed_to_hand_on(&event, &error).await?;
+                    continue;
+                }
+            };
             let _turn = self.turn().await;
             let txn = crate::records::begin_write(&self.db).await?;
             // Whoever deletes the event hands it on; another process that read it too
@@ -173,6 +199,39 @@ impl Worker {
             txn.commit().await?;
         }
         Ok(count)
+    }
+
+    /// Notes that an event could not be handed on (its record could not be read): it is
+    /// tried again next round, and dropped after [`TRIES`], so that one event that cannot
+    /// be read does not hold up the others for ever.
+    async fn failed_to_hand_on(
+        &self,
+        event: &webhook_event::Model,
+        error: &crate::error::AppError,
+    ) -> AppResult<()> {
+        let _turn = self.turn().await;
+        if event.tries + 1 >= TRIES {
+            tracing::error!(
+                error = ?error,
+                record_type = ?event.record_type,
+                record = %event.record_id,
+                "a change could not be read for its webhooks {TRIES} times; it is dropped"
+            );
+            webhook_event::Entity::delete_by_id(event.id)
+                .exec(&self.db)
+                .await?;
+        } else {
+            tracing::warn!(error = ?error, "a change could not be read for its webhooks; trying again");
+            webhook_event::Entity::update_many()
+                .col_expr(
+                    webhook_event::Column::Tries,
+                    sea_orm::sea_query::Expr::col(webhook_event::Column::Tries).add(1),
+                )
+                .filter(webhook_event::Column::Id.eq(event.id))
+                .exec(&self.db)
+                .await?;
+        }
+        Ok(())
     }
 
     /// One delivery of `event` per webhook that wants it and may be told of the record.
@@ -239,6 +298,15 @@ impl Worker {
         } else {
             match self.payloads.record(reader(scope), change).await? {
                 Some(record) => record,
+                // Hidden from this scope by this very change (PUBLIC made NETWORK, say):
+                // told, with no record, so that it takes down what it showed.
+                None if self
+                    .visibility_before(event)
+                    .await?
+                    .is_some_and(|before| super::sees(scope, Some(before))) =>
+                {
+                    Json::Null
+                }
                 None => return Ok(None),
             }
         };
@@ -256,8 +324,45 @@ impl Worker {
         ))
     }
 
-    /// Sends the deliveries that are due.
-    async fn send_due(&self) -> AppResult<()> {
+    /// A record's visibility before the change of `event`, from the audit log (the last
+    /// earlier entry that set it); `None` when no earlier change set one (a record that
+    /// did not exist, or a kind without visibility, which no change hides).
+    async fn visibility_before(
+        &self,
+        event: &webhook_event::Model,
+    ) -> AppResult<Option<Visibility>> {
+        if !matches!(
+            event.record_type,
+            RecordType::Dialogue
+                | RecordType::Proposal
+                | RecordType::Evidence
+                | RecordType::Cooperation
+                | RecordType::Goal
+        ) {
+            return Ok(None);
+        }
+        // The change's own entry comes after its event (both ids are UUIDv7 of one clock).
+        let earlier = audit_entry::Entity::find()
+            .select_only()
+            .column(audit_entry::Column::Changes)
+            .filter(audit_entry::Column::RecordId.eq(event.record_id))
+            .filter(audit_entry::Column::Id.lt(event.id))
+            .filter(audit_entry::Column::Changes.like("%\"visibility\":%"))
+            .order_by_desc(audit_entry::Column::Id)
+            .limit(1)
+            .into_tuple::<String>()
+            .all(&self.db)
+            .await?;
+        Ok(earlier.iter().find_map(|changes| {
+            let changes: Json = serde_json::from_str(changes).ok()?;
+            Visibility::try_from_value(&changes.get("visibility")?.as_str()?.to_owned()).ok()
+        }))
+    }
+
+    /// Sends the deliveries that are due: each endpoint's in a task of its own, one after
+    /// another in the order of the changes, so that a slow endpoint holds up only itself.
+    /// An endpoint this process is still sending to is left for a later round.
+    async fn send_due(self: &Arc<Self>) -> AppResult<()> {
         let now = crate::validate::now();
         let due = webhook_delivery::Entity::find()
             .filter(webhook_delivery::Column::Status.eq(DeliveryStatus::Pending))
@@ -280,82 +385,158 @@ impl Worker {
                 None => by_hook.push((delivery.webhook_id, vec![delivery])),
             }
         }
-        let hooks: HashMap<Uuid, webhook::Model> = webhook::Entity::find()
+        let mut hooks: HashMap<Uuid, webhook::Model> = webhook::Entity::find()
             .filter(webhook::Column::Id.is_in(by_hook.iter().map(|(id, _)| *id)))
             .all(&self.db)
             .await?
             .into_iter()
             .map(|hook| (hook.id, hook))
             .collect();
-        let sends = by_hook.into_iter().filter_map(|(id, list)| {
-            let hook = hooks.get(&id)?;
-            Some(async move {
+        for (id, list) in by_hook {
+            let Some(hook) = hooks.remove(&id) else {
+                continue;
+            };
+            if !self
+                .sending
+                .lock()
+                .map(|mut busy| busy.insert(id))
+                .unwrap_or(false)
+            {
+                continue;
+            }
+            let worker = self.clone();
+            tokio::spawn(async move {
                 for delivery in list {
-                    if let Err(error) = self.attempt(hook, delivery).await {
-                        tracing::warn!(error = ?error, "a webhook attempt could not be noted");
+                    match worker.attempt(&hook, delivery).await {
+                        Ok(Some(true)) | Ok(None) => {}
+                        // The endpoint is failing: its later deliveries wait for a later
+                        // round rather than each wait out the time limit now.
+                        Ok(Some(false)) => break,
+                        Err(error) => {
+                            tracing::warn!(error = ?error, "a webhook attempt could not be noted");
+                            break;
+                        }
                     }
                 }
-            })
-        });
-        futures_util::future::join_all(sends).await;
+                if let Ok(mut busy) = worker.sending.lock() {
+                    busy.remove(&id);
+                }
+            });
+        }
         Ok(())
     }
 
-    /// Claims `delivery`, sends it once and notes the outcome.
+    /// Claims `delivery`, sends it once and notes the outcome: whether the endpoint took
+    /// it, or `None` when another process (or a redelivery) had it first.
     async fn attempt(
         &self,
         hook: &webhook::Model,
         delivery: webhook_delivery::Model,
-    ) -> AppResult<()> {
+    ) -> AppResult<Option<bool>> {
         let now = crate::validate::now();
-        let lease = TimeDelta::from_std(self.settings.timeout + CLAIM_MARGIN)
-            .unwrap_or(TimeDelta::minutes(1));
+        let lease = now
+            + TimeDelta::from_std(self.settings.timeout + CLAIM_MARGIN)
+                .unwrap_or(TimeDelta::minutes(1));
         {
+            // Claimed only as it was read: still pending, due, unclaimed, and no attempt
+            // made since (by another process).
             let _turn = self.turn().await;
             let claimed = webhook_delivery::Entity::update_many()
                 .col_expr(
                     webhook_delivery::Column::ClaimedUntil,
-                    sea_orm::sea_query::Expr::val(now + lease),
+                    sea_orm::sea_query::Expr::val(lease),
                 )
                 .filter(webhook_delivery::Column::Id.eq(delivery.id))
                 .filter(webhook_delivery::Column::Status.eq(DeliveryStatus::Pending))
+                .filter(webhook_delivery::Column::NextAttemptAt.lte(now))
+                .filter(webhook_delivery::Column::Attempts.eq(delivery.attempts))
                 .filter(unclaimed(now))
                 .exec(&self.db)
                 .await?;
             if claimed.rows_affected != 1 {
-                return Ok(());
+                return Ok(None);
             }
         }
         let outcome = self.send(hook, &delivery).await;
         let attempts = delivery.attempts + 1;
-        let mut row = delivery.into_active_model();
-        row.attempts = Set(attempts);
-        row.claimed_until = Set(None);
         let done = crate::validate::now();
-        match outcome {
-            Ok(code) if (200..300).contains(&code) => {
-                row.status = Set(DeliveryStatus::Delivered);
-                row.delivered_at = Set(Some(done));
-                row.last_response_code = Set(Some(code));
-                row.last_error = Set(None);
-            }
+        let update = webhook_delivery::Entity::update_many()
+            .col_expr(webhook_delivery::Column::Attempts, Expr::val(attempts))
+            .col_expr(
+                webhook_delivery::Column::ClaimedUntil,
+                Expr::val(Option::<chrono::DateTime<Utc>>::None),
+            );
+        let (update, taken) = match outcome {
+            Ok(code) if (200..300).contains(&code) => (
+                update
+                    .col_expr(
+                        webhook_delivery::Column::Status,
+                        Expr::val(DeliveryStatus::Delivered.to_value()),
+                    )
+                    .col_expr(webhook_delivery::Column::DeliveredAt, Expr::val(done))
+                    .col_expr(webhook_delivery::Column::LastResponseCode, Expr::val(code))
+                    .col_expr(
+                        webhook_delivery::Column::LastError,
+                        Expr::val(Option::<String>::None),
+                    ),
+                true,
+            ),
             failed => {
                 let (code, error) = match failed {
                     Ok(code) => (Some(code), format!("the endpoint answered {code}")),
                     Err(error) => (None, error),
                 };
-                row.last_response_code = Set(code);
-                row.last_error = Set(Some(error));
-                match self.pause_after(attempts) {
-                    Some(pause) => row.next_attempt_at = Set(done + pause),
-                    None => row.status = Set(DeliveryStatus::Failed),
-                }
+                let update = update
+                    .col_expr(webhook_delivery::Column::LastResponseCode, Expr::val(code))
+                    .col_expr(webhook_delivery::Column::LastError, Expr::val(error));
+                let update = match self.pause_after(attempts) {
+                    Some(pause) => update.col_expr(
+                        webhook_delivery::Column::NextAttemptAt,
+                        Expr::val(done + pause),
+                    ),
+                    None => update.col_expr(
+                        webhook_delivery::Column::Status,
+                        Expr::val(DeliveryStatus::Failed.to_value()),
+                    ),
+                };
+                (update, false)
             }
-        }
+        };
+        // Only while the claim is this attempt's: a claim that ran out meanwhile belongs
+        // to whoever took the delivery next.
         let _turn = self.turn().await;
-        // Gone when the webhook was deleted meanwhile: nothing to note then.
-        let _ = row.update(&self.db).await;
-        Ok(())
+        update
+            .filter(webhook_delivery::Column::Id.eq(delivery.id))
+            .filter(webhook_delivery::Column::ClaimedUntil.eq(lease))
+            .exec(&self.db)
+            .await?;
+        Ok(Some(taken))
+    }
+
+    /// Deletes the delivered and failed deliveries older than the keeping time, at most
+    /// once every [`PRUNE_EVERY`].
+    async fn prune(&self) {
+        {
+            let Ok(mut last) = self.pruned.lock() else {
+                return;
+            };
+            if last.is_some_and(|at| at.elapsed() < PRUNE_EVERY) {
+                return;
+            }
+            *last = Some(std::time::Instant::now());
+        }
+        let Ok(keep) = TimeDelta::from_std(self.settings.keep) else {
+            return;
+        };
+        let _turn = self.turn().await;
+        let pruned = webhook_delivery::Entity::delete_many()
+            .filter(webhook_delivery::Column::Status.ne(DeliveryStatus::Pending))
+            .filter(webhook_delivery::Column::CreatedAt.lt(crate::validate::now() - keep))
+            .exec(&self.db)
+            .await;
+        if let Err(error) = pruned {
+            tracing::warn!(%error, "old webhook deliveries could not be deleted");
+        }
     }
 
     /// The pause before the next attempt after `attempts` failed ones; `None` when the
