@@ -14,6 +14,7 @@ mod faults;
 mod goals;
 mod hardening;
 mod http;
+mod instances;
 mod organisations;
 mod pagination;
 mod proposals;

@@ -13,6 +13,7 @@ mod m20261123_000006_dialogue_link_dates;
 mod m20261129_000007_login_failures;
 mod m20261129_000008_goals;
 mod m20261130_000009_webhooks;
+mod m20261130_000010_shared_state;
 
 /// Runs the migrations in order.
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000007_login_failures::Migration),
             Box::new(m20261129_000008_goals::Migration),
             Box::new(m20261130_000009_webhooks::Migration),
+            Box::new(m20261130_000010_shared_state::Migration),
         ]
     }
 }

@@ -141,7 +141,7 @@ impl Extension for Guard {
                     &anonymous
                 }
             };
-            let charge = self.limiter.charge(key, cost);
+            let charge = self.limiter.spend(key, cost).await;
             report.remaining = charge.remaining;
             report.retry_after = charge.retry_after;
             match charge.retry_after {

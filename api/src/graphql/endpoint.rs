@@ -61,6 +61,8 @@ pub struct Endpoint {
     limiter: Arc<RateLimiter>,
     /// Documents known by their hash.
     persisted: PersistedQueries,
+    /// On PostgreSQL: the documents every server process on the database learned.
+    shared_documents: Option<Arc<persisted::SharedDocuments>>,
     /// Answers to public GETs, kept for the max age.
     responses: Arc<ResponseCache>,
     /// Open subscription sockets.
@@ -96,6 +98,8 @@ impl Endpoint {
             settings.limits.budget_per_minute,
             settings.limits.max_cost_in_flight,
         ));
+        limiter.share_through(&db);
+        let shared_documents = persisted::SharedDocuments::over(&db);
         let limits = Arc::new(settings.limits.clone());
         let schema = |suggestions: bool| {
             schema_with(
@@ -119,6 +123,7 @@ impl Endpoint {
             changes: std::sync::OnceLock::new(),
             webhooks: std::sync::OnceLock::new(),
             webhook_settings: super::webhook::WebhookSettings(Arc::new(settings.webhooks.clone())),
+            shared_documents,
             persisted: PersistedQueries::new(
                 settings.persisted_queries.iter().cloned(),
                 settings.persisted_only,
@@ -299,13 +304,13 @@ impl Endpoint {
         clippy::result_large_err,
         reason = "the error is the response itself, sent at once"
     )]
-    pub fn charge(
+    pub async fn charge(
         &self,
         principal: &Principal,
         client: Option<SocketAddr>,
         cost: usize,
     ) -> Result<(), Response> {
-        let charge = self.limiter.charge(&rate_key(principal, client), cost);
+        let charge = self.limiter.spend(&rate_key(principal, client), cost).await;
         match charge.retry_after {
             None => Ok(()),
             Some(seconds) => {
@@ -784,6 +789,14 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
     };
     let kind = Some(principal.kind);
     let trusted = principal.user_id.is_some();
+    if let Some(shared) = &endpoint.shared_documents
+        && let Some(hash) = persisted::named_hash(read.query.as_deref(), read.extensions.as_ref())
+        && !endpoint.persisted.knows(&hash)
+        && let Some(document) = shared.find(&hash).await
+    {
+        // Taught to another server process; its hash was checked there.
+        endpoint.persisted.learn(hash, &document);
+    }
     let (graphql, learn) = match document_of(endpoint, read, media, trusted) {
         Ok(found) => found,
         Err(response) => return Outcome::early(response, operation, kind),
@@ -804,7 +817,10 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
         }
     };
     if let Some(hash) = learn {
-        endpoint.persisted.learn(hash, &graphql.query);
+        endpoint.persisted.learn(hash.clone(), &graphql.query);
+        if let Some(shared) = &endpoint.shared_documents {
+            shared.keep(hash, graphql.query.clone());
+        }
     }
     if parts.method == Method::GET && operation_type != Operation::Read(OperationType::Query) {
         let mut response = refuse(
@@ -845,7 +861,8 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
             if let Some(kept) = endpoint.responses.get(&key) {
                 let charge = endpoint
                     .limiter
-                    .charge(&rate_key(&principal, client), kept.cost);
+                    .spend(&rate_key(&principal, client), kept.cost)
+                    .await;
                 // Over budget: run it, so that the refusal is the usual one.
                 if charge.retry_after.is_none() {
                     let report = CostReport {

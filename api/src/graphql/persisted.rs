@@ -151,11 +151,117 @@ impl PersistedQueries {
         }
     }
 
+    /// Whether the document of `hash` is known here.
+    pub fn knows(&self, hash: &str) -> bool {
+        self.registered.contains_key(hash)
+            || self
+                .learned
+                .lock()
+                .is_ok_and(|learned| learned.contains(hash))
+    }
+
     /// Keeps a document a client registered, once it has passed the checks.
     pub fn learn(&self, hash: String, query: &str) {
         if let Ok(mut learned) = self.learned.lock() {
             learned.put(hash, Arc::from(query));
         }
+    }
+}
+
+/// The hash a request names without its text (`extensions.persistedQuery`), if any.
+pub fn named_hash(query: Option<&str>, extensions: Option<&Value>) -> Option<String> {
+    if query.is_some() {
+        return None;
+    }
+    hash_of(extensions?.get("persistedQuery")?)
+}
+
+/// The documents clients taught any server process on one PostgreSQL database, so that a
+/// client need not teach each process behind a load balancer: a process that does not know
+/// a hash looks here before it answers `PERSISTED_QUERY_NOT_FOUND`. At most [`SHARED`]
+/// are kept, the newest.
+pub struct SharedDocuments {
+    db: sea_orm::DatabaseConnection,
+    kept: std::sync::atomic::AtomicUsize,
+}
+
+/// How many documents the database keeps for all processes.
+pub const SHARED: u64 = 4 * LEARNED.get() as u64;
+
+impl SharedDocuments {
+    /// The store in `db` when it is PostgreSQL; SQLite has one server process.
+    pub fn over(db: &sea_orm::DatabaseConnection) -> Option<Arc<Self>> {
+        (db.get_database_backend() == sea_orm::DatabaseBackend::Postgres).then(|| {
+            Arc::new(Self {
+                db: crate::db::detached(db),
+                kept: std::sync::atomic::AtomicUsize::new(0),
+            })
+        })
+    }
+
+    /// The document of `hash`, if a process learned it.
+    pub async fn find(&self, hash: &str) -> Option<String> {
+        use sea_orm::EntityTrait;
+        entity::persisted_document::Entity::find_by_id(hash.to_owned())
+            .one(&self.db)
+            .await
+            .ok()
+            .flatten()
+            .map(|row| row.document)
+    }
+
+    /// Keeps a learned document for every process (in the background: the request does
+    /// not wait), and every 64 documents drops all but the newest [`SHARED`].
+    pub fn keep(self: &Arc<Self>, hash: String, document: String) {
+        use entity::persisted_document as row;
+        use sea_orm::{
+            ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+        };
+        let store = self.clone();
+        tokio::spawn(async move {
+            let new = row::ActiveModel {
+                hash: Set(hash),
+                document: Set(document),
+                learned_at: Set(crate::validate::now()),
+            };
+            let kept = row::Entity::insert(new)
+                .on_conflict(
+                    sea_orm::sea_query::OnConflict::column(row::Column::Hash)
+                        .do_nothing()
+                        .to_owned(),
+                )
+                .exec_without_returning(&store.db)
+                .await;
+            if let Err(error) = kept {
+                tracing::warn!(%error, "a persisted query could not be shared");
+                return;
+            }
+            if store
+                .kept
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                % 64
+                != 63
+            {
+                return;
+            }
+            let oldest_kept: Option<chrono::DateTime<chrono::Utc>> = row::Entity::find()
+                .select_only()
+                .column(row::Column::LearnedAt)
+                .order_by_desc(row::Column::LearnedAt)
+                .offset(SHARED - 1)
+                .limit(1)
+                .into_tuple()
+                .one(&store.db)
+                .await
+                .ok()
+                .flatten();
+            if let Some(oldest) = oldest_kept {
+                let _ = row::Entity::delete_many()
+                    .filter(row::Column::LearnedAt.lt(oldest))
+                    .exec(&store.db)
+                    .await;
+            }
+        });
     }
 }
 

@@ -88,7 +88,7 @@ pub async fn goals(State(endpoint): State<Arc<Endpoint>>, request: Request) -> R
         Ok(principal) => principal,
         Err(response) => return response,
     };
-    if let Err(response) = endpoint.charge(&principal, client, REPORT_COST) {
+    if let Err(response) = endpoint.charge(&principal, client, REPORT_COST).await {
         return response;
     }
     match report::goal_rows(endpoint.db(), &principal).await {
@@ -164,7 +164,7 @@ pub async fn dialogues(State(endpoint): State<Arc<Endpoint>>, request: Request) 
         Err(error) => return Endpoint::failed(&error),
     };
     let cost = REPORT_COST.max(pages.saturating_mul(COUNT_COST));
-    if let Err(response) = endpoint.charge(&principal, client(&request), cost) {
+    if let Err(response) = endpoint.charge(&principal, client(&request), cost).await {
         return response;
     }
     // The first page is read before answering, so that bad input is a clean 400.

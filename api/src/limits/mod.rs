@@ -8,6 +8,8 @@
 //! the statements its size does not show ([`list_page_cost`]): a count reads every row the
 //! filter keeps, and a text filter may read a whole table to find a few matches.
 
+pub mod shared;
+
 use governor::clock::{Clock, DefaultClock};
 use governor::middleware::StateInformationMiddleware;
 use governor::state::keyed::DefaultKeyedStateStore;
@@ -148,6 +150,8 @@ pub struct RateLimiter {
     budgets: Option<Budgets>,
     in_flight: Arc<tokio::sync::Semaphore>,
     in_flight_capacity: usize,
+    /// On PostgreSQL: the budgets every server process on the database shares.
+    shared: std::sync::OnceLock<shared::SharedBudgets>,
 }
 
 /// One GCRA state per key; a successful charge reports what is left.
@@ -189,6 +193,44 @@ impl RateLimiter {
             budgets,
             in_flight: Arc::new(tokio::sync::Semaphore::new(in_flight_capacity)),
             in_flight_capacity,
+            shared: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Shares the budgets with every server process on `db` when it is PostgreSQL (and
+    /// budgets are on); SQLite has one server process.
+    pub fn share_through(&self, db: &sea_orm::DatabaseConnection) {
+        if self.budgets.is_some() && db.get_database_backend() == sea_orm::DatabaseBackend::Postgres
+        {
+            let _ = self.shared.set(shared::SharedBudgets::new(
+                crate::db::detached(db),
+                self.per_minute as u64,
+            ));
+        }
+    }
+
+    /// Charges `cost` points to `key` in this process ([`RateLimiter::charge`]) and, when
+    /// budgets are shared, in the database's count of every process's; refuses without
+    /// running when either is spent.
+    pub async fn spend(&self, key: &RateKey, cost: usize) -> Charge {
+        let here = self.charge(key, cost);
+        let Some(shared) = self.shared.get() else {
+            return here;
+        };
+        if here.retry_after.is_some() {
+            return here;
+        }
+        match shared.spend(&key.0, cost.max(1) as u64).await {
+            Ok(left) => Charge {
+                remaining: here
+                    .remaining
+                    .min(usize::try_from(left).unwrap_or(usize::MAX)),
+                retry_after: None,
+            },
+            Err(refused) => Charge {
+                remaining: 0,
+                retry_after: Some(refused.retry_after.max(1)),
+            },
         }
     }
 
