@@ -354,26 +354,48 @@ async fn filters_by_every_field() {
 }
 
 #[tokio::test]
-async fn a_date_that_cannot_be_read_says_how_to_write_one() {
+async fn a_value_that_cannot_be_read_says_where_it_is_and_how_to_write_it() {
     let app = TestApp::start().await;
-    for (query, variables) in [
+    let date = "expected a date written as YYYY-MM-DD, such as 2026-11-20";
+    let create = "mutation($input: CreateDialogueInput!) { createDialogue(input: $input) { id } }";
+    for (query, variables, field, said) in [
         (
             "{ dialogues(filter: { heldFrom: \"2026-13-45\" }) { totalCount } }",
             json!({}),
+            "filter.heldFrom",
+            date,
         ),
         (
             "query($d: Date) { dialogues(filter: { heldFrom: $d }) { totalCount } }",
             json!({ "d": "2026-02-30" }),
+            "filter.heldFrom",
+            date,
+        ),
+        (
+            create,
+            json!({ "input": { "title": "t", "kind": "MEETING", "status": "HELD", "heldOn": "30/11/2026", "summary": "s", "organisationIds": [] } }),
+            "input.heldOn",
+            date,
+        ),
+        (
+            "{ dialogues(filter: { kind: TEA_PARTY }) { totalCount } }",
+            json!({}),
+            "filter.kind",
+            "enumeration type \"DialogueKind\" does not contain the value \"TEA_PARTY\"",
+        ),
+        (
+            "{ dialogues(first: \"many\") { totalCount } }",
+            json!({}),
+            "first",
+            "expected input type \"Int\", found \"many\".",
         ),
     ] {
-        let error = app.err(query, variables).await;
-        assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{error}");
-        let message = error["message"].as_str().unwrap_or_default();
-        assert!(
-            message.starts_with("expected a date written as YYYY-MM-DD, such as 2026-11-20"),
-            "{message}"
-        );
-        assert!(!message.contains("out of range"), "{message}");
+        let response = app.post(query, variables).await;
+        let errors = response["errors"].as_array().expect("errors");
+        assert_eq!(errors.len(), 1, "one error for one bad value: {response}");
+        assert_code(&errors[0], "BAD_USER_INPUT", Some(field));
+        let message = errors[0]["message"].as_str().unwrap_or_default();
+        assert_eq!(message, format!("{field}: {said}"));
         assert!(
             !message.contains("NaiveDate") && !message.contains("Failed to parse"),
             "{message}"

@@ -657,6 +657,66 @@ fn plain_scalar_message(message: &str) -> Option<String> {
     )
 }
 
+/// The path and the rest of the engine's message for an argument that does not fit its
+/// type: `Invalid value for argument "filter.heldFrom", expected type "Date"`.
+fn bad_argument(message: &str) -> Option<(&str, &str)> {
+    let rest = message.strip_prefix("Invalid value for argument \"")?;
+    let (path, rest) = rest.split_once('"')?;
+    Some((path, rest.trim_start_matches(',').trim()))
+}
+
+/// The engine tells of an argument that does not fit its type twice: once by validation,
+/// naming its path (`Invalid value for argument "filter.heldFrom", expected type "Date"`),
+/// and again, in the scalar's own words, when the cost of the field reads its arguments
+/// (`Failed to parse "Date": expected a date written as ... (occurred while parsing
+/// "DialogueFilter")`). One error stays for each: `filter.heldFrom: expected a date written
+/// as ...`, with `extensions.field` naming the path.
+fn name_bad_arguments(errors: &mut Vec<async_graphql::ServerError>) {
+    if !errors.iter().any(|e| bad_argument(&e.message).is_some()) {
+        return;
+    }
+    // The second telling, in the scalar's words (or the engine's, for its own scalars).
+    let echo = |message: &str| -> Option<String> {
+        let words = match plain_scalar_message(message) {
+            Some(words) => words,
+            None => message
+                .strip_prefix("Expected input type")
+                .map(|rest| format!("expected input type{rest}"))?,
+        };
+        Some(match words.find(" (in ") {
+            Some(at) => words[..at].to_owned(),
+            None => words,
+        })
+    };
+    let mut words: std::collections::VecDeque<String> =
+        errors.iter().filter_map(|e| echo(&e.message)).collect();
+    errors.retain(|e| {
+        bad_argument(&e.message).is_some()
+            || !(echo(&e.message).is_some()
+                || e.message
+                    .starts_with("Enumeration type does not contain value"))
+    });
+    for error in errors.iter_mut() {
+        let Some((path, rest)) = bad_argument(&error.message) else {
+            continue;
+        };
+        let path = path.to_owned();
+        let said = match rest.strip_prefix("expected type \"") {
+            Some(type_name) => {
+                let echoed = words.pop_front();
+                super::scalars::wanted(type_name.trim_end_matches('"'))
+                    .map(str::to_owned)
+                    .or(echoed)
+                    .unwrap_or_else(|| rest.to_owned())
+            }
+            None => rest.to_owned(),
+        };
+        error.message = format!("{path}: {said}");
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        extensions.set("field", path);
+    }
+}
+
 /// Who pays for a request: a partner token, a user, or the client address.
 pub fn rate_key(principal: &Principal, client: Option<SocketAddr>) -> RateKey {
     RateKey(match (principal.token_id, principal.user_id) {
@@ -1093,6 +1153,7 @@ fn finish(
 ) -> (Response, Vec<String>) {
     // The engine's own errors (parse, validation, variables, arguments) are the client's:
     // give them the code every error carries.
+    name_bad_arguments(&mut body.errors);
     for error in &mut body.errors {
         let extensions = error.extensions.get_or_insert_with(Default::default);
         if extensions

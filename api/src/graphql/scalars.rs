@@ -28,8 +28,21 @@ impl ScalarType for Date {
         }
     }
 
+    fn is_valid(value: &Value) -> bool {
+        Self::parse(value.clone()).is_ok()
+    }
+
     fn to_value(&self) -> Value {
         Value::String(self.0.format("%Y-%m-%d").to_string())
+    }
+}
+
+/// What to write for a value of the scalar named `type_name`, when it is one of ours.
+pub fn wanted(type_name: &str) -> Option<&'static str> {
+    match type_name {
+        "Date" => Some(DATE_WANTED),
+        "DateTime" => Some(DATE_TIME_WANTED),
+        _ => None,
     }
 }
 
@@ -67,6 +80,10 @@ impl ScalarType for DateTime {
                 .map_err(|_| InputValueError::custom(DATE_TIME_WANTED)),
             _ => Err(InputValueError::custom(DATE_TIME_WANTED)),
         }
+    }
+
+    fn is_valid(value: &Value) -> bool {
+        Self::parse(value.clone()).is_ok()
     }
 
     fn to_value(&self) -> Value {
