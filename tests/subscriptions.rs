@@ -241,3 +241,143 @@ async fn a_revoked_partner_token_loses_its_subscriptions() {
         "closed at the next ping"
     );
 }
+
+#[tokio::test]
+async fn a_caller_holds_at_most_eight_connections_and_twenty_subscriptions_on_each() {
+    let app = TestApp::start().await;
+    let mut held = Vec::new();
+    for _ in 0..8 {
+        held.push(connect(&app.url, json!({})).await);
+    }
+    let mut ninth = open(&app.url, json!({})).await;
+    assert_eq!(
+        next(&mut ninth, Duration::from_secs(5)).await,
+        Some(json!({ "closed": 4403 })),
+        "the ninth connection of one caller is refused"
+    );
+    // One closed makes room for another.
+    let mut first = held.remove(0);
+    first.close(None).await.expect("close");
+    drop(first);
+    let mut again = None;
+    for _ in 0..50 {
+        let mut socket = open(&app.url, json!({})).await;
+        match next(&mut socket, Duration::from_secs(5)).await {
+            Some(ack) if ack["type"] == "connection_ack" => {
+                again = Some(socket);
+                break;
+            }
+            _ => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+    let mut socket = again.expect("a place is free again once a connection closed");
+    for id in 1..=20 {
+        subscribe(&mut socket, &id.to_string(), DIALOGUES).await;
+    }
+    assert_eq!(
+        next(&mut socket, Duration::from_millis(500)).await,
+        None,
+        "twenty subscriptions run"
+    );
+    subscribe(&mut socket, "21", DIALOGUES).await;
+    let refused = next(&mut socket, Duration::from_secs(5))
+        .await
+        .expect("an answer");
+    assert_eq!(refused["id"], "21", "{refused}");
+    assert!(
+        refused.to_string().contains("at most 20 subscriptions"),
+        "{refused}"
+    );
+}
+
+#[tokio::test]
+async fn a_client_that_stops_answering_pings_is_closed() {
+    let settings = samverkan::config::HttpSettings {
+        subscription_ping: Duration::from_millis(200),
+        ..samverkan::config::HttpSettings::default()
+    };
+    let app = TestApp::start_with(settings, None).await;
+    let mut answering = connect(&app.url, json!({})).await;
+    let mut silent = connect(&app.url, json!({})).await;
+    // The silent client reads nothing (so answers no ping) for a while; the other reads,
+    // and its WebSocket answers each ping.
+    assert_eq!(
+        next(&mut answering, Duration::from_millis(1500)).await,
+        None
+    );
+    assert_eq!(
+        next(&mut silent, Duration::from_secs(2)).await,
+        Some(json!({ "closed": 1001 })),
+        "closed after two pings unanswered"
+    );
+    assert_eq!(
+        next(&mut answering, Duration::from_millis(500)).await,
+        None,
+        "the answering client stays"
+    );
+}
+
+#[tokio::test]
+async fn goal_progress_is_sent_when_it_moves_and_only_then() {
+    let app = TestApp::start().await;
+    let org = app.organisation("rsmh", "RSMH").await;
+    app.ok(
+        "mutation($input: CreateGoalInput!) { createGoal(input: $input) { id } }",
+        json!({ "input": { "slug": "moten", "title": "Tre möten", "category": "OTHER",
+            "periodStart": "2026-01-01", "periodEnd": "2026-12-31", "target": 3,
+            "measure": { "kind": "DIALOGUE_COUNT", "dialogueKinds": ["MEETING"] },
+            "visibility": "PUBLIC" } }),
+    )
+    .await;
+    let mut anonymous = connect(&app.url, json!({})).await;
+    subscribe(
+        &mut anonymous,
+        "g",
+        "subscription { goalProgressChanged(slug: \"moten\") { slug progress { current } } }",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Not seen by the subscriber, and seen but not counted: nothing is sent.
+    for (title, visibility) in [("Internt seminarium", "NETWORK"), ("Seminarium", "PUBLIC")] {
+        app.ok(
+            "mutation($input: CreateDialogueInput!) { createDialogue(input: $input) { id } }",
+            json!({ "input": { "title": title, "kind": "SEMINAR", "status": "HELD",
+                "heldOn": "2026-03-02", "summary": "s", "visibility": visibility,
+                "organisationIds": [org] } }),
+        )
+        .await;
+    }
+    assert_eq!(
+        next(&mut anonymous, Duration::from_millis(1000)).await,
+        None,
+        "nothing moved for the subscriber"
+    );
+    // A public meeting counts: the progress is sent, once.
+    app.dialogue("Öppet möte", "2026-03-03", &[&org], &[], "PUBLIC")
+        .await;
+    let sent = next(&mut anonymous, Duration::from_secs(5))
+        .await
+        .expect("the progress moved");
+    assert_eq!(
+        sent["payload"]["data"]["goalProgressChanged"]["progress"]["current"], 1,
+        "{sent}"
+    );
+    assert_eq!(next(&mut anonymous, Duration::from_millis(800)).await, None);
+}
+
+#[tokio::test]
+async fn subscribers_are_told_when_the_server_stops() {
+    let app = TestApp::start().await;
+    let mut server =
+        ChildServer::spawn(&app.database_url, &[("SAMVERKAN_SHUTDOWN_GRACE_SECS", "0")]).await;
+    let mut socket = connect(&server.url, json!({})).await;
+    subscribe(&mut socket, "1", DIALOGUES).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    server.signal("TERM");
+    assert_eq!(
+        next(&mut socket, Duration::from_secs(5)).await,
+        Some(json!({ "closed": 1001 })),
+        "closed as going away, not dropped"
+    );
+    assert!(server.exit_status(Duration::from_secs(10)).await.success());
+}

@@ -304,9 +304,10 @@ impl Subscription {
         saved::<entity::proposal::Entity, _>(ctx, Stored::Proposal, condition, Proposal::single)
     }
 
-    /// The goal of `slug`, with its progress, whenever a change the caller may see may have
-    /// moved it (a dialogue, proposal, evidence, cooperation or the goal itself saved), if
-    /// the caller may see the goal.
+    /// The goal of `slug`, with its progress, whenever its progress as the caller sees it
+    /// moves (what counts, whether it is complete, the day it was reached) or the goal
+    /// itself changes, if the caller may see the goal. Changes the caller cannot see, or
+    /// that leave the progress where it was, send nothing.
     async fn goal_progress_changed(
         &self,
         ctx: &Context<'_>,
@@ -314,8 +315,12 @@ impl Subscription {
     ) -> Result<impl Stream<Item = Goal>> {
         let db = db(ctx).clone();
         let principal = principal(ctx).clone();
+        // Where it stood when last sent (or at the subscription).
+        let initial = standing(&db, &principal, &slug).await.map(|(_, now)| now);
+        let last = Arc::new(std::sync::Mutex::new(initial));
         follow(ctx, move |change| {
-            let (db, principal, slug) = (db.clone(), principal.clone(), slug.clone());
+            let (db, principal, slug, last) =
+                (db.clone(), principal.clone(), slug.clone(), last.clone());
             async move {
                 if !matches!(
                     change.record_type,
@@ -328,10 +333,40 @@ impl Subscription {
                     return None;
                 }
                 // A change the caller cannot see tells it nothing, not even that it happened.
-                node_of(&db, &principal, change).await?;
-                let row = crate::goal::by_slug(&db, &principal, &slug).await.ok()??;
+                if !(change.deleted() || node_of(&db, &principal, change).await.is_some()) {
+                    return None;
+                }
+                let (row, now) = standing(&db, &principal, &slug).await?;
+                let mut last = last.lock().ok()?;
+                if last.as_ref() == Some(&now) {
+                    return None;
+                }
+                *last = Some(now);
                 Some(Goal::single(row))
             }
         })
     }
+}
+
+/// Where a goal stands for a caller: its version and its progress as the caller sees it.
+type Standing = (i32, i64, bool, Option<chrono::NaiveDate>);
+
+/// The goal of `slug` and where it stands, if the caller may see it.
+async fn standing(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    slug: &str,
+) -> Option<(entity::goal::Model, Standing)> {
+    let row = crate::goal::by_slug(db, principal, slug).await.ok()??;
+    let progress = crate::goal::progress::of_now(db, principal, std::slice::from_ref(&row))
+        .await
+        .ok()?
+        .remove(&row.id)?;
+    let now = (
+        row.version,
+        progress.current,
+        progress.complete,
+        progress.reached_on,
+    );
+    Some((row, now))
 }

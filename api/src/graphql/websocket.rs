@@ -12,6 +12,7 @@
 //! - At most `SAMVERKAN_MAX_CONNECTIONS` sockets in all, [`CONNECTIONS_PER_CALLER`] per
 //!   credential and client address (an IPv6 /64), and [`SUBSCRIPTIONS_PER_CONNECTION`]
 //!   subscriptions per connection.
+//! - At shutdown every socket is closed with 1001 (going away) before the process ends.
 //! - The server pings every `subscription_ping` (30 s); a peer silent for two of them is closed. The
 //!   credential is checked again at each ping: revoked, expired, logged out or changed
 //!   (another role, another membership) closes the connection with 4403.
@@ -42,13 +43,35 @@ pub const CONNECTIONS_PER_CALLER: usize = 8;
 pub const SUBSCRIPTIONS_PER_CONNECTION: usize = 20;
 
 /// The open sockets, in all and per caller, shared by the server.
-#[derive(Default)]
 pub struct Connections {
     per_caller: Mutex<HashMap<String, usize>>,
     all: AtomicUsize,
+    /// Turns `true` when the server stops: every socket says goodbye (1001).
+    closing: tokio::sync::watch::Sender<bool>,
+}
+
+impl Default for Connections {
+    fn default() -> Self {
+        Self {
+            per_caller: Mutex::default(),
+            all: AtomicUsize::new(0),
+            closing: tokio::sync::watch::channel(false).0,
+        }
+    }
 }
 
 impl Connections {
+    /// Closes every socket with 1001 (going away) and waits until they are closed, for at
+    /// most `limit`: at shutdown, so that clients learn to reconnect elsewhere rather than
+    /// meet a dropped connection.
+    pub async fn close_all(&self, limit: Duration) {
+        self.closing.send_replace(true);
+        let deadline = tokio::time::Instant::now() + limit;
+        while self.all.load(Ordering::SeqCst) > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     /// A place for one more socket, unless `most` are open.
     fn socket(self: &Arc<Self>, most: usize) -> Option<Socket> {
         self.all
@@ -368,8 +391,13 @@ async fn serve(
             reason: reason.to_owned().into(),
         }))
     };
+    let mut stopping = endpoint.connections().closing.subscribe();
+    if *stopping.borrow() {
+        stopping.mark_changed();
+    }
     loop {
         let message = tokio::select! {
+            _ = stopping.changed() => close(1001, "the server is shutting down"),
             message = protocol.next() => match message {
                 Some(WsMessage::Text(text)) => Message::Text(text.into()),
                 Some(WsMessage::Close(code, reason)) => {

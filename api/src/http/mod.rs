@@ -42,6 +42,8 @@ pub struct App {
     pub ready: Arc<AtomicBool>,
     /// The connection cap and read time limit.
     pub connections: server::ConnectionLimits,
+    /// The subscription sockets, closed at shutdown.
+    sockets: Arc<crate::graphql::websocket::Connections>,
 }
 
 /// The router with default settings.
@@ -168,6 +170,7 @@ impl App {
         ));
         endpoint.follow_changes();
         endpoint.start_webhooks();
+        let sockets = endpoint.connections().clone();
         let mut graphql = Router::new()
             .route("/graphql", get(endpoint::graphql).post(endpoint::graphql))
             .route("/reports/goals.csv", get(reports::goals))
@@ -193,6 +196,7 @@ impl App {
             router,
             ready,
             connections,
+            sockets,
         }
     }
 
@@ -206,6 +210,12 @@ impl App {
         listener: tokio::net::TcpListener,
         stop: impl Future<Output = ()>,
     ) -> std::io::Result<()> {
+        let sockets = self.sockets;
+        let stop = async move {
+            stop.await;
+            // Subscription sockets left HTTP when they were upgraded: they are told apart.
+            sockets.close_all(server::DRAIN).await;
+        };
         server::serve(listener, self.router, self.connections, stop).await
     }
 }
