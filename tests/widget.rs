@@ -67,11 +67,11 @@ async fn the_widget_script_asks_for_registered_documents_only() {
     }
 }
 
-/// Serves `page` to every request on `listener`.
-fn serve_page(listener: tokio::net::TcpListener, page: String) {
+/// Serves `page` to every request on `listener`, and `script` at `/axe.min.js`.
+fn serve_page(listener: tokio::net::TcpListener, page: String, script: Option<String>) {
     tokio::spawn(async move {
         while let Ok((mut stream, _)) = listener.accept().await {
-            let page = page.clone();
+            let (page, script) = (page.clone(), script.clone());
             tokio::spawn(async move {
                 let mut request = Vec::new();
                 let mut buffer = [0u8; 4096];
@@ -81,9 +81,15 @@ fn serve_page(listener: tokio::net::TcpListener, page: String) {
                         Ok(n) => request.extend_from_slice(&buffer[..n]),
                     }
                 }
+                let (kind, body) = match script {
+                    Some(script) if request.starts_with(b"GET /axe.min.js ") => {
+                        ("text/javascript", script)
+                    }
+                    _ => ("text/html", page),
+                };
                 let answer = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
-                    page.len()
+                    "HTTP/1.1 200 OK\r\nContent-Type: {kind}; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
                 );
                 let _ = stream.write_all(answer.as_bytes()).await;
             });
@@ -106,6 +112,34 @@ fn chromium() -> Option<std::path::PathBuf> {
         eprintln!("skipped: Chromium is not installed (CI installs it)");
     }
     found
+}
+
+/// axe-core's script (`SAMVERKAN_TEST_AXE`, a path; CI installs it), required with
+/// `SAMVERKAN_TEST_BROWSER` as Chromium is.
+fn axe() -> Option<String> {
+    let found = std::env::var("SAMVERKAN_TEST_AXE")
+        .ok()
+        .map(|path| std::fs::read_to_string(&path).expect("SAMVERKAN_TEST_AXE names axe.min.js"));
+    if found.is_none() {
+        assert!(
+            std::env::var("SAMVERKAN_TEST_BROWSER").is_err(),
+            "SAMVERKAN_TEST_BROWSER is set but SAMVERKAN_TEST_AXE is not"
+        );
+        eprintln!("the accessibility check is skipped: SAMVERKAN_TEST_AXE is not set (CI sets it)");
+    }
+    found
+}
+
+/// Text copied into the page's `<pre id="{id}">`, as --dump-dom shows it.
+fn copied(dom: &str, id: &str) -> String {
+    dom.split(&format!("<pre id=\"{id}\" hidden=\"\">"))
+        .nth(1)
+        .and_then(|rest| rest.split("</pre>").next())
+        .unwrap_or_default()
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&")
 }
 
 /// Runs headless Chromium on `url` with `args`; its standard output.
@@ -178,18 +212,20 @@ async fn the_widget_renders_the_demo_network_in_a_browser() {
             organisation["slug"].as_str().expect("slug"),
         )
         .replace("{{GOAL}}", goal["slug"].as_str().expect("slug"));
-    serve_page(listener, page);
+    let axe = axe();
+    let page = page.replace(
+        "{{AXE}}",
+        if axe.is_some() {
+            "<script src=\"/axe.min.js\"></script>"
+        } else {
+            ""
+        },
+    );
+    let checked = axe.is_some();
+    serve_page(listener, page, axe);
     let url = format!("{origin}/");
     let dom = headless(&chromium, &url, &["--dump-dom".to_owned()]).await;
-    let rendered = dom
-        .split("<pre id=\"rendered\" hidden=\"\">")
-        .nth(1)
-        .and_then(|rest| rest.split("</pre>").next())
-        .unwrap_or_default()
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&amp;", "&");
+    let rendered = copied(&dom, "rendered");
     assert!(
         !rendered.is_empty(),
         "the feeds did not render; the page was:\n{dom}"
@@ -228,6 +264,22 @@ async fn the_widget_renders_the_demo_network_in_a_browser() {
         "{}",
         feeds[2]
     );
+
+    // Accessible: no violation of WCAG 2.1 A or AA that axe-core finds, shadow roots
+    // included (contrast, names, headings, lang, ...).
+    if checked {
+        let report: Value = serde_json::from_str(&copied(&dom, "axe"))
+            .unwrap_or_else(|_| panic!("axe-core ran on the page:\n{dom}"));
+        assert!(
+            report["passes"].as_u64().unwrap_or(0) > 0,
+            "axe-core checked something: {report}"
+        );
+        assert_eq!(report["violations"], json!([]), "{report:#}");
+        println!(
+            "axe-core: {} WCAG 2.1 A/AA rules passed, none violated",
+            report["passes"]
+        );
+    }
 
     // A screenshot for people to look at, in the test output.
     let path =
