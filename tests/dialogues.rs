@@ -387,7 +387,7 @@ async fn a_value_that_cannot_be_read_says_where_it_is_and_how_to_write_it() {
             "{ dialogues(first: \"many\") { totalCount } }",
             json!({}),
             "first",
-            "expected input type \"Int\", found \"many\".",
+            "expected type \"Int\"",
         ),
     ] {
         let response = app.post(query, variables).await;
@@ -401,4 +401,26 @@ async fn a_value_that_cannot_be_read_says_where_it_is_and_how_to_write_it() {
             "{message}"
         );
     }
+    // Two bad values: one error each, each naming its own.
+    let response = app
+        .post(
+            "{ dialogues(last: \"x\", filter: { heldTo: \"soon\" }) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    let mut fields: Vec<String> = response["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| format!("{} | {}", e["extensions"]["field"], e["message"]))
+        .collect();
+    fields.sort();
+    assert_eq!(
+        fields,
+        [
+            format!("\"filter.heldTo\" | \"filter.heldTo: {date}\""),
+            "\"last\" | \"last: expected type \\\"Int\\\"\"".to_owned(),
+        ],
+        "{response}"
+    );
 }

@@ -113,7 +113,7 @@ async fn two_server_processes_share_budgets_revocations_origins_and_persisted_qu
             break;
         }
         assert!(
-            started.elapsed() < Duration::from_secs(2),
+            started.elapsed() < Duration::from_secs(10),
             "the new origin is allowed within moments, not {status}"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -161,7 +161,7 @@ async fn two_server_processes_share_budgets_revocations_origins_and_persisted_qu
             break;
         }
         assert!(
-            started.elapsed() < Duration::from_secs(2),
+            started.elapsed() < Duration::from_secs(10),
             "the other process knows the document: {answer}"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;

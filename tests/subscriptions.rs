@@ -293,7 +293,7 @@ async fn a_caller_holds_at_most_eight_connections_and_twenty_subscriptions_on_ea
 #[tokio::test]
 async fn a_client_that_stops_answering_pings_is_closed() {
     let settings = samverkan::config::HttpSettings {
-        subscription_ping: Duration::from_millis(200),
+        subscription_ping: Duration::from_millis(500),
         ..samverkan::config::HttpSettings::default()
     };
     let app = TestApp::start_with(settings, None).await;
@@ -302,16 +302,25 @@ async fn a_client_that_stops_answering_pings_is_closed() {
     // The silent client reads nothing (so answers no ping) for a while; the other reads,
     // and its WebSocket answers each ping.
     assert_eq!(
-        next(&mut answering, Duration::from_millis(1500)).await,
+        next(&mut answering, Duration::from_millis(3000)).await,
         None
     );
+    // Closed by the server: with 1001, or (when the client's late pong meets the closed
+    // socket first) the connection simply ends; not still open.
+    let ended = tokio::time::timeout(Duration::from_secs(3), async {
+        loop {
+            match silent.next().await {
+                Some(Ok(Message::Close(frame))) => return Some(frame.map(|f| u16::from(f.code))),
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => return None,
+            }
+        }
+    })
+    .await
+    .expect("the server closed the client after two pings unanswered");
+    assert!(matches!(ended, None | Some(Some(1001))), "{ended:?}");
     assert_eq!(
-        next(&mut silent, Duration::from_secs(2)).await,
-        Some(json!({ "closed": 1001 })),
-        "closed after two pings unanswered"
-    );
-    assert_eq!(
-        next(&mut answering, Duration::from_millis(500)).await,
+        next(&mut answering, Duration::from_millis(1000)).await,
         None,
         "the answering client stays"
     );
@@ -338,10 +347,14 @@ async fn goal_progress_is_sent_when_it_moves_and_only_then() {
     .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     // Not seen by the subscriber, and seen but not counted: nothing is sent.
-    for (title, visibility) in [("Internt seminarium", "NETWORK"), ("Seminarium", "PUBLIC")] {
+    // (A NETWORK meeting would count for a member; it moves nothing for the anonymous.)
+    for (title, kind, visibility) in [
+        ("Internt möte", "MEETING", "NETWORK"),
+        ("Seminarium", "SEMINAR", "PUBLIC"),
+    ] {
         app.ok(
             "mutation($input: CreateDialogueInput!) { createDialogue(input: $input) { id } }",
-            json!({ "input": { "title": title, "kind": "SEMINAR", "status": "HELD",
+            json!({ "input": { "title": title, "kind": kind, "status": "HELD",
                 "heldOn": "2026-03-02", "summary": "s", "visibility": visibility,
                 "organisationIds": [org] } }),
         )

@@ -667,32 +667,18 @@ fn bad_argument(message: &str) -> Option<(&str, &str)> {
 
 /// The engine tells of an argument that does not fit its type twice: once by validation,
 /// naming its path (`Invalid value for argument "filter.heldFrom", expected type "Date"`),
-/// and again, in the scalar's own words, when the cost of the field reads its arguments
-/// (`Failed to parse "Date": expected a date written as ... (occurred while parsing
-/// "DialogueFilter")`). One error stays for each: `filter.heldFrom: expected a date written
-/// as ...`, with `extensions.field` naming the path.
+/// and again when the cost of the field reads its arguments (`Failed to parse "Date": ...
+/// (occurred while parsing "DialogueFilter")`). One error stays for each value: the first,
+/// `filter.heldFrom: expected a date written as ...` (our scalars say what to write), with
+/// `extensions.field` naming the path.
 fn name_bad_arguments(errors: &mut Vec<async_graphql::ServerError>) {
     if !errors.iter().any(|e| bad_argument(&e.message).is_some()) {
         return;
     }
-    // The second telling, in the scalar's words (or the engine's, for its own scalars).
-    let echo = |message: &str| -> Option<String> {
-        let words = match plain_scalar_message(message) {
-            Some(words) => words,
-            None => message
-                .strip_prefix("Expected input type")
-                .map(|rest| format!("expected input type{rest}"))?,
-        };
-        Some(match words.find(" (in ") {
-            Some(at) => words[..at].to_owned(),
-            None => words,
-        })
-    };
-    let mut words: std::collections::VecDeque<String> =
-        errors.iter().filter_map(|e| echo(&e.message)).collect();
     errors.retain(|e| {
         bad_argument(&e.message).is_some()
-            || !(echo(&e.message).is_some()
+            || !(e.message.starts_with("Failed to parse \"")
+                || e.message.starts_with("Expected input type")
                 || e.message
                     .starts_with("Enumeration type does not contain value"))
     });
@@ -701,16 +687,11 @@ fn name_bad_arguments(errors: &mut Vec<async_graphql::ServerError>) {
             continue;
         };
         let path = path.to_owned();
-        let said = match rest.strip_prefix("expected type \"") {
-            Some(type_name) => {
-                let echoed = words.pop_front();
-                super::scalars::wanted(type_name.trim_end_matches('"'))
-                    .map(str::to_owned)
-                    .or(echoed)
-                    .unwrap_or_else(|| rest.to_owned())
-            }
-            None => rest.to_owned(),
-        };
+        let ours = rest
+            .strip_prefix("expected type \"")
+            .map(|t| t.trim_end_matches('"').trim_matches(['[', ']', '!']))
+            .and_then(super::scalars::wanted);
+        let said = ours.map_or_else(|| rest.to_owned(), str::to_owned);
         error.message = format!("{path}: {said}");
         let extensions = error.extensions.get_or_insert_with(Default::default);
         extensions.set("field", path);
@@ -722,9 +703,13 @@ pub fn rate_key(principal: &Principal, client: Option<SocketAddr>) -> RateKey {
     RateKey(match (principal.token_id, principal.user_id) {
         (Some(token), _) => format!("token:{token}"),
         (None, Some(user)) => format!("user:{user}"),
+        // One budget per IPv6 /64, as a client holds a whole one.
         (None, None) => format!(
             "address:{}",
-            client.map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string())
+            client.map_or_else(
+                || "unknown".to_owned(),
+                |a| crate::http::server::holder(a.ip()).to_string()
+            )
         ),
     })
 }
@@ -852,6 +837,7 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
     if let Some(shared) = &endpoint.shared_documents
         && let Some(hash) = persisted::named_hash(read.query.as_deref(), read.extensions.as_ref())
         && !endpoint.persisted.knows(&hash)
+        && (trusted || !endpoint.persisted.only())
         && let Some(document) = shared.find(&hash).await
     {
         // Taught to another server process; its hash was checked there.
@@ -876,12 +862,14 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
             };
         }
     };
-    if let Some(hash) = learn {
+    // Shared with the other processes only once it ran within the caller's budget.
+    let share = learn.as_ref().and_then(|hash| {
         endpoint.persisted.learn(hash.clone(), &graphql.query);
-        if let Some(shared) = &endpoint.shared_documents {
-            shared.keep(hash, graphql.query.clone());
-        }
-    }
+        endpoint
+            .shared_documents
+            .as_ref()
+            .map(|shared| (shared.clone(), hash.clone(), graphql.query.clone()))
+    });
     if parts.method == Method::GET && operation_type != Operation::Read(OperationType::Query) {
         let mut response = refuse(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -1024,6 +1012,12 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
         }
     };
     let report = slot.lock().ok().and_then(|r| r.clone());
+    if let Some((shared, hash, text)) = share
+        && report.as_ref().is_some_and(|r| r.executed)
+        && response.errors.is_empty()
+    {
+        shared.keep(hash, text);
+    }
     if operation_type == Operation::Mutation {
         endpoint.responses.invalidate();
     }

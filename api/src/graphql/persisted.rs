@@ -151,6 +151,11 @@ impl PersistedQueries {
         }
     }
 
+    /// Whether only registered documents run for callers who are not trusted.
+    pub fn only(&self) -> bool {
+        self.only
+    }
+
     /// Whether the document of `hash` is known here.
     pub fn knows(&self, hash: &str) -> bool {
         self.registered.contains_key(hash)
@@ -183,7 +188,13 @@ pub fn named_hash(query: Option<&str>, extensions: Option<&Value>) -> Option<Str
 pub struct SharedDocuments {
     db: sea_orm::DatabaseConnection,
     kept: std::sync::atomic::AtomicUsize,
+    /// Hashes looked up and not found lately, and when: asked again only after
+    /// [`MISS_KEPT`], so that a stream of unknown hashes costs few reads.
+    missed: Mutex<LruCache<String, std::time::Instant>>,
 }
+
+/// How long a hash not found is not looked up again.
+const MISS_KEPT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// How many documents the database keeps for all processes.
 pub const SHARED: u64 = 4 * LEARNED.get() as u64;
@@ -195,6 +206,7 @@ impl SharedDocuments {
             Arc::new(Self {
                 db: crate::db::detached(db),
                 kept: std::sync::atomic::AtomicUsize::new(0),
+                missed: Mutex::new(LruCache::new(LEARNED)),
             })
         })
     }
@@ -202,16 +214,30 @@ impl SharedDocuments {
     /// The document of `hash`, if a process learned it.
     pub async fn find(&self, hash: &str) -> Option<String> {
         use sea_orm::EntityTrait;
-        entity::persisted_document::Entity::find_by_id(hash.to_owned())
+        let missed_lately = self
+            .missed
+            .lock()
+            .is_ok_and(|mut missed| missed.get(hash).is_some_and(|at| at.elapsed() < MISS_KEPT));
+        if missed_lately {
+            return None;
+        }
+        let found = entity::persisted_document::Entity::find_by_id(hash.to_owned())
             .one(&self.db)
             .await
             .ok()
             .flatten()
-            .map(|row| row.document)
+            .map(|row| row.document);
+        if found.is_none()
+            && let Ok(mut missed) = self.missed.lock()
+        {
+            missed.put(hash.to_owned(), std::time::Instant::now());
+        }
+        found
     }
 
     /// Keeps a learned document for every process (in the background: the request does
-    /// not wait), and every 64 documents drops all but the newest [`SHARED`].
+    /// not wait; called once the document ran within its caller's budget), and every 64
+    /// documents drops all but the newest [`SHARED`].
     pub fn keep(self: &Arc<Self>, hash: String, document: String) {
         use entity::persisted_document as row;
         use sea_orm::{

@@ -305,9 +305,9 @@ impl Subscription {
     }
 
     /// The goal of `slug`, with its progress, whenever its progress as the caller sees it
-    /// moves (what counts, whether it is complete, the day it was reached) or the goal
-    /// itself changes, if the caller may see the goal. Changes the caller cannot see, or
-    /// that leave the progress where it was, send nothing.
+    /// moves (what counts, the day it was reached) or the goal itself changes, if the
+    /// caller may see the goal. Other changes send nothing: nothing tells the caller of a
+    /// change to a record it cannot see.
     async fn goal_progress_changed(
         &self,
         ctx: &Context<'_>,
@@ -316,40 +316,48 @@ impl Subscription {
         let db = db(ctx).clone();
         let principal = principal(ctx).clone();
         // Where it stood when last sent (or at the subscription).
-        let initial = standing(&db, &principal, &slug).await.map(|(_, now)| now);
-        let last = Arc::new(std::sync::Mutex::new(initial));
-        follow(ctx, move |change| {
+        let last = Arc::new(std::sync::Mutex::new(None));
+        let stream = {
             let (db, principal, slug, last) =
                 (db.clone(), principal.clone(), slug.clone(), last.clone());
-            async move {
-                if !matches!(
-                    change.record_type,
-                    Stored::Dialogue
-                        | Stored::Proposal
-                        | Stored::Evidence
-                        | Stored::Cooperation
-                        | Stored::Goal
-                ) {
-                    return None;
+            follow(ctx, move |change| {
+                let (db, principal, slug, last) =
+                    (db.clone(), principal.clone(), slug.clone(), last.clone());
+                async move {
+                    if !matches!(
+                        change.record_type,
+                        Stored::Dialogue
+                            | Stored::Proposal
+                            | Stored::Evidence
+                            | Stored::Cooperation
+                            | Stored::Goal
+                    ) {
+                        return None;
+                    }
+                    // Computed as the caller sees it: a change to a record it cannot see
+                    // moves nothing here. (A record hidden from it moves its count down.)
+                    let (row, now) = standing(&db, &principal, &slug).await?;
+                    let mut last = last.lock().ok()?;
+                    if last.as_ref() == Some(&now) {
+                        return None;
+                    }
+                    *last = Some(now);
+                    Some(Goal::single(row))
                 }
-                // A change the caller cannot see tells it nothing, not even that it happened.
-                if !(change.deleted() || node_of(&db, &principal, change).await.is_some()) {
-                    return None;
-                }
-                let (row, now) = standing(&db, &principal, &slug).await?;
-                let mut last = last.lock().ok()?;
-                if last.as_ref() == Some(&now) {
-                    return None;
-                }
-                *last = Some(now);
-                Some(Goal::single(row))
-            }
-        })
+            })?
+        };
+        // Read after following began, so that no change falls between the two.
+        let initial = standing(&db, &principal, &slug).await.map(|(_, now)| now);
+        if let Ok(mut last) = last.lock() {
+            *last = initial;
+        }
+        Ok(stream)
     }
 }
 
-/// Where a goal stands for a caller: its version and its progress as the caller sees it.
-type Standing = (i32, i64, bool, Option<chrono::NaiveDate>);
+/// Where a goal stands for a caller: its version, and its progress as the caller sees it
+/// (not whether that is complete, which records the caller cannot see move).
+type Standing = (i32, i64, Option<chrono::NaiveDate>);
 
 /// The goal of `slug` and where it stands, if the caller may see it.
 async fn standing(
@@ -362,11 +370,6 @@ async fn standing(
         .await
         .ok()?
         .remove(&row.id)?;
-    let now = (
-        row.version,
-        progress.current,
-        progress.complete,
-        progress.reached_on,
-    );
+    let now = (row.version, progress.current, progress.reached_on);
     Some((row, now))
 }

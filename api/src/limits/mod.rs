@@ -209,24 +209,28 @@ impl RateLimiter {
         }
     }
 
-    /// Charges `cost` points to `key` in this process ([`RateLimiter::charge`]) and, when
-    /// budgets are shared, in the database's count of every process's; refuses without
-    /// running when either is spent.
+    /// Charges `cost` points to `key`: when budgets are shared, first in the database's
+    /// count of every process's, then in this process ([`RateLimiter::charge`]); refuses
+    /// without running when either is spent, and a refusal costs nothing.
     pub async fn spend(&self, key: &RateKey, cost: usize) -> Charge {
-        let here = self.charge(key, cost);
         let Some(shared) = self.shared.get() else {
-            return here;
+            return self.charge(key, cost);
         };
-        if here.retry_after.is_some() {
-            return here;
-        }
-        match shared.spend(&key.0, cost.max(1) as u64).await {
-            Ok(left) => Charge {
-                remaining: here
-                    .remaining
-                    .min(usize::try_from(left).unwrap_or(usize::MAX)),
-                retry_after: None,
-            },
+        let points = cost.max(1) as u64;
+        match shared.spend(&key.0, points).await {
+            Ok(left) => {
+                let here = self.charge(key, cost);
+                if here.retry_after.is_some() {
+                    shared.give_back(&key.0, points);
+                    return here;
+                }
+                Charge {
+                    remaining: here
+                        .remaining
+                        .min(usize::try_from(left).unwrap_or(usize::MAX)),
+                    retry_after: None,
+                }
+            }
             Err(refused) => Charge {
                 remaining: 0,
                 retry_after: Some(refused.retry_after.max(1)),

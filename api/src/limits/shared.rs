@@ -7,8 +7,8 @@
 //! request's cost if more) and spends a chunk locally, so that most requests cost no
 //! statement. A caller may spend at most its budget per calendar minute across all
 //! processes, less what processes took and did not spend. When the database cannot be
-//! reached, each process goes on with its own budget alone: requests fail for want of the
-//! database anyway.
+//! reached, each process goes on with its own budget alone for a few seconds before it
+//! asks again: requests fail for want of the database anyway.
 
 use entity::cost_budget;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
@@ -39,7 +39,12 @@ pub struct SharedBudgets {
     held: Mutex<HashMap<String, Held>>,
     /// The last minute in which ended minutes were deleted from the database.
     pruned: std::sync::atomic::AtomicI64,
+    /// Until when the database is not asked, after it failed.
+    unreachable_until: Mutex<Option<std::time::Instant>>,
 }
+
+/// How long the database is not asked after it failed.
+const UNREACHABLE_PAUSE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// A charge the shared budget refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +66,7 @@ impl SharedBudgets {
             per_minute,
             held: Mutex::default(),
             pruned: std::sync::atomic::AtomicI64::new(0),
+            unreachable_until: Mutex::default(),
         }
     }
 
@@ -79,7 +85,11 @@ impl SharedBudgets {
                 return Ok(self.per_minute);
             };
             if held.len() > KEYS_KEPT {
+                // Earlier minutes first; all, if the callers of this minute alone are more.
                 held.retain(|_, h| h.minute == minute);
+                if held.len() > KEYS_KEPT / 2 {
+                    held.clear();
+                }
             }
             let entry = held.entry(key.to_owned()).or_default();
             if entry.minute != minute {
@@ -100,11 +110,18 @@ impl SharedBudgets {
                 Ord::max(self.per_minute, cost),
             )
         };
-        let granted = match self.take(key, minute, need).await {
-            Ok(granted) => granted,
-            Err(error) => {
-                tracing::warn!(%error, "the shared budgets cannot be read; this process's own budget decides alone");
-                return Ok(self.per_minute);
+        let (granted, left) = if self.unreachable() {
+            (need, self.per_minute)
+        } else {
+            match self.take(key, minute, need).await {
+                Ok(taken) => taken,
+                Err(error) => {
+                    tracing::warn!(%error, "the shared budgets cannot be read; each process's own budget decides alone for a while");
+                    if let Ok(mut until) = self.unreachable_until.lock() {
+                        *until = Some(std::time::Instant::now() + UNREACHABLE_PAUSE);
+                    }
+                    (need, self.per_minute)
+                }
             }
         };
         let Ok(mut held) = self.held.lock() else {
@@ -117,9 +134,9 @@ impl SharedBudgets {
                 ..Held::default()
             };
         }
-        entry.left += granted.0;
-        entry.shared_left = granted.1;
-        entry.spent = granted.0 < need;
+        entry.left += granted;
+        entry.shared_left = left;
+        entry.spent = granted < need;
         if entry.left >= cost {
             entry.left -= cost;
             Ok(entry.shared_left + entry.left)
@@ -128,17 +145,41 @@ impl SharedBudgets {
         }
     }
 
+    /// Puts back `cost` points spent by a request that did not run after all (this
+    /// process's own budget refused it).
+    pub fn give_back(&self, key: &str, cost: u64) {
+        if let Ok(mut held) = self.held.lock()
+            && let Some(entry) = held.get_mut(key)
+            && entry.minute == minute_now().0
+        {
+            entry.left += cost;
+        }
+    }
+
+    /// Whether the database failed lately: then it is not asked again for a while, so that
+    /// requests do not each wait for a connection that does not come.
+    fn unreachable(&self) -> bool {
+        self.unreachable_until
+            .lock()
+            .ok()
+            .and_then(|until| *until)
+            .is_some_and(|until| std::time::Instant::now() < until)
+    }
+
     /// Takes `need` points of `key`'s budget for `minute` from the database: what was
-    /// granted (less when less is left) and what is left there.
+    /// granted (less when less is left) and what is left there. The stored minute only
+    /// moves forward: a process whose minute is already past (a slow request at the
+    /// minute's turn, or a clock behind the others') is granted nothing rather than turning
+    /// the count back.
     async fn take(&self, key: &str, minute: i64, need: u64) -> Result<(u64, u64), sea_orm::DbErr> {
         self.prune(minute).await;
         let need_points = i64::try_from(need).unwrap_or(i64::MAX);
-        let same_minute = Expr::col((cost_budget::Entity, cost_budget::Column::Minute)).eq(minute);
-        let spent_now = Expr::case(
-            same_minute,
-            Expr::col((cost_budget::Entity, cost_budget::Column::Spent)).add(need_points),
-        )
-        .finally(need_points);
+        let stored_minute = || Expr::col((cost_budget::Entity, cost_budget::Column::Minute));
+        let stored_spent = || Expr::col((cost_budget::Entity, cost_budget::Column::Spent));
+        let spent_now = Expr::case(stored_minute().eq(minute), stored_spent().add(need_points))
+            .case(stored_minute().lt(minute), Expr::val(need_points))
+            .finally(stored_spent());
+        let minute_now = Expr::case(stored_minute().gt(minute), stored_minute()).finally(minute);
         let row = cost_budget::Entity::insert(cost_budget::ActiveModel {
             key: Set(key.to_owned()),
             minute: Set(minute),
@@ -147,11 +188,14 @@ impl SharedBudgets {
         .on_conflict(
             OnConflict::column(cost_budget::Column::Key)
                 .value(cost_budget::Column::Spent, spent_now)
-                .value(cost_budget::Column::Minute, minute)
+                .value(cost_budget::Column::Minute, minute_now)
                 .to_owned(),
         )
         .exec_with_returning(&self.db)
         .await?;
+        if row.minute != minute {
+            return Ok((0, 0));
+        }
         let spent = u64::try_from(row.spent).unwrap_or(u64::MAX);
         let over = spent.saturating_sub(self.per_minute);
         Ok((
@@ -166,8 +210,9 @@ impl SharedBudgets {
         if self.pruned.swap(minute, Ordering::SeqCst) == minute {
             return;
         }
+        // Not the minute just ended: a process whose clock is behind may still count in it.
         let ended = cost_budget::Entity::delete_many()
-            .filter(cost_budget::Column::Minute.lt(minute))
+            .filter(cost_budget::Column::Minute.lt(minute - 1))
             .exec(&self.db)
             .await;
         if let Err(error) = ended {

@@ -334,18 +334,36 @@ pub async fn redeliver(
         .await?
         .ok_or(AppError::NotFound("webhook delivery"))?;
     let now = crate::validate::now();
-    if found.claimed_until.is_some_and(|until| until > now) {
+    let mut row = found.clone().into_active_model();
+    row.status = Set(DeliveryStatus::Pending);
+    row.next_attempt_at = Set(now);
+    let mut changes = audit::changes(&row);
+    changes.insert("delivery_id".into(), Json::String(id.to_string()));
+    // Not while a process is sending it: that attempt's outcome would overwrite this.
+    let queued = webhook_delivery::Entity::update_many()
+        .col_expr(
+            webhook_delivery::Column::Status,
+            sea_orm::sea_query::Expr::val(DeliveryStatus::Pending.to_value()),
+        )
+        .col_expr(
+            webhook_delivery::Column::NextAttemptAt,
+            sea_orm::sea_query::Expr::val(now),
+        )
+        .filter(webhook_delivery::Column::Id.eq(id))
+        .filter(worker::unclaimed(now))
+        .exec(&txn)
+        .await?;
+    if queued.rows_affected != 1 {
         return Err(AppError::Conflict(
             "the delivery is being sent right now; ask again once the attempt is over".into(),
         ));
     }
     let webhook = found.webhook_id;
-    let mut row = found.into_active_model();
-    row.status = Set(DeliveryStatus::Pending);
-    row.next_attempt_at = Set(now);
-    let mut changes = audit::changes(&row);
-    changes.insert("delivery_id".into(), Json::String(id.to_string()));
-    let queued = row.update(&txn).await?;
+    let queued = webhook_delivery::Model {
+        status: DeliveryStatus::Pending,
+        next_attempt_at: now,
+        ..found
+    };
     // Logged against the webhook, whose id the log's record type names.
     audit::commit(
         txn,

@@ -202,15 +202,17 @@ impl Worker {
     }
 
     /// Notes that an event could not be handed on (its record could not be read): it is
-    /// tried again next round, and dropped after [`TRIES`], so that one event that cannot
-    /// be read does not hold up the others for ever.
+    /// tried again next round, and dropped once it failed [`TRIES`] times and is ten
+    /// minutes old (a passing outage of the database does not lose it), so that one event
+    /// that cannot be read does not come back for ever.
     async fn failed_to_hand_on(
         &self,
         event: &webhook_event::Model,
         error: &crate::error::AppError,
     ) -> AppResult<()> {
         let _turn = self.turn().await;
-        if event.tries + 1 >= TRIES {
+        let old = crate::validate::now() - event.at > TimeDelta::minutes(10);
+        if event.tries + 1 >= TRIES && old {
             tracing::error!(
                 error = ?error,
                 record_type = ?event.record_type,
@@ -406,6 +408,11 @@ impl Worker {
             }
             let worker = self.clone();
             tokio::spawn(async move {
+                // The endpoint is free again however the task ends, a panic included.
+                let _free = Sending {
+                    worker: worker.clone(),
+                    webhook: id,
+                };
                 for delivery in list {
                     match worker.attempt(&hook, delivery).await {
                         Ok(Some(true)) | Ok(None) => {}
@@ -417,9 +424,6 @@ impl Worker {
                             break;
                         }
                     }
-                }
-                if let Ok(mut busy) = worker.sending.lock() {
-                    busy.remove(&id);
                 }
             });
         }
@@ -584,6 +588,20 @@ impl Worker {
     }
 }
 
+/// A webhook this process is sending to; free again when dropped.
+struct Sending {
+    worker: Arc<Worker>,
+    webhook: Uuid,
+}
+
+impl Drop for Sending {
+    fn drop(&mut self) {
+        if let Ok(mut busy) = self.worker.sending.lock() {
+            busy.remove(&self.webhook);
+        }
+    }
+}
+
 /// The `webhook-id` of a delivery: the same on every attempt, so receivers can drop
 /// repeats.
 pub fn message_id(delivery: Uuid) -> String {
@@ -591,7 +609,7 @@ pub fn message_id(delivery: Uuid) -> String {
 }
 
 /// Not claimed by a process that is sending it now.
-fn unclaimed(now: chrono::DateTime<Utc>) -> Condition {
+pub(super) fn unclaimed(now: chrono::DateTime<Utc>) -> Condition {
     Condition::any()
         .add(webhook_delivery::Column::ClaimedUntil.is_null())
         .add(webhook_delivery::Column::ClaimedUntil.lt(now))
