@@ -141,3 +141,33 @@ async fn deleting_a_referenced_authority_is_a_conflict() {
         .await;
     assert!(gone["node"].is_null());
 }
+
+#[tokio::test]
+async fn text_search_finds_swedish_names_in_any_case() {
+    let app = TestApp::start().await;
+    for (slug, name) in [
+        ("orebro-lan", "Örebro län"),
+        ("amal", "Åmåls kommun"),
+        ("vanersborg", "Vänersborgs kommun"),
+        ("socialdepartementet", "Socialdepartementet"),
+    ] {
+        app.authority(slug, name, None).await;
+    }
+    let query = "query($t: String!) { authorities(filter: { text: $t }) { nodes { name } } }";
+    for (text, found) in [
+        ("Örebro", "Örebro län"),
+        ("örebro", "Örebro län"),
+        ("ÖREBRO LÄN", "Örebro län"),
+        ("åmål", "Åmåls kommun"),
+        ("ÅMÅL", "Åmåls kommun"),
+        ("VÄNERSBORG", "Vänersborgs kommun"),
+        ("socialdep", "Socialdepartementet"),
+    ] {
+        let data = app.ok(query, json!({ "t": text })).await;
+        assert_eq!(
+            data["authorities"]["nodes"],
+            json!([{ "name": found }]),
+            "{text}"
+        );
+    }
+}

@@ -863,8 +863,19 @@ pub async fn by_ids<R: Row>(
     Ok(found)
 }
 
+/// Letters outside ASCII whose case [`text_search`] tries both ways, counted from the
+/// start of the text: each doubles the patterns.
+const CASED_LETTERS_TRIED: usize = 4;
+
 /// A case-insensitive "contains" condition on any of `columns`, with LIKE wildcards in
 /// the user's text taken literally.
+///
+/// `LOWER()` folds every letter on PostgreSQL but only ASCII on SQLite, whose `LIKE` is
+/// as blind to the case of `Ö`. So the text is also tried with each of its first
+/// [`CASED_LETTERS_TRIED`] non-ASCII letters in capitals (`örebro` and `Örebro`, `åmål`,
+/// `Åmål`, `åmÅl` and `ÅmÅl`): on SQLite one of them meets the stored name as it is
+/// written; on PostgreSQL the lower-case one meets `LOWER()` of it, and the others never
+/// match. Both give the same answers for the same data.
 pub fn text_search<C: ColumnTrait>(columns: &[C], text: &str) -> Condition {
     let escaped: String = text
         .to_lowercase()
@@ -874,19 +885,67 @@ pub fn text_search<C: ColumnTrait>(columns: &[C], text: &str) -> Condition {
             c => vec![c],
         })
         .collect();
-    let pattern = format!("%{escaped}%");
+    let patterns: Vec<String> = case_variants(&escaped)
+        .into_iter()
+        .map(|variant| format!("%{variant}%"))
+        .collect();
     columns.iter().fold(Condition::any(), |any, name| {
-        any.add(
-            Expr::expr(Func::lower(column(*name)))
-                .like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\')),
-        )
+        patterns.iter().fold(any, |any, pattern| {
+            any.add(
+                Expr::expr(Func::lower(column(*name)))
+                    .like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\')),
+            )
+        })
     })
+}
+
+/// `text` (in lower case) with its first [`CASED_LETTERS_TRIED`] non-ASCII letters in
+/// either case: every combination, the lower-case text first.
+fn case_variants(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let cased: Vec<(usize, char)> = chars
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !c.is_ascii())
+        .filter_map(|(at, c)| {
+            let mut upper = c.to_uppercase();
+            match (upper.next(), upper.next()) {
+                (Some(u), None) if u != *c => Some((at, u)),
+                _ => None,
+            }
+        })
+        .take(CASED_LETTERS_TRIED)
+        .collect();
+    (0..1_usize << cased.len())
+        .map(|mask| {
+            let mut variant = chars.clone();
+            for (bit, (at, upper)) in cased.iter().enumerate() {
+                if mask & (1 << bit) != 0 {
+                    variant[*at] = *upper;
+                }
+            }
+            variant.into_iter().collect()
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::dialogue::{DialogueKey, DialogueOrderField};
+
+    #[test]
+    fn non_ascii_letters_are_tried_in_both_cases() {
+        assert_eq!(case_variants("örebro"), ["örebro", "Örebro"]);
+        assert_eq!(case_variants("åmål"), ["åmål", "Åmål", "åmÅl", "ÅmÅl"]);
+        assert_eq!(case_variants("socialdep"), ["socialdep"]);
+        assert_eq!(
+            case_variants("straße"),
+            ["straße"],
+            "ß has no one-letter capital"
+        );
+        assert_eq!(case_variants("äääää").len(), 16, "the first four only");
+    }
     use chrono::{NaiveDate, TimeZone, Utc};
     use entity::{DialogueKind, DialogueStatus, Visibility, dialogue};
 
