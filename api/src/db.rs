@@ -241,3 +241,12 @@ pub fn detached(db: &DatabaseConnection) -> DatabaseConnection {
         ),
     }
 }
+
+/// The turn of one writer on SQLite, shared by the mutations, the readiness check and the
+/// webhook worker's writes.
+pub type WriteGate = std::sync::Arc<tokio::sync::Mutex<()>>;
+
+/// A write gate when `db` is SQLite, which has one writer at a time.
+pub fn write_gate(db: &DatabaseConnection) -> Option<WriteGate> {
+    (db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite).then(WriteGate::default)
+}

@@ -75,13 +75,7 @@ pub struct Endpoint {
     webhook_settings: super::webhook::WebhookSettings,
 }
 
-/// The turn of one writer on SQLite, shared by the mutations and the readiness check.
-pub type WriteGate = Arc<tokio::sync::Mutex<()>>;
-
-/// A write gate when `db` is SQLite, which has one writer at a time.
-pub fn write_gate(db: &DatabaseConnection) -> Option<WriteGate> {
-    (db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite).then(WriteGate::default)
-}
+pub use crate::db::{WriteGate, write_gate};
 
 impl Endpoint {
     /// The endpoint over a connected, migrated database, counting into `metrics`; on SQLite,

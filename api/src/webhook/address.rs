@@ -37,12 +37,11 @@ pub fn check_url(field: &str, url: &str, allow_private: bool) -> AppResult<reqwe
     }
     let refused_literal = match parsed.host() {
         None => return Err(bad("must name a host")),
-        Some(url::Host::Ipv4(ip)) => refused(IpAddr::V4(ip)),
-        Some(url::Host::Ipv6(ip)) => refused(IpAddr::V6(ip)),
         Some(url::Host::Domain(name)) => {
             let name = name.trim_end_matches('.').to_ascii_lowercase();
             name == "localhost" || name.ends_with(".localhost")
         }
+        Some(_) => literal_refused(&parsed),
     };
     if refused_literal && !allow_private {
         return Err(bad(

@@ -14,6 +14,7 @@
 use super::{Settings, address, event_of, signature, wants};
 use crate::auth::Principal;
 use crate::changes::{Change, Event};
+use crate::db::WriteGate;
 use crate::error::AppResult;
 use chrono::{SecondsFormat, TimeDelta, Utc};
 use entity::{
@@ -67,9 +68,6 @@ pub fn reader(scope: WebhookScope) -> Principal {
         },
     }
 }
-
-/// SQLite's one writer at a time, which the worker's writes wait for like a mutation.
-pub type WriteGate = Arc<tokio::sync::Mutex<()>>;
 
 /// The worker; it stops when this is dropped.
 pub struct Worker {
