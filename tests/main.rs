@@ -20,6 +20,7 @@ mod pagination;
 mod proposals;
 mod reports;
 mod schema;
+mod search;
 mod seed;
 mod statements;
 mod subscriptions;

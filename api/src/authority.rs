@@ -23,7 +23,7 @@ sortable! {
     /// Fields authorities can be ordered by.
     pub enum AuthorityOrderField, AuthorityKey for authority {
         /// Alphabetically by name.
-        Name(String) = name,
+        Name(crate::collation::Swedish) = name,
         /// By slug.
         Slug(String) = slug,
         /// By creation time.

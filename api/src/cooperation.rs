@@ -25,7 +25,7 @@ sortable! {
         /// By the day it began.
         EstablishedOn(NaiveDate) = established_on,
         /// Alphabetically by title.
-        Title(String) = title,
+        Title(crate::collation::Swedish) = title,
         /// By creation time.
         CreatedAt(DateTime<Utc>) = created_at,
         /// By time of the last change.

@@ -51,6 +51,7 @@ pub async fn connect_with(
                         .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Full)
                         .foreign_keys(true)
                         .busy_timeout(Duration::from_secs(10))
+                        .collation(crate::collation::SWEDISH, crate::collation::compare)
                 })
                 .map_sqlx_sqlite_pool_opts(move |pool| {
                     pool.after_connect(move |connection, _| {

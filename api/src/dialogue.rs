@@ -27,7 +27,7 @@ sortable! {
         /// By the day it was held.
         HeldOn(NaiveDate) = held_on,
         /// Alphabetically by title.
-        Title(String) = title,
+        Title(crate::collation::Swedish) = title,
         /// By creation time.
         CreatedAt(DateTime<Utc>) = created_at,
         /// By time of the last change.

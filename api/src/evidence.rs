@@ -26,7 +26,7 @@ sortable! {
         /// By the day it was published.
         PublishedOn(NaiveDate) = published_on,
         /// Alphabetically by title.
-        Title(String) = title,
+        Title(crate::collation::Swedish) = title,
         /// By creation time.
         CreatedAt(DateTime<Utc>) = created_at,
         /// By time of the last change.

@@ -21,7 +21,7 @@ sortable! {
     /// Fields organisations can be ordered by.
     pub enum OrganisationOrderField, OrganisationKey for organisation {
         /// Alphabetically by name.
-        Name(String) = name,
+        Name(crate::collation::Swedish) = name,
         /// By slug.
         Slug(String) = slug,
         /// By creation time.

@@ -11,6 +11,7 @@
 //! that carries the typed value of each field. Cursors hold a key, so a value's type is
 //! never guessed, and an ordering field the key does not cover fails to compile.
 
+use crate::collation::{self, Swedish};
 use crate::error::{AppError, AppResult};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -52,6 +53,8 @@ pub trait SortKey: Clone + Debug + Ord + Hash + Send + Sync + 'static {
     fn field(&self) -> Self::Field;
     /// The column of `field`, qualified by its table.
     fn column(field: Self::Field) -> (DynIden, DynIden);
+    /// What the rows are sorted by for `field`: its column, under a collation for text.
+    fn order_column(field: Self::Field) -> Expr;
     /// The value, for a statement.
     fn into_value(self) -> Value;
     /// The value as kept in a cursor.
@@ -124,6 +127,15 @@ macro_rules! sortable {
                 }
             }
 
+            fn order_column(field: $field) -> sea_orm::sea_query::Expr {
+                use sea_orm::ColumnTrait;
+                match field {
+                    $( $field::$variant => <$ty as $crate::paging::Ordered>::order(
+                        sea_orm::sea_query::Expr::col($entity::Column::$variant.as_column_ref()),
+                    ) ),+
+                }
+            }
+
             fn into_value(self) -> sea_orm::Value {
                 match self {
                     $( Self::$variant(value) => value.into() ),+
@@ -153,11 +165,29 @@ macro_rules! sortable {
 
             fn key(&self, field: $field) -> $key {
                 match field {
-                    $( $field::$variant => $key::$variant(self.$attr.clone()) ),+
+                    $( $field::$variant => $key::$variant(self.$attr.clone().into()) ),+
                 }
             }
         }
     };
+}
+
+/// How values of a type are ordered in SQL: as the column holds them, or under a collation.
+pub trait Ordered {
+    /// The expression rows are sorted by, given the column.
+    fn order(column: Expr) -> Expr {
+        column
+    }
+}
+
+impl Ordered for String {}
+impl Ordered for chrono::NaiveDate {}
+impl Ordered for chrono::DateTime<chrono::Utc> {}
+
+impl Ordered for Swedish {
+    fn order(column: Expr) -> Expr {
+        collation::collated(column)
+    }
 }
 
 /// An ordering: a field and its direction.
@@ -323,7 +353,7 @@ impl<K: SortKey> Page<K> {
     }
 
     fn column(&self) -> Expr {
-        Expr::col(K::column(self.sort.field))
+        K::order_column(self.sort.field)
     }
 }
 

@@ -67,7 +67,7 @@ sortable! {
         /// By creation time.
         CreatedAt(DateTime<Utc>) = created_at,
         /// Alphabetically by title.
-        Title(String) = title,
+        Title(crate::collation::Swedish) = title,
     }
 }
 

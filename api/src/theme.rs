@@ -18,7 +18,7 @@ sortable! {
     /// Fields themes can be ordered by.
     pub enum ThemeOrderField, ThemeKey for theme {
         /// Alphabetically by name.
-        Name(String) = name,
+        Name(crate::collation::Swedish) = name,
         /// By slug.
         Slug(String) = slug,
         /// By creation time.

@@ -632,3 +632,33 @@ pub enum WebhookEvent {
     #[sea_orm(string_value = "goal.deleted")]
     GoalDeleted,
 }
+
+/// The kinds of record full-text search finds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+pub enum SearchType {
+    /// Member organisations.
+    #[sea_orm(string_value = "ORGANISATION")]
+    Organisation,
+    /// Authorities.
+    #[sea_orm(string_value = "AUTHORITY")]
+    Authority,
+    /// Dialogues.
+    #[sea_orm(string_value = "DIALOGUE")]
+    Dialogue,
+    /// Proposals.
+    #[sea_orm(string_value = "PROPOSAL")]
+    Proposal,
+    /// Goals.
+    #[sea_orm(string_value = "GOAL")]
+    Goal,
+    /// Impact evidence.
+    #[sea_orm(string_value = "EVIDENCE")]
+    Evidence,
+    /// Local cooperations.
+    #[sea_orm(string_value = "COOPERATION")]
+    Cooperation,
+    /// Themes.
+    #[sea_orm(string_value = "THEME")]
+    Theme,
+}

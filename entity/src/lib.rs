@@ -25,6 +25,7 @@ pub mod proposal_co_signer;
 pub mod proposal_status_change;
 pub mod proposal_target;
 pub mod refresh_token;
+pub mod search_entry;
 pub mod session;
 pub mod setting;
 pub mod theme;

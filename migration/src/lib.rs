@@ -14,6 +14,7 @@ mod m20261129_000007_login_failures;
 mod m20261129_000008_goals;
 mod m20261130_000009_webhooks;
 mod m20261130_000010_shared_state;
+mod m20261130_000011_search;
 
 /// Runs the migrations in order.
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000008_goals::Migration),
             Box::new(m20261130_000009_webhooks::Migration),
             Box::new(m20261130_000010_shared_state::Migration),
+            Box::new(m20261130_000011_search::Migration),
         ]
     }
 }

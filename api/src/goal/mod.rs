@@ -29,7 +29,7 @@ sortable! {
     /// Fields goals can be ordered by.
     pub enum GoalOrderField, GoalKey for goal {
         /// Alphabetically by title.
-        Title(String) = title,
+        Title(crate::collation::Swedish) = title,
         /// By slug.
         Slug(String) = slug,
         /// By the last day of the period.

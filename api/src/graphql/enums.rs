@@ -356,3 +356,25 @@ pub enum WebhookEventType {
     /// A goal was removed (`goal.deleted`).
     GoalDeleted,
 }
+
+/// The kinds of record full-text search finds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "entity::SearchType")]
+pub enum SearchType {
+    /// Member organisations.
+    Organisation,
+    /// Authorities.
+    Authority,
+    /// Dialogues.
+    Dialogue,
+    /// Proposals.
+    Proposal,
+    /// Goals.
+    Goal,
+    /// Impact evidence.
+    Evidence,
+    /// Local cooperations.
+    Cooperation,
+    /// Themes.
+    Theme,
+}

@@ -23,6 +23,7 @@ pub mod proposal;
 pub mod query;
 pub mod responses;
 pub mod scalars;
+pub mod search;
 pub mod statistics;
 pub mod subscription;
 pub mod theme;
@@ -37,6 +38,7 @@ pub struct Query(
     query::RecordQuery,
     account::AccountQuery,
     webhook::WebhookQuery,
+    search::SearchQuery,
 );
 
 /// Every mutation: the network's record and accounts.
