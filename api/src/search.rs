@@ -227,29 +227,33 @@ fn matching<R: Row>(
     visible: Condition,
 ) -> sea_orm::sea_query::SelectStatement {
     let mut select = Query::select();
-    select.from(search_entry::Entity);
+    if backend == DatabaseBackend::Postgres {
+        select
+            .from(search_entry::Entity)
+            .and_where(Expr::cust_with_values(
+                "\"search_entries\".\"document\" @@ to_tsquery('samverkan_swedish', $1)",
+                [terms.tsquery()],
+            ));
+    } else {
+        // The index is read first, whatever the planner thinks of the other conditions:
+        // `CROSS JOIN` fixes SQLite's join order. Left to itself, it counted the hits by
+        // walking every visible dialogue and running the search once for each (33 s on
+        // the benchmark data set, against 3 ms).
+        select
+            .from(FTS)
+            .cross_join(search_entry::Entity)
+            .and_where(Expr::col((FTS, "rowid")).equals((search_entry::Entity, ENTRY)))
+            .and_where(Expr::cust_with_values(
+                "\"search_index\" MATCH ?",
+                [terms.fts5()],
+            ));
+    }
     if let Some(id) = <R::Entity as EntityTrait>::PrimaryKey::iter().next() {
         select.inner_join(
             R::Entity::default(),
             Expr::col(id.into_column().as_column_ref())
                 .equals(search_entry::Column::RecordId.as_column_ref()),
         );
-    }
-    if backend == DatabaseBackend::Postgres {
-        select.and_where(Expr::cust_with_values(
-            "\"search_entries\".\"document\" @@ to_tsquery('samverkan_swedish', $1)",
-            [terms.tsquery()],
-        ));
-    } else {
-        select
-            .inner_join(
-                FTS,
-                Expr::col((FTS, "rowid")).equals((search_entry::Entity, ENTRY)),
-            )
-            .and_where(Expr::cust_with_values(
-                "\"search_index\" MATCH ?",
-                [terms.fts5()],
-            ));
     }
     select
         .and_where(column(search_entry::Column::RecordType).eq(search_type))
