@@ -8,20 +8,23 @@
 //! (every word kept: no stop words, as on SQLite); SQLite's
 //! index keeps the words as written, and the stem of each word searched is looked for as a
 //! prefix, which finds the same inflections (Swedish Snowball stems are prefixes of their
-//! words). Each kind of record is searched with the caller's visibility in the statement,
-//! so neither the hits nor the count show a record the caller may not see.
+//! words). One statement reads the index for all kinds at once, with each kind's visibility
+//! rule in it, so neither the hits nor their count show a record the caller may not see.
 
 use crate::auth::Principal;
 use crate::error::{AppError, AppResult};
-use crate::paging::{Row, column};
+use crate::paging::{self, Row, column};
 use crate::{cooperation, dialogue, evidence, goal, proposal};
 use entity::{SearchType, search_entry};
 use rust_stemmers::{Algorithm, Stemmer};
-use sea_orm::sea_query::{Asterisk, Condition, Expr, ExprTrait, Func, Order, Query};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, Iterable, PrimaryKeyToColumn,
-    QueryResult,
+use sea_orm::sea_query::{
+    Asterisk, Condition, Expr, ExprTrait, Func, Order, Query, SelectStatement, WindowStatement,
 };
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, FromQueryResult, Iterable,
+    PrimaryKeyToColumn,
+};
+use std::collections::HashMap;
 use std::sync::LazyLock;
 use uuid::Uuid;
 
@@ -183,8 +186,6 @@ pub struct Hit {
     pub score: f64,
     /// Plain text around the first match, "…" where cut.
     pub snippet: String,
-    id: Uuid,
-    search_type: SearchType,
 }
 
 /// A page of hits, best first.
@@ -194,38 +195,63 @@ pub struct Hits {
     pub hits: Vec<Hit>,
     /// Whether more follow.
     pub has_next: bool,
-}
-
-/// The visibility rule of a kind of record for `principal`.
-fn visible(search_type: SearchType, principal: &Principal) -> Condition {
-    match search_type {
-        SearchType::Organisation | SearchType::Authority | SearchType::Theme => Condition::all(),
-        SearchType::Dialogue => dialogue::visible(principal),
-        SearchType::Proposal => proposal::visible(principal),
-        SearchType::Goal => goal::visible(principal),
-        SearchType::Evidence => evidence::visible(principal),
-        SearchType::Cooperation => cooperation::visible(principal),
-    }
+    /// How many records the search finds in all that the caller may see.
+    pub total: i64,
 }
 
 /// Column alias of the score.
 const SCORE: &str = "search_score";
-/// Column alias of the body text.
-const BODY: &str = "search_body";
+/// Column alias of the number of hits in all.
+const TOTAL: &str = "search_total";
 /// SQLite's FTS5 table over `search_entries` (see the migration).
 const FTS: &str = "search_index";
 /// SQLite's integer key of `search_entries`, the FTS5 table's rowid (not in the entity:
 /// PostgreSQL has no such column).
 const ENTRY: &str = "entry";
 
-/// The statement's skeleton for `R`: the entries of its type that match, joined to its rows
-/// the caller may see.
-fn matching<R: Row>(
+/// `EXISTS (a row of R with the entry's id that `visible` keeps)`.
+fn seen<R: Row>(visible: Condition) -> Expr {
+    let mut rows = Query::select();
+    rows.expr(Expr::val(1)).from(R::Entity::default());
+    if let Some(id) = <R::Entity as EntityTrait>::PrimaryKey::iter().next() {
+        rows.and_where(
+            Expr::col(id.into_column().as_column_ref())
+                .equals(search_entry::Column::RecordId.as_column_ref()),
+        );
+    }
+    Expr::exists(rows.cond_where(visible).to_owned())
+}
+
+/// The entries of `search_type` that `principal` may see: the records of some kinds are
+/// public, the others are checked against their visibility rule.
+fn kind(search_type: SearchType, principal: &Principal) -> Condition {
+    let entry = Condition::all().add(column(search_entry::Column::RecordType).eq(search_type));
+    match search_type {
+        SearchType::Organisation | SearchType::Authority | SearchType::Theme => entry,
+        SearchType::Dialogue => entry.add(seen::<entity::dialogue::Model>(dialogue::visible(
+            principal,
+        ))),
+        SearchType::Proposal => entry.add(seen::<entity::proposal::Model>(proposal::visible(
+            principal,
+        ))),
+        SearchType::Goal => entry.add(seen::<entity::goal::Model>(goal::visible(principal))),
+        SearchType::Evidence => entry.add(seen::<entity::evidence::Model>(evidence::visible(
+            principal,
+        ))),
+        SearchType::Cooperation => entry.add(seen::<entity::cooperation::Model>(
+            cooperation::visible(principal),
+        )),
+    }
+}
+
+/// The entries that match `terms`, of `types`, that the caller may see: one read of the
+/// full-text index whatever the number of kinds.
+fn matching(
     backend: DatabaseBackend,
+    principal: &Principal,
     terms: &Terms,
-    search_type: SearchType,
-    visible: Condition,
-) -> sea_orm::sea_query::SelectStatement {
+    types: &[SearchType],
+) -> SelectStatement {
     let mut select = Query::select();
     if backend == DatabaseBackend::Postgres {
         select
@@ -248,94 +274,11 @@ fn matching<R: Row>(
                 [terms.fts5()],
             ));
     }
-    if let Some(id) = <R::Entity as EntityTrait>::PrimaryKey::iter().next() {
-        select.inner_join(
-            R::Entity::default(),
-            Expr::col(id.into_column().as_column_ref())
-                .equals(search_entry::Column::RecordId.as_column_ref()),
-        );
-    }
+    let kinds = types
+        .iter()
+        .fold(Condition::any(), |any, t| any.add(kind(*t, principal)));
+    select.cond_where(Condition::all().add(kinds));
     select
-        .and_where(column(search_entry::Column::RecordType).eq(search_type))
-        .cond_where(visible);
-    select
-}
-
-/// The best `limit` hits of one kind, best first.
-async fn hits_of<R: Row>(
-    db: &impl ConnectionTrait,
-    terms: &Terms,
-    search_type: SearchType,
-    visible: Condition,
-    limit: u64,
-    wrap: fn(R) -> Found,
-) -> AppResult<Vec<Hit>> {
-    let backend = db.get_database_backend();
-    let score = if backend == DatabaseBackend::Postgres {
-        Expr::cust_with_values(
-            "CAST(ts_rank(\"search_entries\".\"document\", to_tsquery('samverkan_swedish', $1)) AS double precision)",
-            [terms.tsquery()],
-        )
-    } else {
-        // Title words count four times the body's.
-        Expr::cust("-bm25(\"search_index\", 4.0, 1.0)")
-    };
-    let mut select = matching::<R>(backend, terms, search_type, visible);
-    select
-        .column((R::Entity::default(), Asterisk))
-        .expr_as(score, SCORE)
-        .expr_as(Expr::col(search_entry::Column::Body.as_column_ref()), BODY)
-        .order_by(SCORE, Order::Desc)
-        .order_by(search_entry::Column::RecordId.as_column_ref(), Order::Asc)
-        .limit(limit);
-    let stems = terms.stems();
-    let rows: Vec<QueryResult> = db.query_all(&select).await?;
-    rows.iter()
-        .map(|row| {
-            let record = R::from_query_result(row, "")?;
-            let body: String = row.try_get("", BODY)?;
-            Ok(Hit {
-                id: record.id(),
-                search_type,
-                score: row.try_get("", SCORE)?,
-                snippet: snippet(&body, &stems),
-                found: wrap(record),
-            })
-        })
-        .collect()
-}
-
-/// The best `limit` hits of one kind, from its table.
-async fn hits_by_type(
-    db: &impl ConnectionTrait,
-    principal: &Principal,
-    terms: &Terms,
-    search_type: SearchType,
-    limit: u64,
-) -> AppResult<Vec<Hit>> {
-    let visible = visible(search_type, principal);
-    match search_type {
-        SearchType::Organisation => {
-            hits_of(db, terms, search_type, visible, limit, Found::Organisation).await
-        }
-        SearchType::Authority => {
-            hits_of(db, terms, search_type, visible, limit, Found::Authority).await
-        }
-        SearchType::Dialogue => {
-            hits_of(db, terms, search_type, visible, limit, Found::Dialogue).await
-        }
-        SearchType::Proposal => {
-            hits_of(db, terms, search_type, visible, limit, Found::Proposal).await
-        }
-        SearchType::Goal => hits_of(db, terms, search_type, visible, limit, Found::Goal).await,
-        SearchType::Evidence => {
-            hits_of(db, terms, search_type, visible, limit, Found::Evidence).await
-        }
-        SearchType::Cooperation => {
-            hits_of(db, terms, search_type, visible, limit, Found::Cooperation).await
-        }
-        SearchType::Theme => hits_of(db, terms, search_type, visible, limit, Found::Theme).await,
-    }
 }
 
 /// The kinds asked for, each once, in a fixed order; all when none are named.
@@ -357,8 +300,40 @@ pub fn kinds(types: Option<Vec<SearchType>>) -> AppResult<Vec<SearchType>> {
     }
 }
 
-/// The hits from `offset` on, `limit` of them, best first across the kinds; ties go by
-/// kind, then id, so pages do not overlap.
+/// The records of one kind among the entries, by id, as the caller may see them.
+async fn records<R: Row>(
+    db: &impl ConnectionTrait,
+    entries: &[Entry],
+    search_type: SearchType,
+    visible: Condition,
+    wrap: fn(R) -> Found,
+) -> AppResult<HashMap<Uuid, Found>> {
+    let ids: Vec<Uuid> = entries
+        .iter()
+        .filter(|entry| entry.search_type == search_type)
+        .map(|entry| entry.id)
+        .collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(paging::by_ids::<R>(db, &ids, visible)
+        .await?
+        .into_iter()
+        .map(|(id, row)| (id, wrap(row)))
+        .collect())
+}
+
+/// One matching entry of a page.
+struct Entry {
+    search_type: SearchType,
+    id: Uuid,
+    score: f64,
+    body: String,
+}
+
+/// The hits from `offset` on, `limit` of them, best first across the kinds (ties by kind,
+/// then id, so pages do not overlap), with the number of hits in all: one statement for
+/// the page of the index, and one per kind on the page for its records.
 ///
 /// # Errors
 /// BAD_USER_INPUT when the page lies deeper than [`MAX_DEPTH`]; INTERNAL on a database
@@ -377,22 +352,133 @@ pub async fn search(
             format!("search results are served to a depth of {MAX_DEPTH}"),
         ));
     }
-    let mut all = Vec::new();
-    for search_type in types {
-        all.extend(hits_by_type(db, principal, terms, *search_type, offset + limit + 1).await?);
+    let backend = db.get_database_backend();
+    let score = if backend == DatabaseBackend::Postgres {
+        Expr::cust_with_values(
+            "CAST(ts_rank(\"search_entries\".\"document\", to_tsquery('samverkan_swedish', $1)) AS double precision)",
+            [terms.tsquery()],
+        )
+    } else {
+        // Title words count four times the body's.
+        Expr::cust("-bm25(\"search_index\", 4.0, 1.0)")
+    };
+    let mut matches = matching(backend, principal, terms, types);
+    matches
+        .column(search_entry::Column::RecordType.as_column_ref())
+        .column(search_entry::Column::RecordId.as_column_ref())
+        .column(search_entry::Column::Title.as_column_ref())
+        .column(search_entry::Column::Body.as_column_ref())
+        .expr_as(score, SCORE);
+    // Ranked and counted outside: SQLite computes `bm25` only in the statement that reads
+    // the index, not under a window function.
+    const HITS: &str = "hits";
+    let select = Query::select()
+        .column(Asterisk)
+        .expr_window_as(
+            Func::count(Expr::col(Asterisk)),
+            WindowStatement::default(),
+            TOTAL,
+        )
+        .from_subquery(matches, HITS)
+        .order_by(SCORE, Order::Desc)
+        .order_by(search_entry::Column::RecordType, Order::Asc)
+        .order_by(search_entry::Column::RecordId, Order::Asc)
+        .limit(limit + 1)
+        .offset(offset)
+        .to_owned();
+    let rows = db.query_all(&select).await?;
+    let mut total = 0;
+    let mut entries = Vec::with_capacity(rows.len());
+    for row in &rows {
+        total = row.try_get::<i64>("", TOTAL)?;
+        let entry = search_entry::Model::from_query_result(row, "")?;
+        entries.push(Entry {
+            search_type: entry.record_type,
+            id: entry.record_id,
+            score: row.try_get("", SCORE)?,
+            body: entry.body,
+        });
     }
-    all.sort_by(|a, b| {
-        b.score
-            .total_cmp(&a.score)
-            .then(a.search_type.cmp(&b.search_type))
-            .then(a.id.cmp(&b.id))
-    });
-    let offset = usize::try_from(offset).unwrap_or(usize::MAX);
-    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-    let has_next = all.len() > offset.saturating_add(limit);
+    if entries.is_empty() && offset > 0 {
+        total = count(db, principal, terms, types).await?;
+    }
+    let has_next = entries.len() as u64 > limit;
+    entries.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let mut found = HashMap::new();
+    for search_type in types {
+        let visible = |rule: fn(&Principal) -> Condition| rule(principal);
+        let kind = *search_type;
+        found.extend(match kind {
+            SearchType::Organisation => {
+                records(db, &entries, kind, Condition::all(), Found::Organisation).await?
+            }
+            SearchType::Authority => {
+                records(db, &entries, kind, Condition::all(), Found::Authority).await?
+            }
+            SearchType::Theme => {
+                records(db, &entries, kind, Condition::all(), Found::Theme).await?
+            }
+            SearchType::Dialogue => {
+                records(
+                    db,
+                    &entries,
+                    kind,
+                    visible(dialogue::visible),
+                    Found::Dialogue,
+                )
+                .await?
+            }
+            SearchType::Proposal => {
+                records(
+                    db,
+                    &entries,
+                    kind,
+                    visible(proposal::visible),
+                    Found::Proposal,
+                )
+                .await?
+            }
+            SearchType::Goal => {
+                records(db, &entries, kind, visible(goal::visible), Found::Goal).await?
+            }
+            SearchType::Evidence => {
+                records(
+                    db,
+                    &entries,
+                    kind,
+                    visible(evidence::visible),
+                    Found::Evidence,
+                )
+                .await?
+            }
+            SearchType::Cooperation => {
+                records(
+                    db,
+                    &entries,
+                    kind,
+                    visible(cooperation::visible),
+                    Found::Cooperation,
+                )
+                .await?
+            }
+        });
+    }
+    let stems = terms.stems();
+    // A record deleted between the two reads is left out.
+    let hits = entries
+        .into_iter()
+        .filter_map(|entry| {
+            Some(Hit {
+                found: found.remove(&entry.id)?,
+                score: entry.score,
+                snippet: snippet(&entry.body, &stems),
+            })
+        })
+        .collect();
     Ok(Hits {
-        hits: all.into_iter().skip(offset).take(limit).collect(),
+        hits,
         has_next,
+        total,
     })
 }
 
@@ -407,42 +493,12 @@ pub async fn count(
     types: &[SearchType],
 ) -> AppResult<i64> {
     const N: &str = "n";
-    let backend = db.get_database_backend();
-    let mut total = 0;
-    for search_type in types {
-        let visible = visible(*search_type, principal);
-        let mut select = match search_type {
-            SearchType::Organisation => {
-                matching::<entity::organisation::Model>(backend, terms, *search_type, visible)
-            }
-            SearchType::Authority => {
-                matching::<entity::authority::Model>(backend, terms, *search_type, visible)
-            }
-            SearchType::Dialogue => {
-                matching::<entity::dialogue::Model>(backend, terms, *search_type, visible)
-            }
-            SearchType::Proposal => {
-                matching::<entity::proposal::Model>(backend, terms, *search_type, visible)
-            }
-            SearchType::Goal => {
-                matching::<entity::goal::Model>(backend, terms, *search_type, visible)
-            }
-            SearchType::Evidence => {
-                matching::<entity::evidence::Model>(backend, terms, *search_type, visible)
-            }
-            SearchType::Cooperation => {
-                matching::<entity::cooperation::Model>(backend, terms, *search_type, visible)
-            }
-            SearchType::Theme => {
-                matching::<entity::theme::Model>(backend, terms, *search_type, visible)
-            }
-        };
-        select.expr_as(Func::count(Expr::col(Asterisk)), N);
-        if let Some(row) = db.query_one(&select).await? {
-            total += row.try_get::<i64>("", N)?;
-        }
-    }
-    Ok(total)
+    let mut select = matching(db.get_database_backend(), principal, terms, types);
+    select.expr_as(Func::count(Expr::col(Asterisk)), N);
+    Ok(match db.query_one(&select).await? {
+        Some(row) => row.try_get::<i64>("", N)?,
+        None => 0,
+    })
 }
 
 /// The passage of `text` around the first word that begins with one of `stems`: a few

@@ -30,17 +30,11 @@ pub fn page_cost(first: Option<i32>, last: Option<i32>, child_complexity: usize)
     size.saturating_mul(child_complexity).saturating_add(1)
 }
 
-/// What a search costs: one statement per kind of record searched, two when `totalCount`
-/// is asked for, each read from the full-text index and priced as a count; plus its page.
-pub fn search_cost(
-    first: Option<i32>,
-    child_complexity: usize,
-    kinds: usize,
-    counted: bool,
-) -> usize {
-    let statements = kinds.saturating_mul(1 + usize::from(counted));
-    statements
-        .saturating_mul(COUNT_COST)
+/// What a search costs: one read of the full-text index that ranks and counts every match
+/// (priced as two counts), then its page.
+pub fn search_cost(first: Option<i32>, child_complexity: usize) -> usize {
+    COUNT_COST
+        .saturating_mul(2)
         .saturating_add(page_cost(first, None, child_complexity))
 }
 
