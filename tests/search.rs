@@ -172,7 +172,10 @@ async fn search_pages_do_not_overlap_and_bad_input_is_named() {
     assert_eq!(seen.len(), 5, "{seen:?}");
     // Past the last hit: nothing, and still the count.
     let data = app
-        .ok(SEARCH, json!({ "q": "nätverk", "first": 2, "after": after }))
+        .ok(
+            SEARCH,
+            json!({ "q": "nätverk", "first": 2, "after": after }),
+        )
         .await;
     assert_eq!(found(&data), Vec::<String>::new());
     assert_eq!(data["search"]["totalCount"], 5);
