@@ -183,3 +183,39 @@ async fn admin_lists_run_a_constant_number_of_statements() {
         "audit log: independent of the page size"
     );
 }
+
+#[tokio::test]
+async fn a_search_reads_the_index_once_whatever_the_page_size_and_kinds() {
+    let app = TestApp::start().await;
+    let org = app
+        .organisation("natverket", "Nätverket mot fattigdom")
+        .await;
+    let ministry = app
+        .authority("socialdepartementet", "Fattigdomsdepartementet", None)
+        .await;
+    for i in 0..30 {
+        app.dialogue(
+            &format!("Samtal om fattigdom {i}"),
+            "2026-03-01",
+            &[&org],
+            &[&ministry],
+            "PUBLIC",
+        )
+        .await;
+        app.proposal(&format!("Förslag mot fattigdom {i}"), &org, "PUBLIC")
+            .await;
+    }
+    let query = "query($n: Int!) { search(query: \"fattigdom\", first: $n) { totalCount nodes { node { __typename ... on Dialogue { title organisations { name } } ... on Proposal { title leadOrganisation { name } } } } } }";
+    // 62 records match: both pages hold all four kinds.
+    let mut counts = Vec::new();
+    for n in [62, 100] {
+        let ((_, body), statements) = app
+            .count_statements(app.post_as(&Caller::Anonymous, query, json!({ "n": n })))
+            .await;
+        assert!(body.get("errors").is_none(), "{body}");
+        assert_eq!(body["data"]["search"]["totalCount"], 62);
+        counts.push(statements);
+    }
+    // The index once, each of the four kinds on the page once, each relation below once.
+    assert_eq!(counts, [7, 7], "{:?}", app.statement_log());
+}

@@ -50,6 +50,11 @@ pub struct Terms {
     parts: Vec<Vec<String>>,
 }
 
+/// Whether a word is too short to be looked for as a prefix.
+fn short(word: &str) -> bool {
+    word.chars().count() < MIN_WORD_CHARS
+}
+
 /// The words of a text, in small letters, with where each lies in the text: runs of letters
 /// and digits, as both databases' tokenizers read them.
 fn words(text: &str) -> Vec<(usize, usize)> {
@@ -72,7 +77,10 @@ fn words(text: &str) -> Vec<(usize, usize)> {
 }
 
 impl Terms {
-    /// Reads a search: words, and phrases in double quotes.
+    /// Reads a search: words, and phrases in double quotes. The text is composed (NFC) first,
+    /// as stored text is, so that an "ö" typed as "o" and a combining mark is still one letter.
+    /// Words of one letter are left out, except inside a phrase, where they are looked for as
+    /// they are ("fattigdom i Sverige").
     ///
     /// # Errors
     /// BAD_USER_INPUT naming `field` when the text is too long, holds too many words, or no
@@ -84,20 +92,20 @@ impl Terms {
                 format!("{field} must be at most {MAX_QUERY_CHARS} characters"),
             ));
         }
+        let text = crate::validate::compose(text);
         let mut parts = Vec::new();
         for (n, piece) in text.split('"').enumerate() {
-            let found: Vec<String> = words(piece)
+            let found = words(piece)
                 .into_iter()
-                .map(|(from, to)| piece[from..to].to_lowercase())
-                .filter(|word| word.chars().count() >= MIN_WORD_CHARS)
-                .collect();
+                .map(|(from, to)| piece[from..to].to_lowercase());
             if n % 2 == 1 {
-                // Inside quotes: one phrase.
-                if !found.is_empty() {
-                    parts.push(found);
+                // Inside quotes: one phrase, every word kept.
+                let phrase: Vec<String> = found.collect();
+                if phrase.iter().any(|word| !short(word)) {
+                    parts.push(phrase);
                 }
             } else {
-                parts.extend(found.into_iter().map(|word| vec![word]));
+                parts.extend(found.filter(|word| !short(word)).map(|word| vec![word]));
             }
         }
         let count: usize = parts.iter().map(Vec::len).sum();
@@ -121,6 +129,7 @@ impl Terms {
         self.parts
             .iter()
             .flatten()
+            .filter(|word| !short(word))
             .map(|word| STEMMER.stem(word).into_owned())
             .collect()
     }
@@ -130,7 +139,13 @@ impl Terms {
         let phrase = |words: &Vec<String>| {
             words
                 .iter()
-                .map(|word| format!("\"{}\"*", STEMMER.stem(word)))
+                .map(|word| {
+                    if short(word) {
+                        format!("\"{word}\"")
+                    } else {
+                        format!("\"{}\"*", STEMMER.stem(word))
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join(" + ")
         };
@@ -143,7 +158,13 @@ impl Terms {
         let phrase = |words: &Vec<String>| {
             words
                 .iter()
-                .map(|word| format!("{word}:*"))
+                .map(|word| {
+                    if short(word) {
+                        word.clone()
+                    } else {
+                        format!("{word}:*")
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join(" <-> ")
         };
@@ -186,6 +207,8 @@ pub struct Hit {
     pub score: f64,
     /// Plain text around the first match, "…" where cut.
     pub snippet: String,
+    /// Its place in the results, counted from 1: a cursor.
+    pub position: u64,
 }
 
 /// A page of hits, best first.
@@ -346,7 +369,7 @@ pub async fn search(
     offset: u64,
     limit: u64,
 ) -> AppResult<Hits> {
-    if offset + limit > MAX_DEPTH {
+    if offset.checked_add(limit).is_none_or(|end| end > MAX_DEPTH) {
         return Err(AppError::bad_input(
             "after",
             format!("search results are served to a depth of {MAX_DEPTH}"),
@@ -467,11 +490,13 @@ pub async fn search(
     // A record deleted between the two reads is left out.
     let hits = entries
         .into_iter()
-        .filter_map(|entry| {
+        .zip(offset + 1..)
+        .filter_map(|(entry, position)| {
             Some(Hit {
                 found: found.remove(&entry.id)?,
                 score: entry.score,
                 snippet: snippet(&entry.body, &stems),
+                position,
             })
         })
         .collect();
@@ -539,6 +564,16 @@ mod tests {
         let terms = Terms::parse("Fattigdomen \"Örebro län\" i", "query").expect("parses");
         assert_eq!(terms.fts5(), "\"fattigdom\"* \"örebro\"* + \"län\"*");
         assert_eq!(terms.tsquery(), "fattigdomen:* & örebro:* <-> län:*");
+        // One-letter words count inside a phrase, exactly; the text is composed first.
+        let terms = Terms::parse("\"fattigdom i Sverige\" o\u{308}rebro", "query").expect("parses");
+        assert_eq!(
+            terms.fts5(),
+            "\"fattigdom\"* + \"i\" + \"sver\"* \"örebro\"*"
+        );
+        assert_eq!(
+            terms.tsquery(),
+            "fattigdom:* <-> i <-> sverige:* & örebro:*"
+        );
     }
 
     #[test]

@@ -163,7 +163,8 @@ pub fn url(field: &str, value: Option<&str>) -> AppResult<Option<String>> {
 }
 
 /// `value` in Unicode's composed form (NFC).
-fn compose(value: &str) -> String {
+/// `value` composed (NFC), as stored text is.
+pub fn compose(value: &str) -> String {
     unicode_normalization::UnicodeNormalization::nfc(value).collect()
 }
 

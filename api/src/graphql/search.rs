@@ -62,6 +62,7 @@ impl CursorType for SearchCursor {
             .ok()
             .and_then(|bytes| String::from_utf8(bytes).ok())
             .and_then(|text| text.strip_prefix(CURSOR_PREFIX)?.parse().ok())
+            .filter(|position| *position <= search::MAX_DEPTH)
             .map(Self)
             .ok_or("invalid cursor for a search")
     }
@@ -84,8 +85,8 @@ fn group_of<R: Row>(hits: &[search::Hit], pick: fn(&Found) -> Option<&R>) -> Arc
     )
 }
 
-/// The hits as GraphQL nodes, each kind in a group of its own.
-fn nodes(hits: Vec<search::Hit>) -> Vec<SearchHit> {
+/// The hits as GraphQL nodes, each kind in a group of its own, with their positions.
+fn nodes(hits: Vec<search::Hit>) -> Vec<(u64, SearchHit)> {
     macro_rules! groups {
         ($($variant:ident),+) => {{
             #[allow(non_snake_case, reason = "one group per variant, named after it")]
@@ -97,7 +98,7 @@ fn nodes(hits: Vec<search::Hit>) -> Vec<SearchHit> {
                 })),+
             };
             hits.into_iter()
-                .map(|hit| SearchHit {
+                .map(|hit| (hit.position, SearchHit {
                     node: match hit.found {
                         $(Found::$variant(row) => {
                             Node::$variant($variant::in_group(row, groups.$variant.clone()))
@@ -105,7 +106,7 @@ fn nodes(hits: Vec<search::Hit>) -> Vec<SearchHit> {
                     },
                     score: hit.score,
                     snippet: hit.snippet,
-                })
+                }))
                 .collect()
         }};
     }
@@ -180,8 +181,7 @@ impl SearchQuery {
         connection.edges.extend(
             nodes(found.hits)
                 .into_iter()
-                .zip(offset + 1..)
-                .map(|(hit, position)| Edge::new(SearchCursor(position), hit)),
+                .map(|(position, hit)| Edge::new(SearchCursor(position), hit)),
         );
         Ok(connection)
     }
