@@ -28,11 +28,9 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use futures_util::FutureExt;
 use sea_orm::DatabaseConnection;
 use serde_json::{Value, json};
 use std::net::SocketAddr;
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -956,7 +954,7 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
         &endpoint.schema
     };
     let gate = match (&endpoint.write_gate, operation_type) {
-        (Some(gate), Operation::Mutation) => Some(gate),
+        (Some(gate), Operation::Mutation) => Some(gate.clone()),
         _ => None,
     };
     if matches!(operation_type, Operation::Mutation | Operation::Login) {
@@ -969,15 +967,26 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
     // `CatchPanicLayer` (the HTTP layer keeps the latter as a backstop): those answer with
     // a fixed status and body, while these answers follow the media type (status and
     // `Content-Type`) and carry the GraphQL error and the cost report like any other.
-    let execution = async {
-        let _writer = match gate {
-            Some(gate) => Some(gate.lock().await),
-            None => None,
-        };
-        AssertUnwindSafe(schema.execute(graphql))
-            .catch_unwind()
-            .await
-    };
+    //
+    // The execution is a task of its own: when the client goes away, the request's future
+    // is dropped but the task runs on, so no statement is dropped half-way and its database
+    // connection goes back to the pool instead of being closed (a new backend for every
+    // impatient client). It still holds its share of the cost in flight until it ends, and
+    // the statement time limit bounds it.
+    // The task keeps the request's id (for its errors) and its log span.
+    let schema = schema.clone();
+    let request_id = crate::error::current_request_id();
+    let execution = tokio::spawn(tracing::Instrument::instrument(
+        crate::error::REQUEST_ID.scope(request_id, async move {
+            let _writer = match &gate {
+                Some(gate) => Some(gate.lock().await),
+                None => None,
+            };
+            schema.execute(graphql).await
+        }),
+        tracing::Span::current(),
+    ));
+    let abort = execution.abort_handle();
     let response = match tokio::time::timeout(endpoint.settings.request_timeout, execution).await {
         Ok(Ok(mut response)) => {
             if let Some((_, op)) = operation_named(&document, operation.as_deref()) {
@@ -985,7 +994,7 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
             }
             response
         }
-        Ok(Err(_panic)) => {
+        Ok(Err(_panicked)) => {
             let error = async_graphql::Error::from(AppError::Internal(Arc::new(
                 std::io::Error::other("a resolver panicked"),
             )));
@@ -994,6 +1003,7 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
             async_graphql::Response::from_errors(vec![server_error])
         }
         Err(_elapsed) => {
+            abort.abort();
             let limit = endpoint.settings.request_timeout.as_secs();
             tracing::warn!(limit, "request timed out");
             let message = format!("the request took longer than {limit} s and was stopped");
