@@ -262,6 +262,22 @@ impl<K: SortKey> Cursor<K> {
     }
 }
 
+/// A page size a client gave as `field`, checked against the limits.
+///
+/// # Errors
+/// BAD_USER_INPUT naming `field` outside 0..=100.
+pub fn page_size(field: &str, n: i32) -> AppResult<u64> {
+    u64::try_from(n)
+        .ok()
+        .filter(|n| *n <= MAX_PAGE_SIZE)
+        .ok_or_else(|| {
+            AppError::bad_input(
+                field,
+                format!("{field} must be between 0 and {MAX_PAGE_SIZE}"),
+            )
+        })
+}
+
 /// What a client asked of a connection, checked: how many rows, from where, which way.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Page<K: SortKey> {
@@ -313,17 +329,6 @@ impl<K: SortKey> Page<K> {
     /// # Errors
     /// BAD_USER_INPUT for a page size outside 0..=100, both `first` and `last`, or a bad cursor.
     pub fn new(args: PageArgs, sort: Sort<K::Field>) -> AppResult<Self> {
-        let size = |field: &str, n: i32| -> AppResult<u64> {
-            u64::try_from(n)
-                .ok()
-                .filter(|n| *n <= MAX_PAGE_SIZE)
-                .ok_or_else(|| {
-                    AppError::bad_input(
-                        field,
-                        format!("{field} must be between 0 and {MAX_PAGE_SIZE}"),
-                    )
-                })
-        };
         let (limit, backward) = match (args.first, args.last) {
             (Some(_), Some(_)) => {
                 return Err(AppError::bad_input(
@@ -331,8 +336,8 @@ impl<K: SortKey> Page<K> {
                     "pass either first or last, not both",
                 ));
             }
-            (Some(n), None) => (size("first", n)?, false),
-            (None, Some(n)) => (size("last", n)?, true),
+            (Some(n), None) => (page_size("first", n)?, false),
+            (None, Some(n)) => (page_size("last", n)?, true),
             (None, None) => (DEFAULT_PAGE_SIZE, false),
         };
         let cursor = |text: Option<String>, name: &str| {

@@ -245,25 +245,75 @@ fn seen<R: Row>(visible: Condition) -> Expr {
     Expr::exists(rows.cond_where(visible).to_owned())
 }
 
-/// The entries of `search_type` that `principal` may see: the records of some kinds are
-/// public, the others are checked against their visibility rule.
+/// The visibility rule of the records of `search_type` for `principal`; `None` for the
+/// kinds that are public. The index read and the read of the records both apply it.
+fn rule(search_type: SearchType, principal: &Principal) -> Option<Condition> {
+    match search_type {
+        SearchType::Organisation | SearchType::Authority | SearchType::Theme => None,
+        SearchType::Dialogue => Some(dialogue::visible(principal)),
+        SearchType::Proposal => Some(proposal::visible(principal)),
+        SearchType::Goal => Some(goal::visible(principal)),
+        SearchType::Evidence => Some(evidence::visible(principal)),
+        SearchType::Cooperation => Some(cooperation::visible(principal)),
+    }
+}
+
+/// Evaluates `$body` with `$model` the row type of the kind `$kind` and `$wrap` its
+/// [`Found`] variant: the one place a kind is tied to its table.
+macro_rules! per_kind {
+    ($kind:expr, |$model:ident, $wrap:ident| $body:expr) => {
+        match $kind {
+            SearchType::Organisation => {
+                type $model = entity::organisation::Model;
+                let $wrap = Found::Organisation;
+                $body
+            }
+            SearchType::Authority => {
+                type $model = entity::authority::Model;
+                let $wrap = Found::Authority;
+                $body
+            }
+            SearchType::Dialogue => {
+                type $model = entity::dialogue::Model;
+                let $wrap = Found::Dialogue;
+                $body
+            }
+            SearchType::Proposal => {
+                type $model = entity::proposal::Model;
+                let $wrap = Found::Proposal;
+                $body
+            }
+            SearchType::Goal => {
+                type $model = entity::goal::Model;
+                let $wrap = Found::Goal;
+                $body
+            }
+            SearchType::Evidence => {
+                type $model = entity::evidence::Model;
+                let $wrap = Found::Evidence;
+                $body
+            }
+            SearchType::Cooperation => {
+                type $model = entity::cooperation::Model;
+                let $wrap = Found::Cooperation;
+                $body
+            }
+            SearchType::Theme => {
+                type $model = entity::theme::Model;
+                let $wrap = Found::Theme;
+                $body
+            }
+        }
+    };
+}
+
+/// The entries of `search_type` that `principal` may see: those of a guarded kind only
+/// when their record passes its rule.
 fn kind(search_type: SearchType, principal: &Principal) -> Condition {
     let entry = Condition::all().add(column(search_entry::Column::RecordType).eq(search_type));
-    match search_type {
-        SearchType::Organisation | SearchType::Authority | SearchType::Theme => entry,
-        SearchType::Dialogue => entry.add(seen::<entity::dialogue::Model>(dialogue::visible(
-            principal,
-        ))),
-        SearchType::Proposal => entry.add(seen::<entity::proposal::Model>(proposal::visible(
-            principal,
-        ))),
-        SearchType::Goal => entry.add(seen::<entity::goal::Model>(goal::visible(principal))),
-        SearchType::Evidence => entry.add(seen::<entity::evidence::Model>(evidence::visible(
-            principal,
-        ))),
-        SearchType::Cooperation => entry.add(seen::<entity::cooperation::Model>(
-            cooperation::visible(principal),
-        )),
+    match rule(search_type, principal) {
+        None => entry,
+        Some(rule) => entry.add(per_kind!(search_type, |Model, _wrap| seen::<Model>(rule))),
     }
 }
 
@@ -429,62 +479,11 @@ pub async fn search(
     entries.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     let mut found = HashMap::new();
     for search_type in types {
-        let visible = |rule: fn(&Principal) -> Condition| rule(principal);
         let kind = *search_type;
-        found.extend(match kind {
-            SearchType::Organisation => {
-                records(db, &entries, kind, Condition::all(), Found::Organisation).await?
-            }
-            SearchType::Authority => {
-                records(db, &entries, kind, Condition::all(), Found::Authority).await?
-            }
-            SearchType::Theme => {
-                records(db, &entries, kind, Condition::all(), Found::Theme).await?
-            }
-            SearchType::Dialogue => {
-                records(
-                    db,
-                    &entries,
-                    kind,
-                    visible(dialogue::visible),
-                    Found::Dialogue,
-                )
-                .await?
-            }
-            SearchType::Proposal => {
-                records(
-                    db,
-                    &entries,
-                    kind,
-                    visible(proposal::visible),
-                    Found::Proposal,
-                )
-                .await?
-            }
-            SearchType::Goal => {
-                records(db, &entries, kind, visible(goal::visible), Found::Goal).await?
-            }
-            SearchType::Evidence => {
-                records(
-                    db,
-                    &entries,
-                    kind,
-                    visible(evidence::visible),
-                    Found::Evidence,
-                )
-                .await?
-            }
-            SearchType::Cooperation => {
-                records(
-                    db,
-                    &entries,
-                    kind,
-                    visible(cooperation::visible),
-                    Found::Cooperation,
-                )
-                .await?
-            }
-        });
+        let visible = rule(kind, principal).unwrap_or_else(Condition::all);
+        found.extend(per_kind!(kind, |Model, wrap| {
+            records::<Model>(db, &entries, kind, visible, wrap).await?
+        }));
     }
     let stems = terms.stems();
     // A record deleted between the two reads is left out.

@@ -13,7 +13,7 @@ use super::proposal::Proposal;
 use super::query::Node;
 use super::theme::Theme;
 use crate::error::AppError;
-use crate::paging::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Row};
+use crate::paging::{DEFAULT_PAGE_SIZE, Row, page_size};
 use crate::search::{self, Found, Terms};
 use async_graphql::connection::{Connection, CursorType, Edge};
 use async_graphql::{Context, Object, Result};
@@ -156,17 +156,7 @@ impl SearchQuery {
     ) -> Result<SearchConnection> {
         let terms = Terms::parse(&query, "query")?;
         let types = search::kinds(types.map(|types| types.into_iter().map(Into::into).collect()))?;
-        let limit = first.map_or(Ok(DEFAULT_PAGE_SIZE), |n| {
-            u64::try_from(n)
-                .ok()
-                .filter(|n| *n <= MAX_PAGE_SIZE)
-                .ok_or_else(|| {
-                    AppError::bad_input(
-                        "first",
-                        format!("first must be between 0 and {MAX_PAGE_SIZE}"),
-                    )
-                })
-        })?;
+        let limit = first.map_or(Ok(DEFAULT_PAGE_SIZE), |n| page_size("first", n))?;
         let offset = after
             .map(|text| {
                 SearchCursor::decode_cursor(&text)
