@@ -8,11 +8,11 @@
 //! fragment cycles) of [`super::checks`]. The engine then validates it, and the cost guard
 //! ([`super::cost`]) prices it and charges the caller's budget before anything executes.
 
-use super::cost::{CostReport, CostSlot, NotQueued, RateKey};
+use super::cost::{Admission, CheckOnly, CostReport, CostSlot, NotQueued, RateKey};
 use super::documents::DocumentCache;
 use super::persisted::{self, PersistedQueries};
 use super::responses::{Kept, ResponseCache};
-use super::{SamverkanSchema, checks, loaders, schema_with};
+use super::{SamverkanSchema, Schemas, checks, loaders, schema_with};
 use crate::account::caller::{self as request, Credentials};
 use crate::auth::jwt::Keys;
 use crate::auth::{Principal, PrincipalKind};
@@ -44,9 +44,9 @@ const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 /// What the GraphQL endpoint needs to answer a request.
 pub struct Endpoint {
     /// For signed-in callers and partner tokens.
-    schema: SamverkanSchema,
+    schema: Schemas,
     /// For anonymous callers: no field suggestions in error messages.
-    anonymous_schema: SamverkanSchema,
+    anonymous_schema: Schemas,
     db: DatabaseConnection,
     keys: Keys,
     settings: Arc<HttpSettings>,
@@ -201,7 +201,7 @@ impl Endpoint {
 
     /// The schema for callers who are not anonymous (subscriptions use it for everyone).
     pub fn schema(&self) -> &SamverkanSchema {
-        &self.schema
+        &self.schema.checks
     }
 
     /// Open subscription sockets.
@@ -937,18 +937,27 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
         _ => None,
     };
     let slot = CostSlot::default();
+    let admission = Admission::default();
     let anonymous = principal.kind == PrincipalKind::Anonymous;
-    let mut graphql = loaders::attach(graphql, &endpoint.db, &endpoint.keys, principal.clone())
-        .data(rate_key(&principal, client))
-        .data(slot.clone());
+    let mut graphql = loaders::attach(graphql, &endpoint.db, &endpoint.keys, principal.clone());
     if let Some(client) = client {
         graphql = graphql.data(super::account::ClientAddress(client.ip()));
     }
     graphql.set_parsed_query((*document).clone());
+    // What the guard reads, and nothing else: the check runs no resolver.
+    let mut check = async_graphql::Request::new(String::new())
+        .variables(graphql.variables.clone())
+        .data(rate_key(&principal, client))
+        .data(slot.clone())
+        .data(admission.clone())
+        .data(CheckOnly);
+    check.operation_name.clone_from(&graphql.operation_name);
+    check.set_parsed_query((*document).clone());
     if !endpoint.settings.introspection {
         graphql = graphql.disable_introspection();
+        check = check.disable_introspection();
     }
-    let schema = if anonymous {
+    let schemas = if anonymous {
         &endpoint.anonymous_schema
     } else {
         &endpoint.schema
@@ -958,9 +967,8 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
         _ => None,
     };
     if matches!(operation_type, Operation::Mutation | Operation::Login) {
-        graphql = graphql
-            .data(NotQueued)
-            .data(endpoint.webhook_settings.clone());
+        check = check.data(NotQueued);
+        graphql = graphql.data(endpoint.webhook_settings.clone());
     }
     // Waiting for the write gate counts toward the request's time limit. The time limit and
     // a panicking resolver are handled here, not by tower-http's `TimeoutLayer` and
@@ -974,7 +982,8 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
     // impatient client). It still holds its share of the cost in flight until it ends, and
     // the statement time limit bounds it.
     // The task keeps the request's id (for its errors) and its log span.
-    let schema = schema.clone();
+    let (checks, runs) = (schemas.checks.clone(), schemas.runs.clone());
+    let passed = slot.clone();
     let request_id = crate::error::current_request_id();
     let execution = tokio::spawn(tracing::Instrument::instrument(
         crate::error::REQUEST_ID.scope(request_id, async move {
@@ -982,7 +991,17 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
                 Some(gate) => Some(gate.lock().await),
                 None => None,
             };
-            schema.execute(graphql).await
+            let refused = checks.execute(check).await;
+            let executed = passed
+                .lock()
+                .ok()
+                .and_then(|report| report.as_ref().map(|r| r.executed));
+            if refused.is_err() || executed != Some(true) {
+                return refused;
+            }
+            let response = runs.execute(graphql).await;
+            drop(admission);
+            response
         }),
         tracing::Span::current(),
     ));

@@ -71,34 +71,56 @@ pub fn build_schema() -> SamverkanSchema {
     .finish()
 }
 
-/// The schema as served: field suggestions only for callers who are not anonymous,
-/// introspection as configured, and the cost guard.
+/// The schemas as served: field suggestions only for callers who are not anonymous,
+/// introspection as configured.
+pub struct Schemas {
+    /// Checks every request: validation, and the cost guard. Subscriptions also run on it.
+    pub checks: SamverkanSchema,
+    /// Runs the queries and mutations that `checks` passed, without extensions, so that its
+    /// fields resolve on async-graphql's direct path ([`cost`] says why). Its validation is
+    /// the fast one: the document was validated in full by `checks`.
+    pub runs: SamverkanSchema,
+}
+
+/// Builds [`Schemas`] with these settings and budgets; `extra` is one more extension on
+/// both (tests use it).
 pub fn schema_with(
     suggestions: bool,
     introspection: bool,
     limits: std::sync::Arc<crate::limits::Limits>,
     limiter: std::sync::Arc<crate::limits::RateLimiter>,
     extra: Option<std::sync::Arc<dyn async_graphql::extensions::ExtensionFactory>>,
-) -> SamverkanSchema {
-    let mut builder = Schema::build(
-        Query::default(),
-        Mutation::default(),
-        subscription::Subscription,
-    )
-    .limit_depth(limits.max_depth)
-    .limit_recursive_depth(limits.max_nesting)
-    // The only extension: each one adds a boxed future to the resolution of every field.
-    .extension(cost::CostGuard { limits, limiter });
-    if !suggestions {
-        builder = builder.disable_suggestions();
-    }
-    if !introspection {
-        builder = builder.disable_introspection();
-    }
+) -> Schemas {
+    let schema = |mode: async_graphql::ValidationMode| {
+        let mut builder = Schema::build(
+            Query::default(),
+            Mutation::default(),
+            subscription::Subscription,
+        )
+        .validation_mode(mode)
+        .limit_depth(limits.max_depth)
+        .limit_recursive_depth(limits.max_nesting);
+        if !suggestions {
+            builder = builder.disable_suggestions();
+        }
+        if !introspection {
+            builder = builder.disable_introspection();
+        }
+        builder
+    };
+    let mut checks = schema(async_graphql::ValidationMode::Strict).extension(cost::CostGuard {
+        limits: limits.clone(),
+        limiter,
+    });
+    let mut runs = schema(async_graphql::ValidationMode::Fast);
     if let Some(extra) = extra {
-        builder = builder.extension(Shared(extra));
+        checks = checks.extension(Shared(extra.clone()));
+        runs = runs.extension(Shared(extra));
     }
-    builder.finish()
+    Schemas {
+        checks: checks.finish(),
+        runs: runs.finish(),
+    }
 }
 
 /// An extension factory shared between the two schemas.
