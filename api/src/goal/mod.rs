@@ -214,7 +214,8 @@ pub async fn ensure_unnamed(db: &impl ConnectionTrait, what: &str, id: Uuid) -> 
 
 const SLUG_TAKEN: Unique = ("input.slug", "a goal with this slug already exists");
 
-fn references() -> Link {
+/// The link from a goal to the records its measure names (which then cannot be deleted).
+pub(crate) fn references() -> Link {
     Link::new(
         goal_reference::Column::GoalId,
         goal_reference::Column::RecordId,

@@ -2,18 +2,23 @@
 //! regions and municipalities it also uses): 2,000 organisations, 500 authorities, 10,000
 //! proposals with co-signers, targets and histories, and 50,000 dialogues with 1-3
 //! organisations and 1-2 authorities each. Everything is PUBLIC, so anonymous reads see it.
+//! The demo network's goals are copied [`GOAL_COPIES`] times, so that a page of goals
+//! measures its progress over the whole data set.
 
 use crate::error::AppResult;
+use crate::goal::measure::Measure;
 use crate::proposal::LIFECYCLE;
+use crate::records::write_lists;
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use entity::{
     AuthorityKind, AuthorityLevel, DialogueKind, DialogueStatus, OrganisationKind, ProposalStatus,
     Visibility, authority, dialogue, dialogue_authority, dialogue_organisation, dialogue_proposal,
-    organisation, proposal, proposal_co_signer, proposal_status_change, proposal_target,
+    goal, organisation, proposal, proposal_co_signer, proposal_status_change, proposal_target,
 };
 use sea_orm::sea_query::{Query, SimpleExpr};
 use sea_orm::{
-    ActiveEnum, ColumnTrait, ConnectionTrait, DatabaseConnection, TransactionTrait, Value,
+    ActiveEnum, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
+    TransactionTrait, Value,
 };
 use uuid::Uuid;
 
@@ -25,6 +30,37 @@ pub const AUTHORITIES: usize = 500;
 pub const PROPOSALS: usize = 10_000;
 /// Dialogues.
 pub const DIALOGUES: usize = 50_000;
+/// Copies of each of the demo network's goals.
+pub const GOAL_COPIES: usize = 3;
+
+/// Copies the goals there are (the demo network's) [`GOAL_COPIES`] times, with the same
+/// measures, targets and visibility; returns how many goals were written.
+async fn copy_goals(
+    txn: &impl ConnectionTrait,
+    rng: &mut Rng,
+    epoch: DateTime<Utc>,
+) -> AppResult<usize> {
+    let originals = goal::Entity::find().all(txn).await?;
+    let mut changes = serde_json::Map::new();
+    for copy in 1..=GOAL_COPIES {
+        for original in &originals {
+            let id = rng.uuid(epoch);
+            let row = goal::Model {
+                id,
+                slug: format!("bench-{copy}-{}", original.slug),
+                title: format!("{} ({copy})", original.title),
+                ..original.clone()
+            };
+            goal::Entity::insert(row.into_active_model())
+                .exec(txn)
+                .await?;
+            let measure = Measure::from_json(original.measure_kind, &original.measure);
+            let lists = [Some(measure.named())];
+            write_lists(txn, id, &[crate::goal::references()], &lists, &mut changes).await?;
+        }
+    }
+    Ok(originals.len() * GOAL_COPIES)
+}
 
 /// A small deterministic generator (xorshift64*), so every run makes the same data.
 struct Rng(u64);
@@ -409,6 +445,8 @@ pub async fn load(db: &DatabaseConnection, progress: impl Fn(&str)) -> AppResult
     .await?;
     crate::dialogue::date_links(&txn, None).await?;
     progress(&format!("{DIALOGUES} dialogues with their participants"));
+    let goals = copy_goals(&txn, &mut rng, epoch).await?;
+    progress(&format!("{goals} goals"));
     txn.commit().await?;
     if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
         // As after any bulk load: statistics for the planner, and the visibility map that

@@ -720,15 +720,10 @@ pub(super) async fn load(
         })
         .exec(txn)
         .await?;
-        let references = Link::new(
-            entity::goal_reference::Column::GoalId,
-            entity::goal_reference::Column::RecordId,
-            "",
-        );
         write_lists(
             txn,
             id,
-            &[references],
+            &[crate::goal::references()],
             &[Some(measure.named())],
             &mut changes,
         )
