@@ -152,3 +152,33 @@ async fn a_full_disk_gives_clean_errors_and_503_and_the_service_heals_when_space
     );
     drop(app);
 }
+
+/// PostgreSQL closed every connection of the pool (a restart, an administrator's
+/// `pg_terminate_backend`): the pool tests a connection that rested before handing it out,
+/// so the next requests are answered instead of failing on a dead connection.
+#[tokio::test]
+async fn connections_the_database_closed_are_replaced_before_requests_use_them() {
+    if !on_postgres() {
+        return;
+    }
+    let app = TestApp::start().await;
+    let count = "{ organisations { totalCount } }";
+    let reads = (0..4).map(|_| app.ok(count, json!({})));
+    futures_util::future::join_all(reads).await;
+    let admin = sea_orm::Database::connect(&app.database_url)
+        .await
+        .expect("connect");
+    let closed = sea_orm::ConnectionTrait::execute_unprepared(
+        &admin,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .await
+    .expect("terminate");
+    assert!(closed.rows_affected() > 0, "some connections were closed");
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    for _ in 0..4 {
+        let answer = app.post(count, json!({})).await;
+        assert!(answer["errors"].is_null(), "{answer}");
+    }
+}

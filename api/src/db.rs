@@ -54,18 +54,21 @@ pub async fn connect_with(
                         .collation(crate::collation::SWEDISH, crate::collation::compare)
                 })
                 .map_sqlx_sqlite_pool_opts(move |pool| {
-                    pool.after_connect(move |connection, _| {
-                        Box::pin(limit_statements(connection, statement_timeout))
-                    })
-                    .before_acquire(move |connection, metadata| {
-                        Box::pin(async move {
-                            if opened_before_last_fault(metadata.age) {
-                                return Ok(false);
-                            }
-                            limit_statements(connection, statement_timeout).await?;
-                            Ok(true)
+                    // No test of the connection: it is a thread over a local file, and the
+                    // test would be one more exchange with that thread per statement.
+                    pool.test_before_acquire(false)
+                        .after_connect(move |connection, _| {
+                            Box::pin(limit_statements(connection, statement_timeout))
                         })
-                    })
+                        .before_acquire(move |connection, metadata| {
+                            Box::pin(async move {
+                                if opened_before_last_fault(metadata.age) {
+                                    return Ok(false);
+                                }
+                                limit_statements(connection, statement_timeout).await?;
+                                Ok(true)
+                            })
+                        })
                 });
         }
         Database::Postgres(_) => {
@@ -75,6 +78,12 @@ pub async fn connect_with(
             options
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(3))
+                // sqlx tests every connection it hands out with a round trip (a `Sync` and
+                // its answer): a second round trip for each statement, as much CPU in
+                // PostgreSQL as W1's own query. Only a connection idle for a while can
+                // have been closed by the server, a restart or a firewall unnoticed; a busy
+                // one goes straight to its statement.
+                .test_before_acquire_if_idle_for(PING_AFTER_IDLE)
                 // The working set of this API is small enough to stay in memory, where an
                 // index probe costs about what a sequential read does. At the default (4)
                 // the planner reads whole link tables to join a few hundred rows (17 ms
@@ -100,6 +109,9 @@ pub async fn connect_with(
     }
     sea_orm::Database::connect(options).await
 }
+
+/// How long a PostgreSQL connection may rest in the pool before it is tested on its way out.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 
 /// How many SQLite virtual-machine steps run between two looks at the clock (some
 /// microseconds of work).
