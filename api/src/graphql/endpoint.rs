@@ -175,6 +175,17 @@ fn answer(status: StatusCode, media: Media, body: &impl serde::Serialize) -> Res
     response
 }
 
+/// An answer with one INTERNAL error (and a request id), for a fault of this server: `what`
+/// goes to the log, not to the client.
+fn internal_response(what: &str) -> async_graphql::Response {
+    let error = async_graphql::Error::from(AppError::Internal(Arc::new(std::io::Error::other(
+        what.to_owned(),
+    ))));
+    let mut server_error = async_graphql::ServerError::new(error.message, None);
+    server_error.extensions = error.extensions;
+    async_graphql::Response::from_errors(vec![server_error])
+}
+
 /// A refusal before execution, with a code and no internals; never kept by a cache.
 fn refuse(status: StatusCode, media: Media, code: &str, message: &str) -> Response {
     let mut response = answer(
@@ -996,8 +1007,11 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
                 .lock()
                 .ok()
                 .and_then(|report| report.as_ref().map(|r| r.executed));
-            if refused.is_err() || executed != Some(true) {
-                return refused;
+            match executed {
+                Some(true) if !refused.is_err() => {}
+                // A check that neither passed nor said why would answer with nothing.
+                _ if !refused.is_err() => return internal_response("the check gave no verdict"),
+                _ => return refused,
             }
             let response = runs.execute(graphql).await;
             drop(admission);
@@ -1013,14 +1027,7 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
             }
             response
         }
-        Ok(Err(_panicked)) => {
-            let error = async_graphql::Error::from(AppError::Internal(Arc::new(
-                std::io::Error::other("a resolver panicked"),
-            )));
-            let mut server_error = async_graphql::ServerError::new(error.message, None);
-            server_error.extensions = error.extensions;
-            async_graphql::Response::from_errors(vec![server_error])
-        }
+        Ok(Err(_panicked)) => internal_response("a resolver panicked"),
         Err(_elapsed) => {
             abort.abort();
             let limit = endpoint.settings.request_timeout.as_secs();
