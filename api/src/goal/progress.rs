@@ -442,9 +442,9 @@ struct Seen {
     today: NaiveDate,
 }
 
-/// How many progress computations run at once on this server. Each reads every record of
-/// its goals' periods (18 MiB for the benchmark's page of 20 goals); without a bound, a
-/// burst of page views after a write computed the same progress once per request (120 MiB
+/// How many progress computations run at once on this server. Each reads the records its
+/// goals' measures may count (18 MiB for the benchmark's page of 20 goals); without a bound,
+/// a burst of page views after a write computed the same progress once per request (120 MiB
 /// at 32 connections).
 static COMPUTING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 
