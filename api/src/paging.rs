@@ -15,13 +15,15 @@ use crate::collation::{self, Swedish};
 use crate::error::{AppError, AppResult};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use entity::FromColumns;
+use entity::columns::Cell;
 use sea_orm::sea_query::{
     Asterisk, Condition, DynIden, Expr, ExprTrait, Func, IntoIden, JoinType, Order, Query,
     SelectStatement, ValueTuple, WindowStatement,
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, FromQueryResult, Identity,
-    Iterable, PrimaryKeyToColumn, QueryResult, RelationDef, Value,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, Identity, Iterable,
+    PrimaryKeyToColumn, QueryResult, RelationDef, Value,
 };
 use std::collections::HashMap;
 use std::fmt::Debug;
@@ -64,8 +66,9 @@ pub trait SortKey: Clone + Debug + Ord + Hash + Send + Sync + 'static {
 }
 
 /// Rows that can be paginated: a table's model that knows its id and the key of each of
-/// its ordering fields.
-pub trait Row: FromQueryResult + Clone + Send + Sync + 'static {
+/// its ordering fields. Statements select its columns with [`row_columns`] and read them
+/// by position ([`FromColumns`]).
+pub trait Row: FromColumns + Clone + Send + Sync + 'static {
     /// The table the rows come from.
     type Entity: EntityTrait;
     /// Its orderings.
@@ -479,6 +482,23 @@ fn id_name<R: Row>() -> DynIden {
         .map_or_else(|| "".into_iden(), |key| key.into_column().as_column_ref().1)
 }
 
+/// The columns of `R`'s table in the order [`FromColumns`] reads them, qualified by `table`
+/// (the table's name or an alias of it).
+fn row_columns<R: Row>(table: &DynIden) -> Vec<(DynIden, DynIden)> {
+    let columns: Vec<(DynIden, DynIden)> = <R::Entity as EntityTrait>::Column::iter()
+        .map(|column| (table.clone(), column.as_column_ref().1))
+        .collect();
+    debug_assert!(
+        columns
+            .iter()
+            .map(|(_, column)| column.to_string())
+            .eq(R::FIELDS.iter().map(|field| (*field).to_owned())),
+        "the columns of {} are not its fields in order",
+        table
+    );
+    columns
+}
+
 /// The id column of a row type, qualified.
 fn id_column<R: Row>() -> Expr {
     Expr::col((table::<R>(), id_name::<R>()))
@@ -557,7 +577,7 @@ pub async fn page<R: Row>(
 ) -> AppResult<Rows<R>> {
     let order = read_order(page);
     let select = Query::select()
-        .column((table::<R>(), Asterisk))
+        .columns(row_columns::<R>(&table::<R>()))
         .from(table::<R>())
         .cond_where(both(
             condition,
@@ -570,7 +590,7 @@ pub async fn page<R: Row>(
     let rows = db.query_all(&select).await?;
     let rows = rows
         .iter()
-        .map(|row| R::from_query_result(row, ""))
+        .map(R::from_columns)
         .collect::<Result<Vec<_>, _>>()?;
     Ok(finish(rows, page))
 }
@@ -607,8 +627,8 @@ fn parent_key(row: &QueryResult) -> AppResult<Uuid> {
     Ok(row.try_get::<Uuid>("", PARENT_KEY)?)
 }
 
-/// Runs `select`, whose rows carry a parent key column, and groups the rows by it (each
-/// group in the order the rows arrived).
+/// Runs `select`, whose rows carry the parent's key right after the row's columns, and
+/// groups the rows by it (each group in the order the rows arrived).
 async fn rows_by_parent<R: Row>(
     db: &impl ConnectionTrait,
     select: &SelectStatement,
@@ -616,9 +636,9 @@ async fn rows_by_parent<R: Row>(
     let mut grouped: HashMap<Uuid, Vec<R>> = HashMap::new();
     for row in db.query_all(select).await? {
         grouped
-            .entry(parent_key(&row)?)
+            .entry(Uuid::read(&row, R::FIELDS.len())?)
             .or_default()
-            .push(R::from_query_result(&row, "")?);
+            .push(R::from_columns(&row)?);
     }
     Ok(grouped)
 }
@@ -650,7 +670,7 @@ pub async fn pages_by_parent<R: Row>(
     const ROW_NUMBER: &str = "row_number";
     let mut inner = Query::select();
     inner
-        .column((table::<R>(), Asterisk))
+        .columns(row_columns::<R>(&table::<R>()))
         .expr_as(key.clone(), PARENT_KEY)
         .expr_window_as(
             Func::cust("ROW_NUMBER"),
@@ -670,7 +690,8 @@ pub async fn pages_by_parent<R: Row>(
         )),
     );
     let select = Query::select()
-        .column(Asterisk)
+        .columns(row_columns::<R>(&"numbered".into_iden()))
+        .expr(Expr::col(PARENT_KEY))
         .from_subquery(inner.to_owned(), "numbered")
         .and_where(Expr::col(ROW_NUMBER).lte(i64::try_from(page.limit + 1).unwrap_or(i64::MAX)))
         .order_by(PARENT_KEY, Order::Asc)
@@ -750,11 +771,11 @@ async fn pages_from_link_index<R: Row>(
         .limit(page.limit + 1);
     let mut select = Query::select();
     select
-        .column((PAGE, Asterisk))
+        .columns(row_columns::<R>(&PAGE.into_iden()))
         .expr_as(parent_id(), PARENT_KEY);
     if db.get_database_backend() == DatabaseBackend::Postgres {
         let values = parents.iter().map(|id| ValueTuple::One((*id).into()));
-        first.column((table::<R>(), Asterisk));
+        first.columns(row_columns::<R>(&table::<R>()));
         select
             .from_subquery(
                 Query::select()
@@ -831,7 +852,7 @@ pub async fn all_by_parent<R: Row>(
     let key = parent.key_expr();
     let mut select = Query::select();
     select
-        .column((table::<R>(), Asterisk))
+        .columns(row_columns::<R>(&table::<R>()))
         .expr_as(key.clone(), PARENT_KEY)
         .from(table::<R>());
     parent.join(&mut select);
@@ -883,7 +904,7 @@ pub async fn by_ids<R: Row>(
     condition: Condition,
 ) -> AppResult<HashMap<Uuid, R>> {
     let select = Query::select()
-        .column((table::<R>(), Asterisk))
+        .columns(row_columns::<R>(&table::<R>()))
         .from(table::<R>())
         .cond_where(both(
             condition,
@@ -892,7 +913,7 @@ pub async fn by_ids<R: Row>(
         .to_owned();
     let mut found = HashMap::new();
     for row in db.query_all(&select).await? {
-        let row = R::from_query_result(&row, "")?;
+        let row = R::from_columns(&row)?;
         found.insert(row.id(), row);
     }
     Ok(found)

@@ -3,35 +3,37 @@
 use crate::{DialogueKind, DialogueStatus, Visibility};
 use sea_orm::entity::prelude::*;
 
-/// A row of `dialogues`.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-#[sea_orm(table_name = "dialogues")]
-pub struct Model {
-    /// UUIDv7 primary key.
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
-    /// Short title.
-    pub title: String,
-    /// Form of the dialogue.
-    pub kind: DialogueKind,
-    /// Where it stands.
-    pub status: DialogueStatus,
-    /// The day it was (or is to be) held or sent.
-    pub held_on: Date,
-    /// What it was about.
-    #[sea_orm(column_type = "Text")]
-    pub summary: String,
-    /// What came of it.
-    #[sea_orm(column_type = "Text", nullable)]
-    pub outcome: Option<String>,
-    /// Who may read it.
-    pub visibility: Visibility,
-    /// Optimistic-concurrency counter, bumped by every update.
-    pub version: i32,
-    /// When the row was created.
-    pub created_at: DateTimeUtc,
-    /// When the row was last changed.
-    pub updated_at: DateTimeUtc,
+crate::columns::model! {
+    /// A row of `dialogues`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "dialogues")]
+    pub struct Model {
+        /// UUIDv7 primary key.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        /// Short title.
+        pub title: String,
+        /// Form of the dialogue.
+        pub kind: DialogueKind,
+        /// Where it stands.
+        pub status: DialogueStatus,
+        /// The day it was (or is to be) held or sent.
+        pub held_on: Date,
+        /// What it was about.
+        #[sea_orm(column_type = "Text")]
+        pub summary: String,
+        /// What came of it.
+        #[sea_orm(column_type = "Text", nullable)]
+        pub outcome: Option<String>,
+        /// Who may read it.
+        pub visibility: Visibility,
+        /// Optimistic-concurrency counter, bumped by every update.
+        pub version: i32,
+        /// When the row was created.
+        pub created_at: DateTimeUtc,
+        /// When the row was last changed.
+        pub updated_at: DateTimeUtc,
+    }
 }
 
 /// A dialogue's participants and the proposals discussed, each through a link table.

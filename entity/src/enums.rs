@@ -662,3 +662,28 @@ pub enum SearchType {
     #[sea_orm(string_value = "THEME")]
     Theme,
 }
+
+crate::columns::stored_as_text!(
+    OrganisationKind,
+    AuthorityLevel,
+    AuthorityKind,
+    DialogueKind,
+    DialogueStatus,
+    ProposalStatus,
+    Visibility,
+    EvidenceKind,
+    Reach,
+    CooperationKind,
+    GoalCategory,
+    GoalMeasureKind,
+    MunicipalityScope,
+    MembershipRole,
+    TokenScope,
+    PrincipalKind,
+    AuditAction,
+    RecordType,
+    WebhookScope,
+    DeliveryStatus,
+    WebhookEvent,
+    SearchType,
+);

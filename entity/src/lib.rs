@@ -5,6 +5,7 @@
 pub mod api_token;
 pub mod audit_entry;
 pub mod authority;
+pub mod columns;
 pub mod cooperation;
 pub mod cost_budget;
 pub mod dialogue;
@@ -34,6 +35,7 @@ pub mod webhook;
 pub mod webhook_delivery;
 pub mod webhook_event;
 
+pub use columns::FromColumns;
 pub use enums::*;
 pub use links::{
     cooperation_organisation, cooperation_theme, dialogue_theme, evidence_dialogue,

@@ -1,0 +1,175 @@
+//! Reading a model from a row by the position of its columns.
+//!
+//! sea-orm's `FromQueryResult` finds every column of every row by its name (a hashed
+//! lookup), checks the column's type, and formats an error text for every NULL before
+//! turning it into `None`: most of the server's work on a page of rows. A statement that
+//! selects a table's columns in the order of its `Column` enum can instead be read by
+//! position with [`FromColumns`], which [`model!`] derives from the same declaration as the
+//! entity, so the two cannot disagree.
+
+use sea_orm::entity::prelude::{Date, DateTimeUtc, Uuid};
+use sea_orm::sqlx::{self, Row as _};
+use sea_orm::{ActiveEnum, DbErr, QueryResult};
+
+/// A value that can be read from one column of a row, by position.
+pub trait Cell: Sized {
+    /// The value of column `at` of `row`.
+    ///
+    /// # Errors
+    /// `DbErr::Type` when the column is missing or its value is not of this type.
+    fn read(row: &QueryResult, at: usize) -> Result<Self, DbErr>;
+}
+
+/// A model that can be read from the first columns of a row, taken in the order of its
+/// entity's `Column::iter()`.
+pub trait FromColumns: Sized {
+    /// The fields, in the order they are read; they are the column names.
+    const FIELDS: &'static [&'static str];
+
+    /// Reads the model from `row`.
+    ///
+    /// # Errors
+    /// `DbErr::Type` when a column is missing or holds a value of another type.
+    fn from_columns(row: &QueryResult) -> Result<Self, DbErr>;
+}
+
+/// Reads the columns of a row one after the other.
+pub struct Columns<'a> {
+    row: &'a QueryResult,
+    next: usize,
+}
+
+impl<'a> Columns<'a> {
+    /// From the first column of `row`.
+    pub fn new(row: &'a QueryResult) -> Self {
+        Self { row, next: 0 }
+    }
+
+    /// The next column's value.
+    ///
+    /// # Errors
+    /// As [`Cell::read`].
+    pub fn read<T: Cell>(&mut self) -> Result<T, DbErr> {
+        let value = T::read(self.row, self.next);
+        self.next += 1;
+        value
+    }
+}
+
+fn decode_error(at: usize, error: &sqlx::Error) -> DbErr {
+    DbErr::Type(format!("column {at}: {error}"))
+}
+
+/// [`Cell`] for types that both drivers decode themselves (`Option<T>` of them included).
+macro_rules! decoded {
+    ($($ty:ty),+ $(,)?) => {$(
+        impl Cell for $ty {
+            fn read(row: &QueryResult, at: usize) -> Result<Self, DbErr> {
+                let value = if let Some(row) = row.try_as_pg_row() {
+                    row.try_get_unchecked::<$ty, usize>(at)
+                } else if let Some(row) = row.try_as_sqlite_row() {
+                    row.try_get_unchecked::<$ty, usize>(at)
+                } else {
+                    return Err(DbErr::Type("a row of an unknown driver".into()));
+                };
+                value.map_err(|error| decode_error(at, &error))
+            }
+        }
+    )+};
+}
+
+decoded!(
+    bool,
+    i32,
+    i64,
+    String,
+    Uuid,
+    Date,
+    DateTimeUtc,
+    Option<bool>,
+    Option<i32>,
+    Option<i64>,
+    Option<String>,
+    Option<Uuid>,
+    Option<Date>,
+    Option<DateTimeUtc>,
+);
+
+/// Reads an enum stored as its text value, as sea-orm does.
+///
+/// # Errors
+/// `DbErr::Type` when the text is none of the enum's values.
+pub(crate) fn read_enum<E: ActiveEnum<Value = String>>(
+    row: &QueryResult,
+    at: usize,
+) -> Result<E, DbErr> {
+    E::try_from_value(&String::read(row, at)?)
+}
+
+/// Reads an enum stored as its text value that may be NULL.
+///
+/// # Errors
+/// `DbErr::Type` when the text is none of the enum's values.
+pub(crate) fn read_optional_enum<E: ActiveEnum<Value = String>>(
+    row: &QueryResult,
+    at: usize,
+) -> Result<Option<E>, DbErr> {
+    Option::<String>::read(row, at)?
+        .map(|text| E::try_from_value(&text))
+        .transpose()
+}
+
+/// [`Cell`] for the enums the tables store as text.
+macro_rules! stored_as_text {
+    ($($ty:ty),+ $(,)?) => {$(
+        impl $crate::columns::Cell for $ty {
+            fn read(
+                row: &sea_orm::QueryResult,
+                at: usize,
+            ) -> Result<Self, sea_orm::DbErr> {
+                $crate::columns::read_enum(row, at)
+            }
+        }
+
+        impl $crate::columns::Cell for Option<$ty> {
+            fn read(
+                row: &sea_orm::QueryResult,
+                at: usize,
+            ) -> Result<Self, sea_orm::DbErr> {
+                $crate::columns::read_optional_enum(row, at)
+            }
+        }
+    )+};
+}
+
+pub(crate) use stored_as_text;
+
+/// Declares a table's model, as sea-orm's `DeriveEntityModel` expects it, together with
+/// its [`FromColumns`]: the fields are read in the order they are declared, which is the
+/// order of the `Column` enum the derive makes from them.
+macro_rules! model {
+    (
+        $(#[$meta:meta])*
+        pub struct Model {
+            $( $(#[$field_meta:meta])* pub $field:ident: $ty:ty ),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        pub struct Model {
+            $( $(#[$field_meta])* pub $field: $ty ),+
+        }
+
+        impl $crate::columns::FromColumns for Model {
+            const FIELDS: &'static [&'static str] = &[$(stringify!($field)),+];
+
+            fn from_columns(row: &sea_orm::QueryResult) -> Result<Self, sea_orm::DbErr> {
+                let mut columns = $crate::columns::Columns::new(row);
+                Ok(Self {
+                    $( $field: columns.read::<$ty>()? ),+
+                })
+            }
+        }
+    };
+}
+
+pub(crate) use model;
