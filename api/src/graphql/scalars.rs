@@ -3,7 +3,7 @@
 //! specification with `@specifiedBy`.
 
 use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
-use chrono::{Datelike, NaiveDate, SecondsFormat, Utc};
+use chrono::{Datelike, NaiveDate, SecondsFormat, Timelike, Utc};
 
 /// A calendar day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -33,15 +33,38 @@ impl ScalarType for Date {
     }
 
     fn to_value(&self) -> Value {
-        // Written directly: chrono's `format` parses its pattern again for every value (3 %
-        // of the server's instructions in a list of 500 dialogues).
-        let (year, month, day) = (self.0.year(), self.0.month(), self.0.day());
-        if (0..=9999).contains(&year) {
-            Value::String(format!("{year:04}-{month:02}-{day:02}"))
+        let mut text = String::with_capacity(10);
+        if write_day(&mut text, self.0) {
+            Value::String(text)
         } else {
             Value::String(self.0.format("%Y-%m-%d").to_string())
         }
     }
+}
+
+// Dates and times are written digit by digit: chrono's `format` parses its pattern for
+// every value, and `format!` costs about 1,400 instructions for a date (3 % of the server's
+// instructions in a list of 500 dialogues); these cost a tenth of that.
+
+/// Appends `value` as `width` decimal digits (its last ones), zero-padded.
+fn push_digits(text: &mut String, value: u32, width: u32) {
+    for place in (0..width).rev() {
+        let digit = value / 10_u32.pow(place) % 10;
+        text.push(char::from_digit(digit, 10).unwrap_or('0'));
+    }
+}
+
+/// Appends `day` as `YYYY-MM-DD`; false, with nothing written, for a year outside 0-9999.
+fn write_day(text: &mut String, day: NaiveDate) -> bool {
+    let Ok(year @ 0..=9999) = u32::try_from(day.year()) else {
+        return false;
+    };
+    push_digits(text, year, 4);
+    text.push('-');
+    push_digits(text, day.month(), 2);
+    text.push('-');
+    push_digits(text, day.day(), 2);
+    true
 }
 
 /// What to write for a value of the scalar named `type_name`, when it is one of ours.
@@ -94,7 +117,27 @@ impl ScalarType for DateTime {
     }
 
     fn to_value(&self) -> Value {
-        Value::String(self.0.to_rfc3339_opts(SecondsFormat::Millis, true))
+        let mut text = String::with_capacity(24);
+        if write_day(&mut text, self.0.date_naive()) {
+            let time = self.0.time();
+            text.push('T');
+            push_digits(&mut text, time.hour(), 2);
+            text.push(':');
+            push_digits(&mut text, time.minute(), 2);
+            text.push(':');
+            // A leap second is kept in the nanoseconds, as chrono writes it: `:60`.
+            let (second, nanos) = match time.nanosecond() {
+                leap @ 1_000_000_000.. => (time.second() + 1, leap - 1_000_000_000),
+                nanos => (time.second(), nanos),
+            };
+            push_digits(&mut text, second, 2);
+            text.push('.');
+            push_digits(&mut text, nanos / 1_000_000, 3);
+            text.push('Z');
+            Value::String(text)
+        } else {
+            Value::String(self.0.to_rfc3339_opts(SecondsFormat::Millis, true))
+        }
     }
 }
 
@@ -132,6 +175,27 @@ mod tests {
                 Date(date).to_value(),
                 Value::String(date.format("%Y-%m-%d").to_string()),
                 "{date:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn times_are_written_as_chrono_writes_them() {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("a day");
+        for moment in [
+            day(2026, 11, 20).and_hms_milli_opt(14, 0, 0, 500),
+            day(2026, 1, 2).and_hms_nano_opt(3, 4, 5, 6_789_999),
+            day(999, 12, 31).and_hms_milli_opt(23, 59, 59, 999),
+            day(0, 1, 1).and_hms_opt(0, 0, 0),
+            day(2016, 12, 31).and_hms_milli_opt(23, 59, 59, 1_500),
+            day(10000, 1, 1).and_hms_opt(0, 0, 0),
+            day(-1, 6, 7).and_hms_opt(8, 9, 10),
+        ] {
+            let moment = moment.expect("a time").and_utc();
+            assert_eq!(
+                DateTime(moment).to_value(),
+                Value::String(moment.to_rfc3339_opts(SecondsFormat::Millis, true)),
+                "{moment:?}"
             );
         }
     }
