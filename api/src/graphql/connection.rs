@@ -18,6 +18,7 @@ use async_graphql::{
 use sea_orm::{ActiveValue, DatabaseConnection, Value};
 use std::collections::HashMap;
 use std::future::Future;
+use std::ops::Range;
 use std::pin::Pin;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -308,30 +309,36 @@ pub async fn nested_page<N: Member>(
     ))
 }
 
-/// Loads a short nested list for the whole group at once; returns the lists by parent and
-/// the group of all their rows.
+/// Loads a short nested list for the whole group at once; returns the group of all their
+/// rows, one list after the other, and where each parent's list lies in it. The rows are
+/// kept once, in the group, and copied only into the records that resolve them.
 async fn group_lists<R: ListOrder>(
     ctx: &Context<'_>,
     group: &Arc<Group>,
     relation: ListRelation,
-) -> Result<Arc<(HashMap<Uuid, Vec<R>>, Arc<Group>)>, AppError> {
+) -> Result<Arc<(HashMap<Uuid, Range<usize>>, Arc<Group>)>, AppError> {
     group
         .once(relation, || async {
             let keys = group.ids().iter().map(|id| (relation, *id));
             let lists = load_now::<Lists<R>, _>(ctx, keys.collect()).await?;
-            let lists: HashMap<Uuid, Vec<R>> = lists
-                .into_iter()
-                .map(|((_, id), rows)| (id, rows))
-                .collect();
-            let children = Group::new(
-                lists
-                    .values()
-                    .flat_map(|rows| rows.iter().cloned())
-                    .collect(),
-            );
-            Ok((lists, children))
+            let mut places = HashMap::with_capacity(lists.len());
+            let mut rows = Vec::new();
+            for ((_, id), list) in lists {
+                places.insert(id, rows.len()..rows.len() + list.len());
+                rows.extend(list);
+            }
+            Ok((places, Group::new(rows)))
         })
         .await
+}
+
+/// The rows of `parent`'s list in what [`group_lists`] loaded.
+fn list_of<R: ListOrder>(loaded: &(HashMap<Uuid, Range<usize>>, Arc<Group>), parent: Uuid) -> &[R] {
+    let (places, children) = loaded;
+    places
+        .get(&parent)
+        .and_then(|place| children.rows::<R>().get(place.clone()))
+        .unwrap_or_default()
 }
 
 /// The rows of a short nested list of the member `parent` of `group`.
@@ -343,12 +350,8 @@ pub async fn group_list<R: ListOrder>(
     (group, parent): (&Arc<Group>, Uuid),
     relation: ListRelation,
 ) -> Result<Vec<R>> {
-    Ok(group_lists::<R>(ctx, group, relation)
-        .await?
-        .0
-        .get(&parent)
-        .cloned()
-        .unwrap_or_default())
+    let loaded = group_lists::<R>(ctx, group, relation).await?;
+    Ok(list_of::<R>(&loaded, parent).to_vec())
 }
 
 /// A short nested list of the member `parent` of `group`, loaded for the whole group at once.
@@ -364,10 +367,9 @@ where
     N::Row: ListOrder,
 {
     let loaded = group_lists::<N::Row>(ctx, group, relation).await?;
-    let rows = loaded.0.get(&parent).cloned().unwrap_or_default();
-    Ok(rows
-        .into_iter()
-        .map(|row| N::in_group(row, loaded.1.clone()))
+    Ok(list_of::<N::Row>(&loaded, parent)
+        .iter()
+        .map(|row| N::in_group(row.clone(), loaded.1.clone()))
         .collect())
 }
 
