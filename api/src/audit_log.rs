@@ -1,13 +1,13 @@
 //! The audit log as admins read it: newest first, filtered by user, record or action.
 
 use crate::auth::Principal;
+use crate::db::Connection;
 use crate::error::AppResult;
 use crate::paging::{Page, Rows, column};
 use crate::records;
 use crate::sortable;
 use chrono::{DateTime, Utc};
 use entity::audit_entry;
-use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Condition, ExprTrait};
 use uuid::Uuid;
 
@@ -53,7 +53,7 @@ impl AuditFilter {
 /// # Errors
 /// UNAUTHENTICATED/FORBIDDEN unless admin.
 pub async fn list(
-    db: &impl ConnectionTrait,
+    db: &impl Connection,
     principal: &Principal,
     filter: &AuditFilter,
     page: &Page<AuditKey>,

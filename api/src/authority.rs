@@ -2,6 +2,7 @@
 //! municipalities under their region.
 
 use crate::auth::Principal;
+use crate::db::Connection;
 use crate::error::{AppError, AppResult};
 use crate::paging::{self, Direction, Sort, column};
 use crate::records::{self, ListFilter, Reference, Unique};
@@ -13,10 +14,7 @@ use entity::{
     evidence, proposal_target,
 };
 use sea_orm::sea_query::{Condition, ExprTrait};
-use sea_orm::{
-    ActiveEnum, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    TransactionTrait,
-};
+use sea_orm::{ActiveEnum, ActiveValue::Set, ColumnTrait, EntityTrait, TransactionTrait};
 use uuid::Uuid;
 
 sortable! {
@@ -102,14 +100,11 @@ impl ListFilter for AuthorityFilter {
 /// # Errors
 /// INTERNAL on a database failure.
 pub async fn by_slug(
-    db: &impl ConnectionTrait,
+    db: &impl Connection,
     _principal: &Principal,
     slug: &str,
 ) -> AppResult<Option<authority::Model>> {
-    Ok(authority::Entity::find()
-        .filter(authority::Column::Slug.eq(slug))
-        .one(db)
-        .await?)
+    paging::one(db, Condition::all().add(authority::Column::Slug.eq(slug))).await
 }
 
 const SLUG_TAKEN: Unique = ("input.slug", "an authority with this slug already exists");
@@ -132,7 +127,7 @@ fn check(row: &mut authority::ActiveModel) -> AppResult<()> {
 }
 
 async fn checked_parent(
-    db: &impl ConnectionTrait,
+    db: &impl Connection,
     id: Option<Uuid>,
     parent: Option<Uuid>,
 ) -> AppResult<Option<Uuid>> {
@@ -171,7 +166,7 @@ async fn checked_parent(
 /// # Errors
 /// FORBIDDEN unless admin; BAD_USER_INPUT for invalid fields, an unknown parent or a taken slug.
 pub async fn create(
-    db: &(impl ConnectionTrait + TransactionTrait),
+    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
     principal: &Principal,
     mut row: authority::ActiveModel,
 ) -> AppResult<authority::Model> {
@@ -188,7 +183,7 @@ pub async fn create(
 /// # Errors
 /// FORBIDDEN unless admin; BAD_USER_INPUT for invalid fields or a parent cycle; NOT_FOUND; CONFLICT on a stale version.
 pub async fn update(
-    db: &(impl ConnectionTrait + TransactionTrait),
+    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
     principal: &Principal,
     (id, expected_version): (Uuid, i32),
     mut row: authority::ActiveModel,
@@ -217,7 +212,7 @@ pub async fn update(
 /// # Errors
 /// FORBIDDEN unless admin; NOT_FOUND; CONFLICT naming what still references it.
 pub async fn delete(
-    db: &(impl ConnectionTrait + TransactionTrait),
+    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
     principal: &Principal,
     id: Uuid,
 ) -> AppResult<authority::Model> {

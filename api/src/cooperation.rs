@@ -3,6 +3,7 @@
 
 use crate::audit;
 use crate::auth::{self, Guarded, Principal};
+use crate::db::Connection;
 use crate::error::{AppError, AppResult};
 use crate::paging::{Direction, Sort, column, linked};
 use crate::records::{self, Link, ListFilter, Lists};
@@ -14,9 +15,7 @@ use entity::{
     cooperation_theme, organisation,
 };
 use sea_orm::sea_query::{Condition, ExprTrait};
-use sea_orm::{
-    ActiveEnum, ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, TransactionTrait,
-};
+use sea_orm::{ActiveEnum, ActiveModelTrait, ActiveValue, ColumnTrait, TransactionTrait};
 use uuid::Uuid;
 
 sortable! {
@@ -134,7 +133,7 @@ pub fn links() -> [Link; 2] {
 }
 
 /// Checks the lists that are given: known organisations (at least one), known themes.
-async fn check_lists(db: &impl ConnectionTrait, lists: &Lists<2>) -> AppResult<()> {
+async fn check_lists(db: &impl Connection, lists: &Lists<2>) -> AppResult<()> {
     let [organisations, themes] = lists;
     if organisations.as_ref().is_some_and(Vec::is_empty) {
         return Err(AppError::bad_input(
@@ -156,7 +155,7 @@ async fn check_lists(db: &impl ConnectionTrait, lists: &Lists<2>) -> AppResult<(
 /// Checks the fields a new or changed cooperation gives; `current` is the stored row of an
 /// update, so that the dates are checked as they will be together.
 async fn check(
-    db: &impl ConnectionTrait,
+    db: &impl Connection,
     row: &mut cooperation::ActiveModel,
     current: Option<&cooperation::Model>,
 ) -> AppResult<()> {
@@ -207,7 +206,7 @@ async fn check(
 /// UNAUTHENTICATED/FORBIDDEN unless the caller edits for a taking-part organisation;
 /// BAD_USER_INPUT for invalid fields or unknown records.
 pub async fn create(
-    db: &(impl ConnectionTrait + TransactionTrait),
+    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
     principal: &Principal,
     mut row: cooperation::ActiveModel,
     lists: Lists<2>,
@@ -234,7 +233,7 @@ pub async fn create(
 /// NOT_FOUND when absent or invisible; FORBIDDEN unless the caller edits for a taking-part
 /// organisation before and after the change; BAD_USER_INPUT; CONFLICT on a stale version.
 pub async fn update(
-    db: &(impl ConnectionTrait + TransactionTrait),
+    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
     principal: &Principal,
     (id, expected_version): (Uuid, i32),
     mut row: cooperation::ActiveModel,
@@ -273,7 +272,7 @@ pub async fn update(
 /// NOT_FOUND when absent or invisible; FORBIDDEN unless the caller edits for a taking-part
 /// organisation.
 pub async fn delete(
-    db: &(impl ConnectionTrait + TransactionTrait),
+    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
     principal: &Principal,
     id: Uuid,
 ) -> AppResult<cooperation::Model> {

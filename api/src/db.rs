@@ -4,7 +4,10 @@ use crate::config::Database;
 use entity::setting;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sea_query::{OnConflict, Query};
-use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DbErr, RuntimeErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseConnectionType,
+    DatabaseTransaction, DbErr, QueryResult, RuntimeErr, Statement,
+};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -262,4 +265,37 @@ pub type WriteGate = std::sync::Arc<tokio::sync::Mutex<()>>;
 /// A write gate when `db` is SQLite, which has one writer at a time.
 pub fn write_gate(db: &DatabaseConnection) -> Option<WriteGate> {
     (db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite).then(WriteGate::default)
+}
+
+/// What the server's statements run on: the pool, or a transaction on it.
+pub trait Connection: ConnectionTrait + Sync {
+    /// The rows of `statement`.
+    fn rows(
+        &self,
+        statement: Statement,
+    ) -> impl Future<Output = Result<Vec<QueryResult>, DbErr>> + Send;
+}
+
+/// On the pool, straight to the driver's pool connection, which still reports the
+/// statement to the statement callback. sea-orm's `query_all` goes through two more layers
+/// of futures (its tracing span, then a `match` on the driver), each of which copies the
+/// driver's future of about 9 KB: 3.8 % of W1's instructions, 2.7 % of W3's.
+impl Connection for DatabaseConnection {
+    async fn rows(&self, statement: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        match &self.inner {
+            DatabaseConnectionType::SqlxPostgresPoolConnection(pool) => {
+                pool.query_all(statement).await
+            }
+            DatabaseConnectionType::SqlxSqlitePoolConnection(pool) => {
+                pool.query_all(statement).await
+            }
+            _ => self.query_all_raw(statement).await,
+        }
+    }
+}
+
+impl Connection for DatabaseTransaction {
+    async fn rows(&self, statement: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.query_all_raw(statement).await
+    }
 }

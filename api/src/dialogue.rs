@@ -3,6 +3,7 @@
 
 use crate::audit;
 use crate::auth::{self, Guarded, Principal};
+use crate::db::Connection;
 use crate::error::{AppError, AppResult};
 use crate::paging::{self, Direction, Sort, column, linked};
 use crate::records::{self, ListFilter};
@@ -16,8 +17,8 @@ use entity::{
 use paging::ColumnRef;
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityName, EntityTrait,
-    QueryFilter, QuerySelect, TransactionTrait,
+    ActiveEnum, ActiveModelTrait, ColumnTrait, EntityName, EntityTrait, QueryFilter, QuerySelect,
+    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -217,7 +218,7 @@ type Lists = [Option<Vec<Uuid>>; 3];
 
 /// Checks the participant lists that are given: every id names a record the caller may see.
 async fn checked(
-    db: &impl ConnectionTrait,
+    db: &impl Connection,
     principal: &Principal,
     participants: Participants,
 ) -> AppResult<Lists> {
@@ -268,7 +269,7 @@ async fn checked(
 /// Replaces the participant lists that are given and, when any changed or `date_changed`,
 /// copies the dialogue's date onto its links.
 pub(crate) async fn write_participants(
-    db: &impl ConnectionTrait,
+    db: &impl Connection,
     id: Uuid,
     lists: &Lists,
     date_changed: bool,
@@ -316,7 +317,7 @@ pub(crate) async fn write_participants(
 ///
 /// # Errors
 /// INTERNAL on a database failure.
-pub(crate) async fn date_links(db: &impl ConnectionTrait, id: Option<Uuid>) -> AppResult<()> {
+pub(crate) async fn date_links(db: &impl Connection, id: Option<Uuid>) -> AppResult<()> {
     let dates = [
         dialogue_organisation::Column::HeldOn.as_column_ref(),
         dialogue_authority::Column::HeldOn.as_column_ref(),
@@ -369,7 +370,7 @@ fn with_lists(
 }
 
 /// The organisations taking part in a dialogue.
-async fn organisations_of(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Vec<Uuid>> {
+async fn organisations_of(db: &impl Connection, id: Uuid) -> AppResult<Vec<Uuid>> {
     Ok(dialogue_organisation::Entity::find()
         .select_only()
         .column(dialogue_organisation::Column::OrganisationId)
@@ -400,7 +401,7 @@ fn check(row: &mut dialogue::ActiveModel) -> AppResult<()> {
 /// UNAUTHENTICATED/FORBIDDEN unless the caller edits for a participating organisation;
 /// BAD_USER_INPUT for invalid fields or unknown participants.
 pub async fn create(
-    db: &(impl ConnectionTrait + TransactionTrait),
+    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
     principal: &Principal,
     mut row: dialogue::ActiveModel,
     participants: Participants,
@@ -440,7 +441,7 @@ pub async fn create(
 /// NOT_FOUND when absent or invisible; FORBIDDEN unless the caller edits for a participant;
 /// BAD_USER_INPUT for invalid fields; CONFLICT on a stale version.
 pub async fn update(
-    db: &(impl ConnectionTrait + TransactionTrait),
+    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
     principal: &Principal,
     (id, expected_version): (Uuid, i32),
     mut row: dialogue::ActiveModel,
@@ -476,7 +477,7 @@ pub async fn update(
 /// # Errors
 /// NOT_FOUND when absent or invisible; FORBIDDEN unless the caller edits for a participant.
 pub async fn delete(
-    db: &(impl ConnectionTrait + TransactionTrait),
+    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
     principal: &Principal,
     id: Uuid,
 ) -> AppResult<dialogue::Model> {

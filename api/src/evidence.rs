@@ -3,6 +3,7 @@
 
 use crate::audit;
 use crate::auth::{self, Guarded, Principal};
+use crate::db::Connection;
 use crate::error::{AppError, AppResult};
 use crate::paging::{Direction, Sort, column};
 use crate::records::{self, Link, ListFilter, Lists};
@@ -14,10 +15,7 @@ use entity::{
     evidence_organisation, evidence_proposal, evidence_theme, organisation, proposal,
 };
 use sea_orm::sea_query::{Condition, ExprTrait};
-use sea_orm::{
-    ActiveEnum, ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, Iterable,
-    TransactionTrait,
-};
+use sea_orm::{ActiveEnum, ActiveModelTrait, ActiveValue, ColumnTrait, Iterable, TransactionTrait};
 use uuid::Uuid;
 
 sortable! {
@@ -174,7 +172,7 @@ pub fn links() -> [Link; 4] {
 
 /// Checks the lists that are given: every id names a record the caller may see.
 async fn check_lists(
-    db: &impl ConnectionTrait,
+    db: &impl Connection,
     principal: &Principal,
     lists: &Lists<4>,
 ) -> AppResult<()> {
@@ -206,7 +204,7 @@ async fn check_lists(
 }
 
 /// Checks the fields a new or changed piece of evidence gives.
-async fn check(db: &impl ConnectionTrait, row: &mut evidence::ActiveModel) -> AppResult<()> {
+async fn check(db: &impl Connection, row: &mut evidence::ActiveModel) -> AppResult<()> {
     validate::given(&mut row.title, |v| {
         validate::text("input.title", &v, NAME_MAX)
     })?;
@@ -234,7 +232,7 @@ async fn check(db: &impl ConnectionTrait, row: &mut evidence::ActiveModel) -> Ap
 /// UNAUTHENTICATED/FORBIDDEN unless the caller edits for a credited organisation (or is an
 /// admin); BAD_USER_INPUT for invalid fields or unknown records.
 pub async fn create(
-    db: &(impl ConnectionTrait + TransactionTrait),
+    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
     principal: &Principal,
     mut row: evidence::ActiveModel,
     lists: Lists<4>,
@@ -267,7 +265,7 @@ pub async fn create(
 /// NOT_FOUND when absent or invisible; FORBIDDEN unless the caller edits for a credited
 /// organisation before and after the change; BAD_USER_INPUT; CONFLICT on a stale version.
 pub async fn update(
-    db: &(impl ConnectionTrait + TransactionTrait),
+    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
     principal: &Principal,
     (id, expected_version): (Uuid, i32),
     mut row: evidence::ActiveModel,
@@ -295,7 +293,7 @@ pub async fn update(
 /// NOT_FOUND when absent or invisible; FORBIDDEN unless the caller edits for a credited
 /// organisation.
 pub async fn delete(
-    db: &(impl ConnectionTrait + TransactionTrait),
+    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
     principal: &Principal,
     id: Uuid,
 ) -> AppResult<evidence::Model> {

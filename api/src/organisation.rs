@@ -1,6 +1,7 @@
 //! Network member organisations: listing, lookup and admin-only changes.
 
 use crate::auth::Principal;
+use crate::db::Connection;
 use crate::error::AppResult;
 use crate::paging::{self, Direction, Sort, column};
 use crate::records::{self, ListFilter, Reference, Unique};
@@ -12,9 +13,7 @@ use entity::{
     evidence_organisation, goal, organisation, proposal, proposal_co_signer,
 };
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func};
-use sea_orm::{
-    ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ActiveEnum, ColumnTrait, TransactionTrait};
 use uuid::Uuid;
 
 sortable! {
@@ -88,14 +87,15 @@ impl ListFilter for OrganisationFilter {
 /// # Errors
 /// INTERNAL on a database failure.
 pub async fn by_slug(
-    db: &impl ConnectionTrait,
+    db: &impl Connection,
     _principal: &Principal,
     slug: &str,
 ) -> AppResult<Option<organisation::Model>> {
-    Ok(organisation::Entity::find()
-        .filter(organisation::Column::Slug.eq(slug))
-        .one(db)
-        .await?)
+    paging::one(
+        db,
+        Condition::all().add(organisation::Column::Slug.eq(slug)),
+    )
+    .await
 }
 
 const SLUG_TAKEN: Unique = (
@@ -132,7 +132,7 @@ fn check(row: &mut organisation::ActiveModel) -> AppResult<()> {
 /// # Errors
 /// FORBIDDEN unless admin; BAD_USER_INPUT for invalid fields or a taken slug.
 pub async fn create(
-    db: &(impl ConnectionTrait + TransactionTrait),
+    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
     principal: &Principal,
     mut row: organisation::ActiveModel,
 ) -> AppResult<organisation::Model> {
@@ -148,7 +148,7 @@ pub async fn create(
 /// # Errors
 /// FORBIDDEN unless admin; BAD_USER_INPUT for invalid fields; NOT_FOUND; CONFLICT on a stale version.
 pub async fn update(
-    db: &(impl ConnectionTrait + TransactionTrait),
+    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
     principal: &Principal,
     (id, expected_version): (Uuid, i32),
     mut row: organisation::ActiveModel,
@@ -172,7 +172,7 @@ pub async fn update(
 /// # Errors
 /// FORBIDDEN unless admin; NOT_FOUND; CONFLICT naming what still references it.
 pub async fn delete(
-    db: &(impl ConnectionTrait + TransactionTrait),
+    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
     principal: &Principal,
     id: Uuid,
 ) -> AppResult<organisation::Model> {

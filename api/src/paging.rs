@@ -12,6 +12,7 @@
 //! never guessed, and an ordering field the key does not cover fails to compile.
 
 use crate::collation::{self, Swedish};
+use crate::db::Connection;
 use crate::error::{AppError, AppResult};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -22,8 +23,8 @@ use sea_orm::sea_query::{
     SelectStatement, ValueTuple, WindowStatement,
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, Identity, Iterable,
-    PrimaryKeyToColumn, QueryResult, RelationDef, Value,
+    ColumnTrait, DatabaseBackend, EntityTrait, Identity, Iterable, PrimaryKeyToColumn, QueryResult,
+    RelationDef, Value,
 };
 use std::collections::HashMap;
 use std::fmt::Debug;
@@ -504,6 +505,14 @@ fn id_column<R: Row>() -> Expr {
     Expr::col((table::<R>(), id_name::<R>()))
 }
 
+/// The rows of `select`.
+async fn read(
+    db: &impl Connection,
+    select: &SelectStatement,
+) -> Result<Vec<QueryResult>, sea_orm::DbErr> {
+    db.rows(db.get_database_backend().build(select)).await
+}
+
 fn table<R: Row>() -> DynIden {
     R::Entity::default().into_iden()
 }
@@ -571,7 +580,7 @@ fn finish<R, K: SortKey>(mut rows: Vec<R>, page: &Page<K>) -> Rows<R> {
 /// # Errors
 /// INTERNAL on a database failure.
 pub async fn page<R: Row>(
-    db: &impl ConnectionTrait,
+    db: &impl Connection,
     condition: Condition,
     page: &Page<R::Key>,
 ) -> AppResult<Rows<R>> {
@@ -587,12 +596,27 @@ pub async fn page<R: Row>(
         .order_by_expr(id_column::<R>(), order)
         .limit(page.limit + 1)
         .to_owned();
-    let rows = db.query_all(&select).await?;
+    let rows = read(db, &select).await?;
     let rows = rows
         .iter()
         .map(R::from_columns)
         .collect::<Result<Vec<_>, _>>()?;
     Ok(finish(rows, page))
+}
+
+/// Reads the row that `condition` selects (the first, if several do), by a unique column.
+///
+/// # Errors
+/// INTERNAL on a database failure.
+pub async fn one<R: Row>(db: &impl Connection, condition: Condition) -> AppResult<Option<R>> {
+    let select = Query::select()
+        .columns(row_columns::<R>(&table::<R>()))
+        .from(table::<R>())
+        .cond_where(condition)
+        .limit(1)
+        .to_owned();
+    let rows = read(db, &select).await?;
+    Ok(rows.first().map(R::from_columns).transpose()?)
 }
 
 /// The alias of the counted rows in count statements.
@@ -607,7 +631,7 @@ const UUID: &str = "uuid";
 /// # Errors
 /// INTERNAL on a database failure.
 pub async fn count(
-    db: &impl ConnectionTrait,
+    db: &impl Connection,
     table: impl IntoIden,
     condition: Condition,
 ) -> AppResult<i64> {
@@ -616,7 +640,7 @@ pub async fn count(
         .from(table.into_iden())
         .cond_where(condition)
         .to_owned();
-    let row = db.query_one(&select).await?;
+    let row = read(db, &select).await?.into_iter().next();
     Ok(row
         .map(|r| r.try_get::<i64>("", COUNT))
         .transpose()?
@@ -630,11 +654,11 @@ fn parent_key(row: &QueryResult) -> AppResult<Uuid> {
 /// Runs `select`, whose rows carry the parent's key right after the row's columns, and
 /// groups the rows by it (each group in the order the rows arrived).
 async fn rows_by_parent<R: Row>(
-    db: &impl ConnectionTrait,
+    db: &impl Connection,
     select: &SelectStatement,
 ) -> AppResult<HashMap<Uuid, Vec<R>>> {
     let mut grouped: HashMap<Uuid, Vec<R>> = HashMap::new();
-    for row in db.query_all(select).await? {
+    for row in read(db, select).await? {
         grouped
             .entry(Uuid::read(&row, R::FIELDS.len())?)
             .or_default()
@@ -648,7 +672,7 @@ async fn rows_by_parent<R: Row>(
 /// # Errors
 /// INTERNAL on a database failure.
 pub async fn pages_by_parent<R: Row>(
-    db: &impl ConnectionTrait,
+    db: &impl Connection,
     parent: &Parent,
     parents: &[Uuid],
     condition: Condition,
@@ -740,7 +764,7 @@ struct Link {
 /// runs one lateral subquery per parent; SQLite, which has no LATERAL, the same subquery
 /// correlated to each parent.
 async fn pages_from_link_index<R: Row>(
-    db: &impl ConnectionTrait,
+    db: &impl Connection,
     link: &Link,
     parents: &[Uuid],
     condition: Condition,
@@ -811,7 +835,7 @@ async fn pages_from_link_index<R: Row>(
 /// # Errors
 /// INTERNAL on a database failure.
 pub async fn counts_by_parent(
-    db: &impl ConnectionTrait,
+    db: &impl Connection,
     table: DynIden,
     parent: &Parent,
     parents: &[Uuid],
@@ -831,7 +855,7 @@ pub async fn counts_by_parent(
         ))
         .add_group_by([key]);
     let mut counts = HashMap::new();
-    for row in db.query_all(&select).await? {
+    for row in read(db, &select).await? {
         counts.insert(parent_key(&row)?, row.try_get::<i64>("", COUNT)?);
     }
     Ok(counts)
@@ -843,7 +867,7 @@ pub async fn counts_by_parent(
 /// # Errors
 /// INTERNAL on a database failure.
 pub async fn all_by_parent<R: Row>(
-    db: &impl ConnectionTrait,
+    db: &impl Connection,
     parent: &Parent,
     parents: &[Uuid],
     condition: Condition,
@@ -882,7 +906,7 @@ fn sort_rows<R: Row>(rows: &mut [R], field: <R::Key as SortKey>::Field, descendi
 /// # Errors
 /// INTERNAL on a database failure.
 pub async fn count_ids<R: Row>(
-    db: &impl ConnectionTrait,
+    db: &impl Connection,
     ids: &[Uuid],
     condition: Condition,
 ) -> AppResult<usize> {
@@ -899,7 +923,7 @@ pub async fn count_ids<R: Row>(
 /// # Errors
 /// INTERNAL on a database failure.
 pub async fn by_ids<R: Row>(
-    db: &impl ConnectionTrait,
+    db: &impl Connection,
     ids: &[Uuid],
     condition: Condition,
 ) -> AppResult<HashMap<Uuid, R>> {
@@ -912,7 +936,7 @@ pub async fn by_ids<R: Row>(
         ))
         .to_owned();
     let mut found = HashMap::new();
-    for row in db.query_all(&select).await? {
+    for row in read(db, &select).await? {
         let row = R::from_columns(&row)?;
         found.insert(row.id(), row);
     }

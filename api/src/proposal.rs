@@ -3,6 +3,7 @@
 
 use crate::audit;
 use crate::auth::{self, Guarded, Principal};
+use crate::db::Connection;
 use crate::error::{AppError, AppResult};
 use crate::paging::{self, Direction, Sort, column, linked};
 use crate::records::{self, ListFilter, Reference};
@@ -17,8 +18,7 @@ use sea_orm::sea_query::{Condition, ExprTrait, Query};
 use sea_orm::{
     ActiveEnum, ActiveModelTrait,
     ActiveValue::{NotSet, Set},
-    ColumnTrait, ConnectionTrait, EntityTrait, IdenStatic, QueryFilter, QuerySelect,
-    TransactionTrait,
+    ColumnTrait, EntityTrait, IdenStatic, QueryFilter, QuerySelect, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -182,7 +182,7 @@ pub struct Transition {
 }
 
 /// The co-signer and target lists of a write, checked: every id names an existing record.
-async fn checked(db: &impl ConnectionTrait, lists: &Addressed) -> AppResult<()> {
+async fn checked(db: &impl Connection, lists: &Addressed) -> AppResult<()> {
     let given = |list: &Option<Vec<Uuid>>| list.clone().unwrap_or_default();
     records::ensure_exist::<organisation::Model>(
         db,
@@ -203,7 +203,7 @@ async fn checked(db: &impl ConnectionTrait, lists: &Addressed) -> AppResult<()> 
 
 /// Replaces the co-signers and targets that are given, adding them to the audit changes.
 async fn write_lists(
-    db: &impl ConnectionTrait,
+    db: &impl Connection,
     id: Uuid,
     lists: &Addressed,
     changes: &mut serde_json::Map<String, serde_json::Value>,
@@ -250,7 +250,7 @@ const CO_SIGNERS: &str = "co_signer_ids";
 const TARGETS: &str = "target_authority_ids";
 
 /// The organisations co-signing a proposal.
-async fn co_signers_of(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Vec<Uuid>> {
+async fn co_signers_of(db: &impl Connection, id: Uuid) -> AppResult<Vec<Uuid>> {
     Ok(proposal_co_signer::Entity::find()
         .select_only()
         .column(proposal_co_signer::Column::OrganisationId)
@@ -277,7 +277,7 @@ fn history_entry(
 }
 
 /// Checks the fields a new or changed proposal gives, and that its lead exists.
-async fn check(db: &impl ConnectionTrait, row: &mut proposal::ActiveModel) -> AppResult<()> {
+async fn check(db: &impl Connection, row: &mut proposal::ActiveModel) -> AppResult<()> {
     validate::given(&mut row.title, |v| {
         validate::text("input.title", &v, NAME_MAX)
     })?;
@@ -306,7 +306,7 @@ async fn check(db: &impl ConnectionTrait, row: &mut proposal::ActiveModel) -> Ap
 /// UNAUTHENTICATED/FORBIDDEN unless the caller edits for the lead organisation;
 /// BAD_USER_INPUT for invalid fields or unknown references.
 pub async fn create(
-    db: &(impl ConnectionTrait + TransactionTrait),
+    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
     principal: &Principal,
     mut row: proposal::ActiveModel,
     lists: Addressed,
@@ -354,7 +354,7 @@ pub async fn create(
 /// organisation (only an admin may change the lead); BAD_USER_INPUT for invalid fields;
 /// CONFLICT on a stale version.
 pub async fn update(
-    db: &(impl ConnectionTrait + TransactionTrait),
+    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
     principal: &Principal,
     (id, expected_version): (Uuid, i32),
     mut row: proposal::ActiveModel,
@@ -407,7 +407,7 @@ pub async fn update(
 /// organisation (co-signers may not); BAD_USER_INPUT for a move not in [`LIFECYCLE`]; CONFLICT when it changed
 /// meanwhile.
 pub async fn transition(
-    db: &(impl ConnectionTrait + TransactionTrait),
+    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
     principal: &Principal,
     input: Transition,
 ) -> AppResult<proposal::Model> {
@@ -467,7 +467,7 @@ pub async fn transition(
 /// NOT_FOUND when absent or invisible; FORBIDDEN unless the caller edits for the lead
 /// organisation; CONFLICT naming the dialogues that still refer to it.
 pub async fn delete(
-    db: &(impl ConnectionTrait + TransactionTrait),
+    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
     principal: &Principal,
     id: Uuid,
 ) -> AppResult<proposal::Model> {

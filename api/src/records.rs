@@ -4,6 +4,7 @@
 
 use crate::audit::{self, Actor};
 use crate::auth::Principal;
+use crate::db::Connection;
 use crate::error::{AppError, AppResult};
 use crate::paging::{self, Page, Row, Rows};
 use entity::AuditAction;
@@ -12,8 +13,8 @@ use entity::{
 };
 use sea_orm::sea_query::{Condition, DynIden, Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    IntoActiveModel, QueryFilter, SqlErr, TransactionSession, TransactionTrait,
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, IntoActiveModel,
+    QueryFilter, SqlErr, TransactionSession, TransactionTrait,
 };
 use std::collections::HashSet;
 use uuid::Uuid;
@@ -24,7 +25,7 @@ use uuid::Uuid;
 /// # Errors
 /// BAD_USER_INPUT when an id is unknown or invisible.
 pub async fn ensure_exist<R: Row>(
-    db: &impl ConnectionTrait,
+    db: &impl Connection,
     ids: &[Uuid],
     visible: Condition,
     field: &str,
@@ -54,7 +55,7 @@ pub async fn ensure_exist<R: Row>(
 /// # Errors
 /// NOT_FOUND; INTERNAL on a database failure.
 pub async fn visible_or_missing<R: Row>(
-    db: &impl ConnectionTrait,
+    db: &impl Connection,
     id: Uuid,
     visible: Condition,
     what: &'static str,
@@ -106,7 +107,7 @@ impl Reference {
 /// # Errors
 /// CONFLICT naming what references the record.
 pub async fn ensure_unreferenced(
-    db: &impl ConnectionTrait,
+    db: &impl Connection,
     what: &str,
     id: Uuid,
     references: &[Reference],
@@ -153,7 +154,7 @@ pub fn on_unique(field: &'static str, message: &'static str) -> impl FnOnce(DbEr
 /// # Errors
 /// INTERNAL on a database failure.
 pub async fn replace_links(
-    db: &impl ConnectionTrait,
+    db: &impl Connection,
     owner_column: impl ColumnTrait,
     other_column: impl ColumnTrait,
     owner: Uuid,
@@ -201,7 +202,7 @@ impl Link {
     ///
     /// # Errors
     /// INTERNAL on a database failure.
-    pub async fn of(&self, db: &impl ConnectionTrait, owner: Uuid) -> AppResult<Vec<Uuid>> {
+    pub async fn of(&self, db: &impl Connection, owner: Uuid) -> AppResult<Vec<Uuid>> {
         let select = Query::select()
             .column(self.other.clone())
             .from(self.owner.0.clone())
@@ -220,7 +221,7 @@ impl Link {
     /// INTERNAL on a database failure.
     pub async fn replace(
         &self,
-        db: &impl ConnectionTrait,
+        db: &impl Connection,
         owner: Uuid,
         others: &[Uuid],
     ) -> AppResult<()> {
@@ -262,7 +263,7 @@ pub type Lists<const N: usize> = [Option<Vec<Uuid>>; N];
 /// # Errors
 /// INTERNAL on a database failure.
 pub async fn write_lists<const N: usize>(
-    db: &impl ConnectionTrait,
+    db: &impl Connection,
     id: Uuid,
     links: &[Link; N],
     lists: &Lists<N>,
@@ -367,7 +368,7 @@ pub async fn versioned_update<E, C>(
 where
     E: Versioned,
     E::Model: Row,
-    C: ConnectionTrait,
+    C: Connection,
 {
     let mut row = row;
     // Bookkeeping is this function's: whatever the caller set, only the change is written.
@@ -404,10 +405,7 @@ where
 }
 
 /// The stored version of record `id`, if it exists.
-async fn current_version<E: Versioned>(
-    db: &impl ConnectionTrait,
-    id: Uuid,
-) -> AppResult<Option<i32>> {
+async fn current_version<E: Versioned>(db: &impl Connection, id: Uuid) -> AppResult<Option<i32>> {
     let select = Query::select()
         .column(E::VERSION)
         .from(E::default())
@@ -434,7 +432,7 @@ fn unique_error(unique: Option<Unique>) -> impl FnOnce(DbErr) -> AppError {
 /// # Errors
 /// BAD_USER_INPUT when `unique` collides; INTERNAL on a database failure.
 pub async fn insert_logged<E>(
-    db: &(impl ConnectionTrait + TransactionTrait),
+    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
     actor: impl Into<Actor<'_>>,
     mut row: E::ActiveModel,
     action: AuditAction,
@@ -470,7 +468,7 @@ pub async fn update_logged<E, T>(
 where
     E: Versioned,
     E::Model: Row,
-    T: ConnectionTrait + TransactionSession,
+    T: Connection + TransactionSession,
 {
     let changes = audit::changes(&row);
     let updated = versioned_update::<E, _>(&txn, row, id, expected, what)
@@ -489,7 +487,7 @@ where
 /// # Errors
 /// NOT_FOUND; CONFLICT naming what still references it.
 pub async fn delete_unreferenced<E>(
-    db: &(impl ConnectionTrait + TransactionTrait),
+    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
     actor: impl Into<Actor<'_>>,
     id: Uuid,
     what: &'static str,
@@ -520,7 +518,7 @@ pub async fn delete_unreferenced_in<E, T>(
 where
     E: Versioned,
     E::Model: Row + IntoActiveModel<E::ActiveModel>,
-    T: ConnectionTrait + TransactionSession,
+    T: Connection + TransactionSession,
 {
     let row = paging::by_ids::<E::Model>(&txn, &[id], Condition::all())
         .await?
@@ -581,7 +579,7 @@ async fn search_turn(searches: bool) -> Option<tokio::sync::SemaphorePermit<'sta
 /// # Errors
 /// As [`ListFilter::condition`]; INTERNAL on a database failure.
 pub async fn list<F: ListFilter>(
-    db: &impl ConnectionTrait,
+    db: &impl Connection,
     principal: &Principal,
     filter: &F,
     page: &Page<<F::Row as Row>::Key>,
@@ -596,7 +594,7 @@ pub async fn list<F: ListFilter>(
 /// # Errors
 /// UNAUTHENTICATED/FORBIDDEN unless admin; INTERNAL on a database failure.
 pub async fn admin_list<R: Row>(
-    db: &impl ConnectionTrait,
+    db: &impl Connection,
     principal: &Principal,
     condition: Condition,
     page: &Page<R::Key>,
@@ -613,7 +611,7 @@ pub async fn admin_list<R: Row>(
 /// # Errors
 /// As [`ListFilter::condition`]; INTERNAL on a database failure.
 pub async fn count_of<F: ListFilter>(
-    db: &impl ConnectionTrait,
+    db: &impl Connection,
     principal: &Principal,
     filter: &F,
 ) -> AppResult<i64> {

@@ -3,6 +3,7 @@
 //! memory at once). The HTTP layer writes them as CSV.
 
 use crate::auth::Principal;
+use crate::db::Connection;
 use crate::dialogue::{DialogueFilter, DialogueOrderField};
 use crate::error::AppResult;
 use crate::goal::{self, GoalFilter};
@@ -14,7 +15,7 @@ use entity::{
     theme,
 };
 use sea_orm::sea_query::{ExprTrait, JoinType, Query};
-use sea_orm::{ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveEnum, ColumnTrait, EntityTrait, QueryFilter};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -39,7 +40,7 @@ pub const GOAL_COLUMNS: [&str; 12] = [
 /// # Errors
 /// INTERNAL on a database failure.
 pub async fn goal_rows(
-    db: &(impl ConnectionTrait + sea_orm::StreamTrait),
+    db: &(impl Connection + sea_orm::StreamTrait),
     principal: &Principal,
 ) -> AppResult<Vec<Vec<String>>> {
     use records::ListFilter;
@@ -110,7 +111,7 @@ pub type Resume = Option<Cursor<crate::dialogue::DialogueKey>>;
 /// # Errors
 /// BAD_USER_INPUT for a bad period; INTERNAL on a database failure.
 pub async fn dialogue_count(
-    db: &impl ConnectionTrait,
+    db: &impl Connection,
     principal: &Principal,
     (from, to): (Option<NaiveDate>, Option<NaiveDate>),
 ) -> AppResult<i64> {
@@ -128,7 +129,7 @@ pub async fn dialogue_count(
 /// # Errors
 /// BAD_USER_INPUT when `to` is before `from`; INTERNAL on a database failure.
 pub async fn dialogue_rows(
-    db: &impl ConnectionTrait,
+    db: &impl Connection,
     principal: &Principal,
     (from, to): (Option<NaiveDate>, Option<NaiveDate>),
     after: Resume,
@@ -213,7 +214,7 @@ pub async fn dialogue_rows(
 
 /// The names the link table `(owner, other)` joins to each of `ids`, by name.
 async fn names(
-    db: &impl ConnectionTrait,
+    db: &impl Connection,
     ids: &[Uuid],
     (owner, other): (impl ColumnTrait, impl ColumnTrait),
     (id, name): (impl ColumnTrait, impl ColumnTrait),

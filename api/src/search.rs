@@ -12,6 +12,7 @@
 //! rule in it, so neither the hits nor their count show a record the caller may not see.
 
 use crate::auth::Principal;
+use crate::db::Connection;
 use crate::error::{AppError, AppResult};
 use crate::paging::{self, Row, column};
 use crate::{cooperation, dialogue, evidence, goal, proposal};
@@ -21,8 +22,7 @@ use sea_orm::sea_query::{
     Asterisk, Condition, Expr, ExprTrait, Func, Order, Query, SelectStatement, WindowStatement,
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, FromQueryResult, Iterable,
-    PrimaryKeyToColumn,
+    ColumnTrait, DatabaseBackend, EntityTrait, FromQueryResult, Iterable, PrimaryKeyToColumn,
 };
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -375,7 +375,7 @@ pub fn kinds(types: Option<Vec<SearchType>>) -> AppResult<Vec<SearchType>> {
 
 /// The records of one kind among the entries, by id, as the caller may see them.
 async fn records<R: Row>(
-    db: &impl ConnectionTrait,
+    db: &impl Connection,
     entries: &[Entry],
     search_type: SearchType,
     visible: Condition,
@@ -412,7 +412,7 @@ struct Entry {
 /// BAD_USER_INPUT when the page lies deeper than [`MAX_DEPTH`]; INTERNAL on a database
 /// failure.
 pub async fn search(
-    db: &impl ConnectionTrait,
+    db: &impl Connection,
     principal: &Principal,
     terms: &Terms,
     types: &[SearchType],
@@ -511,7 +511,7 @@ pub async fn search(
 /// # Errors
 /// INTERNAL on a database failure.
 pub async fn count(
-    db: &impl ConnectionTrait,
+    db: &impl Connection,
     principal: &Principal,
     terms: &Terms,
     types: &[SearchType],

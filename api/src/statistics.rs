@@ -2,6 +2,7 @@
 //! reports to its funders. One statement per group.
 
 use crate::auth::Principal;
+use crate::db::Connection;
 use crate::dialogue::DialogueFilter;
 use crate::error::{AppError, AppResult};
 use crate::evidence::EvidenceFilter;
@@ -13,8 +14,8 @@ use entity::{
     dialogue_authority, dialogue_organisation, evidence, proposal, proposal_co_signer,
     proposal_status_change, proposal_target, proposal_theme,
 };
+use sea_orm::ColumnTrait;
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, JoinType, Query, SelectStatement};
-use sea_orm::{ColumnTrait, ConnectionTrait};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
@@ -88,7 +89,7 @@ impl Table {
 
 /// `SELECT key, COUNT(DISTINCT id) ... GROUP BY key`, read into buckets.
 async fn grouped(
-    db: &impl ConnectionTrait,
+    db: &impl Connection,
     mut select: SelectStatement,
     key: Expr,
     id: crate::paging::ColumnRef,
@@ -114,7 +115,7 @@ pub const STATEMENTS: usize = 9;
 /// # Errors
 /// BAD_USER_INPUT when the period ends before it starts; INTERNAL on a database failure.
 pub async fn of(
-    db: &impl ConnectionTrait,
+    db: &impl Connection,
     principal: &Principal,
     filter: &StatisticsFilter,
 ) -> AppResult<Statistics> {

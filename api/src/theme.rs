@@ -2,6 +2,7 @@
 //! manage them; every list of those records filters by one.
 
 use crate::auth::Principal;
+use crate::db::Connection;
 use crate::error::AppResult;
 use crate::paging::ColumnRef;
 use crate::paging::{self, Direction, Sort, column, linked};
@@ -11,7 +12,7 @@ use crate::validate::{self, NAME_MAX, SUMMARY_MAX};
 use chrono::{DateTime, Utc};
 use entity::{AuditAction, theme};
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 use uuid::Uuid;
 
 sortable! {
@@ -82,7 +83,7 @@ pub fn tagged((link, link_theme): (ColumnRef, ColumnRef), row: ColumnRef, slug: 
 ///
 /// # Errors
 /// INTERNAL on a database failure.
-pub async fn by_slug(db: &impl ConnectionTrait, slug: &str) -> AppResult<Option<theme::Model>> {
+pub async fn by_slug(db: &impl Connection, slug: &str) -> AppResult<Option<theme::Model>> {
     Ok(theme::Entity::find()
         .filter(theme::Column::Slug.eq(slug))
         .one(db)
@@ -93,7 +94,7 @@ pub async fn by_slug(db: &impl ConnectionTrait, slug: &str) -> AppResult<Option<
 ///
 /// # Errors
 /// BAD_USER_INPUT for an unknown theme.
-pub async fn ensure_exist(db: &impl ConnectionTrait, ids: &[Uuid], field: &str) -> AppResult<()> {
+pub async fn ensure_exist(db: &impl Connection, ids: &[Uuid], field: &str) -> AppResult<()> {
     records::ensure_exist::<theme::Model>(db, ids, Condition::all(), field).await
 }
 
@@ -118,7 +119,7 @@ fn check(row: &mut theme::ActiveModel) -> AppResult<()> {
 /// # Errors
 /// FORBIDDEN unless admin; BAD_USER_INPUT for invalid fields or a taken slug.
 pub async fn create(
-    db: &(impl ConnectionTrait + TransactionTrait),
+    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
     principal: &Principal,
     mut row: theme::ActiveModel,
 ) -> AppResult<theme::Model> {
@@ -139,7 +140,7 @@ pub async fn create(
 /// # Errors
 /// FORBIDDEN unless admin; BAD_USER_INPUT; NOT_FOUND; CONFLICT on a stale version.
 pub async fn update(
-    db: &(impl ConnectionTrait + TransactionTrait),
+    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
     principal: &Principal,
     (id, expected_version): (Uuid, i32),
     mut row: theme::ActiveModel,
@@ -164,7 +165,7 @@ pub async fn update(
 /// # Errors
 /// FORBIDDEN unless admin; NOT_FOUND; CONFLICT naming a goal that counts by it.
 pub async fn delete(
-    db: &(impl ConnectionTrait + TransactionTrait),
+    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
     principal: &Principal,
     id: Uuid,
 ) -> AppResult<theme::Model> {

@@ -2,6 +2,7 @@
 
 use crate::audit;
 use crate::auth::{Principal, password};
+use crate::db::Connection;
 use crate::error::{AppError, AppResult};
 use crate::paging::{Page, Rows};
 use crate::records;
@@ -9,8 +10,8 @@ use crate::sortable;
 use entity::{AuditAction, MembershipRole, membership, organisation, session, user};
 use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, IdenStatic, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, IdenStatic,
+    QueryFilter, QueryOrder,
 };
 use uuid::Uuid;
 
@@ -295,7 +296,7 @@ pub async fn list(
 /// # Errors
 /// INTERNAL on a database failure.
 pub async fn by_id(
-    db: &impl ConnectionTrait,
+    db: &impl Connection,
     principal: &Principal,
     id: Uuid,
 ) -> AppResult<Option<user::Model>> {
@@ -307,7 +308,7 @@ pub async fn by_id(
 /// # Errors
 /// INTERNAL on a database failure.
 pub async fn memberships_of(
-    db: &impl ConnectionTrait,
+    db: &impl Connection,
     users: &[Uuid],
 ) -> AppResult<std::collections::HashMap<Uuid, Vec<membership::Model>>> {
     let rows = membership::Entity::find()
@@ -328,7 +329,7 @@ pub async fn memberships_of(
 /// # Errors
 /// INTERNAL on a database failure.
 pub async fn by_ids(
-    db: &impl ConnectionTrait,
+    db: &impl Connection,
     principal: &Principal,
     ids: Vec<Uuid>,
 ) -> AppResult<std::collections::HashMap<Uuid, user::Model>> {

@@ -8,6 +8,7 @@
 //! never read for anyone outside them.
 
 use crate::auth::Principal;
+use crate::db::Connection;
 use crate::error::AppResult;
 use crate::paging::{ColumnRef, column};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -20,7 +21,7 @@ use futures_util::StreamExt;
 use sea_orm::sea_query::{
     Condition, DynIden, Expr, ExprTrait, IntoIden, JoinType, Query, SelectStatement, UnionType,
 };
-use sea_orm::{ActiveEnum, ColumnTrait, ConnectionTrait, EntityName, StreamTrait, Value};
+use sea_orm::{ActiveEnum, ColumnTrait, EntityName, StreamTrait, Value};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -382,7 +383,7 @@ fn spec(source: Source, principal: &Principal, (from, to): (NaiveDate, NaiveDate
 /// # Errors
 /// INTERNAL on a database failure.
 pub async fn load(
-    db: &(impl ConnectionTrait + StreamTrait),
+    db: &(impl Connection + StreamTrait),
     principal: &Principal,
     source: Source,
     period: (NaiveDate, NaiveDate),

@@ -1,14 +1,15 @@
 //! A goal's measure: which records count, stated as data. Stored as JSON in the goal's row
 //! (read and written only here); the records it names are also kept in `goal_references`.
 
+use crate::db::Connection;
 use crate::error::{AppError, AppResult};
 use crate::records;
 use entity::{
     AuthorityKind, CooperationKind, DialogueKind, DialogueStatus, EvidenceKind, GoalMeasureKind,
     MunicipalityScope, ProposalStatus, Reach, authority, organisation,
 };
+use sea_orm::ActiveEnum;
 use sea_orm::sea_query::Condition;
-use sea_orm::{ActiveEnum, ConnectionTrait};
 use serde_json::{Map, Value as Json, json};
 use uuid::Uuid;
 
@@ -150,7 +151,7 @@ impl Measure {
     ///
     /// # Errors
     /// BAD_USER_INPUT naming the field of the measure at fault.
-    pub async fn check(&self, db: &impl ConnectionTrait, target: i32) -> AppResult<()> {
+    pub async fn check(&self, db: &impl Connection, target: i32) -> AppResult<()> {
         let field = |name: &str| format!("input.measure.{name}");
         for (criterion, given) in self.given() {
             if given && !Self::applies(self.kind, criterion) {

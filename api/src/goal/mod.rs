@@ -9,6 +9,7 @@ pub mod progress;
 
 use crate::audit;
 use crate::auth::{self, Guarded, Principal};
+use crate::db::Connection;
 use crate::error::{AppError, AppResult};
 use crate::paging::{Direction, Sort, column};
 use crate::records::{self, Link, ListFilter, Unique};
@@ -20,8 +21,8 @@ use measure::Measure;
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Condition, ExprTrait};
 use sea_orm::{
-    ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    ActiveEnum, ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
+    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -127,7 +128,7 @@ impl ListFilter for GoalFilter {
 /// # Errors
 /// INTERNAL on a database failure.
 pub async fn resolve(
-    db: &(impl ConnectionTrait + sea_orm::StreamTrait),
+    db: &(impl Connection + sea_orm::StreamTrait),
     principal: &Principal,
     mut filter: GoalFilter,
 ) -> AppResult<GoalFilter> {
@@ -154,7 +155,7 @@ pub async fn resolve(
 /// # Errors
 /// INTERNAL on a database failure.
 pub async fn by_slug(
-    db: &impl ConnectionTrait,
+    db: &impl Connection,
     principal: &Principal,
     slug: &str,
 ) -> AppResult<Option<goal::Model>> {
@@ -170,7 +171,7 @@ pub async fn by_slug(
 /// # Errors
 /// INTERNAL on a database failure.
 pub async fn entries_of(
-    db: &impl ConnectionTrait,
+    db: &impl Connection,
     goals: &[Uuid],
 ) -> AppResult<Vec<goal_progress_entry::Model>> {
     Ok(goal_progress_entry::Entity::find()
@@ -186,7 +187,7 @@ pub async fn entries_of(
 ///
 /// # Errors
 /// CONFLICT naming the goals.
-pub async fn ensure_unnamed(db: &impl ConnectionTrait, what: &str, id: Uuid) -> AppResult<()> {
+pub async fn ensure_unnamed(db: &impl Connection, what: &str, id: Uuid) -> AppResult<()> {
     let ids: Vec<Uuid> = goal_reference::Entity::find()
         .filter(goal_reference::Column::RecordId.eq(id))
         .all(db)
@@ -226,7 +227,7 @@ pub(crate) fn references() -> Link {
 /// Checks the fields a new or changed goal gives, with its measure, as they will be
 /// together (`current` is the stored row of an update).
 async fn check(
-    db: &impl ConnectionTrait,
+    db: &impl Connection,
     row: &mut goal::ActiveModel,
     measure: Option<&Measure>,
     current: Option<&goal::Model>,
@@ -282,7 +283,7 @@ async fn check(
 /// UNAUTHENTICATED/FORBIDDEN unless admin (network goals) or editor of the owner;
 /// BAD_USER_INPUT for invalid fields or a measure naming unknown records.
 pub async fn create(
-    db: &(impl ConnectionTrait + TransactionTrait),
+    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
     principal: &Principal,
     mut row: goal::ActiveModel,
     measure: Measure,
@@ -320,7 +321,7 @@ pub async fn create(
 /// NOT_FOUND when absent or invisible; FORBIDDEN unless the caller may write the goal as
 /// it is and as it will be; BAD_USER_INPUT; CONFLICT on a stale version.
 pub async fn update(
-    db: &(impl ConnectionTrait + TransactionTrait),
+    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
     principal: &Principal,
     (id, expected_version): (Uuid, i32),
     mut row: goal::ActiveModel,
@@ -363,7 +364,7 @@ pub async fn update(
 /// # Errors
 /// NOT_FOUND when absent or invisible; FORBIDDEN unless the caller may write it.
 pub async fn delete(
-    db: &(impl ConnectionTrait + TransactionTrait),
+    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
     principal: &Principal,
     id: Uuid,
 ) -> AppResult<goal::Model> {
@@ -400,7 +401,7 @@ pub struct Entry {
 /// NOT_FOUND when absent or invisible; FORBIDDEN unless the caller may write the goal;
 /// BAD_USER_INPUT for a goal that is not MANUAL, an amount of 0, or a bad date or note.
 pub async fn record_progress(
-    db: &(impl ConnectionTrait + TransactionTrait),
+    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
     principal: &Principal,
     id: Uuid,
     entry: Entry,

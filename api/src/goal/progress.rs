@@ -11,14 +11,14 @@
 use super::facts::{self, Fact, Needs, Source};
 use super::measure::Measure;
 use crate::auth::Principal;
+use crate::db::Connection;
 use crate::error::{AppError, AppResult};
 use chrono::{Datelike, NaiveDate};
 use entity::{
     AuthorityKind, GoalMeasureKind, MunicipalityScope, goal, goal_progress_entry, organisation,
 };
 use sea_orm::{
-    ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    StreamTrait,
+    ActiveEnum, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, StreamTrait,
 };
 use std::collections::{BTreeMap, HashMap, HashSet};
 use uuid::Uuid;
@@ -468,7 +468,7 @@ fn computed() -> &'static std::sync::Mutex<lru::LruCache<Seen, Progress>> {
 /// # Errors
 /// INTERNAL on a database failure.
 pub async fn of_now(
-    db: &(impl ConnectionTrait + StreamTrait),
+    db: &(impl Connection + StreamTrait),
     principal: &Principal,
     goals: &[goal::Model],
 ) -> AppResult<HashMap<Uuid, Progress>> {
@@ -536,7 +536,7 @@ pub async fn of_now(
 /// # Errors
 /// INTERNAL on a database failure.
 pub async fn of(
-    db: &(impl ConnectionTrait + StreamTrait),
+    db: &(impl Connection + StreamTrait),
     principal: &Principal,
     goals: &[goal::Model],
 ) -> AppResult<HashMap<Uuid, Progress>> {

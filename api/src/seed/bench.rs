@@ -5,6 +5,7 @@
 //! The demo network's goals are copied [`GOAL_COPIES`] times, so that a page of goals
 //! measures its progress over the whole data set.
 
+use crate::db::Connection;
 use crate::error::AppResult;
 use crate::goal::measure::Measure;
 use crate::proposal::LIFECYCLE;
@@ -36,7 +37,7 @@ pub const GOAL_COPIES: usize = 3;
 /// Copies the goals there are (the demo network's) [`GOAL_COPIES`] times, with the same
 /// measures, targets and visibility; returns how many goals were written.
 async fn copy_goals(
-    txn: &impl ConnectionTrait,
+    txn: &impl Connection,
     rng: &mut Rng,
     epoch: DateTime<Utc>,
 ) -> AppResult<usize> {
@@ -93,7 +94,7 @@ impl Rng {
 
 /// Inserts rows (values in the order of `columns`) in statements of `chunk` rows.
 async fn insert<C: ColumnTrait>(
-    db: &impl ConnectionTrait,
+    db: &impl Connection,
     columns: &[C],
     rows: Vec<Vec<Value>>,
     chunk: usize,

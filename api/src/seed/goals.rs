@@ -4,6 +4,7 @@
 //! not, some with records the public cannot see.
 
 use super::{internal, noon};
+use crate::db::Connection;
 use crate::error::AppResult;
 use crate::goal::measure::Measure;
 use crate::records::{Link, write_lists};
@@ -13,7 +14,7 @@ use entity::{
     goal, goal_progress_entry, proposal_theme, theme,
 };
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ConnectionTrait, EntityTrait};
+use sea_orm::EntityTrait;
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -580,7 +581,7 @@ fn day(text: &str) -> AppResult<chrono::NaiveDate> {
 /// Loads the demo's themes, evidence, cooperations and goals, given the records already
 /// seeded: authorities and organisations by slug, proposals by key, dialogues by day.
 pub(super) async fn load(
-    txn: &impl ConnectionTrait,
+    txn: &impl Connection,
     authority: &dyn Fn(&str) -> AppResult<Uuid>,
     organisation: &dyn Fn(&str) -> AppResult<Uuid>,
     proposals: &HashMap<&str, Uuid>,
