@@ -2,7 +2,7 @@
 //! municipalities under their region.
 
 use crate::auth::Principal;
-use crate::db::Connection;
+use crate::db::{Connection, Transactional};
 use crate::error::{AppError, AppResult};
 use crate::paging::{self, Direction, Sort, column};
 use crate::records::{self, ListFilter, Reference, Unique};
@@ -14,7 +14,7 @@ use entity::{
     evidence, proposal_target,
 };
 use sea_orm::sea_query::{Condition, ExprTrait};
-use sea_orm::{ActiveEnum, ActiveValue::Set, ColumnTrait, EntityTrait, TransactionTrait};
+use sea_orm::{ActiveEnum, ActiveValue::Set, ColumnTrait, EntityTrait};
 use uuid::Uuid;
 
 sortable! {
@@ -166,7 +166,7 @@ async fn checked_parent(
 /// # Errors
 /// FORBIDDEN unless admin; BAD_USER_INPUT for invalid fields, an unknown parent or a taken slug.
 pub async fn create(
-    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
+    db: &impl Transactional,
     principal: &Principal,
     mut row: authority::ActiveModel,
 ) -> AppResult<authority::Model> {
@@ -183,7 +183,7 @@ pub async fn create(
 /// # Errors
 /// FORBIDDEN unless admin; BAD_USER_INPUT for invalid fields or a parent cycle; NOT_FOUND; CONFLICT on a stale version.
 pub async fn update(
-    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
+    db: &impl Transactional,
     principal: &Principal,
     (id, expected_version): (Uuid, i32),
     mut row: authority::ActiveModel,
@@ -212,7 +212,7 @@ pub async fn update(
 /// # Errors
 /// FORBIDDEN unless admin; NOT_FOUND; CONFLICT naming what still references it.
 pub async fn delete(
-    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
+    db: &impl Transactional,
     principal: &Principal,
     id: Uuid,
 ) -> AppResult<authority::Model> {

@@ -3,7 +3,7 @@
 
 use crate::audit;
 use crate::auth::{self, Guarded, Principal};
-use crate::db::Connection;
+use crate::db::{Connection, Transactional};
 use crate::error::{AppError, AppResult};
 use crate::paging::{Direction, Sort, column, linked};
 use crate::records::{self, Link, ListFilter, Lists};
@@ -15,7 +15,7 @@ use entity::{
     cooperation_theme, organisation,
 };
 use sea_orm::sea_query::{Condition, ExprTrait};
-use sea_orm::{ActiveEnum, ActiveModelTrait, ActiveValue, ColumnTrait, TransactionTrait};
+use sea_orm::{ActiveEnum, ActiveModelTrait, ActiveValue, ColumnTrait};
 use uuid::Uuid;
 
 sortable! {
@@ -206,7 +206,7 @@ async fn check(
 /// UNAUTHENTICATED/FORBIDDEN unless the caller edits for a taking-part organisation;
 /// BAD_USER_INPUT for invalid fields or unknown records.
 pub async fn create(
-    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
+    db: &impl Transactional,
     principal: &Principal,
     mut row: cooperation::ActiveModel,
     lists: Lists<2>,
@@ -233,7 +233,7 @@ pub async fn create(
 /// NOT_FOUND when absent or invisible; FORBIDDEN unless the caller edits for a taking-part
 /// organisation before and after the change; BAD_USER_INPUT; CONFLICT on a stale version.
 pub async fn update(
-    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
+    db: &impl Transactional,
     principal: &Principal,
     (id, expected_version): (Uuid, i32),
     mut row: cooperation::ActiveModel,
@@ -272,7 +272,7 @@ pub async fn update(
 /// NOT_FOUND when absent or invisible; FORBIDDEN unless the caller edits for a taking-part
 /// organisation.
 pub async fn delete(
-    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
+    db: &impl Transactional,
     principal: &Principal,
     id: Uuid,
 ) -> AppResult<cooperation::Model> {

@@ -6,7 +6,7 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::sea_query::{OnConflict, Query};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseConnectionType,
-    DatabaseTransaction, DbErr, QueryResult, RuntimeErr, Statement,
+    DatabaseTransaction, DbErr, QueryResult, RuntimeErr, Statement, TransactionTrait,
 };
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -299,3 +299,8 @@ impl Connection for DatabaseTransaction {
         self.query_all_raw(statement).await
     }
 }
+
+/// What a write opens its transaction on: a [`Connection`] whose transactions are ones too.
+pub trait Transactional: Connection + TransactionTrait<Transaction: Connection> {}
+
+impl<T: Connection + TransactionTrait<Transaction: Connection>> Transactional for T {}

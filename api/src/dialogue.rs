@@ -3,7 +3,7 @@
 
 use crate::audit;
 use crate::auth::{self, Guarded, Principal};
-use crate::db::Connection;
+use crate::db::{Connection, Transactional};
 use crate::error::{AppError, AppResult};
 use crate::paging::{self, Direction, Sort, column, linked};
 use crate::records::{self, ListFilter};
@@ -18,7 +18,6 @@ use paging::ColumnRef;
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ColumnTrait, EntityName, EntityTrait, QueryFilter, QuerySelect,
-    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -401,7 +400,7 @@ fn check(row: &mut dialogue::ActiveModel) -> AppResult<()> {
 /// UNAUTHENTICATED/FORBIDDEN unless the caller edits for a participating organisation;
 /// BAD_USER_INPUT for invalid fields or unknown participants.
 pub async fn create(
-    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
+    db: &impl Transactional,
     principal: &Principal,
     mut row: dialogue::ActiveModel,
     participants: Participants,
@@ -441,7 +440,7 @@ pub async fn create(
 /// NOT_FOUND when absent or invisible; FORBIDDEN unless the caller edits for a participant;
 /// BAD_USER_INPUT for invalid fields; CONFLICT on a stale version.
 pub async fn update(
-    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
+    db: &impl Transactional,
     principal: &Principal,
     (id, expected_version): (Uuid, i32),
     mut row: dialogue::ActiveModel,
@@ -477,7 +476,7 @@ pub async fn update(
 /// # Errors
 /// NOT_FOUND when absent or invisible; FORBIDDEN unless the caller edits for a participant.
 pub async fn delete(
-    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
+    db: &impl Transactional,
     principal: &Principal,
     id: Uuid,
 ) -> AppResult<dialogue::Model> {

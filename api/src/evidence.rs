@@ -3,7 +3,7 @@
 
 use crate::audit;
 use crate::auth::{self, Guarded, Principal};
-use crate::db::Connection;
+use crate::db::{Connection, Transactional};
 use crate::error::{AppError, AppResult};
 use crate::paging::{Direction, Sort, column};
 use crate::records::{self, Link, ListFilter, Lists};
@@ -15,7 +15,7 @@ use entity::{
     evidence_organisation, evidence_proposal, evidence_theme, organisation, proposal,
 };
 use sea_orm::sea_query::{Condition, ExprTrait};
-use sea_orm::{ActiveEnum, ActiveModelTrait, ActiveValue, ColumnTrait, Iterable, TransactionTrait};
+use sea_orm::{ActiveEnum, ActiveModelTrait, ActiveValue, ColumnTrait, Iterable};
 use uuid::Uuid;
 
 sortable! {
@@ -232,7 +232,7 @@ async fn check(db: &impl Connection, row: &mut evidence::ActiveModel) -> AppResu
 /// UNAUTHENTICATED/FORBIDDEN unless the caller edits for a credited organisation (or is an
 /// admin); BAD_USER_INPUT for invalid fields or unknown records.
 pub async fn create(
-    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
+    db: &impl Transactional,
     principal: &Principal,
     mut row: evidence::ActiveModel,
     lists: Lists<4>,
@@ -265,7 +265,7 @@ pub async fn create(
 /// NOT_FOUND when absent or invisible; FORBIDDEN unless the caller edits for a credited
 /// organisation before and after the change; BAD_USER_INPUT; CONFLICT on a stale version.
 pub async fn update(
-    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
+    db: &impl Transactional,
     principal: &Principal,
     (id, expected_version): (Uuid, i32),
     mut row: evidence::ActiveModel,
@@ -293,7 +293,7 @@ pub async fn update(
 /// NOT_FOUND when absent or invisible; FORBIDDEN unless the caller edits for a credited
 /// organisation.
 pub async fn delete(
-    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
+    db: &impl Transactional,
     principal: &Principal,
     id: Uuid,
 ) -> AppResult<evidence::Model> {

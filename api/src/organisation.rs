@@ -1,7 +1,7 @@
 //! Network member organisations: listing, lookup and admin-only changes.
 
 use crate::auth::Principal;
-use crate::db::Connection;
+use crate::db::{Connection, Transactional};
 use crate::error::AppResult;
 use crate::paging::{self, Direction, Sort, column};
 use crate::records::{self, ListFilter, Reference, Unique};
@@ -13,7 +13,7 @@ use entity::{
     evidence_organisation, goal, organisation, proposal, proposal_co_signer,
 };
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func};
-use sea_orm::{ActiveEnum, ColumnTrait, TransactionTrait};
+use sea_orm::{ActiveEnum, ColumnTrait};
 use uuid::Uuid;
 
 sortable! {
@@ -132,7 +132,7 @@ fn check(row: &mut organisation::ActiveModel) -> AppResult<()> {
 /// # Errors
 /// FORBIDDEN unless admin; BAD_USER_INPUT for invalid fields or a taken slug.
 pub async fn create(
-    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
+    db: &impl Transactional,
     principal: &Principal,
     mut row: organisation::ActiveModel,
 ) -> AppResult<organisation::Model> {
@@ -148,7 +148,7 @@ pub async fn create(
 /// # Errors
 /// FORBIDDEN unless admin; BAD_USER_INPUT for invalid fields; NOT_FOUND; CONFLICT on a stale version.
 pub async fn update(
-    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
+    db: &impl Transactional,
     principal: &Principal,
     (id, expected_version): (Uuid, i32),
     mut row: organisation::ActiveModel,
@@ -172,7 +172,7 @@ pub async fn update(
 /// # Errors
 /// FORBIDDEN unless admin; NOT_FOUND; CONFLICT naming what still references it.
 pub async fn delete(
-    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
+    db: &impl Transactional,
     principal: &Principal,
     id: Uuid,
 ) -> AppResult<organisation::Model> {

@@ -3,7 +3,7 @@
 
 use crate::audit;
 use crate::auth::{self, Guarded, Principal};
-use crate::db::Connection;
+use crate::db::{Connection, Transactional};
 use crate::error::{AppError, AppResult};
 use crate::paging::{self, Direction, Sort, column, linked};
 use crate::records::{self, ListFilter, Reference};
@@ -18,7 +18,7 @@ use sea_orm::sea_query::{Condition, ExprTrait, Query};
 use sea_orm::{
     ActiveEnum, ActiveModelTrait,
     ActiveValue::{NotSet, Set},
-    ColumnTrait, EntityTrait, IdenStatic, QueryFilter, QuerySelect, TransactionTrait,
+    ColumnTrait, EntityTrait, IdenStatic, QueryFilter, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -306,7 +306,7 @@ async fn check(db: &impl Connection, row: &mut proposal::ActiveModel) -> AppResu
 /// UNAUTHENTICATED/FORBIDDEN unless the caller edits for the lead organisation;
 /// BAD_USER_INPUT for invalid fields or unknown references.
 pub async fn create(
-    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
+    db: &impl Transactional,
     principal: &Principal,
     mut row: proposal::ActiveModel,
     lists: Addressed,
@@ -354,7 +354,7 @@ pub async fn create(
 /// organisation (only an admin may change the lead); BAD_USER_INPUT for invalid fields;
 /// CONFLICT on a stale version.
 pub async fn update(
-    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
+    db: &impl Transactional,
     principal: &Principal,
     (id, expected_version): (Uuid, i32),
     mut row: proposal::ActiveModel,
@@ -407,7 +407,7 @@ pub async fn update(
 /// organisation (co-signers may not); BAD_USER_INPUT for a move not in [`LIFECYCLE`]; CONFLICT when it changed
 /// meanwhile.
 pub async fn transition(
-    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
+    db: &impl Transactional,
     principal: &Principal,
     input: Transition,
 ) -> AppResult<proposal::Model> {
@@ -467,7 +467,7 @@ pub async fn transition(
 /// NOT_FOUND when absent or invisible; FORBIDDEN unless the caller edits for the lead
 /// organisation; CONFLICT naming the dialogues that still refer to it.
 pub async fn delete(
-    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
+    db: &impl Transactional,
     principal: &Principal,
     id: Uuid,
 ) -> AppResult<proposal::Model> {

@@ -4,7 +4,7 @@
 
 use crate::audit::{self, Actor};
 use crate::auth::Principal;
-use crate::db::Connection;
+use crate::db::{Connection, Transactional};
 use crate::error::{AppError, AppResult};
 use crate::paging::{self, Page, Row, Rows};
 use entity::AuditAction;
@@ -14,7 +14,7 @@ use entity::{
 use sea_orm::sea_query::{Condition, DynIden, Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, IntoActiveModel,
-    QueryFilter, SqlErr, TransactionSession, TransactionTrait,
+    QueryFilter, SqlErr, TransactionSession,
 };
 use std::collections::HashSet;
 use uuid::Uuid;
@@ -432,7 +432,7 @@ fn unique_error(unique: Option<Unique>) -> impl FnOnce(DbErr) -> AppError {
 /// # Errors
 /// BAD_USER_INPUT when `unique` collides; INTERNAL on a database failure.
 pub async fn insert_logged<E>(
-    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
+    db: &impl Transactional,
     actor: impl Into<Actor<'_>>,
     mut row: E::ActiveModel,
     action: AuditAction,
@@ -487,7 +487,7 @@ where
 /// # Errors
 /// NOT_FOUND; CONFLICT naming what still references it.
 pub async fn delete_unreferenced<E>(
-    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
+    db: &impl Transactional,
     actor: impl Into<Actor<'_>>,
     id: Uuid,
     what: &'static str,

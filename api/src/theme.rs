@@ -2,7 +2,7 @@
 //! manage them; every list of those records filters by one.
 
 use crate::auth::Principal;
-use crate::db::Connection;
+use crate::db::{Connection, Transactional};
 use crate::error::AppResult;
 use crate::paging::ColumnRef;
 use crate::paging::{self, Direction, Sort, column, linked};
@@ -12,7 +12,7 @@ use crate::validate::{self, NAME_MAX, SUMMARY_MAX};
 use chrono::{DateTime, Utc};
 use entity::{AuditAction, theme};
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 sortable! {
@@ -119,7 +119,7 @@ fn check(row: &mut theme::ActiveModel) -> AppResult<()> {
 /// # Errors
 /// FORBIDDEN unless admin; BAD_USER_INPUT for invalid fields or a taken slug.
 pub async fn create(
-    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
+    db: &impl Transactional,
     principal: &Principal,
     mut row: theme::ActiveModel,
 ) -> AppResult<theme::Model> {
@@ -140,7 +140,7 @@ pub async fn create(
 /// # Errors
 /// FORBIDDEN unless admin; BAD_USER_INPUT; NOT_FOUND; CONFLICT on a stale version.
 pub async fn update(
-    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
+    db: &impl Transactional,
     principal: &Principal,
     (id, expected_version): (Uuid, i32),
     mut row: theme::ActiveModel,
@@ -165,7 +165,7 @@ pub async fn update(
 /// # Errors
 /// FORBIDDEN unless admin; NOT_FOUND; CONFLICT naming a goal that counts by it.
 pub async fn delete(
-    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
+    db: &impl Transactional,
     principal: &Principal,
     id: Uuid,
 ) -> AppResult<theme::Model> {

@@ -9,7 +9,7 @@ pub mod progress;
 
 use crate::audit;
 use crate::auth::{self, Guarded, Principal};
-use crate::db::Connection;
+use crate::db::{Connection, Transactional};
 use crate::error::{AppError, AppResult};
 use crate::paging::{Direction, Sort, column};
 use crate::records::{self, Link, ListFilter, Unique};
@@ -20,10 +20,7 @@ use entity::{AuditAction, GoalCategory, goal, goal_progress_entry, goal_referenc
 use measure::Measure;
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Condition, ExprTrait};
-use sea_orm::{
-    ActiveEnum, ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
-};
+use sea_orm::{ActiveEnum, ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 sortable! {
@@ -283,7 +280,7 @@ async fn check(
 /// UNAUTHENTICATED/FORBIDDEN unless admin (network goals) or editor of the owner;
 /// BAD_USER_INPUT for invalid fields or a measure naming unknown records.
 pub async fn create(
-    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
+    db: &impl Transactional,
     principal: &Principal,
     mut row: goal::ActiveModel,
     measure: Measure,
@@ -321,7 +318,7 @@ pub async fn create(
 /// NOT_FOUND when absent or invisible; FORBIDDEN unless the caller may write the goal as
 /// it is and as it will be; BAD_USER_INPUT; CONFLICT on a stale version.
 pub async fn update(
-    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
+    db: &impl Transactional,
     principal: &Principal,
     (id, expected_version): (Uuid, i32),
     mut row: goal::ActiveModel,
@@ -364,7 +361,7 @@ pub async fn update(
 /// # Errors
 /// NOT_FOUND when absent or invisible; FORBIDDEN unless the caller may write it.
 pub async fn delete(
-    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
+    db: &impl Transactional,
     principal: &Principal,
     id: Uuid,
 ) -> AppResult<goal::Model> {
@@ -401,7 +398,7 @@ pub struct Entry {
 /// NOT_FOUND when absent or invisible; FORBIDDEN unless the caller may write the goal;
 /// BAD_USER_INPUT for a goal that is not MANUAL, an amount of 0, or a bad date or note.
 pub async fn record_progress(
-    db: &(impl Connection + TransactionTrait<Transaction: Connection>),
+    db: &impl Transactional,
     principal: &Principal,
     id: Uuid,
     entry: Entry,
