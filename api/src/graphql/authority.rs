@@ -6,6 +6,7 @@ use super::connection::{
 };
 use super::cooperation::{Cooperation, CooperationOrder};
 use super::dialogue::{Dialogue, DialogueOrder};
+use super::direct::Direct;
 use super::enums::{AuthorityKind, AuthorityLevel};
 use super::ids::{self, NodeType};
 use super::loaders::{ListRelation, PagedRelation};
@@ -68,7 +69,7 @@ impl Authority {
         self.row.updated_at.into()
     }
     /// The body this one sits under.
-    async fn parent(&self, ctx: &Context<'_>) -> Result<Option<Authority>> {
+    async fn parent(&self, ctx: &Context<'_>) -> Result<Option<Direct<Authority>>> {
         let Some(parent) = self.row.parent_id else {
             return Ok(None);
         };
@@ -77,7 +78,7 @@ impl Authority {
     }
     /// The bodies directly under this one, by name.
     #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
-    async fn children(&self, ctx: &Context<'_>) -> Result<Vec<Authority>> {
+    async fn children(&self, ctx: &Context<'_>) -> Result<Vec<Direct<Authority>>> {
         let relation = ListRelation::AuthorityChildren;
         nested_list(ctx, (&self.group, self.row.id), relation).await
     }

@@ -2,6 +2,7 @@
 //! `totalCount`, the ordering input, and the resolution of relations for a whole sibling
 //! group at once through the request's loaders.
 
+use super::direct::Direct;
 use super::enums::OrderDirection;
 use super::group::Group;
 use super::ids::{self, NodeType};
@@ -12,9 +13,8 @@ use crate::paging::{Cursor, Direction, Page, PageArgs, Row, Rows, Sort, SortKey}
 use crate::records::{self, ListFilter};
 use async_graphql::connection::{Connection, CursorType, Edge};
 use async_graphql::dataloader::{DataLoader, Loader};
-use async_graphql::{
-    Context, ID, InputObject, InputType, MaybeUndefined, Object, OutputType, Result,
-};
+use async_graphql::resolver_utils::ContainerType;
+use async_graphql::{Context, ID, InputObject, InputType, MaybeUndefined, Object, Result};
 use sea_orm::{ActiveValue, DatabaseConnection, Value};
 use std::collections::HashMap;
 use std::future::Future;
@@ -95,7 +95,7 @@ impl<K: SortKey> CursorType for Cursor<K> {
 }
 
 /// A connection of `N` with `totalCount`.
-pub type Paged<N> = Connection<Cursor<<<N as Member>::Row as Row>::Key>, N, TotalCount>;
+pub type Paged<N> = Connection<Cursor<<<N as Member>::Row as Row>::Key>, Direct<N>, TotalCount>;
 
 /// How to order a list: a field and its direction; each list says its order when absent.
 #[derive(Debug, Clone, Copy, InputObject)]
@@ -175,7 +175,7 @@ impl TotalCount {
 }
 
 /// A GraphQL object over one row, resolved together with the other members of its group.
-pub trait Member: OutputType + Sized {
+pub trait Member: ContainerType + Sized {
     /// The row type.
     type Row: Row;
     /// Wraps a row that belongs to `group`.
@@ -216,11 +216,12 @@ fn connection_in<N: Member>(
 ) -> Paged<N> {
     let mut connection =
         Connection::with_additional_fields(rows.has_previous, rows.has_next, total);
-    connection.edges.extend(
-        rows.rows
-            .into_iter()
-            .map(|row| Edge::new(Cursor::of(&row, field), N::in_group(row, group.clone()))),
-    );
+    connection.edges.extend(rows.rows.into_iter().map(|row| {
+        Edge::new(
+            Cursor::of(&row, field),
+            Direct(N::in_group(row, group.clone())),
+        )
+    }));
     connection
 }
 
@@ -362,14 +363,14 @@ pub async fn nested_list<N: Member>(
     ctx: &Context<'_>,
     (group, parent): (&Arc<Group>, Uuid),
     relation: ListRelation,
-) -> Result<Vec<N>>
+) -> Result<Vec<Direct<N>>>
 where
     N::Row: ListOrder,
 {
     let loaded = group_lists::<N::Row>(ctx, group, relation).await?;
     Ok(list_of::<N::Row>(&loaded, parent)
         .iter()
-        .map(|row| N::in_group(row.clone(), loaded.1.clone()))
+        .map(|row| Direct(N::in_group(row.clone(), loaded.1.clone())))
         .collect())
 }
 
@@ -387,7 +388,7 @@ pub async fn reference<P: Row, N: Member>(
     group: &Arc<Group>,
     (name, key): (&'static str, fn(&P) -> Option<Uuid>),
     id: Uuid,
-) -> Result<Option<N>> {
+) -> Result<Option<Direct<N>>> {
     let loaded = group
         .once(ReferenceKey(name), || async {
             let mut keys: Vec<Uuid> = group.rows::<P>().iter().filter_map(key).collect();
@@ -402,7 +403,7 @@ pub async fn reference<P: Row, N: Member>(
         .0
         .get(&id)
         .cloned()
-        .map(|row| N::in_group(row, loaded.1.clone())))
+        .map(|row| Direct(N::in_group(row, loaded.1.clone()))))
 }
 
 /// Loads what `key` names for the whole group once, by `load`, for relations that do not

@@ -4,6 +4,7 @@ use super::authority::Authority;
 use super::connection::{
     Input, Member, Order, db, given, member, nested_list, nullable, principal, reference, versioned,
 };
+use super::direct::Direct;
 use super::enums::{CooperationKind, Visibility};
 use super::ids::{self, NodeType};
 use super::loaders::ListRelation;
@@ -67,7 +68,7 @@ impl Cooperation {
         self.row.updated_at.into()
     }
     /// The municipality or region where it happens.
-    async fn authority(&self, ctx: &Context<'_>) -> Result<Authority> {
+    async fn authority(&self, ctx: &Context<'_>) -> Result<Direct<Authority>> {
         let key: fn(&cooperation::Model) -> _ = |c| Some(c.authority_id);
         reference(ctx, &self.group, ("authority", key), self.row.authority_id)
             .await?
@@ -75,13 +76,13 @@ impl Cooperation {
     }
     /// The network organisations taking part, by name.
     #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
-    async fn organisations(&self, ctx: &Context<'_>) -> Result<Vec<Organisation>> {
+    async fn organisations(&self, ctx: &Context<'_>) -> Result<Vec<Direct<Organisation>>> {
         let relation = ListRelation::CooperationOrganisations;
         nested_list(ctx, (&self.group, self.row.id), relation).await
     }
     /// Its themes, by name.
     #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
-    async fn themes(&self, ctx: &Context<'_>) -> Result<Vec<Theme>> {
+    async fn themes(&self, ctx: &Context<'_>) -> Result<Vec<Direct<Theme>>> {
         let relation = ListRelation::CooperationThemes;
         nested_list(ctx, (&self.group, self.row.id), relation).await
     }

@@ -5,6 +5,7 @@ use super::connection::{
     Input, Member, Order, Paged, db, given, member, nested_list, nested_page, nullable, principal,
     versioned,
 };
+use super::direct::Direct;
 use super::enums::{DialogueKind, DialogueStatus, Visibility};
 use super::evidence::{Evidence, EvidenceOrder};
 use super::ids::{self, NodeType};
@@ -75,25 +76,25 @@ impl Dialogue {
     }
     /// Participating organisations, by name.
     #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
-    async fn organisations(&self, ctx: &Context<'_>) -> Result<Vec<Organisation>> {
+    async fn organisations(&self, ctx: &Context<'_>) -> Result<Vec<Direct<Organisation>>> {
         let relation = ListRelation::DialogueOrganisations;
         nested_list(ctx, (&self.group, self.row.id), relation).await
     }
     /// Participating authorities, by name.
     #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
-    async fn authorities(&self, ctx: &Context<'_>) -> Result<Vec<Authority>> {
+    async fn authorities(&self, ctx: &Context<'_>) -> Result<Vec<Direct<Authority>>> {
         let relation = ListRelation::DialogueAuthorities;
         nested_list(ctx, (&self.group, self.row.id), relation).await
     }
     /// Proposals discussed that the caller may see, by title.
     #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
-    async fn proposals(&self, ctx: &Context<'_>) -> Result<Vec<Proposal>> {
+    async fn proposals(&self, ctx: &Context<'_>) -> Result<Vec<Direct<Proposal>>> {
         let relation = ListRelation::DialogueProposals;
         nested_list(ctx, (&self.group, self.row.id), relation).await
     }
     /// Its themes, by name.
     #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
-    async fn themes(&self, ctx: &Context<'_>) -> Result<Vec<Theme>> {
+    async fn themes(&self, ctx: &Context<'_>) -> Result<Vec<Direct<Theme>>> {
         let relation = ListRelation::DialogueThemes;
         nested_list(ctx, (&self.group, self.row.id), relation).await
     }

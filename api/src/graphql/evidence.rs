@@ -5,6 +5,7 @@ use super::connection::{
     Input, Member, Order, db, given, member, nested_list, nullable, principal, reference, versioned,
 };
 use super::dialogue::Dialogue;
+use super::direct::Direct;
 use super::enums::{EvidenceKind, Reach, Visibility};
 use super::ids::{self, NodeType};
 use super::loaders::ListRelation;
@@ -77,7 +78,7 @@ impl Evidence {
         self.row.updated_at.into()
     }
     /// The authority that issued it (for policy mentions and decisions).
-    async fn authority(&self, ctx: &Context<'_>) -> Result<Option<Authority>> {
+    async fn authority(&self, ctx: &Context<'_>) -> Result<Option<Direct<Authority>>> {
         let Some(id) = self.row.authority_id else {
             return Ok(None);
         };
@@ -86,25 +87,25 @@ impl Evidence {
     }
     /// The organisations it credits, by name.
     #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
-    async fn organisations(&self, ctx: &Context<'_>) -> Result<Vec<Organisation>> {
+    async fn organisations(&self, ctx: &Context<'_>) -> Result<Vec<Direct<Organisation>>> {
         let relation = ListRelation::EvidenceOrganisations;
         nested_list(ctx, (&self.group, self.row.id), relation).await
     }
     /// The proposals it stems from that the caller may see, by title.
     #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
-    async fn proposals(&self, ctx: &Context<'_>) -> Result<Vec<Proposal>> {
+    async fn proposals(&self, ctx: &Context<'_>) -> Result<Vec<Direct<Proposal>>> {
         let relation = ListRelation::EvidenceProposals;
         nested_list(ctx, (&self.group, self.row.id), relation).await
     }
     /// The dialogues it stems from that the caller may see, latest first.
     #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
-    async fn dialogues(&self, ctx: &Context<'_>) -> Result<Vec<Dialogue>> {
+    async fn dialogues(&self, ctx: &Context<'_>) -> Result<Vec<Direct<Dialogue>>> {
         let relation = ListRelation::EvidenceDialogues;
         nested_list(ctx, (&self.group, self.row.id), relation).await
     }
     /// Its themes, by name.
     #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
-    async fn themes(&self, ctx: &Context<'_>) -> Result<Vec<Theme>> {
+    async fn themes(&self, ctx: &Context<'_>) -> Result<Vec<Direct<Theme>>> {
         let relation = ListRelation::EvidenceThemes;
         nested_list(ctx, (&self.group, self.row.id), relation).await
     }

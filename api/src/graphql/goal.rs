@@ -7,6 +7,7 @@ use super::connection::{
 };
 use super::cooperation::Cooperation;
 use super::dialogue::Dialogue;
+use super::direct::Direct;
 use super::enums::{
     AuthorityKind, CooperationKind, DialogueKind, DialogueStatus, EvidenceKind, GoalCategory,
     GoalMeasureKind, MunicipalityScope, ProposalStatus, Reach, Visibility,
@@ -109,7 +110,7 @@ impl Goal {
         self.row.visibility.into()
     }
     /// The organisation whose goal it is; null for a goal of the whole network.
-    async fn owner(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
+    async fn owner(&self, ctx: &Context<'_>) -> Result<Option<Direct<Organisation>>> {
         let Some(owner) = self.row.owner_id else {
             return Ok(None);
         };

@@ -7,6 +7,7 @@ pub mod connection;
 pub mod cooperation;
 pub mod cost;
 pub mod dialogue;
+pub mod direct;
 pub mod documents;
 pub mod endpoint;
 pub mod enums;
@@ -116,6 +117,8 @@ pub fn schema_with(
     if let Some(extra) = extra {
         checks = checks.extension(Shared(extra.clone()));
         runs = runs.extension(Shared(extra));
+    } else {
+        runs = runs.data(direct::Allowed);
     }
     Schemas {
         checks: checks.finish(),

@@ -6,6 +6,7 @@ use super::connection::{
     principal, reference, versioned,
 };
 use super::dialogue::{Dialogue, DialogueOrder};
+use super::direct::Direct;
 use super::enums::{ProposalStatus, Visibility};
 use super::evidence::{Evidence, EvidenceOrder};
 use super::ids::{self, NodeType};
@@ -66,7 +67,7 @@ impl Proposal {
         self.row.updated_at.into()
     }
     /// The organisation that leads it.
-    async fn lead_organisation(&self, ctx: &Context<'_>) -> Result<Organisation> {
+    async fn lead_organisation(&self, ctx: &Context<'_>) -> Result<Direct<Organisation>> {
         let key: fn(&proposal::Model) -> _ = |p| Some(p.lead_organisation_id);
         let lead = self.row.lead_organisation_id;
         reference(ctx, &self.group, ("leadOrganisation", key), lead)
@@ -75,13 +76,13 @@ impl Proposal {
     }
     /// Organisations co-signing it, by name.
     #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
-    async fn co_signers(&self, ctx: &Context<'_>) -> Result<Vec<Organisation>> {
+    async fn co_signers(&self, ctx: &Context<'_>) -> Result<Vec<Direct<Organisation>>> {
         let relation = ListRelation::ProposalCoSigners;
         nested_list(ctx, (&self.group, self.row.id), relation).await
     }
     /// Authorities it is addressed to, by name.
     #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
-    async fn target_authorities(&self, ctx: &Context<'_>) -> Result<Vec<Authority>> {
+    async fn target_authorities(&self, ctx: &Context<'_>) -> Result<Vec<Direct<Authority>>> {
         let relation = ListRelation::ProposalTargets;
         nested_list(ctx, (&self.group, self.row.id), relation).await
     }
@@ -121,7 +122,7 @@ impl Proposal {
     }
     /// Its themes, by name.
     #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
-    async fn themes(&self, ctx: &Context<'_>) -> Result<Vec<Theme>> {
+    async fn themes(&self, ctx: &Context<'_>) -> Result<Vec<Direct<Theme>>> {
         let relation = ListRelation::ProposalThemes;
         nested_list(ctx, (&self.group, self.row.id), relation).await
     }

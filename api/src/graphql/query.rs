@@ -8,6 +8,7 @@ use super::connection::{Input, Member, Order, Paged, db, list, load, principal};
 use super::cooperation::{Cooperation, CooperationFilter, CooperationOrder};
 use super::cost::Searches;
 use super::dialogue::{Dialogue, DialogueFilter, DialogueOrder};
+use super::direct::Direct;
 use super::evidence::{Evidence, EvidenceFilter, EvidenceOrder};
 use super::goal::{Goal, GoalFilter, GoalOrder};
 use super::ids::{self, NodeType};
@@ -96,10 +97,10 @@ impl RecordQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The unique short name.")] slug: String,
-    ) -> Result<Option<Organisation>> {
+    ) -> Result<Option<Direct<Organisation>>> {
         Ok(organisation::by_slug(db(ctx), principal(ctx), &slug)
             .await?
-            .map(Organisation::single))
+            .map(|row| Direct(Organisation::single(row))))
     }
 
     /// An authority by slug.
@@ -107,10 +108,10 @@ impl RecordQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The unique short name.")] slug: String,
-    ) -> Result<Option<Authority>> {
+    ) -> Result<Option<Direct<Authority>>> {
         Ok(authority::by_slug(db(ctx), principal(ctx), &slug)
             .await?
-            .map(Authority::single))
+            .map(|row| Direct(Authority::single(row))))
     }
 
     /// A dialogue by id; null when it does not exist or the caller may not see it.
