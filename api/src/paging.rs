@@ -657,8 +657,9 @@ async fn rows_by_parent<R: Row>(
     db: &impl Connection,
     select: &SelectStatement,
 ) -> AppResult<HashMap<Uuid, Vec<R>>> {
-    let mut grouped: HashMap<Uuid, Vec<R>> = HashMap::new();
-    for row in read(db, select).await? {
+    let rows = read(db, select).await?;
+    let mut grouped: HashMap<Uuid, Vec<R>> = HashMap::with_capacity(rows.len());
+    for row in rows {
         grouped
             .entry(Uuid::read(&row, R::FIELDS.len())?)
             .or_default()

@@ -292,12 +292,9 @@ pub async fn nested_page<N: Member>(
                 .into_iter()
                 .map(|(key, rows)| (key.parent, rows))
                 .collect();
-            let children = Group::new(
-                pages
-                    .values()
-                    .flat_map(|rows| rows.rows.iter().cloned())
-                    .collect(),
-            );
+            let mut rows = Vec::with_capacity(pages.values().map(|rows| rows.rows.len()).sum());
+            rows.extend(pages.values().flat_map(|rows| rows.rows.iter().cloned()));
+            let children = Group::new(rows);
             Ok((pages, children))
         })
         .await?;
@@ -323,7 +320,7 @@ async fn group_lists<R: ListOrder>(
             let keys = group.ids().iter().map(|id| (relation, *id));
             let lists = load_now::<Lists<R>, _>(ctx, keys.collect()).await?;
             let mut places = HashMap::with_capacity(lists.len());
-            let mut rows = Vec::new();
+            let mut rows = Vec::with_capacity(lists.values().map(Vec::len).sum());
             for ((_, id), list) in lists {
                 places.insert(id, rows.len()..rows.len() + list.len());
                 rows.extend(list);

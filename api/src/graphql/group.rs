@@ -29,12 +29,9 @@ pub struct Group {
 impl Group {
     /// A group of `rows` (duplicates are loaded once).
     pub fn new<R: Row>(rows: Vec<R>) -> Arc<Self> {
-        let mut seen = HashSet::new();
-        let ids = rows
-            .iter()
-            .map(Row::id)
-            .filter(|id| seen.insert(*id))
-            .collect();
+        let mut seen = HashSet::with_capacity(rows.len());
+        let mut ids = Vec::with_capacity(rows.len());
+        ids.extend(rows.iter().map(Row::id).filter(|id| seen.insert(*id)));
         Arc::new(Self {
             rows: Arc::new(rows),
             ids,

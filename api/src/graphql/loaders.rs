@@ -333,7 +333,7 @@ impl<R: Row> Loader<PageKey<R::Key>> for Pages<R> {
                 .or_default()
                 .push(key.parent);
         }
-        let mut loaded = HashMap::new();
+        let mut loaded = HashMap::with_capacity(keys.len());
         for ((relation, page), parents) in groups {
             let (parent, _, condition) = relation.spec(&self.principal);
             for (id, rows) in
@@ -371,7 +371,7 @@ impl Loader<(PagedRelation, Uuid)> for Counts {
         for (relation, id) in keys {
             groups.entry(*relation).or_default().push(*id);
         }
-        let mut loaded = HashMap::new();
+        let mut loaded = HashMap::with_capacity(keys.len());
         for (relation, parents) in groups {
             let (parent, table, condition) = relation.spec(&self.principal);
             let counts =
@@ -403,7 +403,7 @@ impl<R: ListOrder> Loader<(ListRelation, Uuid)> for Lists<R> {
         for (relation, id) in keys {
             groups.entry(*relation).or_default().push(*id);
         }
-        let mut loaded = HashMap::new();
+        let mut loaded = HashMap::with_capacity(keys.len());
         for (relation, parents) in groups {
             let (parent, condition) = relation.spec(&self.principal);
             let mut rows =

@@ -9,60 +9,88 @@ use async_graphql::Name;
 use async_graphql::Value;
 use async_graphql::parser::types::OperationDefinition;
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use std::collections::HashMap;
+use std::ptr;
+use std::rc::Rc;
 
 /// Orders `data`, the answer to `operation` of `document`, by its selection sets.
 pub fn order(data: &mut Value, document: &ExecutableDocument, operation: &OperationDefinition) {
-    order_value(data, document, &[&operation.selection_set.node]);
+    let mut orderer = Orderer {
+        document,
+        known: HashMap::new(),
+    };
+    orderer.order_value(data, &[&operation.selection_set.node]);
 }
 
 /// The response keys that `sets` ask for, in order, each with the selection sets below it.
 type Keys<'a> = Vec<(Name, Vec<&'a SelectionSet>)>;
 
-/// Orders `value`, answered to the selection sets `sets`. The keys are collected once for a
-/// whole list, and an object already in order (most are: fields that complete at once
-/// complete in the order asked) is left as it is.
-fn order_value(value: &mut Value, document: &ExecutableDocument, sets: &[&SelectionSet]) {
-    if !matches!(value, Value::List(_) | Value::Object(_)) {
-        return;
-    }
-    let mut keys = Vec::new();
-    for set in sets {
-        collect(set, document, &mut keys, 0);
-    }
-    order_by(value, document, &keys);
+/// Orders one answer, collecting the keys of each list of selection sets once: the items
+/// of a nested list share their selection sets with every other parent's items.
+struct Orderer<'a> {
+    document: &'a ExecutableDocument,
+    /// The keys collected so far, by the selection sets they were collected from.
+    known: HashMap<Vec<*const SelectionSet>, Rc<Keys<'a>>>,
 }
 
-fn order_by(value: &mut Value, document: &ExecutableDocument, keys: &Keys) {
-    match value {
-        Value::List(items) => {
-            for item in items {
-                order_by(item, document, keys);
-            }
+impl<'a> Orderer<'a> {
+    /// The keys of `sets`, collected on first use.
+    fn keys(&mut self, sets: &[&'a SelectionSet]) -> Rc<Keys<'a>> {
+        let id: Vec<*const SelectionSet> = sets.iter().map(|set| ptr::from_ref(*set)).collect();
+        if let Some(keys) = self.known.get(&id) {
+            return keys.clone();
         }
-        Value::Object(map) => {
-            let in_order = map.len() == keys.len()
-                && map.keys().zip(keys).all(|(have, (want, _))| have == want);
-            if !in_order {
-                let mut old = std::mem::take(map);
-                for (key, _) in keys {
-                    // `swap_remove`: what is left of `old` is empty, so its order does not
-                    // matter (`shift_remove` moved every later entry).
-                    if let Some(child) = old.swap_remove(key) {
-                        map.insert(key.clone(), child);
+        let mut keys = Vec::new();
+        for set in sets {
+            collect(set, self.document, &mut keys, 0);
+        }
+        let keys = Rc::new(keys);
+        self.known.insert(id, keys.clone());
+        keys
+    }
+
+    /// Orders `value`, answered to the selection sets `sets`. An object already in order
+    /// (most are: fields that complete at once complete in the order asked) is left as it is.
+    fn order_value(&mut self, value: &mut Value, sets: &[&'a SelectionSet]) {
+        if !matches!(value, Value::List(_) | Value::Object(_)) {
+            return;
+        }
+        let keys = self.keys(sets);
+        self.order_by(value, &keys);
+    }
+
+    fn order_by(&mut self, value: &mut Value, keys: &Keys<'a>) {
+        match value {
+            Value::List(items) => {
+                for item in items {
+                    self.order_by(item, keys);
+                }
+            }
+            Value::Object(map) => {
+                let in_order = map.len() == keys.len()
+                    && map.keys().zip(keys).all(|(have, (want, _))| have == want);
+                if !in_order {
+                    let mut old = std::mem::take(map);
+                    for (key, _) in keys {
+                        // `swap_remove`: what is left of `old` is empty, so its order does
+                        // not matter (`shift_remove` moved every later entry).
+                        if let Some(child) = old.swap_remove(key) {
+                            map.insert(key.clone(), child);
+                        }
+                    }
+                    // Nothing should be left; keep it rather than lose it.
+                    map.extend(old);
+                }
+                // In order now: the first entries are the keys asked for that are present.
+                let mut wanted = keys.iter();
+                for (key, child) in map.iter_mut() {
+                    if let Some((_, below)) = wanted.find(|(want, _)| want == key) {
+                        self.order_value(child, below);
                     }
                 }
-                // Nothing should be left; keep it rather than lose it.
-                map.extend(old);
             }
-            // In order now: the first entries are the keys asked for that are present.
-            let mut wanted = keys.iter();
-            for (key, child) in map.iter_mut() {
-                if let Some((_, below)) = wanted.find(|(want, _)| want == key) {
-                    order_value(child, document, below);
-                }
-            }
+            _ => {}
         }
-        _ => {}
     }
 }
 
