@@ -295,6 +295,50 @@ pub struct Page<K: SortKey> {
     pub before: Option<Cursor<K>>,
     /// The ordering.
     pub sort: Sort<K::Field>,
+    /// The columns the rows' readers use.
+    pub wanted: Wanted,
+}
+
+/// Which columns of a row type a statement reads for its readers, by their position in
+/// [`FromColumns::FIELDS`]. The others it selects as their blank
+/// ([`entity::columns::Cell::BLANK`]): the row's field then holds an empty value, and the
+/// database sends, and the server decodes, nothing. The id and the ordering column are
+/// always read; so is every column without a blank.
+///
+/// Rows read with fewer than [`Wanted::ALL`] must only reach the readers that asked: whatever
+/// keeps them (a sibling group, a loader) keys them by their `Wanted` as well.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Wanted(u64);
+
+impl Wanted {
+    /// Every column.
+    pub const ALL: Self = Self(u64::MAX);
+    /// Only the columns always read.
+    pub const NONE: Self = Self(0);
+
+    /// These columns and column `name` of `R`; every column when `R` has no column of
+    /// that name.
+    #[must_use]
+    pub fn and<R: Row>(self, name: &str) -> Self {
+        R::FIELDS
+            .iter()
+            .position(|field| *field == name)
+            .and_then(|at| 1_u64.checked_shl(u32::try_from(at).ok()?))
+            .map_or(Self::ALL, |bit| Self(self.0 | bit))
+    }
+
+    /// The columns of both.
+    #[must_use]
+    pub const fn union(self, other: Self) -> Self {
+        Self(self.0 | other.0)
+    }
+
+    fn reads(self, at: usize) -> bool {
+        u32::try_from(at)
+            .ok()
+            .and_then(|at| 1_u64.checked_shl(at))
+            .is_none_or(|bit| self.0 & bit != 0)
+    }
 }
 
 /// Relay's paging arguments as a client gave them.
@@ -358,7 +402,14 @@ impl<K: SortKey> Page<K> {
             after: cursor(args.after, "after")?,
             before: cursor(args.before, "before")?,
             sort,
+            wanted: Wanted::ALL,
         })
+    }
+
+    /// The same page, reading only the `wanted` columns.
+    #[must_use]
+    pub fn wanting(self, wanted: Wanted) -> Self {
+        Self { wanted, ..self }
     }
 
     fn column(&self) -> Expr {
@@ -500,6 +551,34 @@ fn row_columns<R: Row>(table: &DynIden) -> Vec<(DynIden, DynIden)> {
     columns
 }
 
+/// Selects the columns of `R`'s table, qualified by `table`, in the order [`FromColumns`]
+/// reads them: the `wanted` ones, the id and the column of `sort`, and every column without
+/// a blank; the others as their blank, under their name.
+fn select_row<R: Row>(
+    select: &mut SelectStatement,
+    table: &DynIden,
+    wanted: Wanted,
+    sort: <R::Key as SortKey>::Field,
+) {
+    let key = column_name::<R::Key>(sort);
+    let id = id_name::<R>().to_string();
+    for (at, (column, blank)) in row_columns::<R>(table)
+        .into_iter()
+        .zip(R::BLANKS)
+        .enumerate()
+    {
+        let name = R::FIELDS.get(at).copied().unwrap_or_default();
+        match blank {
+            Some(blank) if !wanted.reads(at) && name != key && name != id => {
+                select.expr_as(Expr::cust(*blank), column.1);
+            }
+            _ => {
+                select.column(column);
+            }
+        }
+    }
+}
+
 /// The id column of a row type, qualified.
 fn id_column<R: Row>() -> Expr {
     Expr::col((table::<R>(), id_name::<R>()))
@@ -585,8 +664,9 @@ pub async fn page<R: Row>(
     page: &Page<R::Key>,
 ) -> AppResult<Rows<R>> {
     let order = read_order(page);
-    let select = Query::select()
-        .columns(row_columns::<R>(&table::<R>()))
+    let mut select = Query::select();
+    select_row::<R>(&mut select, &table::<R>(), page.wanted, page.sort.field);
+    select
         .from(table::<R>())
         .cond_where(both(
             condition,
@@ -594,8 +674,7 @@ pub async fn page<R: Row>(
         ))
         .order_by_expr(page.column(), order.clone())
         .order_by_expr(id_column::<R>(), order)
-        .limit(page.limit + 1)
-        .to_owned();
+        .limit(page.limit + 1);
     let rows = read(db, &select).await?;
     let rows = rows
         .iter()
@@ -694,8 +773,8 @@ pub async fn pages_by_parent<R: Row>(
     let key = parent.key_expr();
     const ROW_NUMBER: &str = "row_number";
     let mut inner = Query::select();
+    select_row::<R>(&mut inner, &table::<R>(), page.wanted, page.sort.field);
     inner
-        .columns(row_columns::<R>(&table::<R>()))
         .expr_as(key.clone(), PARENT_KEY)
         .expr_window_as(
             Func::cust("ROW_NUMBER"),
@@ -795,13 +874,12 @@ async fn pages_from_link_index<R: Row>(
         .order_by_expr(on_link(&link.row), order.clone())
         .limit(page.limit + 1);
     let mut select = Query::select();
-    select
-        .columns(row_columns::<R>(&PAGE.into_iden()))
-        .expr_as(parent_id(), PARENT_KEY);
     if db.get_database_backend() == DatabaseBackend::Postgres {
         let values = parents.iter().map(|id| ValueTuple::One((*id).into()));
-        first.columns(row_columns::<R>(&table::<R>()));
+        select_row::<R>(&mut first, &table::<R>(), page.wanted, page.sort.field);
         select
+            .columns(row_columns::<R>(&PAGE.into_iden()))
+            .expr_as(parent_id(), PARENT_KEY)
             .from_subquery(
                 Query::select()
                     .expr_as(Expr::col("column1"), UUID)
@@ -812,6 +890,8 @@ async fn pages_from_link_index<R: Row>(
             .join_lateral(JoinType::InnerJoin, first, PAGE, Expr::val(true));
     } else {
         first.column((link.table.clone(), link.row.clone()));
+        select_row::<R>(&mut select, &PAGE.into_iden(), page.wanted, page.sort.field);
+        select.expr_as(parent_id(), PARENT_KEY);
         select.from_subquery(sqlite_ids(parents), PARENT).join_as(
             JoinType::InnerJoin,
             table::<R>(),
@@ -863,7 +943,7 @@ pub async fn counts_by_parent(
 }
 
 /// Reads every row of a short nested list (participants, co-signers, history) for many
-/// parents in one statement, ordered by `sort`.
+/// parents in one statement, ordered by `sort`, with the `wanted` columns.
 ///
 /// # Errors
 /// INTERNAL on a database failure.
@@ -873,13 +953,12 @@ pub async fn all_by_parent<R: Row>(
     parents: &[Uuid],
     condition: Condition,
     sort: Sort<<R::Key as SortKey>::Field>,
+    wanted: Wanted,
 ) -> AppResult<HashMap<Uuid, Vec<R>>> {
     let key = parent.key_expr();
     let mut select = Query::select();
-    select
-        .columns(row_columns::<R>(&table::<R>()))
-        .expr_as(key.clone(), PARENT_KEY)
-        .from(table::<R>());
+    select_row::<R>(&mut select, &table::<R>(), wanted, sort.field);
+    select.expr_as(key.clone(), PARENT_KEY).from(table::<R>());
     parent.join(&mut select);
     // No ORDER BY: it tempts planners to walk the whole table in that order (2.9 s for the
     // proposals of 500 dialogues on SQLite); these lists are short, so they are sorted here.

@@ -7,7 +7,7 @@ use crate::db::Connection;
 use crate::dialogue::{DialogueFilter, DialogueOrderField};
 use crate::error::AppResult;
 use crate::goal::{self, GoalFilter};
-use crate::paging::{Cursor, Direction, Page, Sort, column};
+use crate::paging::{Cursor, Direction, Page, Sort, Wanted, column};
 use crate::records;
 use chrono::NaiveDate;
 use entity::{
@@ -146,6 +146,7 @@ pub async fn dialogue_rows(
         after,
         before: None,
         sort,
+        wanted: Wanted::ALL,
     };
     let found = records::list(db, principal, &filter, &page).await?;
     let ids: Vec<Uuid> = found.rows.iter().map(|d| d.id).collect();

@@ -18,6 +18,12 @@ pub trait Cell: Sized {
     /// # Errors
     /// `DbErr::Type` when the column is missing or its value is not of this type.
     fn read(row: &QueryResult, at: usize) -> Result<Self, DbErr>;
+
+    /// What a statement may select in place of the column when nobody reads it: an SQL
+    /// literal that both databases return as a value of this type, and that costs nothing
+    /// to decode. `None` where no such literal exists (dates, ids, enums): those columns
+    /// are always read.
+    const BLANK: Option<&'static str> = None;
 }
 
 /// A model that can be read from the first columns of a row, taken in the order of its
@@ -25,6 +31,8 @@ pub trait Cell: Sized {
 pub trait FromColumns: Sized {
     /// The fields, in the order they are read; they are the column names.
     const FIELDS: &'static [&'static str];
+    /// Each field's [`Cell::BLANK`], in the same order.
+    const BLANKS: &'static [Option<&'static str>];
 
     /// Reads the model from `row`.
     ///
@@ -62,8 +70,10 @@ fn decode_error(at: usize, error: &sqlx::Error) -> DbErr {
 
 /// [`Cell`] for types that both drivers decode themselves (`Option<T>` of them included).
 macro_rules! decoded {
-    ($($ty:ty),+ $(,)?) => {$(
+    ($($ty:ty $(= $blank:literal)?),+ $(,)?) => {$(
         impl Cell for $ty {
+            $(const BLANK: Option<&'static str> = Some($blank);)?
+
             fn read(row: &QueryResult, at: usize) -> Result<Self, DbErr> {
                 let value = if let Some(row) = row.try_as_pg_row() {
                     row.try_get_unchecked::<$ty, usize>(at)
@@ -80,19 +90,19 @@ macro_rules! decoded {
 
 decoded!(
     bool,
-    i32,
-    i64,
-    String,
+    i32 = "0",
+    i64 = "0",
+    String = "''",
     Uuid,
     Date,
     DateTimeUtc,
-    Option<bool>,
-    Option<i32>,
-    Option<i64>,
-    Option<String>,
-    Option<Uuid>,
-    Option<Date>,
-    Option<DateTimeUtc>,
+    Option<bool> = "NULL",
+    Option<i32> = "NULL",
+    Option<i64> = "NULL",
+    Option<String> = "NULL",
+    Option<Uuid> = "NULL",
+    Option<Date> = "NULL",
+    Option<DateTimeUtc> = "NULL",
 );
 
 /// Reads an enum stored as its text value, as sea-orm does.
@@ -132,6 +142,8 @@ macro_rules! stored_as_text {
         }
 
         impl $crate::columns::Cell for Option<$ty> {
+            const BLANK: Option<&'static str> = Some("NULL");
+
             fn read(
                 row: &sea_orm::QueryResult,
                 at: usize,
@@ -161,6 +173,8 @@ macro_rules! model {
 
         impl $crate::columns::FromColumns for Model {
             const FIELDS: &'static [&'static str] = &[$(stringify!($field)),+];
+            const BLANKS: &'static [Option<&'static str>] =
+                &[$(<$ty as $crate::columns::Cell>::BLANK),+];
 
             fn from_columns(row: &sea_orm::QueryResult) -> Result<Self, sea_orm::DbErr> {
                 let mut columns = $crate::columns::Columns::new(row);

@@ -22,7 +22,23 @@ use uuid::Uuid;
 
 member! {
     /// A public body the network engages.
-    Authority(authority::Model)
+    Authority(authority::Model) reads {
+        "id" => [],
+        "slug" => ["slug"],
+        "name" => ["name"],
+        "level" => ["level"],
+        "kind" => ["kind"],
+        "website" => ["website"],
+        "code" => ["code"],
+        "version" => ["version"],
+        "createdAt" => ["created_at"],
+        "updatedAt" => ["updated_at"],
+        "parent" => ["parent_id"],
+        "children" => [],
+        "dialogues" => [],
+        "isMetropolitan" => ["is_metropolitan"],
+        "cooperations" => [],
+    }
 }
 
 /// A public body the network seeks to influence: a ministry, a Riksdag committee, an agency, a region or a municipality.

@@ -9,10 +9,11 @@ use super::ids::{self, NodeType};
 use super::loaders::{ById, Counts, ListOrder, ListRelation, Lists, PageKey, PagedRelation, Pages};
 use crate::auth::Principal;
 use crate::error::AppError;
-use crate::paging::{Cursor, Direction, Page, PageArgs, Row, Rows, Sort, SortKey};
+use crate::paging::{Cursor, Direction, Page, PageArgs, Row, Rows, Sort, SortKey, Wanted};
 use crate::records::{self, ListFilter};
 use async_graphql::connection::{Connection, CursorType, Edge};
 use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::parser::types::{Selection, SelectionSet};
 use async_graphql::resolver_utils::ContainerType;
 use async_graphql::{Context, ID, InputObject, InputType, MaybeUndefined, Object, Result};
 use sea_orm::{ActiveValue, DatabaseConnection, Value};
@@ -178,6 +179,10 @@ impl TotalCount {
 pub trait Member: ContainerType + Sized {
     /// The row type.
     type Row: Row;
+    /// The columns each field reads off the row, by the field's GraphQL name: its own
+    /// columns for a plain field, the key it follows for a relation (the id is always
+    /// read). A selection with a field not named here reads every column.
+    const READS: &'static [(&'static str, &'static [&'static str])] = &[];
     /// Wraps a row that belongs to `group`.
     fn in_group(row: Self::Row, group: Arc<Group>) -> Self;
     /// Wraps a row on its own (a lookup or a mutation result).
@@ -189,6 +194,22 @@ pub trait Member: ContainerType + Sized {
 
 /// Declares a GraphQL object over one row: its row, its sibling group, and [`Member`].
 macro_rules! member {
+    ($(#[$meta:meta])* $name:ident($row:ty) reads { $($field:literal => [$($column:literal),*]),* $(,)? }) => {
+        $(#[$meta])*
+        pub struct $name {
+            row: $row,
+            group: std::sync::Arc<$crate::graphql::group::Group>,
+        }
+
+        impl $crate::graphql::connection::Member for $name {
+            type Row = $row;
+            const READS: &'static [(&'static str, &'static [&'static str])] =
+                &[$(($field, &[$($column),*])),*];
+            fn in_group(row: $row, group: std::sync::Arc<$crate::graphql::group::Group>) -> Self {
+                Self { row, group }
+            }
+        }
+    };
     ($(#[$meta:meta])* $name:ident($row:ty)) => {
         $(#[$meta])*
         pub struct $name {
@@ -206,6 +227,55 @@ macro_rules! member {
     };
 }
 pub(crate) use member;
+
+/// The columns of `N` that the fields of `set` read ([`Member::READS`]); every column when
+/// `set` holds a fragment or a field `READS` does not name.
+fn read_by<N: Member>(set: &SelectionSet) -> Wanted {
+    let mut wanted = Wanted::NONE;
+    for selection in &set.items {
+        let Selection::Field(field) = &selection.node else {
+            return Wanted::ALL;
+        };
+        let name = field.node.name.node.as_str();
+        if name == "__typename" {
+            continue;
+        }
+        let Some((_, columns)) = N::READS.iter().find(|(field, _)| *field == name) else {
+            return Wanted::ALL;
+        };
+        for column in *columns {
+            wanted = wanted.and::<N::Row>(column);
+        }
+    }
+    wanted
+}
+
+/// The columns of `N` that the connection field of `ctx` reads: through its `nodes` and
+/// its edges' `node`.
+fn read_by_connection<N: Member>(ctx: &Context<'_>) -> Wanted {
+    let mut wanted = Wanted::NONE;
+    for selection in &ctx.item.node.selection_set.node.items {
+        let Selection::Field(field) = &selection.node else {
+            return Wanted::ALL;
+        };
+        let below = &field.node.selection_set.node;
+        match field.node.name.node.as_str() {
+            "nodes" => wanted = wanted.union(read_by::<N>(below)),
+            "edges" => {
+                for selection in &below.items {
+                    let Selection::Field(field) = &selection.node else {
+                        return Wanted::ALL;
+                    };
+                    if field.node.name.node == "node" {
+                        wanted = wanted.union(read_by::<N>(&field.node.selection_set.node));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    wanted
+}
 
 /// Builds a connection from a page of rows that belong to `group`.
 fn connection_in<N: Member>(
@@ -249,7 +319,7 @@ where
     N: Member,
     F: ListFilter<Row = N::Row>,
 {
-    let page = Page::new(args, sort)?;
+    let page = Page::new(args, sort)?.wanting(read_by_connection::<N>(ctx));
     // Boxed, as the loaders' statements are (see `load_now`).
     let rows = Box::pin(records::list(db(ctx), principal(ctx), &filter, &page)).await?;
     let (db, principal) = (db(ctx).clone(), principal(ctx).clone());
@@ -279,7 +349,7 @@ pub async fn nested_page<N: Member>(
     args: PageArgs,
     sort: Sort<<<N::Row as Row>::Key as SortKey>::Field>,
 ) -> Result<Paged<N>> {
-    let page = Page::new(args, sort)?;
+    let page = Page::new(args, sort)?.wanting(read_by_connection::<N>(ctx));
     let loaded = group
         .once(PagesKey(relation, page.clone()), || async {
             let keys = group.ids().iter().map(|id| PageKey {
@@ -314,14 +384,15 @@ async fn group_lists<R: ListOrder>(
     ctx: &Context<'_>,
     group: &Arc<Group>,
     relation: ListRelation,
+    wanted: Wanted,
 ) -> Result<Arc<(HashMap<Uuid, Range<usize>>, Arc<Group>)>, AppError> {
     group
-        .once(relation, || async {
-            let keys = group.ids().iter().map(|id| (relation, *id));
+        .once((relation, wanted), || async {
+            let keys = group.ids().iter().map(|id| (relation, wanted, *id));
             let lists = load_now::<Lists<R>, _>(ctx, keys.collect()).await?;
             let mut places = HashMap::with_capacity(lists.len());
             let mut rows = Vec::with_capacity(lists.values().map(Vec::len).sum());
-            for ((_, id), list) in lists {
+            for ((_, _, id), list) in lists {
                 places.insert(id, rows.len()..rows.len() + list.len());
                 rows.extend(list);
             }
@@ -348,7 +419,7 @@ pub async fn group_list<R: ListOrder>(
     (group, parent): (&Arc<Group>, Uuid),
     relation: ListRelation,
 ) -> Result<Vec<R>> {
-    let loaded = group_lists::<R>(ctx, group, relation).await?;
+    let loaded = group_lists::<R>(ctx, group, relation, Wanted::ALL).await?;
     Ok(list_of::<R>(&loaded, parent).to_vec())
 }
 
@@ -364,7 +435,8 @@ pub async fn nested_list<N: Member>(
 where
     N::Row: ListOrder,
 {
-    let loaded = group_lists::<N::Row>(ctx, group, relation).await?;
+    let wanted = read_by::<N>(&ctx.item.node.selection_set.node);
+    let loaded = group_lists::<N::Row>(ctx, group, relation, wanted).await?;
     Ok(list_of::<N::Row>(&loaded, parent)
         .iter()
         .map(|row| Direct(N::in_group(row.clone(), loaded.1.clone())))

@@ -24,7 +24,24 @@ use uuid::Uuid;
 
 member! {
     /// One engagement between organisations and authorities.
-    Dialogue(dialogue::Model)
+    Dialogue(dialogue::Model) reads {
+        "id" => [],
+        "title" => ["title"],
+        "kind" => ["kind"],
+        "status" => ["status"],
+        "heldOn" => ["held_on"],
+        "summary" => ["summary"],
+        "outcome" => ["outcome"],
+        "visibility" => ["visibility"],
+        "version" => ["version"],
+        "createdAt" => ["created_at"],
+        "updatedAt" => ["updated_at"],
+        "organisations" => [],
+        "authorities" => [],
+        "proposals" => [],
+        "themes" => [],
+        "evidence" => [],
+    }
 }
 
 /// One contact with authorities: a meeting, letter, consultation response, seminar, conference or call.

@@ -7,7 +7,7 @@ use crate::authority::AuthorityOrderField;
 use crate::dialogue::DialogueOrderField;
 use crate::error::AppError;
 use crate::organisation::OrganisationOrderField;
-use crate::paging::{self, Direction, Page, Parent, Row, Rows, Sort, SortKey};
+use crate::paging::{self, Direction, Page, Parent, Row, Rows, Sort, SortKey, Wanted};
 use crate::proposal::{ProposalOrderField, StatusChangeOrderField};
 use crate::theme::ThemeOrderField;
 use crate::{dialogue, proposal};
@@ -391,26 +391,27 @@ pub struct Lists<R> {
     rows: PhantomData<fn() -> R>,
 }
 
-impl<R: ListOrder> Loader<(ListRelation, Uuid)> for Lists<R> {
+/// Key of a short nested list: the relation, the columns its readers use, the parent.
+pub type ListKey = (ListRelation, Wanted, Uuid);
+
+impl<R: ListOrder> Loader<ListKey> for Lists<R> {
     type Value = Vec<R>;
     type Error = AppError;
 
-    async fn load(
-        &self,
-        keys: &[(ListRelation, Uuid)],
-    ) -> Result<HashMap<(ListRelation, Uuid), Vec<R>>, AppError> {
-        let mut groups: HashMap<ListRelation, Vec<Uuid>> = HashMap::new();
-        for (relation, id) in keys {
-            groups.entry(*relation).or_default().push(*id);
+    async fn load(&self, keys: &[ListKey]) -> Result<HashMap<ListKey, Vec<R>>, AppError> {
+        let mut groups: HashMap<(ListRelation, Wanted), Vec<Uuid>> = HashMap::new();
+        for (relation, wanted, id) in keys {
+            groups.entry((*relation, *wanted)).or_default().push(*id);
         }
         let mut loaded = HashMap::with_capacity(keys.len());
-        for (relation, parents) in groups {
+        for ((relation, wanted), parents) in groups {
             let (parent, condition) = relation.spec(&self.principal);
+            let sort = R::list_order();
             let mut rows =
-                paging::all_by_parent::<R>(&self.db, &parent, &parents, condition, R::list_order())
+                paging::all_by_parent::<R>(&self.db, &parent, &parents, condition, sort, wanted)
                     .await?;
             for id in parents {
-                loaded.insert((relation, id), rows.remove(&id).unwrap_or_default());
+                loaded.insert((relation, wanted, id), rows.remove(&id).unwrap_or_default());
             }
         }
         Ok(loaded)

@@ -22,7 +22,23 @@ use uuid::Uuid;
 
 member! {
     /// A member organisation of the network.
-    Organisation(organisation::Model)
+    Organisation(organisation::Model) reads {
+        "id" => [],
+        "slug" => ["slug"],
+        "name" => ["name"],
+        "kind" => ["kind"],
+        "description" => ["description"],
+        "website" => ["website"],
+        "contactEmail" => ["contact_email"],
+        "city" => ["city"],
+        "version" => ["version"],
+        "createdAt" => ["created_at"],
+        "updatedAt" => ["updated_at"],
+        "dialogues" => [],
+        "proposals" => [],
+        "evidence" => [],
+        "cooperations" => [],
+    }
 }
 
 /// A member organisation of the network.

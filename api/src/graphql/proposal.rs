@@ -24,7 +24,24 @@ use sea_orm::ActiveValue::Set;
 
 member! {
     /// A policy proposal of the network.
-    Proposal(proposal::Model)
+    Proposal(proposal::Model) reads {
+        "id" => [],
+        "title" => ["title"],
+        "summary" => ["summary"],
+        "body" => ["body"],
+        "status" => ["status"],
+        "visibility" => ["visibility"],
+        "version" => ["version"],
+        "createdAt" => ["created_at"],
+        "updatedAt" => ["updated_at"],
+        "leadOrganisation" => ["lead_organisation_id"],
+        "coSigners" => [],
+        "targetAuthorities" => [],
+        "dialogues" => [],
+        "history" => [],
+        "themes" => [],
+        "evidence" => [],
+    }
 }
 
 /// A proposal the network puts to authorities, with its place in the lifecycle.
