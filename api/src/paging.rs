@@ -300,10 +300,10 @@ pub struct Page<K: SortKey> {
 }
 
 /// Which columns of a row type a statement reads for its readers, by their position in
-/// [`FromColumns::FIELDS`]. The others it selects as their blank
-/// ([`entity::columns::Cell::BLANK`]): the row's field then holds an empty value, and the
-/// database sends, and the server decodes, nothing. The id and the ordering column are
-/// always read; so is every column without a blank.
+/// [`FromColumns::FIELDS`]. It leaves the others out: the database sends, and the server
+/// decodes, nothing for them, and the row's field holds its blank
+/// ([`entity::columns::Cell::BLANK`]). The id and the ordering column are always read; so
+/// is every column without a blank.
 ///
 /// Rows read with fewer than [`Wanted::ALL`] must only reach the readers that asked: whatever
 /// keeps them (a sibling group, a loader) keys them by their `Wanted` as well.
@@ -338,6 +338,23 @@ impl Wanted {
             .ok()
             .and_then(|at| 1_u64.checked_shl(at))
             .is_none_or(|bit| self.0 & bit != 0)
+    }
+
+    /// The columns of `R` a statement selects for these readers, ordered on `sort`: these,
+    /// the id, the ordering column and every column without a blank.
+    fn selected<R: Row>(self, sort: <R::Key as SortKey>::Field) -> Self {
+        let key = column_name::<R::Key>(sort);
+        let id = id_name::<R>().to_string();
+        R::FIELDS
+            .iter()
+            .zip(R::SKIPPABLE)
+            .filter(|(name, skippable)| !**skippable || **name == key || **name == id)
+            .fold(self, |wanted, (name, _)| wanted.and::<R>(name))
+    }
+
+    /// How many columns of `R` these are.
+    fn count<R: Row>(self) -> usize {
+        (0..R::FIELDS.len()).filter(|at| self.reads(*at)).count()
     }
 }
 
@@ -551,31 +568,22 @@ fn row_columns<R: Row>(table: &DynIden) -> Vec<(DynIden, DynIden)> {
     columns
 }
 
-/// Selects the columns of `R`'s table, qualified by `table`, in the order [`FromColumns`]
-/// reads them: the `wanted` ones, the id and the column of `sort`, and every column without
-/// a blank; the others as their blank, under their name.
-fn select_row<R: Row>(
-    select: &mut SelectStatement,
-    table: &DynIden,
-    wanted: Wanted,
-    sort: <R::Key as SortKey>::Field,
-) {
-    let key = column_name::<R::Key>(sort);
-    let id = id_name::<R>().to_string();
-    for (at, (column, blank)) in row_columns::<R>(table)
-        .into_iter()
-        .zip(R::BLANKS)
-        .enumerate()
-    {
-        let name = R::FIELDS.get(at).copied().unwrap_or_default();
-        match blank {
-            Some(blank) if !wanted.reads(at) && name != key && name != id => {
-                select.expr_as(Expr::cust(*blank), column.1);
-            }
-            _ => {
-                select.column(column);
-            }
+/// Selects the `selected` columns of `R`, qualified by `table` (its name, an alias, or a
+/// subquery that selected them), in the order [`FromColumns`] reads them.
+fn select_row<R: Row>(select: &mut SelectStatement, table: &DynIden, selected: Wanted) {
+    for (at, column) in row_columns::<R>(table).into_iter().enumerate() {
+        if selected.reads(at) {
+            select.column(column);
         }
+    }
+}
+
+/// Reads a row of `R` that holds the `selected` columns.
+fn read_row<R: Row>(row: &QueryResult, selected: Wanted) -> Result<R, sea_orm::DbErr> {
+    if selected == Wanted::ALL {
+        R::from_columns(row)
+    } else {
+        R::from_selected(row, &|at| selected.reads(at))
     }
 }
 
@@ -664,8 +672,9 @@ pub async fn page<R: Row>(
     page: &Page<R::Key>,
 ) -> AppResult<Rows<R>> {
     let order = read_order(page);
+    let selected = page.wanted.selected::<R>(page.sort.field);
     let mut select = Query::select();
-    select_row::<R>(&mut select, &table::<R>(), page.wanted, page.sort.field);
+    select_row::<R>(&mut select, &table::<R>(), selected);
     select
         .from(table::<R>())
         .cond_where(both(
@@ -678,7 +687,7 @@ pub async fn page<R: Row>(
     let rows = read(db, &select).await?;
     let rows = rows
         .iter()
-        .map(R::from_columns)
+        .map(|row| read_row(row, selected))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(finish(rows, page))
 }
@@ -730,19 +739,21 @@ fn parent_key(row: &QueryResult) -> AppResult<Uuid> {
     Ok(row.try_get::<Uuid>("", PARENT_KEY)?)
 }
 
-/// Runs `select`, whose rows carry the parent's key right after the row's columns, and
-/// groups the rows by it (each group in the order the rows arrived).
+/// Runs `select`, whose rows carry the parent's key right after the `selected` columns of
+/// the row, and groups the rows by it (each group in the order the rows arrived).
 async fn rows_by_parent<R: Row>(
     db: &impl Connection,
     select: &SelectStatement,
+    selected: Wanted,
 ) -> AppResult<HashMap<Uuid, Vec<R>>> {
     let rows = read(db, select).await?;
+    let key = selected.count::<R>();
     let mut grouped: HashMap<Uuid, Vec<R>> = HashMap::with_capacity(rows.len());
     for row in rows {
         grouped
-            .entry(Uuid::read(&row, R::FIELDS.len())?)
+            .entry(Uuid::read(&row, key)?)
             .or_default()
-            .push(R::from_columns(&row)?);
+            .push(read_row(&row, selected)?);
     }
     Ok(grouped)
 }
@@ -772,8 +783,9 @@ pub async fn pages_by_parent<R: Row>(
     let order = read_order(page);
     let key = parent.key_expr();
     const ROW_NUMBER: &str = "row_number";
+    let selected = page.wanted.selected::<R>(page.sort.field);
     let mut inner = Query::select();
-    select_row::<R>(&mut inner, &table::<R>(), page.wanted, page.sort.field);
+    select_row::<R>(&mut inner, &table::<R>(), selected);
     inner
         .expr_as(key.clone(), PARENT_KEY)
         .expr_window_as(
@@ -793,15 +805,15 @@ pub async fn pages_by_parent<R: Row>(
             id_column::<R>(),
         )),
     );
-    let select = Query::select()
-        .columns(row_columns::<R>(&"numbered".into_iden()))
+    let mut select = Query::select();
+    select_row::<R>(&mut select, &"numbered".into_iden(), selected);
+    select
         .expr(Expr::col(PARENT_KEY))
         .from_subquery(inner.to_owned(), "numbered")
         .and_where(Expr::col(ROW_NUMBER).lte(i64::try_from(page.limit + 1).unwrap_or(i64::MAX)))
         .order_by(PARENT_KEY, Order::Asc)
-        .order_by(ROW_NUMBER, Order::Asc)
-        .to_owned();
-    let mut grouped = rows_by_parent::<R>(db, &select).await?;
+        .order_by(ROW_NUMBER, Order::Asc);
+    let mut grouped = rows_by_parent::<R>(db, &select, selected).await?;
     Ok(parents
         .iter()
         .map(|id| (*id, finish(grouped.remove(id).unwrap_or_default(), page)))
@@ -873,13 +885,14 @@ async fn pages_from_link_index<R: Row>(
         .order_by_expr(on_link(&link.copy), order.clone())
         .order_by_expr(on_link(&link.row), order.clone())
         .limit(page.limit + 1);
+    let selected = page.wanted.selected::<R>(page.sort.field);
     let mut select = Query::select();
+    select_row::<R>(&mut select, &PAGE.into_iden(), selected);
+    select.expr_as(parent_id(), PARENT_KEY);
     if db.get_database_backend() == DatabaseBackend::Postgres {
         let values = parents.iter().map(|id| ValueTuple::One((*id).into()));
-        select_row::<R>(&mut first, &table::<R>(), page.wanted, page.sort.field);
+        select_row::<R>(&mut first, &table::<R>(), selected);
         select
-            .columns(row_columns::<R>(&PAGE.into_iden()))
-            .expr_as(parent_id(), PARENT_KEY)
             .from_subquery(
                 Query::select()
                     .expr_as(Expr::col("column1"), UUID)
@@ -890,8 +903,6 @@ async fn pages_from_link_index<R: Row>(
             .join_lateral(JoinType::InnerJoin, first, PAGE, Expr::val(true));
     } else {
         first.column((link.table.clone(), link.row.clone()));
-        select_row::<R>(&mut select, &PAGE.into_iden(), page.wanted, page.sort.field);
-        select.expr_as(parent_id(), PARENT_KEY);
         select.from_subquery(sqlite_ids(parents), PARENT).join_as(
             JoinType::InnerJoin,
             table::<R>(),
@@ -899,7 +910,7 @@ async fn pages_from_link_index<R: Row>(
             Expr::col((PAGE, id_name::<R>())).in_subquery(first),
         );
     }
-    let mut grouped = rows_by_parent::<R>(db, &select).await?;
+    let mut grouped = rows_by_parent::<R>(db, &select, selected).await?;
     Ok(parents
         .iter()
         .map(|id| {
@@ -956,8 +967,9 @@ pub async fn all_by_parent<R: Row>(
     wanted: Wanted,
 ) -> AppResult<HashMap<Uuid, Vec<R>>> {
     let key = parent.key_expr();
+    let selected = wanted.selected::<R>(sort.field);
     let mut select = Query::select();
-    select_row::<R>(&mut select, &table::<R>(), wanted, sort.field);
+    select_row::<R>(&mut select, &table::<R>(), selected);
     select.expr_as(key.clone(), PARENT_KEY).from(table::<R>());
     parent.join(&mut select);
     // No ORDER BY: it tempts planners to walk the whole table in that order (2.9 s for the
@@ -966,7 +978,7 @@ pub async fn all_by_parent<R: Row>(
         condition,
         one_of(db.get_database_backend(), key, parents),
     ));
-    let mut grouped = rows_by_parent::<R>(db, &select).await?;
+    let mut grouped = rows_by_parent::<R>(db, &select, selected).await?;
     for rows in grouped.values_mut() {
         sort_rows(rows, sort.field, sort.descending);
     }

@@ -19,11 +19,9 @@ pub trait Cell: Sized {
     /// `DbErr::Type` when the column is missing or its value is not of this type.
     fn read(row: &QueryResult, at: usize) -> Result<Self, DbErr>;
 
-    /// What a statement may select in place of the column when nobody reads it: an SQL
-    /// literal that both databases return as a value of this type, and that costs nothing
-    /// to decode. `None` where no such literal exists (dates, ids, enums): those columns
-    /// are always read.
-    const BLANK: Option<&'static str> = None;
+    /// What the field holds when a statement leaves its column out because nobody reads
+    /// it: an empty value. `None` for the enums, whose columns are always read.
+    const BLANK: Option<fn() -> Self> = None;
 }
 
 /// A model that can be read from the first columns of a row, taken in the order of its
@@ -31,14 +29,22 @@ pub trait Cell: Sized {
 pub trait FromColumns: Sized {
     /// The fields, in the order they are read; they are the column names.
     const FIELDS: &'static [&'static str];
-    /// Each field's [`Cell::BLANK`], in the same order.
-    const BLANKS: &'static [Option<&'static str>];
+    /// Whether each field has a [`Cell::BLANK`], in the same order: whether a statement
+    /// may leave its column out.
+    const SKIPPABLE: &'static [bool];
 
     /// Reads the model from `row`.
     ///
     /// # Errors
     /// `DbErr::Type` when a column is missing or holds a value of another type.
     fn from_columns(row: &QueryResult) -> Result<Self, DbErr>;
+
+    /// Reads the model from a row that holds, in order, only the columns for which
+    /// `selected` (given a field's position) is true; the other fields get their blank.
+    ///
+    /// # Errors
+    /// `DbErr::Type` when a column is missing or holds a value of another type.
+    fn from_selected(row: &QueryResult, selected: &dyn Fn(usize) -> bool) -> Result<Self, DbErr>;
 }
 
 /// Reads the columns of a row one after the other.
@@ -70,9 +76,9 @@ fn decode_error(at: usize, error: &sqlx::Error) -> DbErr {
 
 /// [`Cell`] for types that both drivers decode themselves (`Option<T>` of them included).
 macro_rules! decoded {
-    ($($ty:ty $(= $blank:literal)?),+ $(,)?) => {$(
+    ($($ty:ty $(= $blank:expr)?),+ $(,)?) => {$(
         impl Cell for $ty {
-            $(const BLANK: Option<&'static str> = Some($blank);)?
+            $(const BLANK: Option<fn() -> Self> = Some($blank);)?
 
             fn read(row: &QueryResult, at: usize) -> Result<Self, DbErr> {
                 let value = if let Some(row) = row.try_as_pg_row() {
@@ -89,20 +95,20 @@ macro_rules! decoded {
 }
 
 decoded!(
-    bool,
-    i32 = "0",
-    i64 = "0",
-    String = "''",
-    Uuid,
-    Date,
-    DateTimeUtc,
-    Option<bool> = "NULL",
-    Option<i32> = "NULL",
-    Option<i64> = "NULL",
-    Option<String> = "NULL",
-    Option<Uuid> = "NULL",
-    Option<Date> = "NULL",
-    Option<DateTimeUtc> = "NULL",
+    bool = || false,
+    i32 = || 0,
+    i64 = || 0,
+    String = String::new,
+    Uuid = Uuid::nil,
+    Date = Date::default,
+    DateTimeUtc = DateTimeUtc::default,
+    Option<bool> = || None,
+    Option<i32> = || None,
+    Option<i64> = || None,
+    Option<String> = || None,
+    Option<Uuid> = || None,
+    Option<Date> = || None,
+    Option<DateTimeUtc> = || None,
 );
 
 /// Reads an enum stored as its text value, as sea-orm does.
@@ -142,7 +148,7 @@ macro_rules! stored_as_text {
         }
 
         impl $crate::columns::Cell for Option<$ty> {
-            const BLANK: Option<&'static str> = Some("NULL");
+            const BLANK: Option<fn() -> Self> = Some(|| None);
 
             fn read(
                 row: &sea_orm::QueryResult,
@@ -173,13 +179,34 @@ macro_rules! model {
 
         impl $crate::columns::FromColumns for Model {
             const FIELDS: &'static [&'static str] = &[$(stringify!($field)),+];
-            const BLANKS: &'static [Option<&'static str>] =
-                &[$(<$ty as $crate::columns::Cell>::BLANK),+];
+            const SKIPPABLE: &'static [bool] =
+                &[$(<$ty as $crate::columns::Cell>::BLANK.is_some()),+];
 
             fn from_columns(row: &sea_orm::QueryResult) -> Result<Self, sea_orm::DbErr> {
                 let mut columns = $crate::columns::Columns::new(row);
                 Ok(Self {
                     $( $field: columns.read::<$ty>()? ),+
+                })
+            }
+
+            fn from_selected(
+                row: &sea_orm::QueryResult,
+                selected: &dyn Fn(usize) -> bool,
+            ) -> Result<Self, sea_orm::DbErr> {
+                let mut columns = $crate::columns::Columns::new(row);
+                let mut field = 0_usize;
+                let mut next = || {
+                    field += 1;
+                    field - 1
+                };
+                Ok(Self {
+                    $( $field: {
+                        let at = next();
+                        match <$ty as $crate::columns::Cell>::BLANK {
+                            Some(blank) if !selected(at) => blank(),
+                            _ => columns.read::<$ty>()?,
+                        }
+                    } ),+
                 })
             }
         }
