@@ -22,22 +22,19 @@ use uuid::Uuid;
 
 member! {
     /// A public body the network engages.
-    Authority(authority::Model) reads {
+    Authority(authority::Model) reads authority::Column {
         "id" => [],
-        "slug" => ["slug"],
-        "name" => ["name"],
-        "level" => ["level"],
-        "kind" => ["kind"],
-        "website" => ["website"],
-        "code" => ["code"],
-        "version" => ["version"],
-        "createdAt" => ["created_at"],
-        "updatedAt" => ["updated_at"],
-        "parent" => ["parent_id"],
-        "children" => [],
-        "dialogues" => [],
-        "isMetropolitan" => ["is_metropolitan"],
-        "cooperations" => [],
+        "slug" => [Slug],
+        "name" => [Name],
+        "level" => [Level],
+        "kind" => [Kind],
+        "website" => [Website],
+        "code" => [Code],
+        "version" => [Version],
+        "createdAt" => [CreatedAt],
+        "updatedAt" => [UpdatedAt],
+        "parent" => [ParentId],
+        "isMetropolitan" => [IsMetropolitan],
     }
 }
 

@@ -180,9 +180,11 @@ pub trait Member: ContainerType + Sized {
     /// The row type.
     type Row: Row;
     /// The columns each field reads off the row, by the field's GraphQL name: its own
-    /// columns for a plain field, the key it follows for a relation (the id is always
-    /// read). A selection with a field not named here reads every column.
-    const READS: &'static [(&'static str, &'static [&'static str])] = &[];
+    /// columns for a plain field, the key a to-one reference follows. A field with a
+    /// selection of its own that is not named here is a relation keyed on the id, which
+    /// is always read; any other field not named here reads every column. Empty: every
+    /// field reads every column.
+    const READS: &'static [(&'static str, &'static [ColumnOf<Self::Row>])] = &[];
     /// Wraps a row that belongs to `group`.
     fn in_group(row: Self::Row, group: Arc<Group>) -> Self;
     /// Wraps a row on its own (a lookup or a mutation result).
@@ -192,25 +194,27 @@ pub trait Member: ContainerType + Sized {
     }
 }
 
-/// Declares a GraphQL object over one row: its row, its sibling group, and [`Member`].
-macro_rules! member {
-    ($(#[$meta:meta])* $name:ident($row:ty) reads { $($field:literal => [$($column:literal),*]),* $(,)? }) => {
-        $(#[$meta])*
-        pub struct $name {
-            row: $row,
-            group: std::sync::Arc<$crate::graphql::group::Group>,
-        }
+/// The columns of a row type.
+pub type ColumnOf<R> = <<R as Row>::Entity as sea_orm::EntityTrait>::Column;
 
-        impl $crate::graphql::connection::Member for $name {
-            type Row = $row;
-            const READS: &'static [(&'static str, &'static [&'static str])] =
-                &[$(($field, &[$($column),*])),*];
-            fn in_group(row: $row, group: std::sync::Arc<$crate::graphql::group::Group>) -> Self {
-                Self { row, group }
-            }
-        }
-    };
+/// Declares a GraphQL object over one row: its row, its sibling group, and [`Member`], with
+/// the columns each of its fields reads when they are given
+/// (`reads table::Column { "field" => [Column, ...], ... }`, [`Member::READS`]).
+macro_rules! member {
     ($(#[$meta:meta])* $name:ident($row:ty)) => {
+        $crate::graphql::connection::member!(@object $(#[$meta])* $name($row) {});
+    };
+    ($(#[$meta:meta])* $name:ident($row:ty) reads $columns:path {
+        $($field:literal => [$($column:ident),*]),* $(,)?
+    }) => {
+        $crate::graphql::connection::member!(@object $(#[$meta])* $name($row) {
+            const READS: &'static [(
+                &'static str,
+                &'static [$crate::graphql::connection::ColumnOf<$row>],
+            )] = &[$(($field, &[$(<$columns>::$column),*])),*];
+        });
+    };
+    (@object $(#[$meta:meta])* $name:ident($row:ty) { $($reads:tt)* }) => {
         $(#[$meta])*
         pub struct $name {
             row: $row,
@@ -220,6 +224,7 @@ macro_rules! member {
 
         impl $crate::graphql::connection::Member for $name {
             type Row = $row;
+            $($reads)*
             fn in_group(row: $row, group: std::sync::Arc<$crate::graphql::group::Group>) -> Self {
                 Self { row, group }
             }
@@ -229,22 +234,25 @@ macro_rules! member {
 pub(crate) use member;
 
 /// The columns of `N` that the fields of `set` read ([`Member::READS`]); every column when
-/// `set` holds a fragment or a field `READS` does not name.
+/// `set` holds a fragment, or a plain field `READS` does not name.
 fn read_by<N: Member>(set: &SelectionSet) -> Wanted {
+    if N::READS.is_empty() {
+        return Wanted::ALL;
+    }
     let mut wanted = Wanted::NONE;
     for selection in &set.items {
         let Selection::Field(field) = &selection.node else {
             return Wanted::ALL;
         };
         let name = field.node.name.node.as_str();
-        if name == "__typename" {
-            continue;
-        }
-        let Some((_, columns)) = N::READS.iter().find(|(field, _)| *field == name) else {
-            return Wanted::ALL;
-        };
-        for column in *columns {
-            wanted = wanted.and::<N::Row>(column);
+        match N::READS.iter().find(|(field, _)| *field == name) {
+            Some((_, columns)) => {
+                for column in *columns {
+                    wanted = wanted.and::<N::Row>(sea_orm::IdenStatic::as_str(column));
+                }
+            }
+            None if name == "__typename" || !field.node.selection_set.node.items.is_empty() => {}
+            None => return Wanted::ALL,
         }
     }
     wanted

@@ -24,23 +24,18 @@ use uuid::Uuid;
 
 member! {
     /// One engagement between organisations and authorities.
-    Dialogue(dialogue::Model) reads {
+    Dialogue(dialogue::Model) reads dialogue::Column {
         "id" => [],
-        "title" => ["title"],
-        "kind" => ["kind"],
-        "status" => ["status"],
-        "heldOn" => ["held_on"],
-        "summary" => ["summary"],
-        "outcome" => ["outcome"],
-        "visibility" => ["visibility"],
-        "version" => ["version"],
-        "createdAt" => ["created_at"],
-        "updatedAt" => ["updated_at"],
-        "organisations" => [],
-        "authorities" => [],
-        "proposals" => [],
-        "themes" => [],
-        "evidence" => [],
+        "title" => [Title],
+        "kind" => [Kind],
+        "status" => [Status],
+        "heldOn" => [HeldOn],
+        "summary" => [Summary],
+        "outcome" => [Outcome],
+        "visibility" => [Visibility],
+        "version" => [Version],
+        "createdAt" => [CreatedAt],
+        "updatedAt" => [UpdatedAt],
     }
 }
 

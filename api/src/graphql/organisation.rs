@@ -22,22 +22,18 @@ use uuid::Uuid;
 
 member! {
     /// A member organisation of the network.
-    Organisation(organisation::Model) reads {
+    Organisation(organisation::Model) reads organisation::Column {
         "id" => [],
-        "slug" => ["slug"],
-        "name" => ["name"],
-        "kind" => ["kind"],
-        "description" => ["description"],
-        "website" => ["website"],
-        "contactEmail" => ["contact_email"],
-        "city" => ["city"],
-        "version" => ["version"],
-        "createdAt" => ["created_at"],
-        "updatedAt" => ["updated_at"],
-        "dialogues" => [],
-        "proposals" => [],
-        "evidence" => [],
-        "cooperations" => [],
+        "slug" => [Slug],
+        "name" => [Name],
+        "kind" => [Kind],
+        "description" => [Description],
+        "website" => [Website],
+        "contactEmail" => [ContactEmail],
+        "city" => [City],
+        "version" => [Version],
+        "createdAt" => [CreatedAt],
+        "updatedAt" => [UpdatedAt],
     }
 }
 

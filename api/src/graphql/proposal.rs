@@ -24,23 +24,17 @@ use sea_orm::ActiveValue::Set;
 
 member! {
     /// A policy proposal of the network.
-    Proposal(proposal::Model) reads {
+    Proposal(proposal::Model) reads proposal::Column {
         "id" => [],
-        "title" => ["title"],
-        "summary" => ["summary"],
-        "body" => ["body"],
-        "status" => ["status"],
-        "visibility" => ["visibility"],
-        "version" => ["version"],
-        "createdAt" => ["created_at"],
-        "updatedAt" => ["updated_at"],
-        "leadOrganisation" => ["lead_organisation_id"],
-        "coSigners" => [],
-        "targetAuthorities" => [],
-        "dialogues" => [],
-        "history" => [],
-        "themes" => [],
-        "evidence" => [],
+        "title" => [Title],
+        "summary" => [Summary],
+        "body" => [Body],
+        "status" => [Status],
+        "visibility" => [Visibility],
+        "version" => [Version],
+        "createdAt" => [CreatedAt],
+        "updatedAt" => [UpdatedAt],
+        "leadOrganisation" => [LeadOrganisationId],
     }
 }
 
