@@ -67,7 +67,7 @@ pub trait SortKey: Clone + Debug + Ord + Hash + Send + Sync + 'static {
 }
 
 /// Rows that can be paginated: a table's model that knows its id and the key of each of
-/// its ordering fields. Statements select its columns with [`row_columns`] and read them
+/// its ordering fields. Statements select its columns with [`select_row`] and read them
 /// by position ([`FromColumns`]).
 pub trait Row: FromColumns + Clone + Send + Sync + 'static {
     /// The table the rows come from.

@@ -20,7 +20,8 @@ pub trait Cell: Sized {
     fn read(row: &QueryResult, at: usize) -> Result<Self, DbErr>;
 
     /// What the field holds when a statement leaves its column out because nobody reads
-    /// it: an empty value. `None` for the enums, whose columns are always read.
+    /// it: an empty value. `None` for the enums themselves (not their `Option`), whose
+    /// columns are always read.
     const BLANK: Option<fn() -> Self> = None;
 }
 
