@@ -342,11 +342,39 @@ async fn answered(app: &TestApp, list: &str, path: &[&str], selection: &str) -> 
     records(&app.ok(&query, json!({})).await, path)
 }
 
+/// Two aliases of one reference that ask for different fields each get their own: the
+/// records loaded for one are not handed to the other with its columns left out.
+#[tokio::test]
+async fn aliases_of_a_reference_each_get_the_fields_they_ask_for() {
+    let app = TestApp::start().await;
+    samverkan::seed::demo(&app.db)
+        .await
+        .map_err(|e| e.message())
+        .expect("seed the demo network");
+    let data = app
+        .ok(
+            "{ proposals(first: 20) { nodes { a: leadOrganisation { name } b: leadOrganisation { website } c: leadOrganisation { ... on Organisation { name website } } } } }",
+            json!({}),
+        )
+        .await;
+    let nodes = records(&data, &["proposals", "nodes", "*"]);
+    assert!(
+        nodes
+            .iter()
+            .any(|node| holds_something(&node["c"]["website"])),
+        "the demo network's lead organisations have websites"
+    );
+    for node in &nodes {
+        assert_eq!(node["a"]["name"], node["c"]["name"], "{node}");
+        assert_eq!(node["b"]["website"], node["c"]["website"], "{node}");
+    }
+}
+
 /// Lists read only the columns that the fields asked for need. So every field, asked alone
 /// or with all the others, must answer as it does when the fields are asked through a
 /// fragment (which reads every column), on every way rows are read: top-level pages, nested
-/// pages through a link table's index, by row number and by owner, edges, and short nested
-/// lists.
+/// pages through a link table's index, by row number and by owner, edges, short nested
+/// lists, and to-one references.
 #[tokio::test]
 async fn a_field_asked_alone_answers_as_the_record_holds_it() {
     let mut settings = samverkan::config::HttpSettings::default();
@@ -415,6 +443,11 @@ async fn a_field_asked_alone_answers_as_the_record_holds_it() {
             "dialogues(first: 40) { nodes { proposals { SELECTION } } }",
             &["dialogues", "nodes", "*", "proposals", "*"],
             ("Proposal", PROPOSAL),
+        ),
+        (
+            "proposals(first: 40) { nodes { leadOrganisation { SELECTION } } }",
+            &["proposals", "nodes", "*", "leadOrganisation"],
+            ("Organisation", ORGANISATION),
         ),
     ];
     for (list, path, (type_name, fields)) in lists {

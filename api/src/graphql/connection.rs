@@ -9,7 +9,7 @@ use super::ids::{self, NodeType};
 use super::loaders::{ById, Counts, ListOrder, ListRelation, Lists, PageKey, PagedRelation, Pages};
 use crate::auth::Principal;
 use crate::error::AppError;
-use crate::paging::{Cursor, Direction, Page, PageArgs, Row, Rows, Sort, SortKey, Wanted};
+use crate::paging::{Cursor, Direction, IdMap, Page, PageArgs, Row, Rows, Sort, SortKey, Wanted};
 use crate::records::{self, ListFilter};
 use async_graphql::connection::{Connection, CursorType, Edge};
 use async_graphql::dataloader::{DataLoader, Loader};
@@ -366,7 +366,7 @@ pub async fn nested_page<N: Member>(
                 page: page.clone(),
             });
             let pages = load_now::<Pages<N::Row>, _>(ctx, keys.collect()).await?;
-            let pages: HashMap<Uuid, Rows<N::Row>> = pages
+            let pages: IdMap<Rows<N::Row>> = pages
                 .into_iter()
                 .map(|(key, rows)| (key.parent, rows))
                 .collect();
@@ -393,12 +393,12 @@ async fn group_lists<R: ListOrder>(
     group: &Arc<Group>,
     relation: ListRelation,
     wanted: Wanted,
-) -> Result<Arc<(HashMap<Uuid, Range<usize>>, Arc<Group>)>, AppError> {
+) -> Result<Arc<(IdMap<Range<usize>>, Arc<Group>)>, AppError> {
     group
         .once((relation, wanted), || async {
             let keys = group.ids().iter().map(|id| (relation, wanted, *id));
             let lists = load_now::<Lists<R>, _>(ctx, keys.collect()).await?;
-            let mut places = HashMap::with_capacity(lists.len());
+            let mut places = IdMap::with_capacity_and_hasher(lists.len(), Default::default());
             let mut rows = Vec::with_capacity(lists.values().map(Vec::len).sum());
             for ((_, _, id), list) in lists {
                 places.insert(id, rows.len()..rows.len() + list.len());
@@ -410,7 +410,7 @@ async fn group_lists<R: ListOrder>(
 }
 
 /// The rows of `parent`'s list in what [`group_lists`] loaded.
-fn list_of<R: ListOrder>(loaded: &(HashMap<Uuid, Range<usize>>, Arc<Group>), parent: Uuid) -> &[R] {
+fn list_of<R: ListOrder>(loaded: &(IdMap<Range<usize>>, Arc<Group>), parent: Uuid) -> &[R] {
     let (places, children) = loaded;
     places
         .get(&parent)
@@ -451,7 +451,8 @@ where
         .collect())
 }
 
-/// The key of a group's to-one references, by the name of the relation.
+/// The key of a group's to-one references, by the name of the relation (and, for
+/// [`reference`], the columns its readers use).
 #[derive(PartialEq)]
 struct ReferenceKey(&'static str);
 
@@ -466,12 +467,22 @@ pub async fn reference<P: Row, N: Member>(
     (name, key): (&'static str, fn(&P) -> Option<Uuid>),
     id: Uuid,
 ) -> Result<Option<Direct<N>>> {
+    let wanted = read_by::<N>(&ctx.item.node.selection_set.node);
     let loaded = group
-        .once(ReferenceKey(name), || async {
-            let mut keys: Vec<Uuid> = group.rows::<P>().iter().filter_map(key).collect();
-            keys.sort_unstable();
+        .once((ReferenceKey(name), wanted), || async {
+            let mut keys: Vec<(Wanted, Uuid)> = group
+                .rows::<P>()
+                .iter()
+                .filter_map(key)
+                .map(|id| (wanted, id))
+                .collect();
+            keys.sort_unstable_by_key(|(_, id)| *id);
             keys.dedup();
-            let found = load_now::<ById<N::Row>, _>(ctx, keys).await?;
+            let found: IdMap<N::Row> = load_now::<ById<N::Row>, _>(ctx, keys)
+                .await?
+                .into_iter()
+                .map(|((_, id), row)| (id, row))
+                .collect();
             let targets = Group::new(found.values().cloned().collect());
             Ok((found, targets))
         })

@@ -5,10 +5,11 @@
 //! the query, one statement per level, and never depends on timing.
 
 use crate::error::AppError;
-use crate::paging::Row;
+use crate::paging::{IdHasher, Row};
 use std::any::Any;
 use std::collections::HashSet;
 use std::future::Future;
+use std::hash::BuildHasherDefault;
 use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
 use uuid::Uuid;
@@ -29,7 +30,8 @@ pub struct Group {
 impl Group {
     /// A group of `rows` (duplicates are loaded once).
     pub fn new<R: Row>(rows: Vec<R>) -> Arc<Self> {
-        let mut seen = HashSet::with_capacity(rows.len());
+        let mut seen: HashSet<Uuid, BuildHasherDefault<IdHasher>> =
+            HashSet::with_capacity_and_hasher(rows.len(), Default::default());
         let mut ids = Vec::with_capacity(rows.len());
         ids.extend(rows.iter().map(Row::id).filter(|id| seen.insert(*id)));
         Arc::new(Self {

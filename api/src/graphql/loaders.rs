@@ -434,6 +434,27 @@ impl<R: Row> Loader<Uuid> for ById<R> {
     }
 }
 
+/// Records by id with only the columns their readers use: rows read with fewer columns
+/// stay keyed by that column set.
+impl<R: Row> Loader<(Wanted, Uuid)> for ById<R> {
+    type Value = R;
+    type Error = AppError;
+
+    async fn load(&self, keys: &[(Wanted, Uuid)]) -> Result<HashMap<(Wanted, Uuid), R>, AppError> {
+        let mut groups: HashMap<Wanted, Vec<Uuid>> = HashMap::new();
+        for (wanted, id) in keys {
+            groups.entry(*wanted).or_default().push(*id);
+        }
+        let mut loaded = HashMap::with_capacity(keys.len());
+        for (wanted, ids) in groups {
+            let found =
+                paging::by_ids_reading::<R>(&self.db, &ids, self.visible.clone(), wanted).await?;
+            loaded.extend(found.into_iter().map(|(id, row)| ((wanted, id), row)));
+        }
+        Ok(loaded)
+    }
+}
+
 /// A goal as the key of its progress: the same goal whatever row version was read.
 #[derive(Debug, Clone)]
 pub struct GoalKey(pub entity::goal::Model);

@@ -18,6 +18,7 @@ pub fn order(data: &mut Value, document: &ExecutableDocument, operation: &Operat
     let mut orderer = Orderer {
         document,
         known: HashMap::new(),
+        recent: Vec::with_capacity(RECENT),
     };
     orderer.order_value(data, &[&operation.selection_set.node]);
 }
@@ -31,21 +32,40 @@ struct Orderer<'a> {
     document: &'a ExecutableDocument,
     /// The keys collected so far, by the selection sets they were collected from.
     known: HashMap<Vec<*const SelectionSet>, Rc<Keys<'a>>>,
+    /// The last few of them used, looked up first: a walk down a list of records meets the
+    /// same few selection sets again and again (a page's organisations, their dialogues,
+    /// each dialogue's authorities), and comparing pointers costs less than hashing them.
+    recent: Vec<(Vec<*const SelectionSet>, Rc<Keys<'a>>)>,
 }
+
+/// How many of the last used key lists [`Orderer`] looks up first.
+const RECENT: usize = 4;
 
 impl<'a> Orderer<'a> {
     /// The keys of `sets`, collected on first use.
     fn keys(&mut self, sets: &[&'a SelectionSet]) -> Rc<Keys<'a>> {
-        let id: Vec<*const SelectionSet> = sets.iter().map(|set| ptr::from_ref(*set)).collect();
-        if let Some(keys) = self.known.get(&id) {
+        let same = |id: &[*const SelectionSet]| {
+            id.len() == sets.len() && id.iter().zip(sets).all(|(a, b)| ptr::eq(*a, *b))
+        };
+        if let Some((_, keys)) = self.recent.iter().find(|(id, _)| same(id)) {
             return keys.clone();
         }
-        let mut keys = Vec::new();
-        for set in sets {
-            collect(set, self.document, &mut keys, 0);
+        let id: Vec<*const SelectionSet> = sets.iter().map(|set| ptr::from_ref(*set)).collect();
+        let keys = if let Some(keys) = self.known.get(&id) {
+            keys.clone()
+        } else {
+            let mut keys = Vec::new();
+            for set in sets {
+                collect(set, self.document, &mut keys, 0);
+            }
+            let keys = Rc::new(keys);
+            self.known.insert(id.clone(), keys.clone());
+            keys
+        };
+        if self.recent.len() == RECENT {
+            self.recent.remove(0);
         }
-        let keys = Rc::new(keys);
-        self.known.insert(id, keys.clone());
+        self.recent.push((id, keys.clone()));
         keys
     }
 
