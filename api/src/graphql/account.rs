@@ -317,7 +317,7 @@ impl AccountQuery {
     ) -> Result<Paged<User>> {
         let sort = Sort::new(UserOrderField::Email, Direction::Asc);
         let page = Page::new(PageArgs::new(first, after, last, before), sort)?;
-        let (rows, total) = users::list(db(ctx), principal(ctx), &page).await?;
+        let (rows, total) = Box::pin(users::list(db(ctx), principal(ctx), &page)).await?;
         Ok(connection(rows, sort.field, TotalCount::Known(total)))
     }
 
@@ -342,7 +342,7 @@ impl AccountQuery {
     ) -> Result<Paged<ApiToken>> {
         let sort = Sort::new(ApiTokenOrderField::CreatedAt, Direction::Desc);
         let page = Page::new(PageArgs::new(first, after, last, before), sort)?;
-        let (rows, total) = tokens::list(db(ctx), principal(ctx), &page).await?;
+        let (rows, total) = Box::pin(tokens::list(db(ctx), principal(ctx), &page)).await?;
         Ok(connection(rows, sort.field, TotalCount::Known(total)))
     }
 
@@ -371,8 +371,13 @@ impl AccountQuery {
         let sort = Sort::new(AuditOrderField::At, Direction::Desc);
         let page = Page::new(PageArgs::new(first, after, last, before), sort)?;
         let filter = filter.map(AuditLogFilter::into_domain).transpose()?;
-        let (rows, total) =
-            audit_log::list(db(ctx), principal(ctx), &filter.unwrap_or_default(), &page).await?;
+        let (rows, total) = Box::pin(audit_log::list(
+            db(ctx),
+            principal(ctx),
+            &filter.unwrap_or_default(),
+            &page,
+        ))
+        .await?;
         Ok(connection(rows, sort.field, TotalCount::Known(total)))
     }
 }

@@ -54,6 +54,10 @@ pub enum Node {
 }
 
 /// Lookups and lists of the network's record.
+///
+/// The root fields box what they await when it is large (a statement of sea-orm's is
+/// several kilobytes of future): the engine moves the future of every root field into a
+/// box of its own, and that future is as large as the largest of all root fields.
 #[derive(Default)]
 pub struct RecordQuery;
 
@@ -77,18 +81,20 @@ impl RecordQuery {
             NodeType::Evidence => load(ctx, uuid).await?.map(Node::Evidence),
             NodeType::Cooperation => load(ctx, uuid).await?.map(Node::Cooperation),
             NodeType::Goal => load(ctx, uuid).await?.map(Node::Goal),
-            NodeType::User => users::by_id(db(ctx), principal(ctx), uuid)
+            NodeType::User => Box::pin(users::by_id(db(ctx), principal(ctx), uuid))
                 .await?
                 .map(|row| Node::User(User::single(row))),
-            NodeType::ApiToken => tokens::by_id(db(ctx), principal(ctx), uuid)
+            NodeType::ApiToken => Box::pin(tokens::by_id(db(ctx), principal(ctx), uuid))
                 .await?
                 .map(|row| Node::ApiToken(ApiToken::single(row))),
-            NodeType::Webhook => webhook::by_id(db(ctx), principal(ctx), uuid)
+            NodeType::Webhook => Box::pin(webhook::by_id(db(ctx), principal(ctx), uuid))
                 .await?
                 .map(|row| Node::Webhook(Webhook::single(row))),
-            NodeType::WebhookDelivery => webhook::delivery_by_id(db(ctx), principal(ctx), uuid)
-                .await?
-                .map(|row| Node::WebhookDelivery(WebhookDelivery::single(row))),
+            NodeType::WebhookDelivery => {
+                Box::pin(webhook::delivery_by_id(db(ctx), principal(ctx), uuid))
+                    .await?
+                    .map(|row| Node::WebhookDelivery(WebhookDelivery::single(row)))
+            }
         })
     }
 
@@ -98,9 +104,11 @@ impl RecordQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The unique short name.")] slug: String,
     ) -> Result<Option<Direct<Organisation>>> {
-        Ok(organisation::by_slug(db(ctx), principal(ctx), &slug)
-            .await?
-            .map(|row| Direct(Organisation::single(row))))
+        Ok(
+            Box::pin(organisation::by_slug(db(ctx), principal(ctx), &slug))
+                .await?
+                .map(|row| Direct(Organisation::single(row))),
+        )
     }
 
     /// An authority by slug.
@@ -109,7 +117,7 @@ impl RecordQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The unique short name.")] slug: String,
     ) -> Result<Option<Direct<Authority>>> {
-        Ok(authority::by_slug(db(ctx), principal(ctx), &slug)
+        Ok(Box::pin(authority::by_slug(db(ctx), principal(ctx), &slug))
             .await?
             .map(|row| Direct(Authority::single(row))))
     }
@@ -138,7 +146,9 @@ impl RecordQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The unique short name.")] slug: String,
     ) -> Result<Option<Theme>> {
-        Ok(theme::by_slug(db(ctx), &slug).await?.map(Theme::single))
+        Ok(Box::pin(theme::by_slug(db(ctx), &slug))
+            .await?
+            .map(Theme::single))
     }
 
     /// A goal by slug, with its progress; null when it does not exist or the caller may not see it.
@@ -147,7 +157,7 @@ impl RecordQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The unique short name.")] slug: String,
     ) -> Result<Option<Goal>> {
-        Ok(goal::by_slug(db(ctx), principal(ctx), &slug)
+        Ok(Box::pin(goal::by_slug(db(ctx), principal(ctx), &slug))
             .await?
             .map(Goal::single))
     }
@@ -391,7 +401,12 @@ impl RecordQuery {
     ) -> Result<Paged<Goal>> {
         let args = PageArgs::new(first, after, last, before);
         let sort = Order::or(order_by, goal::DEFAULT_ORDER);
-        let filter = goal::resolve(db(ctx), principal(ctx), filter.into_domain()?).await?;
+        let filter = Box::pin(goal::resolve(
+            db(ctx),
+            principal(ctx),
+            filter.into_domain()?,
+        ))
+        .await?;
         list(ctx, args, sort, filter).await
     }
 
@@ -404,6 +419,6 @@ impl RecordQuery {
         #[graphql(desc = "Which items to return; all that the caller may see when omitted.")]
         filter: Option<super::statistics::StatisticsFilter>,
     ) -> Result<super::statistics::Statistics> {
-        super::statistics::statistics(ctx, filter).await
+        Box::pin(super::statistics::statistics(ctx, filter)).await
     }
 }

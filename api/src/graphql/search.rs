@@ -165,7 +165,15 @@ impl SearchQuery {
             })
             .transpose()?
             .unwrap_or(0);
-        let found = search::search(db(ctx), principal(ctx), &terms, &types, offset, limit).await?;
+        let found = Box::pin(search::search(
+            db(ctx),
+            principal(ctx),
+            &terms,
+            &types,
+            offset,
+            limit,
+        ))
+        .await?;
         let total = TotalCount::Known(found.total);
         let mut connection = Connection::with_additional_fields(offset > 0, found.has_next, total);
         connection.edges.extend(

@@ -191,7 +191,7 @@ impl WebhookQuery {
     ) -> Result<Paged<Webhook>> {
         let sort = Sort::new(WebhookOrderField::CreatedAt, Direction::Desc);
         let page = Page::new(PageArgs::new(first, after, last, before), sort)?;
-        let (rows, total) = domain::list(db(ctx), principal(ctx), &page).await?;
+        let (rows, total) = Box::pin(domain::list(db(ctx), principal(ctx), &page)).await?;
         Ok(connection(rows, sort.field, TotalCount::Known(total)))
     }
 
@@ -221,13 +221,13 @@ impl WebhookQuery {
         let webhook = ids::decode(NodeType::Webhook, &webhook_id, "webhookId")?;
         let sort = Sort::new(DeliveryOrderField::CreatedAt, Direction::Desc);
         let page = Page::new(PageArgs::new(first, after, last, before), sort)?;
-        let (rows, total) = domain::deliveries(
+        let (rows, total) = Box::pin(domain::deliveries(
             db(ctx),
             principal(ctx),
             webhook,
             status.map(Into::into),
             &page,
-        )
+        ))
         .await?;
         Ok(connection(rows, sort.field, TotalCount::Known(total)))
     }
