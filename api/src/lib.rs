@@ -7,6 +7,10 @@
 //! [`proposal`]) → entity → database.
 #![forbid(unsafe_code)]
 
+// SQLite is compiled to allocate with mimalloc (`LIBSQLITE3_FLAGS` in `.cargo/config.toml`),
+// so every program that links this library, its tests included, links mimalloc as well.
+extern crate mimalloc as _;
+
 pub mod account;
 pub mod audit;
 pub mod audit_log;
