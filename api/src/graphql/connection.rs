@@ -366,22 +366,36 @@ pub async fn nested_page<N: Member>(
                 page: page.clone(),
             });
             let pages = load_now::<Pages<N::Row>, _>(ctx, keys.collect()).await?;
-            let pages: IdMap<Rows<N::Row>> = pages
-                .into_iter()
-                .map(|(key, rows)| (key.parent, rows))
-                .collect();
+            // Every page's rows are kept once, one page after the other, in the group of
+            // their records; each parent keeps where its page lies and what lies around it.
             let mut rows = Vec::with_capacity(pages.values().map(|rows| rows.rows.len()).sum());
-            rows.extend(pages.values().flat_map(|rows| rows.rows.iter().cloned()));
-            let children = Group::new(rows);
-            Ok((pages, children))
+            let mut places = IdMap::with_capacity_and_hasher(pages.len(), Default::default());
+            for (key, page) in pages {
+                let place = rows.len()..rows.len() + page.rows.len();
+                places.insert(key.parent, (place, page.has_previous, page.has_next));
+                rows.extend(page.rows);
+            }
+            Ok((places, Group::new(rows)))
         })
         .await?;
-    let rows = loaded.0.get(&parent).cloned().unwrap_or_default();
+    let (places, children) = &*loaded;
+    let rows = places
+        .get(&parent)
+        .map(|(place, has_previous, has_next)| Rows {
+            rows: children
+                .rows::<N::Row>()
+                .get(place.clone())
+                .unwrap_or_default()
+                .to_vec(),
+            has_previous: *has_previous,
+            has_next: *has_next,
+        })
+        .unwrap_or_default();
     Ok(connection_in(
         rows,
         sort.field,
         TotalCount::Nested(group.clone(), relation, parent),
-        &loaded.1,
+        children,
     ))
 }
 
