@@ -368,16 +368,16 @@ impl Wanted {
     /// The columns of `R` a statement selects for these readers, ordered on `sort`: these,
     /// the id, the ordering column and every column without a blank.
     fn selected<R: Row>(self, sort: <R::Key as SortKey>::Field) -> Self {
-        self.kept::<R>(&column_name::<R::Key>(sort))
+        self.kept::<R>(Some(&column_name::<R::Key>(sort)))
     }
 
-    /// These columns of `R`, the id, `also`, and every column without a blank.
-    fn kept<R: Row>(self, also: &str) -> Self {
+    /// These columns of `R`, the id, `also` when given, and every column without a blank.
+    fn kept<R: Row>(self, also: Option<&str>) -> Self {
         let id = id_name::<R>().to_string();
         R::FIELDS
             .iter()
             .zip(R::SKIPPABLE)
-            .filter(|(name, skippable)| !**skippable || **name == also || **name == id)
+            .filter(|(name, skippable)| !**skippable || Some(**name) == also || **name == id)
             .fold(self, |wanted, (name, _)| wanted.and::<R>(name))
     }
 
@@ -1075,7 +1075,7 @@ pub async fn by_ids_reading<R: Row>(
     condition: Condition,
     wanted: Wanted,
 ) -> AppResult<HashMap<Uuid, R>> {
-    let selected = wanted.kept::<R>("");
+    let selected = wanted.kept::<R>(None);
     let mut select = Query::select();
     select_row::<R>(&mut select, &table::<R>(), selected);
     select.from(table::<R>()).cond_where(both(
