@@ -74,16 +74,18 @@ impl ListFilter for AuthorityFilter {
         use authority::Column;
         let mut condition = Condition::all();
         if let Some(level) = self.level {
-            condition = condition.add(column(Column::Level).eq(level.to_value()));
+            condition =
+                condition.add(column(Column::Level).eq(paging::vocabulary(level.to_value())));
         }
         if let Some(kind) = self.kind {
-            condition = condition.add(column(Column::Kind).eq(kind.to_value()));
+            condition = condition.add(column(Column::Kind).eq(paging::vocabulary(kind.to_value())));
         }
         if let Some(parent) = self.parent_id {
             condition = condition.add(column(Column::ParentId).eq(parent));
         }
         if let Some(metropolitan) = self.metropolitan {
-            condition = condition.add(column(Column::IsMetropolitan).eq(metropolitan));
+            condition =
+                condition.add(column(Column::IsMetropolitan).eq(paging::vocabulary(metropolitan)));
         }
         if let Some(text) = validate::search_text("filter.text", self.text.as_deref())? {
             condition = condition.add(paging::text_search(

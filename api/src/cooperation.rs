@@ -5,7 +5,7 @@ use crate::audit;
 use crate::auth::{self, Guarded, Principal};
 use crate::db::{Connection, Transactional};
 use crate::error::{AppError, AppResult};
-use crate::paging::{Direction, Sort, column, linked};
+use crate::paging::{self, Direction, Sort, column, linked};
 use crate::records::{self, Link, ListFilter, Lists};
 use crate::sortable;
 use crate::validate::{self, NAME_MAX, SUMMARY_MAX};
@@ -78,7 +78,7 @@ impl ListFilter for CooperationFilter {
         use cooperation::Column;
         let mut condition = Condition::all();
         if let Some(kind) = self.kind {
-            condition = condition.add(column(Column::Kind).eq(kind.to_value()));
+            condition = condition.add(column(Column::Kind).eq(paging::vocabulary(kind.to_value())));
         }
         if let Some(id) = self.authority_id {
             condition = condition.add(column(Column::AuthorityId).eq(id));
@@ -100,7 +100,7 @@ impl ListFilter for CooperationFilter {
             condition = condition.add(linked(
                 authority::Column::Id.as_column_ref(),
                 Column::AuthorityId.as_column_ref(),
-                column(authority::Column::IsMetropolitan).eq(metropolitan),
+                column(authority::Column::IsMetropolitan).eq(paging::vocabulary(metropolitan)),
             ));
         }
         if let Some(day) = self.active_on {

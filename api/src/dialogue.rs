@@ -84,10 +84,11 @@ impl ListFilter for DialogueFilter {
         use dialogue::Column;
         let mut condition = Condition::all();
         if let Some(kind) = self.kind {
-            condition = condition.add(column(Column::Kind).eq(kind.to_value()));
+            condition = condition.add(column(Column::Kind).eq(paging::vocabulary(kind.to_value())));
         }
         if let Some(status) = self.status {
-            condition = condition.add(column(Column::Status).eq(status.to_value()));
+            condition =
+                condition.add(column(Column::Status).eq(paging::vocabulary(status.to_value())));
         }
         for side in Side::ALL {
             if let Some(id) = side.pick(self.organisation_id, self.authority_id, self.proposal_id) {

@@ -5,7 +5,7 @@ use crate::audit;
 use crate::auth::{self, Guarded, Principal};
 use crate::db::{Connection, Transactional};
 use crate::error::{AppError, AppResult};
-use crate::paging::{Direction, Sort, column};
+use crate::paging::{self, Direction, Sort, column};
 use crate::records::{self, Link, ListFilter, Lists};
 use crate::sortable;
 use crate::validate::{self, NAME_MAX, SUMMARY_MAX};
@@ -95,7 +95,7 @@ impl ListFilter for EvidenceFilter {
         use evidence::Column;
         let mut condition = Condition::all();
         if let Some(kind) = self.kind {
-            condition = condition.add(column(Column::Kind).eq(kind.to_value()));
+            condition = condition.add(column(Column::Kind).eq(paging::vocabulary(kind.to_value())));
         }
         if let Some(minimum) = self.minimum_reach {
             condition = condition.add(column(Column::Reach).is_in(reaching(minimum)));

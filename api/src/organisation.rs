@@ -66,7 +66,7 @@ impl ListFilter for OrganisationFilter {
         use organisation::Column;
         let mut condition = Condition::all();
         if let Some(kind) = self.kind {
-            condition = condition.add(column(Column::Kind).eq(kind.to_value()));
+            condition = condition.add(column(Column::Kind).eq(paging::vocabulary(kind.to_value())));
         }
         if let Some(city) = validate::search_text("filter.city", self.city.as_deref())? {
             condition = condition

@@ -568,6 +568,15 @@ pub fn linked(link: ColumnRef, row: ColumnRef, also: Expr) -> Expr {
     )
 }
 
+/// A value from a closed vocabulary (an enum's text, a flag), written into the statement
+/// instead of sent as a parameter. PostgreSQL plans a statement with parameters again for
+/// each execution when the values could change the plan; written in, a status or a
+/// visibility makes one statement per value, whose plan is kept. Never for values a client
+/// chooses freely: each would be a statement of its own.
+pub fn vocabulary(value: impl Into<Value>) -> Expr {
+    Expr::Constant(value.into())
+}
+
 /// A column qualified by its table, for filters and orderings.
 pub fn column(column: impl ColumnTrait) -> Expr {
     Expr::col(column.as_column_ref())
@@ -627,6 +636,20 @@ async fn read(
     select: &SelectStatement,
 ) -> Result<Vec<QueryResult>, sea_orm::DbErr> {
     db.rows(db.get_database_backend().build(select)).await
+}
+
+/// Reads the first `limit` rows of `select`, a statement without a limit of its own. The
+/// limit is written into the statement rather than sent as a parameter: PostgreSQL would
+/// otherwise plan the statement again on every execution, as a plan kept for any limit
+/// assumes a tenth of the rows. A statement per page size is bounded by the largest one.
+async fn read_limited(
+    db: &impl Connection,
+    select: &SelectStatement,
+    limit: u64,
+) -> Result<Vec<QueryResult>, sea_orm::DbErr> {
+    let mut statement = db.get_database_backend().build(select);
+    statement.sql = format!("{} LIMIT {limit}", statement.sql);
+    db.rows(statement).await
 }
 
 fn table<R: Row>() -> DynIden {
@@ -711,9 +734,8 @@ pub async fn page<R: Row>(
             keyset(page, page.column(), id_column::<R>()),
         ))
         .order_by_expr(page.column(), order.clone())
-        .order_by_expr(id_column::<R>(), order)
-        .limit(page.limit + 1);
-    let rows = read(db, &select).await?;
+        .order_by_expr(id_column::<R>(), order);
+    let rows = read_limited(db, &select, page.limit + 1).await?;
     let rows = rows
         .iter()
         .map(|row| read_row(row, selected))
@@ -730,9 +752,8 @@ pub async fn one<R: Row>(db: &impl Connection, condition: Condition) -> AppResul
         .columns(row_columns::<R>(&table::<R>()))
         .from(table::<R>())
         .cond_where(condition)
-        .limit(1)
         .to_owned();
-    let rows = read(db, &select).await?;
+    let rows = read_limited(db, &select, 1).await?;
     Ok(rows.first().map(R::from_columns).transpose()?)
 }
 

@@ -120,7 +120,8 @@ impl ListFilter for ProposalFilter {
         use proposal::Column;
         let mut condition = Condition::all();
         if let Some(status) = self.status {
-            condition = condition.add(column(Column::Status).eq(status.to_value()));
+            condition =
+                condition.add(column(Column::Status).eq(paging::vocabulary(status.to_value())));
         }
         if let Some(lead) = self.lead_organisation_id {
             condition = condition.add(column(Column::LeadOrganisationId).eq(lead));

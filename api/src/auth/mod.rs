@@ -13,7 +13,7 @@ pub mod password;
 pub mod secrets;
 
 use crate::error::{AppError, AppResult};
-use crate::paging::{column, linked};
+use crate::paging::{self, column, linked};
 pub use entity::PrincipalKind;
 use entity::{
     MembershipRole, TokenScope, Visibility, api_token, cooperation, cooperation_organisation,
@@ -152,9 +152,17 @@ pub fn visible(principal: &Principal, record: Guarded) -> Condition {
         Guarded::Cooperation => column(cooperation::Column::Visibility),
         Guarded::Goal => column(goal::Column::Visibility),
     };
-    let mut allowed = Condition::any().add(visibility.clone().eq(Visibility::Public.to_value()));
+    let mut allowed = Condition::any().add(
+        visibility
+            .clone()
+            .eq(paging::vocabulary(Visibility::Public.to_value())),
+    );
     if principal.network {
-        allowed = allowed.add(visibility.clone().eq(Visibility::Network.to_value()));
+        allowed = allowed.add(
+            visibility
+                .clone()
+                .eq(paging::vocabulary(Visibility::Network.to_value())),
+        );
     }
     if !principal.member_of.is_empty() {
         let members = || principal.member_of.iter().copied();
@@ -185,7 +193,7 @@ pub fn visible(principal: &Principal, record: Guarded) -> Condition {
         };
         allowed = allowed.add(
             visibility
-                .eq(Visibility::Organisation.to_value())
+                .eq(paging::vocabulary(Visibility::Organisation.to_value()))
                 .and(involved),
         );
     }

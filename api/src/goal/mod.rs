@@ -11,7 +11,7 @@ use crate::audit;
 use crate::auth::{self, Guarded, Principal};
 use crate::db::{Connection, Transactional};
 use crate::error::{AppError, AppResult};
-use crate::paging::{Direction, Sort, column};
+use crate::paging::{self, Direction, Sort, column};
 use crate::records::{self, Link, ListFilter, Unique};
 use crate::sortable;
 use crate::validate::{self, NAME_MAX, SUMMARY_MAX};
@@ -96,7 +96,8 @@ impl ListFilter for GoalFilter {
         use goal::Column;
         let mut condition = Condition::all();
         if let Some(category) = self.category {
-            condition = condition.add(column(Column::Category).eq(category.to_value()));
+            condition =
+                condition.add(column(Column::Category).eq(paging::vocabulary(category.to_value())));
         }
         if let Some(slug) = &self.theme {
             condition = condition.add(crate::theme::tagged(
