@@ -1012,3 +1012,55 @@ async fn counts_and_text_searches_cost_what_their_statements_cost() {
         .await;
     assert_eq!(aliased, once, "one count statement for three aliases");
 }
+
+/// A document without variables is validated in full once, then only for what a request can
+/// change; everything that can differ between requests is still checked on each.
+#[tokio::test]
+async fn a_document_that_passed_validation_is_still_checked_for_what_each_request_changes() {
+    let app = TestApp::start().await;
+    let refused_before_running = |response: &Value, what: &str| {
+        assert!(response.get("data").is_none(), "{what}: {response}");
+        assert_code(&response["errors"][0], "BAD_USER_INPUT", None);
+    };
+    // The variables' values are checked against their types every time.
+    let by_slug = "query BySlug($slug: String!) { organisation(slug: $slug) { name } }";
+    for _ in 0..3 {
+        app.ok(by_slug, json!({ "slug": "none-such" })).await;
+    }
+    let wrong_type = app.post(by_slug, json!({ "slug": 42 })).await;
+    refused_before_running(&wrong_type, "a variable of the wrong type");
+    // A document that failed validation fails it again.
+    let misspelt = "{ organisations(first: 1) { totalCount nmae } }";
+    for _ in 0..2 {
+        let response = app.post(misspelt, json!({})).await;
+        refused_before_running(&response, "an unknown field");
+        assert!(
+            response["errors"][0]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("nmae"))
+        );
+    }
+    // A request that names another operation of a validated document runs nothing.
+    let named = "query Named { organisations(first: 1) { totalCount } }";
+    for _ in 0..3 {
+        let (status, response) = app.post_as(&Caller::Anonymous, named, json!({})).await;
+        assert_eq!(
+            (status, response["errors"].is_null()),
+            (200, true),
+            "{response}"
+        );
+    }
+    let other = app
+        .client
+        .post(format!("{}/graphql", app.url))
+        .json(&json!({ "query": named, "operationName": "Other" }))
+        .send()
+        .await
+        .expect("sent");
+    let other: Value = other.json().await.expect("JSON");
+    assert!(
+        other.get("data").is_none() || other["data"].is_null(),
+        "{other}"
+    );
+    assert!(other["errors"][0]["message"].is_string(), "{other}");
+}

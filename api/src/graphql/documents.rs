@@ -2,18 +2,87 @@
 //! again; parsing was the largest single cost of a small query (about 30% of the work of
 //! W1 in the benchmark's profile), so a document that passed the limits once is kept and
 //! handed to the engine (`Request::set_parsed_query`) instead of being parsed again.
+//!
+//! Validating it in full was the next largest (about 16% of W1): the entry also remembers
+//! which schemas have validated it, so that the next request with the same text takes the
+//! engine's fast validation ([`Parsed::validated`]).
 
-use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument};
 use lru::LruCache;
 use std::num::NonZeroUsize;
+use std::ops::Deref;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+
+/// A parsed document, and which of the server's schemas have validated it in full.
+pub struct Parsed {
+    document: ExecutableDocument,
+    /// By schema: the anonymous caller's (0), the signed-in caller's (1).
+    validated: [AtomicBool; 2],
+}
+
+impl Deref for Parsed {
+    type Target = ExecutableDocument;
+
+    fn deref(&self) -> &ExecutableDocument {
+        &self.document
+    }
+}
+
+impl Parsed {
+    fn new(document: ExecutableDocument) -> Self {
+        Self {
+            document,
+            validated: [AtomicBool::new(false), AtomicBool::new(false)],
+        }
+    }
+
+    /// Whether the validation of this document can be taken as read for any request that
+    /// sends it: it has one operation, and that operation has no variables. (A request can
+    /// only name that operation or fail, and the full validation reads the variables'
+    /// values, which change from one request to the next.)
+    fn request_independent(&self) -> bool {
+        match &self.document.operations {
+            DocumentOperations::Single(operation) => operation.node.variable_definitions.is_empty(),
+            DocumentOperations::Multiple(operations) => {
+                operations.len() == 1
+                    && operations
+                        .values()
+                        .all(|operation| operation.node.variable_definitions.is_empty())
+            }
+        }
+    }
+
+    /// Whether schema `schema` (0 or 1, see [`Parsed`]) has validated this document in full,
+    /// so that any request sending it passes that validation as well.
+    pub fn validated(&self, schema: usize) -> bool {
+        self.validated
+            .get(schema)
+            .is_some_and(|flag| flag.load(Ordering::Relaxed))
+    }
+
+    /// Records that schema `schema` validated this document in full and found it valid; kept
+    /// only when that holds for every request that sends it.
+    pub fn passed_validation(&self, schema: usize) {
+        if let Some(flag) = self.validated.get(schema)
+            && self.request_independent()
+        {
+            flag.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// A copy of the document, for the engine.
+    pub fn document(&self) -> ExecutableDocument {
+        self.document.clone()
+    }
+}
 
 /// How many distinct documents are kept; past that, the least recently used goes.
 const CAPACITY: NonZeroUsize = NonZeroUsize::new(256).expect("not zero");
 
 /// Documents that parsed and passed the shape limits, by their text.
 pub struct DocumentCache {
-    entries: Mutex<LruCache<String, Arc<ExecutableDocument>>>,
+    entries: Mutex<LruCache<String, Arc<Parsed>>>,
 }
 
 impl Default for DocumentCache {
@@ -34,7 +103,7 @@ impl DocumentCache {
         &self,
         query: &str,
         check: impl FnOnce(&ExecutableDocument) -> Result<(), String>,
-    ) -> Result<Arc<ExecutableDocument>, String> {
+    ) -> Result<Arc<Parsed>, String> {
         if let Some(document) = self
             .entries
             .lock()
@@ -46,7 +115,7 @@ impl DocumentCache {
         let document = async_graphql::parser::parse_query(query)
             .map_err(|e| format!("the document does not parse: {e}"))?;
         check(&document)?;
-        let document = Arc::new(document);
+        let document = Arc::new(Parsed::new(document));
         if let Ok(mut entries) = self.entries.lock() {
             entries.put(query.to_owned(), document.clone());
         }
@@ -78,6 +147,21 @@ mod tests {
             cache.entries.lock().map(|e| e.len()).ok(),
             Some(CAPACITY.get())
         );
+    }
+
+    #[test]
+    fn only_documents_without_variables_stay_validated() {
+        let cache = DocumentCache::default();
+        let validated = |query: &str| {
+            let parsed = cache.get_or_parse(query, |_| Ok(())).expect("parses");
+            parsed.passed_validation(1);
+            let again = cache.get_or_parse(query, |_| Ok(())).expect("kept");
+            (again.validated(0), again.validated(1))
+        };
+        assert_eq!(validated("{ a }"), (false, true), "by schema");
+        assert_eq!(validated("query Q { a }"), (false, true));
+        assert_eq!(validated("query Q($n: Int) { a(n: $n) }"), (false, false));
+        assert_eq!(validated("query A { a } query B { b }"), (false, false));
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! ([`super::cost`]) prices it and charges the caller's budget before anything executes.
 
 use super::cost::{Admission, CheckOnly, CostReport, CostSlot, NotQueued, RateKey};
-use super::documents::DocumentCache;
+use super::documents::{DocumentCache, Parsed};
 use super::persisted::{self, PersistedQueries};
 use super::responses::{Kept, ResponseCache};
 use super::{SamverkanSchema, Schemas, checks, loaders, schema_with};
@@ -575,7 +575,7 @@ fn document_of(
 fn check_document(
     endpoint: &Endpoint,
     request: &async_graphql::Request,
-) -> Result<(Arc<ExecutableDocument>, Operation, Option<String>), String> {
+) -> Result<(Arc<Parsed>, Operation, Option<String>), String> {
     let limits = &endpoint.settings.limits;
     checks::check_text(&request.query, limits).map_err(|r| r.0)?;
     let document = endpoint.documents.get_or_parse(&request.query, |doc| {
@@ -622,7 +622,7 @@ impl Endpoint {
     pub fn subscription_document(
         &self,
         request: &async_graphql::Request,
-    ) -> Result<Arc<ExecutableDocument>, String> {
+    ) -> Result<Arc<Parsed>, String> {
         match check_document(self, request)? {
             (document, Operation::Read(OperationType::Subscription), _) => Ok(document),
             _ => Err(
@@ -954,7 +954,7 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
     if let Some(client) = client {
         graphql = graphql.data(super::account::ClientAddress(client.ip()));
     }
-    graphql.set_parsed_query((*document).clone());
+    graphql.set_parsed_query(document.document());
     // What the guard reads, and nothing else: the check runs no resolver.
     let mut check = async_graphql::Request::new(String::new())
         .variables(graphql.variables.clone())
@@ -963,7 +963,7 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
         .data(admission.clone())
         .data(CheckOnly);
     check.operation_name.clone_from(&graphql.operation_name);
-    check.set_parsed_query((*document).clone());
+    check.set_parsed_query(document.document());
     if !endpoint.settings.introspection {
         graphql = graphql.disable_introspection();
         check = check.disable_introspection();
@@ -993,7 +993,18 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
     // impatient client). It still holds its share of the cost in flight until it ends, and
     // the statement time limit bounds it.
     // The task keeps the request's id (for its errors) and its log span.
-    let (checks, runs) = (schemas.checks.clone(), schemas.runs.clone());
+    // Which schema validated the document: the full validation reads only the document,
+    // the schema and the variables, so a document without variables passes every time it
+    // passed once.
+    let schema_index = usize::from(!anonymous);
+    let validated = document.validated(schema_index);
+    let checks = if validated {
+        schemas.checks_validated.clone()
+    } else {
+        schemas.checks.clone()
+    };
+    let runs = schemas.runs.clone();
+    let parsed = document.clone();
     let passed = slot.clone();
     let request_id = crate::error::current_request_id();
     let execution = tokio::spawn(tracing::Instrument::instrument(
@@ -1008,7 +1019,11 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
                 .ok()
                 .and_then(|report| report.as_ref().map(|r| r.executed));
             match executed {
-                Some(true) if !refused.is_err() => {}
+                Some(true) if !refused.is_err() => {
+                    if !validated {
+                        parsed.passed_validation(schema_index);
+                    }
+                }
                 // A check that neither passed nor said why would answer with nothing.
                 _ if !refused.is_err() => return internal_response("the check gave no verdict"),
                 _ => return refused,

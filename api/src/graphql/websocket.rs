@@ -199,7 +199,7 @@ impl SubscriptionsOnly {
     fn check(
         &self,
         request: &async_graphql::Request,
-    ) -> Result<Arc<async_graphql::parser::types::ExecutableDocument>, String> {
+    ) -> Result<Arc<super::documents::Parsed>, String> {
         let document = self.endpoint.subscription_document(request)?;
         let trusted = self.trusted.load(Ordering::SeqCst);
         if !self.endpoint.may_run(&request.query, trusted) {
@@ -225,7 +225,7 @@ impl Executor for SubscriptionsOnly {
         let mut request = match self.check(&request) {
             Ok(document) => {
                 let mut request = request;
-                request.set_parsed_query((*document).clone());
+                request.set_parsed_query(document.document());
                 request
             }
             Err(message) => {
