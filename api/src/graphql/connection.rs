@@ -6,13 +6,15 @@ use super::direct::Direct;
 use super::enums::OrderDirection;
 use super::group::Group;
 use super::ids::{self, NodeType};
-use super::loaders::{ById, Counts, ListOrder, ListRelation, Lists, PageKey, PagedRelation, Pages};
+use super::loaders::{
+    ById, Counts, ListOrder, ListRelation, Lists, Loaders, Made, PageKey, PagedRelation, Pages,
+};
 use crate::auth::Principal;
 use crate::error::AppError;
 use crate::paging::{Cursor, Direction, IdMap, Page, PageArgs, Row, Rows, Sort, SortKey, Wanted};
 use crate::records::{self, ListFilter};
 use async_graphql::connection::{Connection, CursorType, Edge};
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::Loader;
 use async_graphql::parser::types::{Selection, SelectionSet};
 use async_graphql::resolver_utils::ContainerType;
 use async_graphql::{Context, ID, InputObject, InputType, MaybeUndefined, Object, Result};
@@ -480,7 +482,10 @@ pub async fn reference<P: Row, N: Member>(
     group: &Arc<Group>,
     (name, key): (&'static str, fn(&P) -> Option<Uuid>),
     id: Uuid,
-) -> Result<Option<Direct<N>>> {
+) -> Result<Option<Direct<N>>>
+where
+    ById<N::Row>: Made,
+{
     let wanted = read_by::<N>(&ctx.item.node.selection_set.node);
     let loaded = group
         .once((ReferenceKey(name), wanted), || async {
@@ -528,17 +533,21 @@ where
 /// carried by the future of every field of every member, loading or not.
 async fn load_now<L, K>(ctx: &Context<'_>, keys: Vec<K>) -> Result<HashMap<K, L::Value>, AppError>
 where
-    L: Loader<K, Error = AppError>,
+    L: Loader<K, Error = AppError> + Made,
     K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
 {
-    Box::pin(ctx.data_unchecked::<DataLoader<L>>().loader().load(&keys)).await
+    let loader = ctx.data_unchecked::<Loaders>().get::<L>();
+    Box::pin(loader.loader().load(&keys)).await
 }
 
 /// Loads a record by id through the request's loader, as the caller may see it.
 ///
 /// # Errors
 /// INTERNAL on a database failure.
-pub async fn load<N: Member>(ctx: &Context<'_>, id: Uuid) -> Result<Option<N>> {
-    let loader = ctx.data_unchecked::<DataLoader<ById<N::Row>>>();
+pub async fn load<N: Member>(ctx: &Context<'_>, id: Uuid) -> Result<Option<N>>
+where
+    ById<N::Row>: Made,
+{
+    let loader = ctx.data_unchecked::<Loaders>().get::<ById<N::Row>>();
     Ok(Box::pin(loader.load_one(id)).await?.map(N::single))
 }

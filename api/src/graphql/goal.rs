@@ -14,7 +14,7 @@ use super::enums::{
 };
 use super::evidence::Evidence;
 use super::ids::{self, NodeType};
-use super::loaders::{GoalKey, GoalProgress as GoalProgressLoader};
+use super::loaders::{ById, GoalKey, GoalProgress as GoalProgressLoader, Loaders, Made};
 use super::organisation::Organisation;
 use super::proposal::Proposal;
 use super::query::Node;
@@ -25,7 +25,6 @@ use crate::goal::measure::Measure;
 use crate::goal::progress::{Counted, Progress};
 use crate::goal::{self as domain, Entry};
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use entity::{goal, goal_progress_entry};
 use futures_util::future::try_join_all;
@@ -47,11 +46,8 @@ impl Goal {
         let group = self.group.clone();
         let all: Arc<HashMap<GoalKey, Progress>> = group_once(&self.group, "progress", || async {
             let keys = group.rows::<goal::Model>().iter().cloned().map(GoalKey);
-            Box::pin(
-                ctx.data_unchecked::<DataLoader<GoalProgressLoader>>()
-                    .load_many(keys),
-            )
-            .await
+            let loader = ctx.data_unchecked::<Loaders>().get::<GoalProgressLoader>();
+            Box::pin(loader.load_many(keys)).await
         })
         .await?;
         all.get(&GoalKey(self.row.clone()))
@@ -146,7 +142,10 @@ impl Goal {
 }
 
 /// Loads records by id through the request's loaders, keeping their order.
-async fn nodes<N: Member>(ctx: &Context<'_>, ids: &[Uuid]) -> Result<Vec<N>> {
+async fn nodes<N: Member>(ctx: &Context<'_>, ids: &[Uuid]) -> Result<Vec<N>>
+where
+    ById<N::Row>: Made,
+{
     Ok(try_join_all(ids.iter().map(|id| load::<N>(ctx, *id)))
         .await?
         .into_iter()

@@ -1,6 +1,6 @@
-//! One DataLoader per kind of relation, created per request (they cache, and what they
-//! return depends on the caller). Every relation field goes through one of these, so a
-//! nested query costs one statement per level, whatever the page sizes.
+//! One DataLoader per kind of relation, made per request when a field first uses it (they
+//! cache, and what they return depends on the caller). Every relation field goes through
+//! one of these, so a nested query costs one statement per level, whatever the page sizes.
 
 use crate::auth::Principal;
 use crate::authority::AuthorityOrderField;
@@ -20,8 +20,10 @@ use entity::{
 };
 use sea_orm::sea_query::{Condition, DynIden, IntoIden};
 use sea_orm::{ColumnTrait, DatabaseConnection, RelationDef, RelationTrait};
+use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::marker::PhantomData;
+use std::sync::{Arc, Mutex, PoisonError};
 use uuid::Uuid;
 
 /// Nested connections: a page of rows per parent.
@@ -497,37 +499,103 @@ impl Loader<GoalKey> for GoalProgress {
     }
 }
 
-fn pages<R: Row>(db: &DatabaseConnection, principal: &Principal) -> DataLoader<Pages<R>> {
-    DataLoader::new(
-        Pages {
+/// A loader the request makes the first time one of its fields uses it.
+pub trait Made: Send + Sync + 'static {
+    /// The loader for `principal`'s request.
+    fn make(db: &DatabaseConnection, principal: &Principal) -> Self;
+}
+
+impl<R: Row> Made for Pages<R> {
+    fn make(db: &DatabaseConnection, principal: &Principal) -> Self {
+        Self {
             db: db.clone(),
             principal: principal.clone(),
             rows: PhantomData,
-        },
-        tokio::spawn,
-    )
+        }
+    }
 }
 
-fn lists<R: ListOrder>(db: &DatabaseConnection, principal: &Principal) -> DataLoader<Lists<R>> {
-    DataLoader::new(
-        Lists {
+impl<R: ListOrder> Made for Lists<R> {
+    fn make(db: &DatabaseConnection, principal: &Principal) -> Self {
+        Self {
             db: db.clone(),
             principal: principal.clone(),
             rows: PhantomData,
-        },
-        tokio::spawn,
-    )
+        }
+    }
 }
 
-fn by_id<R: Row>(db: &DatabaseConnection, visible: Condition) -> DataLoader<ById<R>> {
-    DataLoader::new(
-        ById {
+impl Made for Counts {
+    fn make(db: &DatabaseConnection, principal: &Principal) -> Self {
+        Self {
             db: db.clone(),
-            visible,
-            rows: PhantomData,
-        },
-        tokio::spawn,
-    )
+            principal: principal.clone(),
+        }
+    }
+}
+
+impl Made for GoalProgress {
+    fn make(db: &DatabaseConnection, principal: &Principal) -> Self {
+        Self {
+            db: db.clone(),
+            principal: principal.clone(),
+        }
+    }
+}
+
+/// Which records of each type a lookup by id may return: the one place that pairs a record
+/// type with its visibility rule for loaders.
+macro_rules! by_id {
+    ($($row:ty => $visible:expr),* $(,)?) => {$(
+        impl Made for ById<$row> {
+            fn make(db: &DatabaseConnection, principal: &Principal) -> Self {
+                let visible: fn(&Principal) -> Condition = $visible;
+                Self {
+                    db: db.clone(),
+                    visible: visible(principal),
+                    rows: PhantomData,
+                }
+            }
+        }
+    )*};
+}
+
+by_id! {
+    organisation::Model => |_| Condition::all(),
+    authority::Model => |_| Condition::all(),
+    theme::Model => |_| Condition::all(),
+    dialogue_model::Model => dialogue::visible,
+    proposal_model::Model => proposal::visible,
+    evidence_model::Model => crate::evidence::visible,
+    cooperation_model::Model => crate::cooperation::visible,
+    entity::goal::Model => crate::goal::visible,
+}
+
+/// The request's loaders, each made when a field first uses it: a request uses few of the
+/// twenty or so, and making them all cost about a tenth of a small query's work.
+pub struct Loaders {
+    db: DatabaseConnection,
+    principal: Principal,
+    made: Mutex<Vec<(TypeId, Arc<dyn Any + Send + Sync>)>>,
+}
+
+impl Loaders {
+    /// The request's loader `L`, made now if no field has used it yet.
+    pub fn get<L: Made>(&self) -> Arc<DataLoader<L>> {
+        let mut made = self.made.lock().unwrap_or_else(PoisonError::into_inner);
+        let found = made
+            .iter()
+            .find(|(kind, _)| *kind == TypeId::of::<L>())
+            .and_then(|(_, loader)| loader.clone().downcast::<DataLoader<L>>().ok());
+        found.unwrap_or_else(|| {
+            let loader = Arc::new(DataLoader::new(
+                L::make(&self.db, &self.principal),
+                tokio::spawn,
+            ));
+            made.push((TypeId::of::<L>(), loader.clone()));
+            loader
+        })
+    }
 }
 
 /// Adds the caller and a fresh set of loaders to a GraphQL request: the one place that
@@ -550,53 +618,11 @@ pub fn attach_to(
     keys: &crate::auth::jwt::Keys,
     principal: Principal,
 ) {
-    data.insert(pages::<dialogue_model::Model>(db, &principal));
-    data.insert(pages::<proposal_model::Model>(db, &principal));
-    data.insert(pages::<evidence_model::Model>(db, &principal));
-    data.insert(pages::<cooperation_model::Model>(db, &principal));
-    data.insert(DataLoader::new(
-        Counts {
-            db: db.clone(),
-            principal: principal.clone(),
-        },
-        tokio::spawn,
-    ));
-    data.insert(lists::<organisation::Model>(db, &principal));
-    data.insert(lists::<authority::Model>(db, &principal));
-    data.insert(lists::<proposal_model::Model>(db, &principal));
-    data.insert(lists::<proposal_status_change::Model>(db, &principal));
-    data.insert(lists::<theme::Model>(db, &principal));
-    data.insert(lists::<dialogue_model::Model>(db, &principal));
-    data.insert(by_id::<organisation::Model>(db, Condition::all()));
-    data.insert(by_id::<authority::Model>(db, Condition::all()));
-    data.insert(by_id::<dialogue_model::Model>(
-        db,
-        dialogue::visible(&principal),
-    ));
-    data.insert(by_id::<proposal_model::Model>(
-        db,
-        proposal::visible(&principal),
-    ));
-    data.insert(DataLoader::new(
-        GoalProgress {
-            db: db.clone(),
-            principal: principal.clone(),
-        },
-        tokio::spawn,
-    ));
-    data.insert(by_id::<theme::Model>(db, Condition::all()));
-    data.insert(by_id::<evidence_model::Model>(
-        db,
-        crate::evidence::visible(&principal),
-    ));
-    data.insert(by_id::<cooperation_model::Model>(
-        db,
-        crate::cooperation::visible(&principal),
-    ));
-    data.insert(by_id::<entity::goal::Model>(
-        db,
-        crate::goal::visible(&principal),
-    ));
+    data.insert(Loaders {
+        db: db.clone(),
+        principal: principal.clone(),
+        made: Mutex::new(Vec::new()),
+    });
     data.insert(principal);
     data.insert(db.clone());
     data.insert(keys.clone());
