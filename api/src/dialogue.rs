@@ -108,7 +108,7 @@ impl ListFilter for DialogueFilter {
                     .from(proposal::Entity)
                     .and_where(column(proposal::Column::Id).eq(id))
                     .cond_where(crate::proposal::visible(principal))
-                    .to_owned(),
+                    .take(),
             ));
         }
         if let (Some(from), Some(to)) = (self.held_from, self.held_to)
@@ -329,7 +329,7 @@ pub(crate) async fn date_links(db: &impl Connection, id: Option<Uuid>) -> AppRes
             .column(dialogue::Column::HeldOn)
             .from(dialogue::Entity)
             .and_where(column(dialogue::Column::Id).equals(link_dialogue.clone()))
-            .to_owned();
+            .take();
         let mut update = Query::update();
         update
             .table(link_dialogue.0.clone())

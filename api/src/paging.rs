@@ -564,7 +564,7 @@ pub fn linked(link: ColumnRef, row: ColumnRef, also: Expr) -> Expr {
             .from(link.0.clone())
             .and_where(Expr::col(link).equals(row))
             .and_where(also)
-            .to_owned(),
+            .take(),
     )
 }
 
@@ -752,7 +752,7 @@ pub async fn one<R: Row>(db: &impl Connection, condition: Condition) -> AppResul
         .columns(row_columns::<R>(&table::<R>()))
         .from(table::<R>())
         .cond_where(condition)
-        .to_owned();
+        .take();
     let rows = read_limited(db, &select, 1).await?;
     Ok(rows.first().map(R::from_columns).transpose()?)
 }
@@ -777,7 +777,7 @@ pub async fn count(
         .expr_as(Func::count(Expr::col(Asterisk)), COUNT)
         .from(table.into_iden())
         .cond_where(condition)
-        .to_owned();
+        .take();
     let row = read(db, &select).await?.into_iter().next();
     Ok(row
         .map(|r| r.try_get::<i64>("", COUNT))
@@ -844,7 +844,7 @@ pub async fn pages_by_parent<R: Row>(
             WindowStatement::partition_by(parent.key.clone())
                 .order_by_expr(page.column(), order.clone())
                 .order_by_expr(id_column::<R>(), order)
-                .to_owned(),
+                .take(),
             ROW_NUMBER,
         )
         .from(table::<R>());
@@ -860,7 +860,7 @@ pub async fn pages_by_parent<R: Row>(
     select_row::<R>(&mut select, &"numbered".into_iden(), selected);
     select
         .expr(Expr::col(PARENT_KEY))
-        .from_subquery(inner.to_owned(), "numbered")
+        .from_subquery(inner.take(), "numbered")
         .and_where(Expr::col(ROW_NUMBER).lte(i64::try_from(page.limit + 1).unwrap_or(i64::MAX)))
         .order_by(PARENT_KEY, Order::Asc)
         .order_by(ROW_NUMBER, Order::Asc);
@@ -891,7 +891,7 @@ fn sqlite_ids(ids: &[Uuid]) -> SelectStatement {
     Query::select()
         .expr_as(Expr::cust("unhex(\"value\")"), UUID)
         .from_function(Func::cust("json_each").arg(json), "ids")
-        .to_owned()
+        .take()
 }
 
 /// A link table that keeps a copy of the rows' ordering column, indexed after the parent.
@@ -948,7 +948,7 @@ async fn pages_from_link_index<R: Row>(
                 Query::select()
                     .expr_as(Expr::col("column1"), UUID)
                     .from_values(values, "ids")
-                    .to_owned(),
+                    .take(),
                 PARENT,
             )
             .join_lateral(JoinType::InnerJoin, first, PAGE, Expr::val(true));

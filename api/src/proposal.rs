@@ -493,7 +493,7 @@ pub async fn delete(
                         .column(dialogue::Column::Id)
                         .from(dialogue::Entity)
                         .cond_where(crate::dialogue::visible(principal))
-                        .to_owned(),
+                        .take(),
                 ),
             ),
         )],

@@ -207,7 +207,7 @@ impl Link {
             .column(self.other.clone())
             .from(self.owner.0.clone())
             .and_where(Expr::col(self.owner.clone()).eq(owner))
-            .to_owned();
+            .take();
         db.query_all(&select)
             .await?
             .iter()
@@ -229,7 +229,7 @@ impl Link {
         let delete = Query::delete()
             .from_table(table.clone())
             .and_where(Expr::col(self.owner.clone()).eq(owner))
-            .to_owned();
+            .take();
         db.execute(&delete).await?;
         let unique: Vec<Uuid> = {
             let mut seen = HashSet::new();

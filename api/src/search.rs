@@ -458,7 +458,7 @@ pub async fn search(
         .order_by(search_entry::Column::RecordId, Order::Asc)
         .limit(limit + 1)
         .offset(offset)
-        .to_owned();
+        .take();
     let rows = db.query_all(&select).await?;
     let mut total = 0;
     let mut entries = Vec::with_capacity(rows.len());

@@ -147,7 +147,7 @@ pub async fn of(
         Query::select()
             .from(dialogue::Entity)
             .cond_where(dialogues.clone())
-            .to_owned()
+            .take()
     };
     let id = || dialogue::Column::Id.as_column_ref();
     let mut statistics = Statistics {
@@ -212,7 +212,7 @@ pub async fn of(
             proposal_status_change::Column::ChangedAt.as_column_ref(),
             filter,
         ))
-        .to_owned();
+        .take();
     let proposals = Table {
         id: proposal::Column::Id.as_column_ref(),
         period: Condition::all().add(Expr::exists(moved)),

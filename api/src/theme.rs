@@ -75,7 +75,7 @@ pub fn tagged((link, link_theme): (ColumnRef, ColumnRef), row: ColumnRef, slug: 
         .column(theme::Column::Id)
         .from(theme::Entity)
         .and_where(column(theme::Column::Slug).eq(slug))
-        .to_owned();
+        .take();
     linked(link, row, Expr::col(link_theme).in_subquery(theme_ids))
 }
 

@@ -342,7 +342,7 @@ fn spec(source: Source, principal: &Principal, (from, to): (NaiveDate, NaiveDate
                 )
                 .and_where(column(proposal_status_change::Column::ChangedAt).gte(start))
                 .and_where(column(proposal_status_change::Column::ChangedAt).lt(end))
-                .to_owned();
+                .take();
             Spec {
                 own: Own {
                     table: proposal::Entity.into_iden(),
