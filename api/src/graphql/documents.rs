@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 /// A parsed document, and which of the server's schemas have validated it in full.
 pub struct Parsed {
     document: ExecutableDocument,
-    /// By schema: the anonymous caller's (0), the signed-in caller's (1).
+    /// By schema: the anonymous callers' (0), the others' (1).
     validated: [AtomicBool; 2],
 }
 
@@ -53,21 +53,18 @@ impl Parsed {
         }
     }
 
-    /// Whether schema `schema` (0 or 1, see [`Parsed`]) has validated this document in full,
-    /// so that any request sending it passes that validation as well.
-    pub fn validated(&self, schema: usize) -> bool {
-        self.validated
-            .get(schema)
-            .is_some_and(|flag| flag.load(Ordering::Relaxed))
+    /// Whether the schema of anonymous callers (or of the others) has validated this
+    /// document in full, so that any request sending it passes that validation as well.
+    pub fn validated(&self, anonymous: bool) -> bool {
+        self.validated[usize::from(!anonymous)].load(Ordering::Relaxed)
     }
 
-    /// Records that schema `schema` validated this document in full and found it valid; kept
-    /// only when that holds for every request that sends it.
-    pub fn passed_validation(&self, schema: usize) {
-        if let Some(flag) = self.validated.get(schema)
-            && self.request_independent()
-        {
-            flag.store(true, Ordering::Relaxed);
+    /// Records that the schema of anonymous callers (or of the others) validated this
+    /// document in full and found it valid; kept only when that holds for every request
+    /// that sends it.
+    pub fn passed_validation(&self, anonymous: bool) {
+        if self.request_independent() {
+            self.validated[usize::from(!anonymous)].store(true, Ordering::Relaxed);
         }
     }
 
@@ -154,9 +151,9 @@ mod tests {
         let cache = DocumentCache::default();
         let validated = |query: &str| {
             let parsed = cache.get_or_parse(query, |_| Ok(())).expect("parses");
-            parsed.passed_validation(1);
+            parsed.passed_validation(false);
             let again = cache.get_or_parse(query, |_| Ok(())).expect("kept");
-            (again.validated(0), again.validated(1))
+            (again.validated(true), again.validated(false))
         };
         assert_eq!(validated("{ a }"), (false, true), "by schema");
         assert_eq!(validated("query Q { a }"), (false, true));

@@ -993,11 +993,10 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
     // impatient client). It still holds its share of the cost in flight until it ends, and
     // the statement time limit bounds it.
     // The task keeps the request's id (for its errors) and its log span.
-    // Which schema validated the document: the full validation reads only the document,
-    // the schema and the variables, so a document without variables passes every time it
-    // passed once.
-    let schema_index = usize::from(!anonymous);
-    let validated = document.validated(schema_index);
+    // The full validation reads only the document, the schema and the variables: a
+    // document without variables that passed it once passes every time, and its next
+    // requests take the fast validation.
+    let validated = document.validated(anonymous);
     let checks = if validated {
         schemas.checks_validated.clone()
     } else {
@@ -1021,7 +1020,7 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
             match executed {
                 Some(true) if !refused.is_err() => {
                     if !validated {
-                        parsed.passed_validation(schema_index);
+                        parsed.passed_validation(anonymous);
                     }
                 }
                 // A check that neither passed nor said why would answer with nothing.
