@@ -1058,12 +1058,44 @@ async fn a_document_that_passed_validation_is_still_checked_for_what_each_reques
         .await
         .expect("sent");
     let other: Value = other.json().await.expect("JSON");
-    assert!(other["data"].is_null(), "{other}");
-    assert_code(&other["errors"][0], "BAD_USER_INPUT", None);
+    // A request error: no `data`, and no cost report, for nothing was priced or charged.
+    assert!(other.get("data").is_none(), "{other}");
+    assert!(other["extensions"]["cost"].is_null(), "{other}");
+    assert_code(&other["errors"][0], "BAD_USER_INPUT", Some("operationName"));
     assert!(
         other["errors"][0]["message"]
             .as_str()
             .is_some_and(|m| m.contains("Other")),
         "{other}"
     );
+    // With the official media type, a refused request is a 400; and a document of two
+    // operations must name the one to run.
+    let two = "query A { organisations(first: 1) { totalCount } } query B { __typename }";
+    for (body, wanted) in [
+        (json!({ "query": named, "operationName": "Other" }), "Other"),
+        (json!({ "query": two }), "several operations"),
+    ] {
+        let response = app
+            .client
+            .post(format!("{}/graphql", app.url))
+            .header("accept", "application/graphql-response+json")
+            .json(&body)
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(response.status(), 400, "{body}");
+        let response: Value = response.json().await.expect("JSON");
+        assert!(response.get("data").is_none(), "{response}");
+        assert_code(
+            &response["errors"][0],
+            "BAD_USER_INPUT",
+            Some("operationName"),
+        );
+        assert!(
+            response["errors"][0]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains(wanted)),
+            "{response}"
+        );
+    }
 }

@@ -572,30 +572,47 @@ fn document_of(
 
 /// Checks the document's text and shape and finds which operation runs (its type and
 /// name). The parsed document comes from the cache when the same text was seen before.
+///
+/// Refusals name the request's member they concern: `query` or `operationName`.
 fn check_document(
     endpoint: &Endpoint,
     request: &async_graphql::Request,
-) -> Result<(Arc<Parsed>, Operation, Option<String>), String> {
+) -> Result<(Arc<Parsed>, Operation, Option<String>), (String, &'static str)> {
     let limits = &endpoint.settings.limits;
-    checks::check_text(&request.query, limits).map_err(|r| r.0)?;
-    let document = endpoint.documents.get_or_parse(&request.query, |doc| {
-        checks::check_document(doc, limits).map_err(|r| r.0)
-    })?;
-    let operation =
-        operation_named(&document, request.operation_name.as_deref()).map(|(name, op)| {
-            let kind = match op.node.ty {
-                OperationType::Mutation
-                    if checks::TopLevel::of(&document, &op.node.selection_set.node)
-                        .only_logs_in() =>
-                {
-                    Operation::Login
-                }
-                OperationType::Mutation => Operation::Mutation,
-                _ => Operation::Read(op.node.ty),
-            };
-            (kind, name.map(|n| n.to_string()))
+    let in_query = |message: String| (message, "query");
+    checks::check_text(&request.query, limits).map_err(|r| in_query(r.0))?;
+    let document = endpoint
+        .documents
+        .get_or_parse(&request.query, |doc| {
+            checks::check_document(doc, limits).map_err(|r| r.0)
+        })
+        .map_err(in_query)?;
+    let wanted = request.operation_name.as_deref();
+    // Refused here, as a request error: the engine would answer `data: null` after the
+    // cost of the first operation was charged.
+    if wanted.is_none() && document.operations.iter().nth(1).is_some() {
+        let message = "the document has several operations: name the one to run";
+        return Err((message.into(), "operationName"));
+    }
+    let Some((name, op)) = operation_named(&document, wanted) else {
+        return Err(match wanted {
+            Some(wanted) => (
+                format!("the document has no operation named \"{wanted}\""),
+                "operationName",
+            ),
+            None => in_query("the document has no operation".into()),
         });
-    let (operation_type, name) = operation.unwrap_or((Operation::Read(OperationType::Query), None));
+    };
+    let operation_type = match op.node.ty {
+        OperationType::Mutation
+            if checks::TopLevel::of(&document, &op.node.selection_set.node).only_logs_in() =>
+        {
+            Operation::Login
+        }
+        OperationType::Mutation => Operation::Mutation,
+        _ => Operation::Read(op.node.ty),
+    };
+    let name = name.map(|n| n.to_string());
     Ok((document, operation_type, name))
 }
 
@@ -623,7 +640,7 @@ impl Endpoint {
         &self,
         request: &async_graphql::Request,
     ) -> Result<Arc<Parsed>, String> {
-        match check_document(self, request)? {
+        match check_document(self, request).map_err(|(message, _)| message)? {
             (document, Operation::Read(OperationType::Subscription), _) => Ok(document),
             _ => Err(
                 "only subscriptions run over WebSocket: send queries and mutations to /graphql over HTTP"
@@ -852,13 +869,13 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
     };
     let (document, operation_type, operation) = match check_document(endpoint, &graphql) {
         Ok((document, operation_type, name)) => (document, operation_type, name.or(operation)),
-        Err(message) => {
+        Err((message, field)) => {
             let status = if media == Media::GraphqlResponse {
                 StatusCode::BAD_REQUEST
             } else {
                 StatusCode::OK
             };
-            let body = json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_USER_INPUT", "field": "query" } }] });
+            let body = json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_USER_INPUT", "field": field } }] });
             return Outcome {
                 codes: vec!["BAD_USER_INPUT".into()],
                 ..Outcome::early(answer(status, media, &body), operation, kind)
