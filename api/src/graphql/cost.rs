@@ -119,9 +119,7 @@ fn refusal(message: String, code: &'static str, retry_after: Option<u64>) -> Vec
             e.set("retryAfter", seconds);
         }
     });
-    let mut refused = ServerError::new(error.message, None);
-    refused.extensions = error.extensions;
-    vec![refused]
+    vec![super::error::request_error(error)]
 }
 
 #[async_graphql::async_trait::async_trait]

@@ -178,12 +178,8 @@ fn answer(status: StatusCode, media: Media, body: &impl serde::Serialize) -> Res
 /// An answer with one INTERNAL error (and a request id), for a fault of this server: `what`
 /// goes to the log, not to the client.
 fn internal_response(what: &str) -> async_graphql::Response {
-    let error = async_graphql::Error::from(AppError::Internal(Arc::new(std::io::Error::other(
-        what.to_owned(),
-    ))));
-    let mut server_error = async_graphql::ServerError::new(error.message, None);
-    server_error.extensions = error.extensions;
-    async_graphql::Response::from_errors(vec![server_error])
+    let error = AppError::Internal(Arc::new(std::io::Error::other(what.to_owned())));
+    async_graphql::Response::from_errors(vec![super::error::request_error(error.into())])
 }
 
 /// A refusal before execution, with a code and no internals; never kept by a cache.

@@ -27,3 +27,11 @@ impl From<AppError> for async_graphql::Error {
         }
     }
 }
+
+/// `error` as an error of the whole request (no position, no path), with its extensions:
+/// for refusals and failures outside any field.
+pub fn request_error(error: async_graphql::Error) -> async_graphql::ServerError {
+    let mut request_error = async_graphql::ServerError::new(error.message, None);
+    request_error.extensions = error.extensions;
+    request_error
+}

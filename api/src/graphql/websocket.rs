@@ -23,6 +23,7 @@ use super::{SamverkanSchema, loaders};
 use crate::account::caller::{self as request, Credentials};
 use crate::auth::Principal;
 use crate::changes::Changes;
+use crate::error::AppError;
 use async_graphql::http::{WebSocket as Protocol, WebSocketProtocols, WsMessage};
 use async_graphql::{Data, Executor};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
@@ -243,11 +244,8 @@ impl Executor for SubscriptionsOnly {
 
 /// A refusal of a document, as the protocol's `error` message carries it.
 fn refused(message: String) -> async_graphql::Response {
-    let mut error = async_graphql::ServerError::new(message, None);
-    let mut extensions = async_graphql::ErrorExtensionValues::default();
-    extensions.set("code", "BAD_USER_INPUT");
-    error.extensions = Some(extensions);
-    async_graphql::Response::from_errors(vec![error])
+    let error = AppError::bad_input("query", message);
+    async_graphql::Response::from_errors(vec![super::error::request_error(error.into())])
 }
 
 /// Who pays and is counted for a socket: the credential and the client's address (an
