@@ -77,13 +77,17 @@ pub async fn backup(db: &DatabaseConnection, path: &Path) -> Result<(), BackupEr
     Ok(())
 }
 
-/// Checks a database file with `PRAGMA integrity_check`, opened read-only.
+/// Checks a database file with `PRAGMA integrity_check`, opened read-only, with the
+/// collation its indexes are built under.
 ///
 /// # Errors
 /// When it cannot be opened or the check reports a problem.
 pub async fn check(path: &Path) -> Result<(), BackupError> {
-    let url = format!("sqlite://{}?mode=ro", path.display());
-    let copy = sea_orm::Database::connect(url.as_str())
+    let mut options = sea_orm::ConnectOptions::new(format!("sqlite://{}?mode=ro", path.display()));
+    options
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(crate::db::with_swedish);
+    let copy = sea_orm::Database::connect(options)
         .await
         .map_err(|e| fail(format!("cannot open {}: {e}", path.display())))?;
     let verdict = copy

@@ -49,12 +49,13 @@ pub async fn connect_with(
             options
                 .max_connections(4)
                 .map_sqlx_sqlite_opts(|o| {
-                    o.create_if_missing(true)
-                        .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
-                        .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Full)
-                        .foreign_keys(true)
-                        .busy_timeout(Duration::from_secs(10))
-                        .collation(crate::collation::SWEDISH, crate::collation::compare)
+                    with_swedish(
+                        o.create_if_missing(true)
+                            .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                            .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Full)
+                            .foreign_keys(true)
+                            .busy_timeout(Duration::from_secs(10)),
+                    )
                 })
                 .map_sqlx_sqlite_pool_opts(move |pool| {
                     // No test of the connection: it is a thread over a local file, and the
@@ -111,6 +112,14 @@ pub async fn connect_with(
         }
     }
     sea_orm::Database::connect(options).await
+}
+
+/// `options` with the Swedish collation registered, which indexes on SQLite are built under:
+/// every connection to a Samverkan SQLite file needs it to write those tables or check them.
+pub fn with_swedish(
+    options: sea_orm::sqlx::sqlite::SqliteConnectOptions,
+) -> sea_orm::sqlx::sqlite::SqliteConnectOptions {
+    options.collation(crate::collation::SWEDISH, crate::collation::compare)
 }
 
 /// How long a PostgreSQL connection may rest in the pool before it is tested on its way out.

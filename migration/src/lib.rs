@@ -15,6 +15,7 @@ mod m20261129_000008_goals;
 mod m20261130_000009_webhooks;
 mod m20261130_000010_shared_state;
 mod m20261130_000011_search;
+mod m20261130_000012_sqlite_ordered_pages;
 
 /// Runs the migrations in order.
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000009_webhooks::Migration),
             Box::new(m20261130_000010_shared_state::Migration),
             Box::new(m20261130_000011_search::Migration),
+            Box::new(m20261130_000012_sqlite_ordered_pages::Migration),
         ]
     }
 }
