@@ -573,9 +573,12 @@ fn document_of(
 fn check_document(
     endpoint: &Endpoint,
     request: &async_graphql::Request,
-) -> Result<(Arc<Parsed>, Operation, Option<String>), (String, &'static str)> {
+) -> Result<(Arc<Parsed>, Operation, Option<String>), Refused> {
     let limits = &endpoint.settings.limits;
-    let in_query = |message: String| (message, "query");
+    let in_query = |message: String| Refused {
+        message,
+        field: "query",
+    };
     checks::check_text(&request.query, limits).map_err(|r| in_query(r.0))?;
     let document = endpoint
         .documents
@@ -586,16 +589,19 @@ fn check_document(
     let wanted = request.operation_name.as_deref();
     // Refused here, as a request error: the engine would answer `data: null` after the
     // cost of the first operation was charged.
+    let in_operation_name = |message: String| Refused {
+        message,
+        field: "operationName",
+    };
     if wanted.is_none() && document.operations.iter().nth(1).is_some() {
         let message = "the document has several operations: name the one to run";
-        return Err((message.into(), "operationName"));
+        return Err(in_operation_name(message.into()));
     }
     let Some((name, op)) = operation_named(&document, wanted) else {
         return Err(match wanted {
-            Some(wanted) => (
-                format!("the document has no operation named \"{wanted}\""),
-                "operationName",
-            ),
+            Some(wanted) => {
+                in_operation_name(format!("the document has no operation named \"{wanted}\""))
+            }
             None => in_query("the document has no operation".into()),
         });
     };
@@ -610,6 +616,13 @@ fn check_document(
     };
     let name = name.map(|n| n.to_string());
     Ok((document, operation_type, name))
+}
+
+/// Why a document may not run, and the member of the request that it concerns.
+struct Refused {
+    message: String,
+    /// `query` or `operationName`.
+    field: &'static str,
 }
 
 /// The operation of `document` that runs: the one named `wanted`, or the first.
@@ -636,7 +649,7 @@ impl Endpoint {
         &self,
         request: &async_graphql::Request,
     ) -> Result<Arc<Parsed>, String> {
-        match check_document(self, request).map_err(|(message, _)| message)? {
+        match check_document(self, request).map_err(|refused| refused.message)? {
             (document, Operation::Read(OperationType::Subscription), _) => Ok(document),
             _ => Err(
                 "only subscriptions run over WebSocket: send queries and mutations to /graphql over HTTP"
@@ -865,7 +878,7 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
     };
     let (document, operation_type, operation) = match check_document(endpoint, &graphql) {
         Ok((document, operation_type, name)) => (document, operation_type, name.or(operation)),
-        Err((message, field)) => {
+        Err(Refused { message, field }) => {
             let status = if media == Media::GraphqlResponse {
                 StatusCode::BAD_REQUEST
             } else {
