@@ -246,11 +246,14 @@ async fn statistics_count_the_period_inside_the_callers_view() {
         admin["statistics"]["dialoguesByKind"],
         json!([{ "key": "MEETING", "count": 3 }])
     );
+    // An organisation in two dialogues of the period counts once.
+    assert_eq!(admin["statistics"]["activeOrganisations"], 2);
     let of_org = app.ok(query, json!({ "f": { "organisation": org } })).await;
     assert_eq!(
         of_org["statistics"]["dialoguesByKind"],
         json!([{ "key": "MEETING", "count": 3 }])
     );
+    assert_eq!(of_org["statistics"]["activeOrganisations"], 1);
     let error = app
         .err(
             query,

@@ -11,11 +11,13 @@ use crate::records::ListFilter;
 use chrono::{Datelike, NaiveDate};
 use entity::{
     authority, cooperation, cooperation_organisation, cooperation_theme, dialogue,
-    dialogue_authority, dialogue_organisation, evidence, proposal, proposal_co_signer,
-    proposal_status_change, proposal_target, proposal_theme,
+    dialogue_authority, dialogue_organisation, evidence, organisation, proposal,
+    proposal_co_signer, proposal_status_change, proposal_target, proposal_theme,
 };
 use sea_orm::ColumnTrait;
-use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, JoinType, Query, SelectStatement};
+use sea_orm::sea_query::{
+    Asterisk, Condition, Expr, ExprTrait, Func, JoinType, Query, SelectStatement,
+};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
@@ -87,17 +89,27 @@ impl Table {
     }
 }
 
-/// `SELECT key, COUNT(DISTINCT id) ... GROUP BY key`, read into buckets.
+/// What a bucket counts.
+enum Counted {
+    /// Rows: the statement reads one table, each record once.
+    Rows,
+    /// Distinct values of a record's id, which the statement's joins repeat.
+    Distinct(crate::paging::ColumnRef),
+}
+
+/// `SELECT key, COUNT(...) ... GROUP BY key`, read into buckets.
 async fn grouped(
     db: &impl Connection,
     mut select: SelectStatement,
     key: Expr,
-    id: crate::paging::ColumnRef,
+    counted: Counted,
 ) -> AppResult<Vec<(String, i64)>> {
-    select
-        .expr(key.clone())
-        .expr(Func::count_distinct(Expr::col(id)))
-        .add_group_by([key]);
+    // COUNT(DISTINCT) keeps every id seen in a temporary index: only where joins need it.
+    let count = match counted {
+        Counted::Rows => Func::count(Expr::col(Asterisk)),
+        Counted::Distinct(id) => Func::count_distinct(Expr::col(id)),
+    };
+    select.expr(key.clone()).expr(count).add_group_by([key]);
     let mut buckets = vec![];
     for row in db.query_all(&select).await? {
         let key: Option<String> = row.try_get_by_index(0)?;
@@ -151,10 +163,20 @@ pub async fn of(
     };
     let id = || dialogue::Column::Id.as_column_ref();
     let mut statistics = Statistics {
-        dialogues_by_kind: grouped(db, from_dialogues(), column(dialogue::Column::Kind), id())
-            .await?,
-        dialogues_by_status: grouped(db, from_dialogues(), column(dialogue::Column::Status), id())
-            .await?,
+        dialogues_by_kind: grouped(
+            db,
+            from_dialogues(),
+            column(dialogue::Column::Kind),
+            Counted::Rows,
+        )
+        .await?,
+        dialogues_by_status: grouped(
+            db,
+            from_dialogues(),
+            column(dialogue::Column::Status),
+            Counted::Rows,
+        )
+        .await?,
         ..Statistics::default()
     };
     let mut by_level = from_dialogues();
@@ -170,8 +192,13 @@ pub async fn of(
             column(authority::Column::Id)
                 .equals(dialogue_authority::Column::AuthorityId.as_column_ref()),
         );
-    statistics.dialogues_by_level =
-        grouped(db, by_level, column(authority::Column::Level), id()).await?;
+    statistics.dialogues_by_level = grouped(
+        db,
+        by_level,
+        column(authority::Column::Level),
+        Counted::Distinct(id()),
+    )
+    .await?;
     // By day, summed into months here: the engines name months differently.
     let mut months: BTreeMap<String, i64> = BTreeMap::new();
     let mut by_day = from_dialogues();
@@ -185,16 +212,26 @@ pub async fn of(
         *months.entry(key).or_default() += row.try_get_by_index::<i64>(1)?;
     }
     statistics.dialogues_by_month = months.into_iter().collect();
-    let mut active = from_dialogues();
-    active
-        .expr(Func::count_distinct(Expr::col(
-            dialogue_organisation::Column::OrganisationId.as_column_ref(),
-        )))
+    // Each organisation asked whether it took part in one: its first link ends the search,
+    // where counting distinct organisations over every link kept them all in a temporary
+    // index.
+    let mut took_part = from_dialogues();
+    took_part
+        .expr(Expr::val(1))
         .join(
             JoinType::InnerJoin,
             dialogue_organisation::Entity,
             column(dialogue_organisation::Column::DialogueId).equals(id()),
+        )
+        .and_where(
+            column(dialogue_organisation::Column::OrganisationId)
+                .equals(organisation::Column::Id.as_column_ref()),
         );
+    let active = Query::select()
+        .expr(Func::count(Expr::col(Asterisk)))
+        .from(organisation::Entity)
+        .and_where(Expr::exists(took_part))
+        .take();
     statistics.active_organisations = match db.query_one(&active).await? {
         Some(row) => row.try_get_by_index::<i64>(0)?,
         None => 0,
@@ -242,13 +279,8 @@ pub async fn of(
         .from(proposal::Entity)
         .cond_where(proposals.condition(filter))
         .to_owned();
-    statistics.proposals_by_status = grouped(
-        db,
-        select,
-        column(proposal::Column::Status),
-        proposal::Column::Id.as_column_ref(),
-    )
-    .await?;
+    statistics.proposals_by_status =
+        grouped(db, select, column(proposal::Column::Status), Counted::Rows).await?;
 
     let evidence_condition = EvidenceFilter {
         published_from: filter.from,
@@ -265,19 +297,18 @@ pub async fn of(
             .cond_where(evidence_condition.clone())
             .to_owned()
     };
-    let evidence_id = || evidence::Column::Id.as_column_ref();
     statistics.evidence_by_kind = grouped(
         db,
         from_evidence(),
         column(evidence::Column::Kind),
-        evidence_id(),
+        Counted::Rows,
     )
     .await?;
     statistics.evidence_by_reach = grouped(
         db,
         from_evidence(),
         column(evidence::Column::Reach),
-        evidence_id(),
+        Counted::Rows,
     )
     .await?;
 
@@ -315,13 +346,8 @@ pub async fn of(
         .from(cooperation::Entity)
         .cond_where(cooperations.condition(filter))
         .to_owned();
-    statistics.cooperations_by_kind = grouped(
-        db,
-        select,
-        column(cooperation::Column::Kind),
-        cooperation::Column::Id.as_column_ref(),
-    )
-    .await?;
+    statistics.cooperations_by_kind =
+        grouped(db, select, column(cooperation::Column::Kind), Counted::Rows).await?;
     Ok(statistics)
 }
 
