@@ -241,6 +241,8 @@ async fn statistics_count_the_period_inside_the_callers_view() {
         }),
         "{body}"
     );
+    // Nine statements that may each read a whole table, priced as text filters are.
+    assert_eq!(body["extensions"]["cost"]["requested"], 9_000, "{body}");
     let admin = app.ok(query, period).await;
     assert_eq!(
         admin["statistics"]["dialoguesByKind"],
