@@ -226,6 +226,10 @@ async fn statistics_count_the_period_inside_the_callers_view() {
         .await;
     app.dialogue("Outside", "2026-01-01", &[&org], &[&local], "PUBLIC")
         .await;
+    // An organisation whose only dialogue falls outside the period is not active in it.
+    let late = app.organisation("org-c", "C").await;
+    app.dialogue("Late", "2026-01-02", &[&late], &[&local], "PUBLIC")
+        .await;
     let query = "query($f: StatisticsFilter) { statistics(filter: $f) {
         dialoguesByKind { key count } dialoguesByAuthorityLevel { key count }
         dialoguesByMonth { key count } activeOrganisations } }";
@@ -256,6 +260,8 @@ async fn statistics_count_the_period_inside_the_callers_view() {
         json!([{ "key": "MEETING", "count": 3 }])
     );
     assert_eq!(of_org["statistics"]["activeOrganisations"], 1);
+    let whole = app.ok(query, json!({})).await;
+    assert_eq!(whole["statistics"]["activeOrganisations"], 3);
     let error = app
         .err(
             query,
