@@ -91,3 +91,67 @@ async fn a_backup_under_write_load_holds_every_acknowledged_write_and_restores_o
         "acknowledged before the backup but not in it: {missing:?}"
     );
 }
+
+/// SQLite's indexes under the Swedish collation keep the order the collation had when they
+/// were built; when the server starts with another order, it builds them again.
+#[tokio::test]
+async fn sqlite_indexes_built_in_another_swedish_order_are_rebuilt_at_start() {
+    if on_postgres() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("directory");
+    let path = dir.path().join("samverkan.db");
+    let database = samverkan::config::Database::Sqlite(path.display().to_string());
+    let db = samverkan::db::connect(&database).await.expect("connect");
+    samverkan::db::migrate(&db).await.expect("migrate");
+    let order = || async {
+        db.query_one_raw(Statement::from_string(
+            DatabaseBackend::Sqlite,
+            "SELECT value FROM settings WHERE key = 'swedish_order'",
+        ))
+        .await
+        .expect("read")
+        .and_then(|row| row.try_get_by_index::<String>(0).ok())
+    };
+    assert_eq!(order().await, Some(samverkan::collation::fingerprint()));
+
+    // Another program writes under the collation's name with another order (here reversed),
+    // as a release with other collation data would.
+    let mut options = sea_orm::ConnectOptions::new(format!("sqlite://{}", path.display()));
+    options.sqlx_logging(false).map_sqlx_sqlite_opts(|o| {
+        o.collation(samverkan::collation::SWEDISH, |a: &str, b: &str| b.cmp(a))
+    });
+    let other = sea_orm::Database::connect(options).await.expect("connect");
+    for (n, name) in [
+        "Ale",
+        "Koopi",
+        "KRIS",
+        "Vårgårda",
+        "Vänersborg",
+        "Åmål",
+        "Örebro",
+    ]
+    .iter()
+    .enumerate()
+    {
+        other
+            .execute_unprepared(&format!(
+                "INSERT INTO authorities (id, slug, name, level, kind, created_at, updated_at) \
+                 VALUES (randomblob(16), 'a{n}', '{name}', 'NATIONAL', 'AGENCY', \
+                 '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')"
+            ))
+            .await
+            .expect("insert");
+    }
+    other.close().await.expect("close");
+    backup::check(&path)
+        .await
+        .expect_err("an index in the other order fails the check");
+    db.execute_unprepared("UPDATE settings SET value = 'other' WHERE key = 'swedish_order'")
+        .await
+        .expect("update");
+
+    samverkan::db::migrate(&db).await.expect("migrate again");
+    backup::check(&path).await.expect("rebuilt indexes pass");
+    assert_eq!(order().await, Some(samverkan::collation::fingerprint()));
+}

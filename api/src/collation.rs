@@ -4,6 +4,10 @@
 //! PostgreSQL has the rule built in as ICU's collation [`SWEDISH`]; SQLite gets a collation of
 //! the same name on each connection ([`compare`], from ICU4X's Swedish data), so one SQL text
 //! orders both engines alike. Rows sorted in memory compare [`Swedish`] values the same way.
+//!
+//! SQLite's indexes under the collation are stored in the order [`compare`] gave when they
+//! were built; [`fingerprint`] tells when a release orders differently, and the server then
+//! builds them again at start (`db::migrate`).
 
 use icu_collator::options::{CollatorOptions, Strength};
 use icu_collator::{Collator, CollatorBorrowed};
@@ -100,6 +104,23 @@ fn full_compare(a: &str, b: &str) -> Ordering {
         .as_ref()
         .map_or(Ordering::Equal, |collator| collator.compare(a, b))
         .then_with(|| a.cmp(b))
+}
+
+/// Texts whose order shows the rule: Swedish and neighbouring letters, case, combining
+/// marks, digits, spaces and punctuation.
+const PROBES: [&str; 32] = [
+    "a", "A", "aa", "Aa", "ab", "a b", "a-b", "b", "v", "w", "y", "ü", "z", "å", "Å", "a\u{30a}",
+    "ä", "æ", "ö", "ø", "o\u{308}", "Ö", "e", "é", "ss", "ß", "1", "2", "10", "KRIS", "Koopi",
+    "Örebro",
+];
+
+/// The order [`compare`] gives a fixed set of texts, as one text. SQLite's indexes under the
+/// collation keep rows in the order it had when they were built; a release with other
+/// collation data orders differently, and those indexes must be built again.
+pub fn fingerprint() -> String {
+    let mut probes = PROBES;
+    probes.sort_by(|a, b| compare(a, b));
+    probes.join("|")
 }
 
 /// `expr COLLATE "sv-SE-x-icu"`.

@@ -3,7 +3,7 @@
 use crate::config::Database;
 use entity::setting;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::sea_query::{OnConflict, Query};
+use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseConnectionType,
     DatabaseTransaction, DbErr, QueryResult, RuntimeErr, Statement, TransactionTrait,
@@ -168,7 +168,55 @@ fn statement_timeout_sql(timeout: Duration) -> &'static str {
 /// # Errors
 /// When a migration fails.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+    Migrator::up(db, None).await?;
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
+        rebuild_collated_indexes(db).await?;
+    }
+    Ok(())
+}
+
+/// The `settings` key under which SQLite keeps the Swedish order its indexes were built in.
+const COLLATION_KEY: &str = "swedish_order";
+
+/// On SQLite, builds the indexes under the Swedish collation again when its order changed
+/// since they were built (other collation data in a new release): an index kept in another
+/// order than the one lookups compare by skips rows, and fails `PRAGMA integrity_check`.
+/// SQLite records nothing of a collation's version; PostgreSQL does, for its own.
+async fn rebuild_collated_indexes(db: &DatabaseConnection) -> Result<(), DbErr> {
+    let order = crate::collation::fingerprint();
+    let built = Query::select()
+        .column(setting::Column::Value)
+        .from(setting::Entity)
+        .and_where(sea_orm::sea_query::ExprTrait::eq(
+            Expr::col(setting::Column::Key),
+            COLLATION_KEY,
+        ))
+        .take();
+    let built: Option<String> = match db.query_one(&built).await? {
+        Some(row) => row.try_get_by_index(0).ok(),
+        None => None,
+    };
+    if built.as_deref() == Some(order.as_str()) {
+        return Ok(());
+    }
+    let reindex = format!("REINDEX \"{}\"", crate::collation::SWEDISH);
+    db.execute_unprepared(&reindex).await?;
+    put_setting(db, COLLATION_KEY, order).await
+}
+
+/// Sets the `settings` row `key` to `value`.
+async fn put_setting(db: &DatabaseConnection, key: &str, value: String) -> Result<(), DbErr> {
+    let upsert = Query::insert()
+        .into_table(setting::Entity)
+        .columns([setting::Column::Key, setting::Column::Value])
+        .values_panic([key.into(), value.into()])
+        .on_conflict(
+            OnConflict::column(setting::Column::Key)
+                .update_column(setting::Column::Value)
+                .to_owned(),
+        )
+        .to_owned();
+    db.execute(&upsert).await.map(|_| ())
 }
 
 /// Proves that the database takes writes now, for readiness: commits a one-row write (the
@@ -177,20 +225,7 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
 /// # Errors
 /// The database's error when it does not take the write.
 pub async fn check_writes(db: &DatabaseConnection) -> Result<(), DbErr> {
-    let upsert = Query::insert()
-        .into_table(setting::Entity)
-        .columns([setting::Column::Key, setting::Column::Value])
-        .values_panic([
-            WRITE_CHECK_KEY.into(),
-            crate::validate::now().to_rfc3339().into(),
-        ])
-        .on_conflict(
-            OnConflict::column(setting::Column::Key)
-                .update_column(setting::Column::Value)
-                .to_owned(),
-        )
-        .to_owned();
-    let result = db.execute(&upsert).await.map(|_| ());
+    let result = put_setting(db, WRITE_CHECK_KEY, crate::validate::now().to_rfc3339()).await;
     if let Err(error) = &result {
         note_failure(error);
     }
