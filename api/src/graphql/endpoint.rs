@@ -644,17 +644,19 @@ impl Endpoint {
     /// checks as over HTTP, the parse cached), or why it may not run over a WebSocket.
     ///
     /// # Errors
-    /// The message to answer with.
+    /// BAD_USER_INPUT naming the request's member (`query` or `operationName`).
     pub fn subscription_document(
         &self,
         request: &async_graphql::Request,
-    ) -> Result<Arc<Parsed>, String> {
-        match check_document(self, request).map_err(|refused| refused.message)? {
+    ) -> Result<Arc<Parsed>, AppError> {
+        match check_document(self, request)
+            .map_err(|refused| AppError::bad_input(refused.field, refused.message))?
+        {
             (document, Operation::Read(OperationType::Subscription), _) => Ok(document),
-            _ => Err(
-                "only subscriptions run over WebSocket: send queries and mutations to /graphql over HTTP"
-                    .into(),
-            ),
+            _ => Err(AppError::bad_input(
+                "query",
+                "only subscriptions run over WebSocket: send queries and mutations to /graphql over HTTP",
+            )),
         }
     }
 }

@@ -200,11 +200,12 @@ impl SubscriptionsOnly {
     fn check(
         &self,
         request: &async_graphql::Request,
-    ) -> Result<Arc<super::documents::Parsed>, String> {
+    ) -> Result<Arc<super::documents::Parsed>, AppError> {
         let document = self.endpoint.subscription_document(request)?;
         let trusted = self.trusted.load(Ordering::SeqCst);
         if !self.endpoint.may_run(&request.query, trusted) {
-            return Err("this server runs only registered documents".into());
+            let message = "this server runs only registered documents";
+            return Err(AppError::bad_input("query", message));
         }
         Ok(document)
     }
@@ -215,7 +216,8 @@ impl Executor for SubscriptionsOnly {
         &self,
         _request: async_graphql::Request,
     ) -> impl Future<Output = async_graphql::Response> + Send {
-        futures_util::future::ready(refused("only subscriptions run over WebSocket".into()))
+        let message = "only subscriptions run over WebSocket";
+        futures_util::future::ready(refused(AppError::bad_input("query", message)))
     }
 
     fn execute_stream(
@@ -229,8 +231,8 @@ impl Executor for SubscriptionsOnly {
                 request.set_parsed_query(document.document());
                 request
             }
-            Err(message) => {
-                return futures_util::stream::once(futures_util::future::ready(refused(message)))
+            Err(error) => {
+                return futures_util::stream::once(futures_util::future::ready(refused(error)))
                     .boxed();
             }
         };
@@ -243,8 +245,7 @@ impl Executor for SubscriptionsOnly {
 }
 
 /// A refusal of a document, as the protocol's `error` message carries it.
-fn refused(message: String) -> async_graphql::Response {
-    let error = AppError::bad_input("query", message);
+fn refused(error: AppError) -> async_graphql::Response {
     async_graphql::Response::from_errors(vec![super::error::request_error(error.into())])
 }
 

@@ -44,6 +44,7 @@ pub const COUNT_COST: usize = crate::paging::MAX_PAGE_SIZE as usize;
 
 /// What each statement with a text filter costs: it may read a whole table to find a few
 /// matches (about 70 ms on the benchmark data set, where a page of 100 rows takes 2 ms).
+/// Each statement of `statistics`, which reads a whole table or its links, costs as much.
 pub const SEARCH_COST: usize = 1_000;
 
 /// The cost of a top-level connection field: its page ([`page_cost`]), plus
