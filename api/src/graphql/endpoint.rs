@@ -348,9 +348,14 @@ impl Endpoint {
         answer(
             StatusCode::BAD_REQUEST,
             Media::Json,
-            &json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_USER_INPUT", "field": field } }] }),
+            &bad_input_body(field, message),
         )
     }
+}
+
+/// The body refusing one member of the request (`field`) as BAD_USER_INPUT.
+fn bad_input_body(field: &str, message: &str) -> Value {
+    json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_USER_INPUT", "field": field } }] })
 }
 
 /// The caller of a request, from its headers.
@@ -886,7 +891,7 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
             } else {
                 StatusCode::OK
             };
-            let body = json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_USER_INPUT", "field": field } }] });
+            let body = bad_input_body(field, &message);
             return Outcome {
                 codes: vec!["BAD_USER_INPUT".into()],
                 ..Outcome::early(answer(status, media, &body), operation, kind)
