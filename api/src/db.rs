@@ -3,10 +3,10 @@
 use crate::config::Database;
 use entity::setting;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::sea_query::{Expr, OnConflict, Query};
+use sea_orm::sea_query::{OnConflict, Query};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseConnectionType,
-    DatabaseTransaction, DbErr, QueryResult, RuntimeErr, Statement, TransactionTrait,
+    DatabaseTransaction, DbErr, EntityTrait, QueryResult, RuntimeErr, Statement, TransactionTrait,
 };
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -184,19 +184,10 @@ const COLLATION_KEY: &str = "swedish_order";
 /// SQLite records nothing of a collation's version; PostgreSQL does, for its own.
 async fn rebuild_collated_indexes(db: &DatabaseConnection) -> Result<(), DbErr> {
     let order = crate::collation::fingerprint();
-    let built = Query::select()
-        .column(setting::Column::Value)
-        .from(setting::Entity)
-        .and_where(sea_orm::sea_query::ExprTrait::eq(
-            Expr::col(setting::Column::Key),
-            COLLATION_KEY,
-        ))
-        .take();
-    let built: Option<String> = match db.query_one(&built).await? {
-        Some(row) => row.try_get_by_index(0).ok(),
-        None => None,
-    };
-    if built.as_deref() == Some(order.as_str()) {
+    let built = setting::Entity::find_by_id(COLLATION_KEY.to_owned())
+        .one(db)
+        .await?;
+    if built.is_some_and(|built| built.value == order) {
         return Ok(());
     }
     let reindex = format!("REINDEX \"{}\"", crate::collation::SWEDISH);
