@@ -247,7 +247,7 @@ async fn statistics_count_the_period_inside_the_callers_view() {
     );
     // Nine statements that may each read a whole table, priced as text filters are.
     assert_eq!(body["extensions"]["cost"]["requested"], 9_000, "{body}");
-    let admin = app.ok(query, period).await;
+    let admin = app.ok(query, period.clone()).await;
     assert_eq!(
         admin["statistics"]["dialoguesByKind"],
         json!([{ "key": "MEETING", "count": 3 }])
@@ -262,6 +262,19 @@ async fn statistics_count_the_period_inside_the_callers_view() {
     assert_eq!(of_org["statistics"]["activeOrganisations"], 1);
     let whole = app.ok(query, json!({})).await;
     assert_eq!(whole["statistics"]["activeOrganisations"], 3);
+    // Asked again after a write, the same question counts it.
+    app.dialogue("Three", "2025-03-01", &[&other], &[&national], "PUBLIC")
+        .await;
+    let (_, body) = app.post_as(&Caller::Anonymous, query, period).await;
+    assert_eq!(
+        body["data"]["statistics"]["dialoguesByMonth"],
+        json!([{ "key": "2025-01", "count": 1 }, { "key": "2025-02", "count": 1 }, { "key": "2025-03", "count": 1 }]),
+        "{body}"
+    );
+    let error = app
+        .err(query, json!({ "f": { "theme": "Not a slug" } }))
+        .await;
+    assert_code(&error, "BAD_USER_INPUT", Some("filter.theme"));
     let error = app
         .err(
             query,

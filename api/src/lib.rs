@@ -28,6 +28,7 @@ pub mod evidence;
 pub mod goal;
 pub mod graphql;
 pub mod http;
+pub mod kept;
 pub mod limits;
 pub mod metrics;
 pub mod organisation;

@@ -51,6 +51,18 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// What this caller may see.
+    pub fn sight(&self) -> Sight {
+        let mut member_of = self.member_of.clone();
+        member_of.sort_unstable();
+        member_of.dedup();
+        Sight {
+            admin: self.admin,
+            network: self.network,
+            member_of,
+        }
+    }
+
     /// An anonymous visitor: PUBLIC records, read only.
     pub fn anonymous() -> Self {
         Self {
@@ -137,6 +149,15 @@ pub enum Guarded {
     Cooperation,
     /// Involved: the owning organisation.
     Goal,
+}
+
+/// What a caller may see: all of them that [`visible`] reads, so that two callers of the
+/// same sight are shown the same rows (an answer kept for one may be given the other).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Sight {
+    admin: bool,
+    network: bool,
+    member_of: Vec<Uuid>,
 }
 
 /// The SQL condition that keeps only the rows of `record` the principal may read.

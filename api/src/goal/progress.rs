@@ -1,5 +1,6 @@
 //! How far a goal has come, computed from the records at the moment it is asked, inside
-//! the caller's visibility. Nothing is stored, so nothing goes stale.
+//! the caller's visibility. Nothing is stored in the database; an answer is kept in memory
+//! until the record changes ([`crate::kept`]).
 //!
 //! Every measure counts *units* (a dialogue, an authority reached, a municipality covered,
 //! an organisation that took part, a proposal, a piece of evidence, an amount recorded by
@@ -12,14 +13,13 @@ use super::facts::{self, Fact, Needs, Source};
 use super::measure::Measure;
 use crate::auth::Principal;
 use crate::db::Connection;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
+use crate::kept::Kept;
 use chrono::{Datelike, NaiveDate};
 use entity::{
     AuthorityKind, GoalMeasureKind, MunicipalityScope, goal, goal_progress_entry, organisation,
 };
-use sea_orm::{
-    ActiveEnum, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, StreamTrait,
-};
+use sea_orm::{ActiveEnum, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, StreamTrait};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use uuid::Uuid;
 
@@ -427,43 +427,28 @@ fn needs(source: Source, measures: &[&Measure]) -> Needs {
     }
 }
 
-/// What progress depends on besides the goal: who looks (what they may see) and the state
-/// of the record, named by its latest audit entry (every committed write adds one, in the
-/// same transaction, on every server sharing the database).
+/// What progress depends on besides the goal: what the caller may see, the state of the
+/// record, and the day (what is dated after today does not count yet).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Seen {
     goal: Uuid,
     version: i32,
-    admin: bool,
-    network: bool,
-    member_of: Vec<Uuid>,
+    sight: crate::auth::Sight,
     record: Option<Uuid>,
-    /// What is dated after today does not count yet.
     today: NaiveDate,
 }
 
-/// How many progress computations run at once on this server. Each reads the records its
-/// goals' measures may count (18 MiB for the benchmark's page of 20 goals); without a bound,
-/// a burst of page views after a write computed the same progress once per request (120 MiB
-/// at 32 connections).
-static COMPUTING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
-
-/// Progress already computed, by what it depends on: a partner site showing its goals on
-/// every page view reads the record once per change, not once per view. Bounded; an entry
-/// is never stale, as a write changes the key.
-fn computed() -> &'static std::sync::Mutex<lru::LruCache<Seen, Progress>> {
-    static COMPUTED: std::sync::OnceLock<std::sync::Mutex<lru::LruCache<Seen, Progress>>> =
-        std::sync::OnceLock::new();
-    COMPUTED.get_or_init(|| {
-        std::sync::Mutex::new(lru::LruCache::new(
-            std::num::NonZeroUsize::new(256).unwrap_or(std::num::NonZeroUsize::MIN),
-        ))
-    })
-}
+/// Progress already computed: a partner site showing its goals on every page view reads the
+/// record once per change, not once per view. Two computations at most at once: each reads
+/// the records its goals' measures may count (18 MiB for the benchmark's page of 20 goals);
+/// without a bound, a burst of page views after a write computed the same progress once per
+/// request (120 MiB at 32 connections).
+static COMPUTED: Kept<Seen, Progress> =
+    Kept::new(std::num::NonZeroUsize::new(256).expect("not zero"), 2);
 
 /// The progress of each of `goals` as `principal` may see it, computed only for those
 /// whose record, goal or viewer changed since last asked ([`of`]); one statement more, to
-/// read the latest audit entry.
+/// read the record's state.
 ///
 /// # Errors
 /// INTERNAL on a database failure.
@@ -472,57 +457,40 @@ pub async fn of_now(
     principal: &Principal,
     goals: &[goal::Model],
 ) -> AppResult<HashMap<Uuid, Progress>> {
-    let record: Option<Uuid> = entity::audit_entry::Entity::find()
-        .select_only()
-        .column(entity::audit_entry::Column::Id)
-        .order_by_desc(entity::audit_entry::Column::Id)
-        .into_tuple()
-        .one(db)
-        .await?;
-    let mut member_of = principal.member_of.clone();
-    member_of.sort_unstable();
+    let record = crate::kept::record_state(db).await?;
+    let sight = principal.sight();
+    let today = chrono::Utc::now().date_naive();
     let seen = |goal: &goal::Model| Seen {
         goal: goal.id,
         version: goal.version,
-        admin: principal.admin,
-        network: principal.network,
-        member_of: member_of.clone(),
+        sight: sight.clone(),
         record,
-        today: chrono::Utc::now().date_naive(),
+        today,
     };
     let mut found = HashMap::new();
     let mut missing = goals.to_vec();
     let mut kept = |missing: &mut Vec<goal::Model>| {
-        if let Ok(mut cache) = computed().lock() {
-            missing.retain(|goal| match cache.get(&seen(goal)) {
-                Some(progress) => {
-                    found.insert(goal.id, progress.clone());
-                    false
-                }
-                None => true,
-            });
-        }
+        missing.retain(|goal| match COMPUTED.get(&seen(goal)) {
+            Some(progress) => {
+                found.insert(goal.id, progress);
+                false
+            }
+            None => true,
+        });
     };
     kept(&mut missing);
     if missing.is_empty() {
         return Ok(found);
     }
-    // Callers that miss together (after a write, every view misses) take turns, and find
-    // what the one before them computed.
-    let _turn = COMPUTING
-        .acquire()
-        .await
-        .map_err(|closed| AppError::Internal(std::sync::Arc::new(closed)))?;
+    let _turn = COMPUTED.turn().await?;
     kept(&mut missing);
     if missing.is_empty() {
         return Ok(found);
     }
     let fresh = of(db, principal, &missing).await?;
-    if let Ok(mut cache) = computed().lock() {
-        for goal in &missing {
-            if let Some(progress) = fresh.get(&goal.id) {
-                cache.put(seen(goal), progress.clone());
-            }
+    for goal in &missing {
+        if let Some(progress) = fresh.get(&goal.id) {
+            COMPUTED.put(seen(goal), progress.clone());
         }
     }
     found.extend(fresh);

@@ -93,7 +93,7 @@ pub async fn statistics(
     filter: Option<StatisticsFilter>,
 ) -> async_graphql::Result<Statistics> {
     let filter = filter.into_domain()?;
-    let found = domain::of(db(ctx), principal(ctx), &filter).await?;
+    let found = domain::of_now(db(ctx), principal(ctx), &filter).await?;
     Ok(Statistics {
         dialogues_by_kind: buckets(found.dialogues_by_kind),
         dialogues_by_status: buckets(found.dialogues_by_status),
