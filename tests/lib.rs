@@ -202,7 +202,7 @@ impl TestApp {
         let counter = statements.clone();
         let log = Arc::new(std::sync::Mutex::new(Vec::new()));
         let sink = log.clone();
-        db.set_metric_callback(move |info| {
+        samverkan::db::observe(&mut db, move |info| {
             counter.fetch_add(1, Ordering::SeqCst);
             if let Ok(mut log) = sink.lock() {
                 log.push(info.statement.sql.chars().take(120).collect());

@@ -328,7 +328,7 @@ mod tests {
         crate::db::migrate(&db).await.expect("migrate");
         let statements = Arc::new(AtomicUsize::new(0));
         let counter = statements.clone();
-        db.set_metric_callback(move |_| {
+        crate::db::observe(&mut db, move |_| {
             counter.fetch_add(1, Ordering::SeqCst);
         });
         (db, statements, path)
