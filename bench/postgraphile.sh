@@ -33,6 +33,8 @@ for _ in $(seq 1 200); do
     curl -sf "http://127.0.0.1:$PORT/graphql" -H 'content-type: application/json' -d '{"query":"{ __typename }"}' >/dev/null && break
     sleep 0.2
 done
+# Another server on the port answers `__typename` too: PostGraphile must be the one running.
+kill -0 "$PID" 2>/dev/null || { echo "PostGraphile did not start:" >&2; tail -5 "$WORK/postgraphile.log" >&2; exit 1; }
 
 # The same data and shape as W1-W3, in PostGraphile's names.
 P1='{ organisationBySlug(slug: \"bench-org-0042\") { name city website } }'
