@@ -85,3 +85,23 @@ async fn demo_network_is_complete() {
         );
     }
 }
+
+/// At start the server reads on a pool of its own (is the database empty? its signing key),
+/// then closes that pool and opens the one it serves with. Closing waits for every
+/// connection the pool handed out: those its page reads kept must come back first, or the
+/// server never starts.
+#[tokio::test]
+async fn a_pool_that_read_pages_closes() {
+    let app = TestApp::start().await;
+    let database =
+        samverkan::config::Database::from_value(Some(&app.database_url)).expect("database url");
+    let setup = samverkan::db::connect(&database).await.expect("connect");
+    samverkan::seed::is_empty(&setup).await.expect("read");
+    tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        samverkan::db::close(setup),
+    )
+    .await
+    .expect("the pool closes")
+    .expect("closed without error");
+}

@@ -67,7 +67,7 @@ pub async fn serve(settings: Settings) -> Result<(), Box<dyn std::error::Error>>
             .await
             .map_err(error::AppError::into_report)?,
     );
-    setup.close().await?;
+    db::close(setup).await?;
     let db = db::connect_with(&settings.database, Some(settings.http.request_timeout)).await?;
     http::server::warn_if_over_file_limit(settings.http.max_connections);
     let listener = tokio::net::TcpListener::bind(settings.listen).await?;

@@ -9,16 +9,19 @@
 //! ms, W2 1.43 → 1.35 ms; the server's: W1 0.039 → 0.034 ms, W3 0.110 → 0.101 ms.
 //!
 //! The pool keeps its other duties:
-//! - A connection that rested here longer than [`super::PING_AFTER_IDLE`] (one a restart or
-//!   a firewall may have closed) is given back to the pool, which tests it on its way back,
-//!   and on its way out again.
+//! - A connection that rested here [`super::PING_AFTER_IDLE`] (one a restart or a firewall
+//!   may have closed) is given back to the pool, which tests it on its way back: by the next
+//!   read, or else by a sweep a moment later, so a stretch of writes alone finds the whole
+//!   pool. [`release`] gives them all back before the pool is closed, which waits for every
+//!   connection it handed out.
 //! - A statement that fails, or whose future is dropped (a request cancelled mid-statement),
 //!   drops its connection: the pool's own path waits for what is still pending on it, or
 //!   closes it.
 //! - Page reads take turns, in the order they come, and at most half of the pool's
 //!   connections serve them: the other half stays for transactions and sea-orm's own
 //!   reads, which take theirs from the pool. A read that waits past the pool's acquire
-//!   timeout fails as one that found no connection in the pool does. (Without turns, reads
+//!   timeout, for its turn and its connection together, fails as one that found no
+//!   connection in the pool does. (Without turns, reads
 //!   finding a held connection went ahead of those waiting in the pool's queue: W3's p99
 //!   rose from 8 to 26 ms.)
 
@@ -43,6 +46,8 @@ struct Held {
     /// One per connection page reads may use at once.
     turns: Arc<tokio::sync::Semaphore>,
     observer: Option<Observer>,
+    /// Whether a sweep of rested connections is due.
+    sweeping: bool,
 }
 
 /// Every pool's, a handful at most (the server's, and one per test server in the tests).
@@ -68,6 +73,7 @@ fn entry<'a>(
                 idle: Vec::new(),
                 turns: Arc::new(tokio::sync::Semaphore::new(half.max(1))),
                 observer: None,
+                sweeping: false,
             });
             all.len() - 1
         }
@@ -91,9 +97,24 @@ fn turns(
     (held.turns.clone(), held.observer.clone())
 }
 
-/// A connection held for `pool` that rested less than [`super::PING_AFTER_IDLE`], if any;
-/// those that rested longer, of every pool, are returned to be given back to their pools
-/// (outside the lock: each spawns a task).
+impl Held {
+    /// Takes out the connections that rested [`super::PING_AFTER_IDLE`] (the oldest come
+    /// first), to be dropped outside the lock: each goes back to its pool in a task.
+    fn rested(&mut self) -> Vec<PoolConnection<Postgres>> {
+        let old = self
+            .idle
+            .iter()
+            .take_while(|(_, since)| since.elapsed() >= super::PING_AFTER_IDLE)
+            .count();
+        self.idle
+            .drain(..old)
+            .map(|(connection, _)| connection)
+            .collect()
+    }
+}
+
+/// The most recently held connection of `pool`, if it rested less than
+/// [`super::PING_AFTER_IDLE`]; with the rested ones, to be given back.
 fn take(
     pool: &PgPool,
     options: &Arc<PgConnectOptions>,
@@ -102,23 +123,13 @@ fn take(
     Vec<PoolConnection<Postgres>>,
 ) {
     let mut all = HELD.lock().unwrap_or_else(PoisonError::into_inner);
-    let mut rested = Vec::new();
-    for held in all.iter_mut() {
-        let old = held
-            .idle
-            .iter()
-            .take_while(|(_, since)| since.elapsed() >= super::PING_AFTER_IDLE)
-            .count();
-        rested.extend(held.idle.drain(..old).map(|(connection, _)| connection));
-    }
-    let taken = entry(&mut all, pool, options)
-        .idle
-        .pop()
-        .map(|(connection, _)| connection);
-    (taken, rested)
+    let held = entry(&mut all, pool, options);
+    let rested = held.rested();
+    (held.idle.pop().map(|(connection, _)| connection), rested)
 }
 
-/// Keeps `connection` for the next page read on `pool`, or gives it back to the pool.
+/// Keeps `connection` for the next page read on `pool`, or gives it back to the pool (the
+/// returned connection, to be dropped). A sweep is set for when it will have rested.
 fn put_back(
     pool: &PgPool,
     options: &Arc<PgConnectOptions>,
@@ -127,12 +138,55 @@ fn put_back(
     let most = usize::try_from(pool.options().get_max_connections() / 2).unwrap_or(usize::MAX);
     let mut all = HELD.lock().unwrap_or_else(PoisonError::into_inner);
     let held = entry(&mut all, pool, options);
-    if held.idle.len() < most {
-        held.idle.push((connection, Instant::now()));
-        None
-    } else {
-        Some(connection)
+    if pool.is_closed() || held.idle.len() >= most {
+        return Some(connection);
     }
+    held.idle.push((connection, Instant::now()));
+    if !held.sweeping {
+        held.sweeping = true;
+        tokio::spawn(sweep(Arc::downgrade(options)));
+    }
+    None
+}
+
+/// Gives back the connections of a pool (named by its options) as they come to have
+/// rested, until none is held.
+async fn sweep(options: Weak<PgConnectOptions>) {
+    loop {
+        tokio::time::sleep(super::PING_AFTER_IDLE).await;
+        let rested = {
+            let mut all = HELD.lock().unwrap_or_else(PoisonError::into_inner);
+            let Some(held) = all
+                .iter_mut()
+                .find(|held| std::ptr::eq(held.pool.as_ptr(), options.as_ptr()))
+            else {
+                return;
+            };
+            let rested = held.rested();
+            if held.idle.is_empty() {
+                held.sweeping = false;
+                drop(all);
+                drop(rested);
+                return;
+            }
+            rested
+        };
+        drop(rested);
+    }
+}
+
+/// Gives every connection held for `pool` back to it: before the pool is closed, which
+/// waits for all the connections it handed out.
+pub fn release(pool: &PgPool) {
+    let given_back: Vec<PoolConnection<Postgres>> = {
+        let mut all = HELD.lock().unwrap_or_else(PoisonError::into_inner);
+        let held = entry(&mut all, pool, &pool.connect_options());
+        held.idle
+            .drain(..)
+            .map(|(connection, _)| connection)
+            .collect()
+    };
+    drop(given_back);
 }
 
 /// The rows of `statement`, run on a held connection of `pool` or one from the pool.
@@ -143,23 +197,25 @@ fn put_back(
 pub async fn rows(pool: &PgPool, mut statement: Statement) -> Result<Vec<QueryResult>, DbErr> {
     let options = pool.connect_options();
     let (turns, observer) = turns(pool, &options);
-    let waited = pool.options().get_acquire_timeout();
-    let _turn = match tokio::time::timeout(waited, turns.acquire()).await {
+    let timed_out = || DbErr::ConnectionAcquire(ConnAcquireErr::Timeout);
+    let deadline = tokio::time::Instant::now() + pool.options().get_acquire_timeout();
+    let _turn = match tokio::time::timeout_at(deadline, turns.acquire()).await {
         Ok(Ok(turn)) => turn,
         Ok(Err(_)) => return Err(DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed)),
-        Err(_) => return Err(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout)),
+        Err(_) => return Err(timed_out()),
     };
     let (taken, rested) = take(pool, &options);
     drop(rested);
     let mut connection = match taken {
         Some(connection) => connection,
-        None => pool.acquire().await.map_err(|error| match error {
-            sea_orm::sqlx::Error::PoolTimedOut => DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
-            sea_orm::sqlx::Error::PoolClosed => {
-                DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed)
+        None => match tokio::time::timeout_at(deadline, pool.acquire()).await {
+            Ok(Ok(connection)) => connection,
+            Ok(Err(sea_orm::sqlx::Error::PoolTimedOut)) | Err(_) => return Err(timed_out()),
+            Ok(Err(sea_orm::sqlx::Error::PoolClosed)) => {
+                return Err(DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed));
             }
-            error => DbErr::Conn(RuntimeErr::SqlxError(Arc::new(error))),
-        })?,
+            Ok(Err(error)) => return Err(DbErr::Conn(RuntimeErr::SqlxError(Arc::new(error)))),
+        },
     };
     // The observer is shown the statement with its values; without one they are moved.
     let values = match &observer {

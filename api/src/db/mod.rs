@@ -279,6 +279,18 @@ fn is_storage_fault(error: &DbErr) -> bool {
     }
 }
 
+/// Closes `db`'s pool, once the connections held for its page reads are given back to it
+/// (`close` alone would wait for them for ever).
+///
+/// # Errors
+/// As sea-orm's `close`.
+pub async fn close(db: DatabaseConnection) -> Result<(), DbErr> {
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        held::release(db.get_postgres_connection_pool());
+    }
+    db.close().await
+}
+
 /// Tells `callback` of every statement run on `db`, and of the page reads run on its pool's
 /// held connections ([`held`]) through any handle: the tests count statements with it.
 pub fn observe(
@@ -294,7 +306,8 @@ pub fn observe(
 
 /// Another handle on `db`'s pool, without its statement callback: for the server's own
 /// background reads and writes (the change feed, the webhook worker), which are not a
-/// request's and must not count as one's.
+/// request's and must not count as one's. (On PostgreSQL their page reads still reach the
+/// callback of [`observe`], which is the pool's.)
 pub fn detached(db: &DatabaseConnection) -> DatabaseConnection {
     match db.get_database_backend() {
         sea_orm::DatabaseBackend::Postgres => {
