@@ -4,9 +4,11 @@
 //!
 //! The record's state is named by its latest audit entry ([`record_state`]): every
 //! committed write adds one in the same transaction, on every server sharing the database,
-//! so a write made anywhere changes the key at the next request. One case escapes it: two
-//! writers at once on PostgreSQL, where the entry made first may commit last and so not be
-//! the latest. An answer is therefore kept at most [`MAX_AGE`] as well.
+//! so a write made anywhere changes the key at the next request. Some writes escape it: two
+//! writers at once on PostgreSQL, where the entry made first may commit last, and servers
+//! whose clocks differ (entries are ordered by their time-ordered ids), where a write may
+//! add an entry that sorts before the latest. An answer is therefore kept at most
+//! [`MAX_AGE`] as well.
 
 use crate::db::Connection;
 use crate::error::{AppError, AppResult};
@@ -14,7 +16,7 @@ use lru::LruCache;
 use sea_orm::{EntityTrait, QueryOrder, QuerySelect};
 use std::hash::Hash;
 use std::num::NonZeroUsize;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
@@ -36,22 +38,26 @@ pub async fn record_state(db: &impl Connection) -> AppResult<Option<Uuid>> {
 }
 
 /// Answers of type `V` by what they depend on (`K`, which names the record's state), the
-/// least recently used dropped past `capacity`; and turns for computing them, so that
-/// callers who miss together (after a write, every view misses) wait for the first and
-/// find its answer instead of each computing it.
+/// least recently used dropped past `capacity`; and turns for computing them, a few at
+/// once, so that callers who miss together (after a write, every view misses) wait and
+/// find the answer instead of each computing it.
 pub struct Kept<K, V> {
     capacity: NonZeroUsize,
     entries: OnceLock<Mutex<LruCache<K, (Instant, V)>>>,
     turns: tokio::sync::Semaphore,
+    /// One gate per key being computed by [`Kept::get_or_compute`]: those who ask for it
+    /// meanwhile wait at the gate, not for the turns of other keys.
+    gates: Mutex<Vec<(K, Weak<tokio::sync::Mutex<()>>)>>,
 }
 
-impl<K: Hash + Eq, V: Clone> Kept<K, V> {
+impl<K: Hash + Eq + Clone, V: Clone> Kept<K, V> {
     /// At most `capacity` answers, at most `at_once` computed at the same time.
     pub const fn new(capacity: NonZeroUsize, at_once: usize) -> Self {
         Self {
             capacity,
             entries: OnceLock::new(),
             turns: tokio::sync::Semaphore::const_new(at_once),
+            gates: Mutex::new(Vec::new()),
         }
     }
 
@@ -84,11 +90,27 @@ impl<K: Hash + Eq, V: Clone> Kept<K, V> {
         self.turns
             .acquire()
             .await
-            .map_err(|closed| AppError::Internal(std::sync::Arc::new(closed)))
+            .map_err(|closed| AppError::Internal(Arc::new(closed)))
     }
 
-    /// The answer for `key`: the one kept, or else the one `compute` gives, in turn, then
-    /// kept.
+    /// The gate of `key`, made when no one holds it.
+    fn gate(&self, key: &K) -> Arc<tokio::sync::Mutex<()>> {
+        let mut gates = self.gates.lock().unwrap_or_else(PoisonError::into_inner);
+        gates.retain(|(_, gate)| gate.strong_count() > 0);
+        if let Some(gate) = gates
+            .iter()
+            .find(|(held, _)| held == key)
+            .and_then(|(_, gate)| gate.upgrade())
+        {
+            return gate;
+        }
+        let gate = Arc::new(tokio::sync::Mutex::new(()));
+        gates.push((key.clone(), Arc::downgrade(&gate)));
+        gate
+    }
+
+    /// The answer for `key`: the one kept, or else the one `compute` gives, then kept.
+    /// Callers asking for the same key meanwhile wait for it; a computation takes a turn.
     ///
     /// # Errors
     /// What `compute` returns.
@@ -99,10 +121,12 @@ impl<K: Hash + Eq, V: Clone> Kept<K, V> {
         if let Some(value) = self.get(&key) {
             return Ok(value);
         }
-        let _turn = self.turn().await?;
+        let gate = self.gate(&key);
+        let _gate = gate.lock().await;
         if let Some(value) = self.get(&key) {
             return Ok(value);
         }
+        let _turn = self.turn().await?;
         let value = compute.await?;
         self.put(key, value.clone());
         Ok(value)
