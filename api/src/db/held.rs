@@ -12,8 +12,9 @@
 //! - A connection that rested here [`super::PING_AFTER_IDLE`] (one a restart or a firewall
 //!   may have closed) is given back to the pool, which tests it on its way back: by the next
 //!   read, or else by a sweep a moment later, so a stretch of writes alone finds the whole
-//!   pool. [`release`] gives them all back before the pool is closed, which waits for every
-//!   connection it handed out.
+//!   pool. One in constant use goes back after [`OUT_AT_MOST`], so the pool's `max_lifetime`
+//!   still holds. [`release`] gives them all back before the pool is closed, which waits
+//!   for every connection it handed out.
 //! - A statement that fails, or whose future is dropped (a request cancelled mid-statement),
 //!   drops its connection: the pool's own path waits for what is still pending on it, or
 //!   closes it.
@@ -41,14 +42,22 @@ pub type Observer = Arc<dyn Fn(&Info<'_>) + Send + Sync>;
 /// address from being reused by another pool's.
 struct Held {
     pool: Weak<PgConnectOptions>,
-    /// Oldest first.
-    idle: Vec<(PoolConnection<Postgres>, Instant)>,
+    /// Oldest first: each connection, since when it rests here, and since when it is out
+    /// of the pool.
+    idle: Vec<(PoolConnection<Postgres>, Instant, Instant)>,
     /// One per connection page reads may use at once.
     turns: Arc<tokio::sync::Semaphore>,
     observer: Option<Observer>,
     /// Whether a sweep of rested connections is due.
     sweeping: bool,
 }
+
+/// The longest a connection in constant use stays out of the pool: then it goes back
+/// through the pool's path, which tests it and closes it past its `max_lifetime`.
+const OUT_AT_MOST: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// A held connection and the time it left the pool.
+type Out = (PoolConnection<Postgres>, Instant);
 
 /// Every pool's, a handful at most (the server's, and one per test server in the tests).
 static HELD: Mutex<Vec<Held>> = Mutex::new(Vec::new());
@@ -104,44 +113,47 @@ impl Held {
         let old = self
             .idle
             .iter()
-            .take_while(|(_, since)| since.elapsed() >= super::PING_AFTER_IDLE)
+            .take_while(|(_, since, _)| since.elapsed() >= super::PING_AFTER_IDLE)
             .count();
         self.idle
             .drain(..old)
-            .map(|(connection, _)| connection)
+            .map(|(connection, _, _)| connection)
             .collect()
     }
 }
 
 /// The most recently held connection of `pool`, if it rested less than
-/// [`super::PING_AFTER_IDLE`]; with the rested ones, to be given back.
+/// [`super::PING_AFTER_IDLE`], with the time it left the pool; and the rested ones, to be
+/// given back.
 fn take(
     pool: &PgPool,
     options: &Arc<PgConnectOptions>,
-) -> (
-    Option<PoolConnection<Postgres>>,
-    Vec<PoolConnection<Postgres>>,
-) {
+) -> (Option<Out>, Vec<PoolConnection<Postgres>>) {
     let mut all = HELD.lock().unwrap_or_else(PoisonError::into_inner);
     let held = entry(&mut all, pool, options);
     let rested = held.rested();
-    (held.idle.pop().map(|(connection, _)| connection), rested)
+    let taken = held
+        .idle
+        .pop()
+        .map(|(connection, _, out)| (connection, out));
+    (taken, rested)
 }
 
-/// Keeps `connection` for the next page read on `pool`, or gives it back to the pool (the
-/// returned connection, to be dropped). A sweep is set for when it will have rested.
+/// Keeps `connection`, out of the pool since `out`, for the next page read on `pool`, or
+/// gives it back to the pool (the returned connection, to be dropped). A sweep is set for
+/// when it will have rested.
 fn put_back(
     pool: &PgPool,
     options: &Arc<PgConnectOptions>,
-    connection: PoolConnection<Postgres>,
+    (connection, out): Out,
 ) -> Option<PoolConnection<Postgres>> {
     let most = usize::try_from(pool.options().get_max_connections() / 2).unwrap_or(usize::MAX);
     let mut all = HELD.lock().unwrap_or_else(PoisonError::into_inner);
     let held = entry(&mut all, pool, options);
-    if pool.is_closed() || held.idle.len() >= most {
+    if pool.is_closed() || held.idle.len() >= most || out.elapsed() >= OUT_AT_MOST {
         return Some(connection);
     }
-    held.idle.push((connection, Instant::now()));
+    held.idle.push((connection, Instant::now(), out));
     if !held.sweeping {
         held.sweeping = true;
         tokio::spawn(sweep(Arc::downgrade(options)));
@@ -183,7 +195,7 @@ pub fn release(pool: &PgPool) {
         let held = entry(&mut all, pool, &pool.connect_options());
         held.idle
             .drain(..)
-            .map(|(connection, _)| connection)
+            .map(|(connection, _, _)| connection)
             .collect()
     };
     drop(given_back);
@@ -206,10 +218,10 @@ pub async fn rows(pool: &PgPool, mut statement: Statement) -> Result<Vec<QueryRe
     };
     let (taken, rested) = take(pool, &options);
     drop(rested);
-    let mut connection = match taken {
-        Some(connection) => connection,
+    let (mut connection, out) = match taken {
+        Some(taken) => taken,
         None => match tokio::time::timeout_at(deadline, pool.acquire()).await {
-            Ok(Ok(connection)) => connection,
+            Ok(Ok(connection)) => (connection, Instant::now()),
             Ok(Err(sea_orm::sqlx::Error::PoolTimedOut)) | Err(_) => return Err(timed_out()),
             Ok(Err(sea_orm::sqlx::Error::PoolClosed)) => {
                 return Err(DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed));
@@ -239,7 +251,7 @@ pub async fn rows(pool: &PgPool, mut statement: Statement) -> Result<Vec<QueryRe
     }
     match result {
         Ok(rows) => {
-            drop(put_back(pool, &options, connection));
+            drop(put_back(pool, &options, (connection, out)));
             Ok(rows.into_iter().map(QueryResult::from).collect())
         }
         Err(error) => Err(DbErr::Query(RuntimeErr::SqlxError(Arc::new(error)))),
