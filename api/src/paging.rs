@@ -894,6 +894,9 @@ fn sqlite_ids(ids: &[Uuid]) -> SelectStatement {
         .take()
 }
 
+/// SQLite's own key of a row in a table that has one (every table of ours does).
+const ROWID: &str = "rowid";
+
 /// A link table that keeps a copy of the rows' ordering column, indexed after the parent.
 struct Link {
     table: DynIden,
@@ -953,12 +956,15 @@ async fn pages_from_link_index<R: Row>(
             )
             .join_lateral(JoinType::InnerJoin, first, PAGE, Expr::val(true));
     } else {
-        first.column((link.table.clone(), link.row.clone()));
+        // The rows are found again by their rowid, which the subquery's join already read:
+        // one step into the table instead of a search of the id's index and then that step
+        // (on W2, 9 % of the statement's time).
+        first.expr(Expr::col((table::<R>(), ROWID)));
         select.from_subquery(sqlite_ids(parents), PARENT).join_as(
             JoinType::InnerJoin,
             table::<R>(),
             PAGE,
-            Expr::col((PAGE, id_name::<R>())).in_subquery(first),
+            Expr::col((PAGE, ROWID)).in_subquery(first),
         );
     }
     let mut grouped = rows_by_parent::<R>(db, &select, selected).await?;
