@@ -247,6 +247,13 @@ async fn statistics_count_the_period_inside_the_callers_view() {
     );
     // Nine statements that may each read a whole table, priced as text filters are.
     assert_eq!(body["extensions"]["cost"]["requested"], 9_000, "{body}");
+    // Asked again before a write, the answer is the one kept: one statement reads the
+    // record's state instead of nine counting it.
+    let ((_, again), statements) = app
+        .count_statements(app.post_as(&Caller::Anonymous, query, period.clone()))
+        .await;
+    assert_eq!(again["data"], body["data"], "{again}");
+    assert_eq!(statements, 1, "{:?}", app.statement_log());
     let admin = app.ok(query, period.clone()).await;
     assert_eq!(
         admin["statistics"]["dialoguesByKind"],

@@ -22,9 +22,8 @@
 //!   connections serve them: the other half stays for transactions and sea-orm's own
 //!   reads, which take theirs from the pool. A read that waits past the pool's acquire
 //!   timeout, for its turn and its connection together, fails as one that found no
-//!   connection in the pool does. (Without turns, reads
-//!   finding a held connection went ahead of those waiting in the pool's queue: W3's p99
-//!   rose from 8 to 26 ms.)
+//!   connection in the pool does. (Without turns, reads finding a held connection went
+//!   ahead of those waiting in the pool's queue: W3's p99 rose from 8 to 26 ms.)
 
 use sea_orm::metric::Info;
 use sea_orm::sqlx::pool::PoolConnection;
@@ -45,6 +44,8 @@ struct Held {
     /// Oldest first: each connection, since when it rests here, and since when it is out
     /// of the pool.
     idle: Vec<(PoolConnection<Postgres>, Instant, Instant)>,
+    /// How many connections page reads may keep: half the pool's.
+    most: usize,
     /// One per connection page reads may use at once.
     turns: Arc<tokio::sync::Semaphore>,
     observer: Option<Observer>,
@@ -70,17 +71,16 @@ fn entry<'a>(
     options: &Arc<PgConnectOptions>,
 ) -> &'a mut Held {
     all.retain(|held| held.pool.strong_count() > 0);
-    let at = match all
-        .iter()
-        .position(|held| std::ptr::eq(held.pool.as_ptr(), Arc::as_ptr(options)))
-    {
+    let at = match all.iter().position(|held| held.is_of(Arc::as_ptr(options))) {
         Some(at) => at,
         None => {
-            let half = usize::try_from(pool.options().get_max_connections() / 2).unwrap_or(1);
+            let most = usize::try_from(pool.options().get_max_connections() / 2).unwrap_or(1);
             all.push(Held {
                 pool: Arc::downgrade(options),
                 idle: Vec::new(),
-                turns: Arc::new(tokio::sync::Semaphore::new(half.max(1))),
+                most,
+                // A pool of one still serves page reads, on a connection it does not keep.
+                turns: Arc::new(tokio::sync::Semaphore::new(most.max(1))),
                 observer: None,
                 sweeping: false,
             });
@@ -107,6 +107,11 @@ fn turns(
 }
 
 impl Held {
+    /// Whether this is what is held for the pool whose options lie at `options`.
+    fn is_of(&self, options: *const PgConnectOptions) -> bool {
+        std::ptr::eq(self.pool.as_ptr(), options)
+    }
+
     /// Takes out the connections that rested [`super::PING_AFTER_IDLE`] (the oldest come
     /// first), to be dropped outside the lock: each goes back to its pool in a task.
     fn rested(&mut self) -> Vec<PoolConnection<Postgres>> {
@@ -147,10 +152,9 @@ fn put_back(
     options: &Arc<PgConnectOptions>,
     (connection, out): Out,
 ) -> Option<PoolConnection<Postgres>> {
-    let most = usize::try_from(pool.options().get_max_connections() / 2).unwrap_or(usize::MAX);
     let mut all = HELD.lock().unwrap_or_else(PoisonError::into_inner);
     let held = entry(&mut all, pool, options);
-    if pool.is_closed() || held.idle.len() >= most || out.elapsed() >= OUT_AT_MOST {
+    if pool.is_closed() || held.idle.len() >= held.most || out.elapsed() >= OUT_AT_MOST {
         return Some(connection);
     }
     held.idle.push((connection, Instant::now(), out));
@@ -168,10 +172,7 @@ async fn sweep(options: Weak<PgConnectOptions>) {
         tokio::time::sleep(super::PING_AFTER_IDLE).await;
         let rested = {
             let mut all = HELD.lock().unwrap_or_else(PoisonError::into_inner);
-            let Some(held) = all
-                .iter_mut()
-                .find(|held| std::ptr::eq(held.pool.as_ptr(), options.as_ptr()))
-            else {
+            let Some(held) = all.iter_mut().find(|held| held.is_of(options.as_ptr())) else {
                 return;
             };
             let rested = held.rested();

@@ -340,9 +340,10 @@ pub trait Connection: ConnectionTrait + Sync {
 }
 
 /// On PostgreSQL, on a connection [`held`] between page reads; on SQLite, straight to the
-/// driver's pool connection, which still reports the statement to the statement callback. sea-orm's `query_all` goes through two more layers
-/// of futures (its tracing span, then a `match` on the driver), each of which copies the
-/// driver's future of about 9 KB: 3.8 % of W1's instructions, 2.7 % of W3's.
+/// driver's pool connection, which still reports the statement to the statement callback.
+/// sea-orm's `query_all` goes through two more layers of futures (its tracing span, then a
+/// `match` on the driver), each of which copies the driver's future of about 9 KB: 3.8 % of
+/// W1's instructions, 2.7 % of W3's.
 impl Connection for DatabaseConnection {
     async fn rows(&self, statement: Statement) -> Result<Vec<QueryResult>, DbErr> {
         match &self.inner {
