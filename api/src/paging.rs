@@ -723,6 +723,87 @@ pub async fn page<R: Row>(
     condition: Condition,
     page: &Page<R::Key>,
 ) -> AppResult<Rows<R>> {
+    let (select, selected) = page_select::<R>(condition, page);
+    let rows = read_limited(db, &select, page.limit + 1).await?;
+    let rows = rows
+        .iter()
+        .map(|row| read_row(row, selected))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(finish(rows, page))
+}
+
+/// A to-one reference read in the statement of a page rather than in one of its own: the
+/// column of the page's rows that holds the target's id, which targets the caller may see,
+/// and which of their columns are read.
+pub struct Joined<T: Row> {
+    key: DynIden,
+    visible: Condition,
+    wanted: Wanted,
+    targets: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T: Row> Joined<T> {
+    /// The rows of `T` that `key`, a column of the page's table, names, as far as `visible`
+    /// lets the caller see them, with the `wanted` columns (and those always read).
+    pub fn new(key: impl ColumnTrait, visible: Condition, wanted: Wanted) -> Self {
+        Self {
+            key: key.as_column_ref().1,
+            visible,
+            wanted,
+            targets: std::marker::PhantomData,
+        }
+    }
+}
+
+/// [`page`] with the rows its rows reference through `joined`, by id: a left join in the
+/// same statement instead of a second statement for the targets. A reference the caller may
+/// not see, or that names no row, is absent from the map.
+///
+/// # Errors
+/// INTERNAL on a database failure.
+pub async fn page_joining<R: Row, T: Row>(
+    db: &impl Connection,
+    condition: Condition,
+    page: &Page<R::Key>,
+    joined: &Joined<T>,
+) -> AppResult<(Rows<R>, IdMap<T>)> {
+    let (mut select, selected) = page_select::<R>(condition, page);
+    let target = table::<T>();
+    let target_selected = joined.wanted.kept::<T>(None);
+    select_row::<T>(&mut select, &target, target_selected);
+    select.join(
+        JoinType::LeftJoin,
+        target.clone(),
+        both(
+            joined.visible.clone(),
+            Expr::col((target, id_name::<T>())).equals((table::<R>(), joined.key.clone())),
+        ),
+    );
+    let rows = read_limited(db, &select, page.limit + 1).await?;
+    let first = selected.count::<R>();
+    // The target's id, which is always read, tells a row that found a target from one
+    // whose join found none (every column of the target NULL).
+    let id_at = first
+        + T::FIELDS
+            .iter()
+            .position(|field| *field == id_name::<T>().to_string())
+            .map_or(0, |at| {
+                (0..at).filter(|at| target_selected.reads(*at)).count()
+            });
+    let mut targets = IdMap::default();
+    let mut read = Vec::with_capacity(rows.len());
+    for row in &rows {
+        read.push(read_row::<R>(row, selected)?);
+        if Option::<Uuid>::read(row, id_at)?.is_some() {
+            let target = T::from_selected_at(row, first, &|at| target_selected.reads(at))?;
+            targets.insert(target.id(), target);
+        }
+    }
+    Ok((finish(read, page), targets))
+}
+
+/// The statement of one page of a top-level list, with the columns of `R` it selects.
+fn page_select<R: Row>(condition: Condition, page: &Page<R::Key>) -> (SelectStatement, Wanted) {
     let order = read_order(page);
     let selected = page.wanted.selected::<R>(page.sort.field);
     let mut select = Query::select();
@@ -735,12 +816,7 @@ pub async fn page<R: Row>(
         ))
         .order_by_expr(page.column(), order.clone())
         .order_by_expr(id_column::<R>(), order);
-    let rows = read_limited(db, &select, page.limit + 1).await?;
-    let rows = rows
-        .iter()
-        .map(|row| read_row(row, selected))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(finish(rows, page))
+    (select, selected)
 }
 
 /// Reads the row that `condition` selects (the first, if several do), by a unique column.

@@ -589,6 +589,23 @@ pub async fn list<F: ListFilter>(
     paging::page(db, condition, page).await
 }
 
+/// [`list`] with the rows its rows reference through `joined`, read in the same statement
+/// ([`paging::page_joining`]).
+///
+/// # Errors
+/// As [`list`].
+pub async fn list_joining<F: ListFilter, T: Row>(
+    db: &impl Connection,
+    principal: &Principal,
+    filter: &F,
+    page: &Page<<F::Row as Row>::Key>,
+    joined: &paging::Joined<T>,
+) -> AppResult<(Rows<F::Row>, paging::IdMap<T>)> {
+    let condition = filter.condition(principal)?;
+    let _turn = search_turn(filter.searches()).await;
+    paging::page_joining(db, condition, page, joined).await
+}
+
 /// One page of a list only admins read, and how many rows the list holds in all.
 ///
 /// # Errors

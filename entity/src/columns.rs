@@ -45,7 +45,20 @@ pub trait FromColumns: Sized {
     ///
     /// # Errors
     /// `DbErr::Type` when a column is missing or holds a value of another type.
-    fn from_selected(row: &QueryResult, selected: &dyn Fn(usize) -> bool) -> Result<Self, DbErr>;
+    fn from_selected(row: &QueryResult, selected: &dyn Fn(usize) -> bool) -> Result<Self, DbErr> {
+        Self::from_selected_at(row, 0, selected)
+    }
+
+    /// [`FromColumns::from_selected`] from column `first` of the row on: the model's
+    /// columns follow another table's in a statement that joins the two.
+    ///
+    /// # Errors
+    /// `DbErr::Type` when a column is missing or holds a value of another type.
+    fn from_selected_at(
+        row: &QueryResult,
+        first: usize,
+        selected: &dyn Fn(usize) -> bool,
+    ) -> Result<Self, DbErr>;
 }
 
 /// Reads the columns of a row one after the other.
@@ -57,7 +70,12 @@ pub struct Columns<'a> {
 impl<'a> Columns<'a> {
     /// From the first column of `row`.
     pub fn new(row: &'a QueryResult) -> Self {
-        Self { row, next: 0 }
+        Self::at(row, 0)
+    }
+
+    /// From column `first` of `row`.
+    pub fn at(row: &'a QueryResult, first: usize) -> Self {
+        Self { row, next: first }
     }
 
     /// The next column's value.
@@ -190,11 +208,12 @@ macro_rules! model {
                 })
             }
 
-            fn from_selected(
+            fn from_selected_at(
                 row: &sea_orm::QueryResult,
+                first: usize,
                 selected: &dyn Fn(usize) -> bool,
             ) -> Result<Self, sea_orm::DbErr> {
-                let mut columns = $crate::columns::Columns::new(row);
+                let mut columns = $crate::columns::Columns::at(row, first);
                 let mut field = 0_usize;
                 let mut next = || {
                     field += 1;

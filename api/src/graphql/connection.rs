@@ -8,10 +8,13 @@ use super::group::Group;
 use super::ids::{self, NodeType};
 use super::loaders::{
     ById, Counts, ListOrder, ListRelation, Lists, Loaders, Made, PageKey, PagedRelation, Pages,
+    Seen,
 };
 use crate::auth::Principal;
 use crate::error::AppError;
-use crate::paging::{Cursor, Direction, IdMap, Page, PageArgs, Row, Rows, Sort, SortKey, Wanted};
+use crate::paging::{
+    self, Cursor, Direction, IdMap, Page, PageArgs, Row, Rows, Sort, SortKey, Wanted,
+};
 use crate::records::{self, ListFilter};
 use async_graphql::connection::{Connection, CursorType, Edge};
 use async_graphql::dataloader::Loader;
@@ -260,31 +263,64 @@ fn read_by<N: Member>(set: &SelectionSet) -> Wanted {
     wanted
 }
 
-/// The columns of `N` that the connection field of `ctx` reads: through its `nodes` and
-/// its edges' `node`.
-fn read_by_connection<N: Member>(ctx: &Context<'_>) -> Wanted {
-    let mut wanted = Wanted::NONE;
+/// The selection sets that the connection field of `ctx` asks of its records: those of its
+/// `nodes` and of its edges' `node`. `None` when a fragment may hide others.
+fn node_sets<'a>(ctx: &Context<'a>) -> Option<Vec<&'a SelectionSet>> {
+    let mut sets = Vec::new();
     for selection in &ctx.item.node.selection_set.node.items {
         let Selection::Field(field) = &selection.node else {
-            return Wanted::ALL;
+            return None;
         };
         let below = &field.node.selection_set.node;
         match field.node.name.node.as_str() {
-            "nodes" => wanted = wanted.union(read_by::<N>(below)),
+            "nodes" => sets.push(below),
             "edges" => {
                 for selection in &below.items {
                     let Selection::Field(field) = &selection.node else {
-                        return Wanted::ALL;
+                        return None;
                     };
                     if field.node.name.node == "node" {
-                        wanted = wanted.union(read_by::<N>(&field.node.selection_set.node));
+                        sets.push(&field.node.selection_set.node);
                     }
                 }
             }
             _ => {}
         }
     }
-    wanted
+    Some(sets)
+}
+
+/// The columns of `N` that the connection field of `ctx` reads: through its `nodes` and
+/// its edges' `node`.
+fn read_by_connection<N: Member>(ctx: &Context<'_>) -> Wanted {
+    node_sets(ctx).map_or(Wanted::ALL, |sets| {
+        sets.into_iter()
+            .fold(Wanted::NONE, |wanted, set| wanted.union(read_by::<N>(set)))
+    })
+}
+
+/// What the records of the connection field of `ctx` ask of their to-one reference `name`
+/// to `T`: the columns of `T` its selection reads, when every place that asks for it reads
+/// the same ones (as [`reference`] keys them). `None` when no place asks for it, places ask
+/// for different columns, or a fragment may hide one.
+fn asked_of<T: Member>(ctx: &Context<'_>, name: &str) -> Option<Wanted> {
+    let mut asked = None;
+    for set in node_sets(ctx)? {
+        for selection in &set.items {
+            match &selection.node {
+                Selection::Field(field) if field.node.name.node == name => {
+                    let wanted = read_by::<T>(&field.node.selection_set.node);
+                    if asked.is_some_and(|asked| asked != wanted) {
+                        return None;
+                    }
+                    asked = Some(wanted);
+                }
+                Selection::Field(_) => {}
+                _ => return None,
+            }
+        }
+    }
+    asked
 }
 
 /// Builds a connection from a page of rows that belong to `group`.
@@ -332,15 +368,63 @@ where
     let page = Page::new(args, sort)?.wanting(read_by_connection::<N>(ctx));
     // Boxed, as the loaders' statements are (see `load_now`).
     let rows = Box::pin(records::list(db(ctx), principal(ctx), &filter, &page)).await?;
+    Ok(connection::<N>(rows, sort.field, top_total(ctx, filter)))
+}
+
+/// The total of a top-level list, counted only when asked for.
+fn top_total<F: ListFilter>(ctx: &Context<'_>, filter: F) -> TotalCount {
     let (db, principal) = (db(ctx).clone(), principal(ctx).clone());
-    let total = TotalCount::Top(
+    TotalCount::Top(
         Default::default(),
         Box::new(move || {
             let (db, principal, filter) = (db.clone(), principal.clone(), filter.clone());
             Box::pin(async move { records::count_of(&db, &principal, &filter).await })
         }),
-    );
-    Ok(connection::<N>(rows, sort.field, total))
+    )
+}
+
+/// [`list`] for records with a to-one reference, the field `name` that [`reference`]
+/// resolves through `key`, a column of the records' table: when the query asks for the
+/// reference, the page's statement reads the referenced records too, and the page's group
+/// holds them before any member asks ([`Group::preset`]). A page and its references then
+/// cost one statement instead of two.
+///
+/// # Errors
+/// As [`list`].
+pub async fn list_joining<N, T, F>(
+    ctx: &Context<'_>,
+    args: PageArgs,
+    sort: Sort<<<N::Row as Row>::Key as SortKey>::Field>,
+    filter: F,
+    (name, key): (&'static str, impl sea_orm::ColumnTrait),
+) -> Result<Paged<N>>
+where
+    N: Member,
+    T: Member<Row: Seen>,
+    F: ListFilter<Row = N::Row>,
+{
+    let Some(wanted) = asked_of::<T>(ctx, name) else {
+        return list(ctx, args, sort, filter).await;
+    };
+    let page = Page::new(args, sort)?.wanting(read_by_connection::<N>(ctx));
+    let joined = paging::Joined::<T::Row>::new(key, T::Row::visible(principal(ctx)), wanted);
+    let (rows, targets) = Box::pin(records::list_joining(
+        db(ctx),
+        principal(ctx),
+        &filter,
+        &page,
+        &joined,
+    ))
+    .await?;
+    let group = Group::new(rows.rows.clone());
+    let target_group = Group::new(targets.values().cloned().collect());
+    group.preset((ReferenceKey(name), wanted), (targets, target_group));
+    Ok(connection_in::<N>(
+        rows,
+        sort.field,
+        top_total(ctx, filter),
+        &group,
+    ))
 }
 
 /// The key of a group's nested pages.

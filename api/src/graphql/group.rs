@@ -53,6 +53,20 @@ impl Group {
             .map_or(&[], Vec::as_slice)
     }
 
+    /// Gives the group what `key` names, read before any member asked for it (with the
+    /// group's own rows): the members' [`Group::once`] for `key` returns it without loading.
+    pub fn preset<K, T>(&self, key: K, value: T)
+    where
+        K: PartialEq + Send + Sync + 'static,
+        T: Send + Sync + 'static,
+    {
+        let cell = OnceCell::new_with(Some(Arc::new(value) as Shared));
+        self.slots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((Box::new(key), Arc::new(cell)));
+    }
+
     /// Loads what `key` names for the whole group once; every member gets the same result.
     ///
     /// # Errors

@@ -543,18 +543,30 @@ impl Made for GoalProgress {
     }
 }
 
-/// Which records of each type a lookup by id may return: the one place that pairs a record
-/// type with its visibility rule for loaders.
+/// A record type with the rule for which of its records a caller may see.
+pub trait Seen: Row {
+    /// The records `principal` may see.
+    fn visible(principal: &Principal) -> Condition;
+}
+
+impl<R: Seen> Made for ById<R> {
+    fn make(db: &DatabaseConnection, principal: &Principal) -> Self {
+        Self {
+            db: db.clone(),
+            visible: R::visible(principal),
+            rows: PhantomData,
+        }
+    }
+}
+
+/// Which records of each type a lookup by id, or a reference read with its page, may
+/// return: the one place that pairs a record type with its visibility rule for loaders.
 macro_rules! by_id {
     ($($row:ty => $visible:expr),* $(,)?) => {$(
-        impl Made for ById<$row> {
-            fn make(db: &DatabaseConnection, principal: &Principal) -> Self {
+        impl Seen for $row {
+            fn visible(principal: &Principal) -> Condition {
                 let visible: fn(&Principal) -> Condition = $visible;
-                Self {
-                    db: db.clone(),
-                    visible: visible(principal),
-                    rows: PhantomData,
-                }
+                visible(principal)
             }
         }
     )*};

@@ -4,7 +4,7 @@
 
 use super::account::{ApiToken, User};
 use super::authority::{Authority, AuthorityFilter, AuthorityOrder};
-use super::connection::{Input, Member, Order, Paged, db, list, load, principal};
+use super::connection::{Input, Member, Order, Paged, db, list, list_joining, load, principal};
 use super::cooperation::{Cooperation, CooperationFilter, CooperationOrder};
 use super::cost::Searches;
 use super::dialogue::{Dialogue, DialogueFilter, DialogueOrder};
@@ -22,6 +22,10 @@ use crate::{
     authority, cooperation, dialogue, evidence, goal, organisation, proposal, theme, webhook,
 };
 use async_graphql::{Context, ID, Interface, Object, Result};
+use entity::{
+    cooperation as cooperation_model, evidence as evidence_model, goal as goal_model,
+    proposal as proposal_model,
+};
 
 /// Any record with a global id.
 #[derive(Interface)]
@@ -279,7 +283,12 @@ impl RecordQuery {
     ) -> Result<Paged<Proposal>> {
         let args = PageArgs::new(first, after, last, before);
         let sort = Order::or(order_by, proposal::DEFAULT_ORDER);
-        list(ctx, args, sort, filter.into_domain()?).await
+        let lead = (
+            "leadOrganisation",
+            proposal_model::Column::LeadOrganisationId,
+        );
+        let filter = filter.into_domain()?;
+        list_joining::<_, Organisation, _>(ctx, args, sort, filter, lead).await
     }
 
     /// Themes; by name unless `orderBy` says otherwise.
@@ -339,7 +348,9 @@ impl RecordQuery {
     ) -> Result<Paged<Evidence>> {
         let args = PageArgs::new(first, after, last, before);
         let sort = Order::or(order_by, evidence::DEFAULT_ORDER);
-        list(ctx, args, sort, filter.into_domain()?).await
+        let authority = ("authority", evidence_model::Column::AuthorityId);
+        let filter = filter.into_domain()?;
+        list_joining::<_, Authority, _>(ctx, args, sort, filter, authority).await
     }
 
     /// Local cooperations the caller may see; latest begun first unless `orderBy` says otherwise.
@@ -369,7 +380,9 @@ impl RecordQuery {
     ) -> Result<Paged<Cooperation>> {
         let args = PageArgs::new(first, after, last, before);
         let sort = Order::or(order_by, cooperation::DEFAULT_ORDER);
-        list(ctx, args, sort, filter.into_domain()?).await
+        let authority = ("authority", cooperation_model::Column::AuthorityId);
+        let filter = filter.into_domain()?;
+        list_joining::<_, Authority, _>(ctx, args, sort, filter, authority).await
     }
 
     /// Goals the caller may see, with their progress; by title unless `orderBy` says
@@ -407,7 +420,8 @@ impl RecordQuery {
             filter.into_domain()?,
         ))
         .await?;
-        list(ctx, args, sort, filter).await
+        let owner = ("owner", goal_model::Column::OwnerId);
+        list_joining::<_, Organisation, _>(ctx, args, sort, filter, owner).await
     }
 
     /// Counts of the record for a period (by kind, status, authority level, month, reach),
