@@ -757,7 +757,8 @@ impl<T: Row> Joined<T> {
 
 /// [`page`] with the rows its rows reference through `joined`, by id: a left join in the
 /// same statement instead of a second statement for the targets. A reference the caller may
-/// not see, or that names no row, is absent from the map.
+/// not see, or that names no row, is absent from the map. `T`'s table is another than
+/// `R`'s: the statement names both by their table names.
 ///
 /// # Errors
 /// INTERNAL on a database failure.
@@ -769,6 +770,7 @@ pub async fn page_joining<R: Row, T: Row>(
 ) -> AppResult<(Rows<R>, IdMap<T>)> {
     let (mut select, selected) = page_select::<R>(condition, page);
     let target = table::<T>();
+    debug_assert!(target != table::<R>(), "a table joined to itself needs an alias");
     let target_selected = joined.wanted.kept::<T>(None);
     select_row::<T>(&mut select, &target, target_selected);
     select.join(
