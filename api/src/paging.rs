@@ -770,7 +770,10 @@ pub async fn page_joining<R: Row, T: Row>(
 ) -> AppResult<(Rows<R>, IdMap<T>)> {
     let (mut select, selected) = page_select::<R>(condition, page);
     let target = table::<T>();
-    debug_assert!(target != table::<R>(), "a table joined to itself needs an alias");
+    debug_assert!(
+        target != table::<R>(),
+        "a table joined to itself needs an alias"
+    );
     let target_selected = joined.wanted.kept::<T>(None);
     select_row::<T>(&mut select, &target, target_selected);
     select.join(

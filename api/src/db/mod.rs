@@ -56,7 +56,8 @@ pub async fn connect_with(
                             .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                             .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Full)
                             .foreign_keys(true)
-                            .busy_timeout(Duration::from_secs(10)),
+                            .busy_timeout(Duration::from_secs(10))
+                            .pragma("cache_size", PAGE_CACHE),
                     )
                 })
                 .map_sqlx_sqlite_pool_opts(move |pool| {
@@ -123,6 +124,14 @@ pub fn with_swedish(
 ) -> sea_orm::sqlx::sqlite::SqliteConnectOptions {
     options.collation(crate::collation::SWEDISH, crate::collation::compare)
 }
+
+/// Each SQLite connection's own page cache: 512 KiB (SQLite's default is 2,000 KiB). The
+/// file's pages stay in the kernel's cache, so a page this cache lacks costs a `pread`
+/// rather than a disk read. W2 on the benchmark data misses either way (829 reads a request
+/// with 2,000 KiB, 1,843 with 512), and the smaller cache cost 1.2 % more instructions and
+/// no CPU time that wrk could tell apart, while the server's peak RSS under W2 went from
+/// 72-74 MiB to 60-63 MiB (four connections).
+const PAGE_CACHE: &str = "-512";
 
 /// How long a PostgreSQL connection may rest in the pool before it is tested on its way out.
 const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
