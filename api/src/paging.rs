@@ -797,9 +797,12 @@ pub async fn page_joining<R: Row, T: Row>(
             });
     let mut targets = IdMap::default();
     let mut read = Vec::with_capacity(rows.len());
-    for row in &rows {
+    // The row past the limit only tells that more follow: its target is not on the page,
+    // and in the targets' group it would have their relations loaded for nothing.
+    let on_page = usize::try_from(page.limit).unwrap_or(usize::MAX);
+    for (at, row) in rows.iter().enumerate() {
         read.push(read_row::<R>(row, selected)?);
-        if Option::<Uuid>::read(row, id_at)?.is_some() {
+        if at < on_page && Option::<Uuid>::read(row, id_at)?.is_some() {
             let target = T::from_selected_at(row, first, &|at| target_selected.reads(at))?;
             targets.insert(target.id(), target);
         }
