@@ -247,6 +247,33 @@ async fn a_page_reads_its_references_with_it_and_answers_the_same() {
         goals["goals"]["nodes"],
         json!([{ "slug": "owned", "owner": { "slug": "org-1" } }, { "slug": "unowned", "owner": null }])
     );
+
+    // A filter that looks into the joined table itself (cooperations in a metropolitan
+    // municipality read `authorities` in a subquery).
+    for (slug, metropolitan) in [("stockholm", true), ("ale", false)] {
+        let town = app
+            .ok(
+                "mutation($slug: String!, $m: Boolean!) { createAuthority(input: { slug: $slug, name: $slug, level: LOCAL, kind: MUNICIPALITY, isMetropolitan: $m }) { id } }",
+                json!({ "slug": slug, "m": metropolitan }),
+            )
+            .await["createAuthority"]["id"]
+            .clone();
+        app.ok(
+            "mutation($input: CreateCooperationInput!) { createCooperation(input: $input) { id } }",
+            json!({ "input": { "kind": "AGREEMENT", "title": format!("Samverkan i {slug}"),
+                "summary": "s", "authorityId": town, "establishedOn": "2025-01-01",
+                "visibility": "PUBLIC", "organisationIds": [organisations[0]] } }),
+        )
+        .await;
+    }
+    let (joined, statements) = answer("{ cooperations(filter: { metropolitan: true }) { nodes { title authority { slug isMetropolitan } } } }".to_owned()).await;
+    assert_eq!(statements, 1);
+    let (loaded, _) = answer("{ cooperations(filter: { metropolitan: true }) { nodes { ... on Cooperation { title authority { slug isMetropolitan } } } } }".to_owned()).await;
+    assert_eq!(joined, loaded);
+    assert_eq!(
+        joined["cooperations"]["nodes"],
+        json!([{ "title": "Samverkan i stockholm", "authority": { "slug": "stockholm", "isMetropolitan": true } }])
+    );
 }
 
 /// The admin lists load users and memberships for a whole page at once.
