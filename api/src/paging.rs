@@ -757,8 +757,7 @@ impl<T: Row> Joined<T> {
 
 /// [`page`] with the rows its rows reference through `joined`, by id: a left join in the
 /// same statement instead of a second statement for the targets. A reference the caller may
-/// not see, or that names no row, is absent from the map. `T`'s table is another than
-/// `R`'s: the statement names both by their table names.
+/// not see, or that names no row, is absent from the map. Only when [`joinable`].
 ///
 /// # Errors
 /// INTERNAL on a database failure.
@@ -769,11 +768,11 @@ pub async fn page_joining<R: Row, T: Row>(
     joined: &Joined<T>,
 ) -> AppResult<(Rows<R>, IdMap<T>)> {
     let (mut select, selected) = page_select::<R>(condition, page);
-    let target = table::<T>();
     debug_assert!(
-        target != table::<R>(),
+        joinable::<R, T>(),
         "a table joined to itself needs an alias"
     );
+    let target = table::<T>();
     let target_selected = joined.wanted.kept::<T>(None);
     select_row::<T>(&mut select, &target, target_selected);
     select.join(
@@ -808,6 +807,12 @@ pub async fn page_joining<R: Row, T: Row>(
         }
     }
     Ok((finish(read, page), targets))
+}
+
+/// Whether [`page_joining`] can read rows of `T` with a page of `R`: the statement names both
+/// tables by their names, so not a table joined to itself (an authority's parent).
+pub fn joinable<R: Row, T: Row>() -> bool {
+    table::<T>() != table::<R>()
 }
 
 /// The statement of one page of a top-level list, with the columns of `R` it selects.

@@ -403,10 +403,9 @@ where
     T: Member<Row: Seen>,
     F: ListFilter<Row = N::Row>,
 {
-    // A table joined to itself would need an alias in the statement (an authority's
-    // parent): such a reference is loaded after the page.
-    let itself = std::any::TypeId::of::<T::Row>() == std::any::TypeId::of::<N::Row>();
-    let Some(wanted) = asked_of::<T>(ctx, name).filter(|_| !itself) else {
+    // A reference that cannot be joined is loaded after the page.
+    let joinable = paging::joinable::<N::Row, T::Row>();
+    let Some(wanted) = asked_of::<T>(ctx, name).filter(|_| joinable) else {
         return list(ctx, args, sort, filter).await;
     };
     let page = Page::new(args, sort)?.wanting(read_by_connection::<N>(ctx));
