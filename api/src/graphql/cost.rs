@@ -9,6 +9,10 @@
 //! server's CPU in a nested query. So a request over HTTP is checked by that schema with
 //! [`CheckOnly`], which stops after the guard, and then run by a schema without extensions
 //! ([`super::Schemas`]). Subscriptions are checked and run by the guarded schema.
+//!
+//! A document that passed the full validation once, and whose validation holds for any
+//! request ([`super::documents::Parsed::validated`]), is not checked by a schema again: the
+//! endpoint applies the guard's rule ([`judge`]) to the cost computed the first time.
 
 pub use crate::limits::RateKey;
 use crate::limits::{Limits, RateLimiter};
@@ -122,6 +126,54 @@ fn refusal(message: String, code: &'static str, retry_after: Option<u64>) -> Vec
     vec![super::error::request_error(error)]
 }
 
+/// What a document of a known cost may do: its report, and either its share of the cost in
+/// flight (none when it is cheap or not queued) or why it is refused. The one rule for a
+/// document's cost and the caller's budget, applied by the guard after validation, and by
+/// the endpoint to a document whose cost an earlier request already computed
+/// ([`super::documents::Parsed::validated`]).
+pub async fn judge(
+    limits: &Limits,
+    limiter: &RateLimiter,
+    key: &RateKey,
+    cost: usize,
+    queued: bool,
+) -> (
+    CostReport,
+    Result<Option<tokio::sync::OwnedSemaphorePermit>, Vec<ServerError>>,
+) {
+    let mut report = CostReport {
+        cost,
+        limit: limits.max_cost,
+        budget: limiter.budget(),
+        ..Default::default()
+    };
+    if cost > limits.max_cost {
+        let message = format!(
+            "the query costs {cost} points; the limit is {}",
+            limits.max_cost
+        );
+        return (report, Err(refusal(message, "BAD_USER_INPUT", None)));
+    }
+    let charge = limiter.spend(key, cost).await;
+    report.remaining = charge.remaining;
+    report.retry_after = charge.retry_after;
+    if let Some(seconds) = charge.retry_after {
+        let message = format!(
+            "rate limit: the query costs {cost} points and {} of {} per minute are left; retry in {seconds} s",
+            charge.remaining,
+            limiter.budget()
+        );
+        return (report, Err(refusal(message, "RATE_LIMITED", Some(seconds))));
+    }
+    report.executed = true;
+    let permit = if queued && cost > crate::limits::UNQUEUED_COST {
+        limiter.admit(cost).await
+    } else {
+        None
+    };
+    (report, Ok(permit))
+}
+
 #[async_graphql::async_trait::async_trait]
 impl Extension for Guard {
     async fn validation(
@@ -130,67 +182,34 @@ impl Extension for Guard {
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
         let result = next.run(ctx).await?;
-        let cost = result.complexity;
-        let mut report = CostReport {
-            cost,
-            limit: self.limits.max_cost,
-            budget: self.limiter.budget(),
-            ..Default::default()
-        };
-        let outcome = if cost > self.limits.max_cost {
-            Err(refusal(
-                format!(
-                    "the query costs {cost} points; the limit is {}",
-                    self.limits.max_cost
-                ),
-                "BAD_USER_INPUT",
-                None,
-            ))
-        } else {
-            let anonymous;
-            let key = match ctx.data_opt::<RateKey>() {
-                Some(key) => key,
-                None => {
-                    anonymous = RateKey("anonymous".into());
-                    &anonymous
-                }
-            };
-            let charge = self.limiter.spend(key, cost).await;
-            report.remaining = charge.remaining;
-            report.retry_after = charge.retry_after;
-            match charge.retry_after {
-                Some(seconds) => Err(refusal(
-                    format!(
-                        "rate limit: the query costs {cost} points and {} of {} per minute are left; retry in {seconds} s",
-                        charge.remaining,
-                        self.limiter.budget()
-                    ),
-                    "RATE_LIMITED",
-                    Some(seconds),
-                )),
-                None => Ok(result),
+        let anonymous;
+        let key = match ctx.data_opt::<RateKey>() {
+            Some(key) => key,
+            None => {
+                anonymous = RateKey("anonymous".into());
+                &anonymous
             }
         };
-        report.executed = outcome.is_ok();
+        let queued = ctx.data_opt::<NotQueued>().is_none();
+        let (report, outcome) =
+            judge(&self.limits, &self.limiter, key, result.complexity, queued).await;
         if let Some(slot) = ctx.data_opt::<CostSlot>()
             && let Ok(mut slot) = slot.lock()
         {
             *slot = Some(report);
         }
-        if outcome.is_ok()
-            && cost > crate::limits::UNQUEUED_COST
-            && ctx.data_opt::<NotQueued>().is_none()
-        {
-            let permit = self.limiter.admit(cost).await;
+        let permit = outcome?;
+        if permit.is_some() {
             let keeper = ctx.data_opt::<Admission>().unwrap_or(&self.admitted);
             if let Ok(mut admitted) = keeper.lock() {
                 *admitted = permit;
             }
         }
-        match outcome {
+        if ctx.data_opt::<CheckOnly>().is_some() {
             // No error stops the request without adding one to the response.
-            Ok(_) if ctx.data_opt::<CheckOnly>().is_some() => Err(Vec::new()),
-            outcome => outcome,
+            Err(Vec::new())
+        } else {
+            Ok(result)
         }
     }
 }

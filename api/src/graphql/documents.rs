@@ -4,21 +4,21 @@
 //! handed to the engine (`Request::set_parsed_query`) instead of being parsed again.
 //!
 //! Validating it in full was the next largest (about 16% of W1): the entry also remembers
-//! which schemas have validated it, so that the next request with the same text takes the
-//! engine's fast validation ([`Parsed::validated`]).
+//! which schemas have validated it, and what it cost, so that the next request with the
+//! same text is only charged that cost ([`Parsed::validated`]).
 
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument};
 use lru::LruCache;
 use std::num::NonZeroUsize;
 use std::ops::Deref;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
-/// A parsed document, and which of the server's schemas have validated it in full.
+/// A parsed document, and which of the server's schemas have validated it in full, with
+/// the cost each computed.
 pub struct Parsed {
     document: ExecutableDocument,
     /// By schema: the anonymous callers' (0), the others' (1).
-    validated: [AtomicBool; 2],
+    validated: [OnceLock<usize>; 2],
 }
 
 impl Deref for Parsed {
@@ -33,7 +33,7 @@ impl Parsed {
     fn new(document: ExecutableDocument) -> Self {
         Self {
             document,
-            validated: [AtomicBool::new(false), AtomicBool::new(false)],
+            validated: [OnceLock::new(), OnceLock::new()],
         }
     }
 
@@ -53,18 +53,19 @@ impl Parsed {
         }
     }
 
-    /// Whether the schema of anonymous callers (or of the others) has validated this
-    /// document in full, so that any request sending it passes that validation as well.
-    pub fn validated(&self, anonymous: bool) -> bool {
-        self.validated[usize::from(!anonymous)].load(Ordering::Relaxed)
+    /// The cost of this document, when the schema of anonymous callers (or of the others)
+    /// has validated it in full, so that any request sending it passes that validation as
+    /// well, at that cost.
+    pub fn validated(&self, anonymous: bool) -> Option<usize> {
+        self.validated[usize::from(!anonymous)].get().copied()
     }
 
     /// Records that the schema of anonymous callers (or of the others) validated this
-    /// document in full and found it valid; kept only when that holds for every request
-    /// that sends it.
-    pub fn passed_validation(&self, anonymous: bool) {
+    /// document in full, found it valid and priced it at `cost`; kept only when that holds
+    /// for every request that sends it.
+    pub fn passed_validation(&self, anonymous: bool, cost: usize) {
         if self.request_independent() {
-            self.validated[usize::from(!anonymous)].store(true, Ordering::Relaxed);
+            let _ = self.validated[usize::from(!anonymous)].set(cost);
         }
     }
 
@@ -151,14 +152,14 @@ mod tests {
         let cache = DocumentCache::default();
         let validated = |query: &str| {
             let parsed = cache.get_or_parse(query, |_| Ok(())).expect("parses");
-            parsed.passed_validation(false);
+            parsed.passed_validation(false, 7);
             let again = cache.get_or_parse(query, |_| Ok(())).expect("kept");
             (again.validated(true), again.validated(false))
         };
-        assert_eq!(validated("{ a }"), (false, true), "by schema");
-        assert_eq!(validated("query Q { a }"), (false, true));
-        assert_eq!(validated("query Q($n: Int) { a(n: $n) }"), (false, false));
-        assert_eq!(validated("query A { a } query B { b }"), (false, false));
+        assert_eq!(validated("{ a }"), (None, Some(7)), "by schema");
+        assert_eq!(validated("query Q { a }"), (None, Some(7)));
+        assert_eq!(validated("query Q($n: Int) { a(n: $n) }"), (None, None));
+        assert_eq!(validated("query A { a } query B { b }"), (None, None));
     }
 
     #[test]

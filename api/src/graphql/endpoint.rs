@@ -740,13 +740,10 @@ pub fn rate_key(principal: &Principal, client: Option<SocketAddr>) -> RateKey {
         (Some(token), _) => format!("token:{token}"),
         (None, Some(user)) => format!("user:{user}"),
         // One budget per IPv6 /64, as a client holds a whole one.
-        (None, None) => format!(
-            "address:{}",
-            client.map_or_else(
-                || "unknown".to_owned(),
-                |a| crate::http::server::holder(a.ip()).to_string()
-            )
-        ),
+        (None, None) => match client {
+            Some(a) => format!("address:{}", crate::http::server::holder(a.ip())),
+            None => "address:unknown".to_owned(),
+        },
     })
 }
 
@@ -962,7 +959,7 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
                     body.pop();
                     body.push_str(&format!(
                         ",\"extensions\":{}}}",
-                        json!({ "cost": cost_json(&report) })
+                        json!({ "cost": cost_value(&report) })
                     ));
                     let mut response =
                         ([(header::CONTENT_TYPE, media.content_type())], body).into_response();
@@ -988,18 +985,8 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
         graphql = graphql.data(super::account::ClientAddress(client.ip()));
     }
     graphql.set_parsed_query(document.document());
-    // What the guard reads, and nothing else: the check runs no resolver.
-    let mut check = async_graphql::Request::new(String::new())
-        .variables(graphql.variables.clone())
-        .data(rate_key(&principal, client))
-        .data(slot.clone())
-        .data(admission.clone())
-        .data(CheckOnly);
-    check.operation_name.clone_from(&graphql.operation_name);
-    check.set_parsed_query(document.document());
     if !endpoint.settings.introspection {
         graphql = graphql.disable_introspection();
-        check = check.disable_introspection();
     }
     let schemas = if anonymous {
         &endpoint.anonymous_schema
@@ -1010,10 +997,12 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
         (Some(gate), Operation::Mutation) => Some(gate.clone()),
         _ => None,
     };
-    if matches!(operation_type, Operation::Mutation | Operation::Login) {
-        check = check.data(NotQueued);
+    // Mutations are cheap and, on SQLite, hold the write gate while they run.
+    let queued = !matches!(operation_type, Operation::Mutation | Operation::Login);
+    if !queued {
         graphql = graphql.data(endpoint.webhook_settings.clone());
     }
+    let key = rate_key(&principal, client);
     // Waiting for the write gate counts toward the request's time limit. The time limit and
     // a panicking resolver are handled here, not by tower-http's `TimeoutLayer` and
     // `CatchPanicLayer` (the HTTP layer keeps the latter as a backstop): those answer with
@@ -1027,17 +1016,30 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
     // the statement time limit bounds it.
     // The task keeps the request's id (for its errors) and its log span.
     // The full validation reads only the document, the schema and the variables: a
-    // document without variables that passed it once passes every time, and its next
-    // requests take the fast validation.
-    let validated = document.validated(anonymous);
-    let checks = if validated {
-        schemas.checks_validated.clone()
-    } else {
-        schemas.checks.clone()
+    // document without variables that passed it once passes every time, at the same cost,
+    // so its next requests are only charged that cost, without the checking schema.
+    let check = match document.validated(anonymous) {
+        Some(cost) => Check::Known(cost),
+        None => {
+            // What the guard reads, and nothing else: the check runs no resolver.
+            let mut check = async_graphql::Request::new(String::new())
+                .variables(graphql.variables.clone())
+                .data(key.clone())
+                .data(slot.clone())
+                .data(admission.clone())
+                .data(CheckOnly);
+            check.operation_name.clone_from(&graphql.operation_name);
+            check.set_parsed_query(document.document());
+            check.introspection_mode = graphql.introspection_mode;
+            Check::Full(Box::new(if queued { check } else { check.data(NotQueued) }))
+        }
     };
+    let checks = schemas.checks.clone();
     let runs = schemas.runs.clone();
     let parsed = document.clone();
     let passed = slot.clone();
+    let limiter = endpoint.limiter.clone();
+    let settings = endpoint.settings.clone();
     let request_id = crate::error::current_request_id();
     let execution = tokio::spawn(tracing::Instrument::instrument(
         crate::error::REQUEST_ID.scope(request_id, async move {
@@ -1045,20 +1047,36 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
                 Some(gate) => Some(gate.lock().await),
                 None => None,
             };
-            let refused = checks.execute(check).await;
-            let executed = passed
-                .lock()
-                .ok()
-                .and_then(|report| report.as_ref().map(|r| r.executed));
-            match executed {
-                Some(true) if !refused.is_err() => {
-                    if !validated {
-                        parsed.passed_validation(anonymous);
+            match check {
+                Check::Known(cost) => {
+                    let (report, outcome) =
+                        super::cost::judge(&settings.limits, &limiter, &key, cost, queued).await;
+                    if let Ok(mut slot) = passed.lock() {
+                        *slot = Some(report);
+                    }
+                    match outcome {
+                        Ok(permit) => {
+                            if let Ok(mut admitted) = admission.lock() {
+                                *admitted = permit;
+                            }
+                        }
+                        Err(errors) => return async_graphql::Response::from_errors(errors),
                     }
                 }
-                // A check that neither passed nor said why would answer with nothing.
-                _ if !refused.is_err() => return internal_response("the check gave no verdict"),
-                _ => return refused,
+                Check::Full(check) => {
+                    let refused = checks.execute(*check).await;
+                    let report = passed.lock().ok().and_then(|report| report.clone());
+                    match report {
+                        Some(report) if report.executed && !refused.is_err() => {
+                            parsed.passed_validation(anonymous, report.cost);
+                        }
+                        // A check that neither passed nor said why would answer with nothing.
+                        _ if !refused.is_err() => {
+                            return internal_response("the check gave no verdict");
+                        }
+                        _ => return refused,
+                    }
+                }
             }
             let response = runs.execute(graphql).await;
             drop(admission);
@@ -1131,6 +1149,15 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
         cost: report.as_ref().map_or(0, |r| r.cost),
         codes,
     }
+}
+
+/// How a request is checked before it runs.
+enum Check {
+    /// By the checking schema: validation in full, then the cost guard.
+    Full(Box<async_graphql::Request>),
+    /// Only against the caller's budget and the cost in flight, at the cost that an earlier
+    /// request's full validation computed for the same document.
+    Known(usize),
 }
 
 /// Who may keep an answer, and for how long.
@@ -1238,10 +1265,8 @@ fn finish(
         }
     }
     let codes = error_codes(&body.errors);
-    if let Some(report) = report
-        && let Ok(cost) = async_graphql::Value::from_json(cost_json(report))
-    {
-        body.extensions.insert("cost".into(), cost);
+    if let Some(report) = report {
+        body.extensions.insert("cost".into(), cost_value(report));
     }
     let retry_after = report.and_then(|r| r.retry_after);
     // GraphQL over HTTP: a request refused before execution (parse, validation, cost,
@@ -1279,13 +1304,22 @@ fn finish(
 }
 
 /// The cost report as `extensions.cost` shows it.
-fn cost_json(report: &CostReport) -> Value {
-    json!({
-        "requested": report.cost,
-        "limit": report.limit,
-        "budgetPerMinute": report.budget,
-        "remaining": (report.budget > 0).then_some(report.remaining),
-    })
+fn cost_value(report: &CostReport) -> async_graphql::Value {
+    use async_graphql::{Name, Value};
+    let number = |n: usize| Value::Number(n.into());
+    // In the order of the names, as the answers have always had them.
+    let fields = [
+        ("budgetPerMinute", number(report.budget)),
+        ("limit", number(report.limit)),
+        (
+            "remaining",
+            (report.budget > 0)
+                .then_some(report.remaining)
+                .map_or(Value::Null, number),
+        ),
+        ("requested", number(report.cost)),
+    ];
+    Value::Object(fields.into_iter().map(|(k, v)| (Name::new(k), v)).collect())
 }
 
 /// The caching headers of an answer; a 304 without a body when the client's copy is still

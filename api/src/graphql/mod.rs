@@ -77,9 +77,6 @@ pub fn build_schema() -> SamverkanSchema {
 pub struct Schemas {
     /// Checks every request: validation, and the cost guard. Subscriptions also run on it.
     pub checks: SamverkanSchema,
-    /// Checks a request whose document `checks` has already validated in full for any
-    /// request ([`documents::Parsed::validated`]): the cost guard, over the fast validation.
-    pub checks_validated: SamverkanSchema,
     /// Runs the queries and mutations that `checks` passed, without extensions, so that its
     /// fields resolve on async-graphql's direct path ([`cost`] says why). Its validation is
     /// the fast one: the document was validated in full by `checks`.
@@ -112,25 +109,19 @@ pub fn schema_with(
         }
         builder
     };
-    let guarded = |mode| {
-        schema(mode).extension(cost::CostGuard {
-            limits: limits.clone(),
-            limiter: limiter.clone(),
-        })
-    };
-    let mut checks = guarded(async_graphql::ValidationMode::Strict);
-    let mut checks_validated = guarded(async_graphql::ValidationMode::Fast);
+    let mut checks = schema(async_graphql::ValidationMode::Strict).extension(cost::CostGuard {
+        limits: limits.clone(),
+        limiter: limiter.clone(),
+    });
     let mut runs = schema(async_graphql::ValidationMode::Fast);
     if let Some(extra) = extra {
         checks = checks.extension(Shared(extra.clone()));
-        checks_validated = checks_validated.extension(Shared(extra.clone()));
         runs = runs.extension(Shared(extra));
     } else {
         runs = runs.data(direct::Allowed);
     }
     Schemas {
         checks: checks.finish(),
-        checks_validated: checks_validated.finish(),
         runs: runs.finish(),
     }
 }
