@@ -38,9 +38,11 @@ pub async fn principal(
             let token = authorization
                 .strip_prefix("Bearer ")
                 .ok_or(AppError::Unauthenticated)?;
-            user_principal(db, keys, token.trim()).await
+            Box::pin(user_principal(db, keys, token.trim())).await
         }
-        (None, Some(api_key)) => tokens::authenticate(db, api_key.trim(), credentials.origin).await,
+        (None, Some(api_key)) => {
+            Box::pin(tokens::authenticate(db, api_key.trim(), credentials.origin)).await
+        }
     }
 }
 

@@ -871,7 +871,7 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
         && let Some(hash) = persisted::named_hash(read.query.as_deref(), read.extensions.as_ref())
         && !endpoint.persisted.knows(&hash)
         && (trusted || !endpoint.persisted.only())
-        && let Some(document) = shared.find(&hash).await
+        && let Some(document) = Box::pin(shared.find(&hash)).await
     {
         // Taught to another server process; its hash was checked there.
         endpoint.persisted.learn(hash, &document);
@@ -1064,7 +1064,7 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
                     }
                 }
                 Check::Full(check) => {
-                    let refused = checks.execute(*check).await;
+                    let refused = Box::pin(checks.execute(*check)).await;
                     let report = passed.lock().ok().and_then(|report| report.clone());
                     match report {
                         Some(report) if report.executed && !refused.is_err() => {
@@ -1078,7 +1078,9 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
                     }
                 }
             }
-            let response = runs.execute(graphql).await;
+            // Boxed, as the check: the task is moved whole a few times on its way to the
+            // runtime, and the engine's future is kilobytes.
+            let response = Box::pin(runs.execute(graphql)).await;
             drop(admission);
             response
         }),

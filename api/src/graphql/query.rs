@@ -60,8 +60,9 @@ pub enum Node {
 /// Lookups and lists of the network's record.
 ///
 /// The root fields box what they await when it is large (a statement of sea-orm's is
-/// several kilobytes of future): the engine moves the future of every root field into a
-/// box of its own, and that future is as large as the largest of all root fields.
+/// several kilobytes of future, a page's read several hundred bytes): the engine moves the
+/// future of every root field, as large as the largest of all root fields, several times
+/// on its way into a box of its own.
 #[derive(Default)]
 pub struct RecordQuery;
 
@@ -193,7 +194,7 @@ impl RecordQuery {
     ) -> Result<Paged<Organisation>> {
         let args = PageArgs::new(first, after, last, before);
         let sort = Order::or(order_by, organisation::DEFAULT_ORDER);
-        list(ctx, args, sort, filter.into_domain()?).await
+        Box::pin(list(ctx, args, sort, filter.into_domain()?)).await
     }
 
     /// Authorities; by name unless `orderBy` says otherwise.
@@ -223,7 +224,7 @@ impl RecordQuery {
     ) -> Result<Paged<Authority>> {
         let args = PageArgs::new(first, after, last, before);
         let sort = Order::or(order_by, authority::DEFAULT_ORDER);
-        list(ctx, args, sort, filter.into_domain()?).await
+        Box::pin(list(ctx, args, sort, filter.into_domain()?)).await
     }
 
     /// Dialogues the caller may see; latest first unless `orderBy` says otherwise.
@@ -253,7 +254,7 @@ impl RecordQuery {
     ) -> Result<Paged<Dialogue>> {
         let args = PageArgs::new(first, after, last, before);
         let sort = Order::or(order_by, dialogue::DEFAULT_ORDER);
-        list(ctx, args, sort, filter.into_domain()?).await
+        Box::pin(list(ctx, args, sort, filter.into_domain()?)).await
     }
 
     /// Proposals the caller may see; most recently changed first unless `orderBy` says otherwise.
@@ -288,7 +289,10 @@ impl RecordQuery {
             proposal_model::Column::LeadOrganisationId,
         );
         let filter = filter.into_domain()?;
-        list_joining::<_, Organisation, _>(ctx, args, sort, filter, lead).await
+        Box::pin(list_joining::<_, Organisation, _>(
+            ctx, args, sort, filter, lead,
+        ))
+        .await
     }
 
     /// Themes; by name unless `orderBy` says otherwise.
@@ -318,7 +322,7 @@ impl RecordQuery {
     ) -> Result<Paged<Theme>> {
         let args = PageArgs::new(first, after, last, before);
         let sort = Order::or(order_by, theme::DEFAULT_ORDER);
-        list(ctx, args, sort, filter.into_domain()?).await
+        Box::pin(list(ctx, args, sort, filter.into_domain()?)).await
     }
 
     /// Impact evidence the caller may see; latest first unless `orderBy` says otherwise.
@@ -350,7 +354,10 @@ impl RecordQuery {
         let sort = Order::or(order_by, evidence::DEFAULT_ORDER);
         let authority = ("authority", evidence_model::Column::AuthorityId);
         let filter = filter.into_domain()?;
-        list_joining::<_, Authority, _>(ctx, args, sort, filter, authority).await
+        Box::pin(list_joining::<_, Authority, _>(
+            ctx, args, sort, filter, authority,
+        ))
+        .await
     }
 
     /// Local cooperations the caller may see; latest begun first unless `orderBy` says otherwise.
@@ -382,7 +389,10 @@ impl RecordQuery {
         let sort = Order::or(order_by, cooperation::DEFAULT_ORDER);
         let authority = ("authority", cooperation_model::Column::AuthorityId);
         let filter = filter.into_domain()?;
-        list_joining::<_, Authority, _>(ctx, args, sort, filter, authority).await
+        Box::pin(list_joining::<_, Authority, _>(
+            ctx, args, sort, filter, authority,
+        ))
+        .await
     }
 
     /// Goals the caller may see, with their progress; by title unless `orderBy` says
@@ -421,7 +431,10 @@ impl RecordQuery {
         ))
         .await?;
         let owner = ("owner", goal_model::Column::OwnerId);
-        list_joining::<_, Organisation, _>(ctx, args, sort, filter, owner).await
+        Box::pin(list_joining::<_, Organisation, _>(
+            ctx, args, sort, filter, owner,
+        ))
+        .await
     }
 
     /// Counts of the record for a period (by kind, status, authority level, month, reach),

@@ -113,7 +113,8 @@ impl SharedBudgets {
         let (granted, left) = if self.unreachable() {
             (need, self.per_minute)
         } else {
-            match self.take(key, minute, need).await {
+            // Boxed: a statement's future is kilobytes, and this runs once per chunk.
+            match Box::pin(self.take(key, minute, need)).await {
                 Ok(taken) => taken,
                 Err(error) => {
                     tracing::warn!(%error, "the shared budgets cannot be read; each process's own budget decides alone for a while");
