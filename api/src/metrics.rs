@@ -6,12 +6,15 @@
 //! rather than the process-wide one, which can be installed only once: a test process
 //! serves many apps and each counts its own requests.
 
-use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram};
+use metrics::{
+    Counter, Histogram, counter, describe_counter, describe_gauge, describe_histogram, gauge,
+    histogram,
+};
 use metrics_exporter_prometheus::{
     Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
 };
 use sea_orm::DatabaseConnection;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
@@ -36,6 +39,10 @@ pub struct Metrics {
     recorder: PrometheusRecorder,
     handle: PrometheusHandle,
     operations: OperationLabels,
+    /// The requests counter and the latency histogram of each operation label and status,
+    /// registered on first use: registering looks the series up by its labels, which cost
+    /// more than the rest of the counting. Bounded, as the labels and statuses are.
+    series: Mutex<HashMap<(String, u16), (Counter, Histogram)>>,
 }
 
 impl Default for Metrics {
@@ -63,6 +70,7 @@ impl Metrics {
             recorder,
             handle,
             operations: OperationLabels::default(),
+            series: Mutex::default(),
         }
     }
 
@@ -93,11 +101,27 @@ impl Metrics {
         seconds: f64,
         error_codes: &[String],
     ) {
-        let operation = self.operations.label(operation);
+        let key = (self.operations.label(operation), status);
+        let kept = self.series.lock().ok().and_then(|s| s.get(&key).cloned());
+        let (requests, latency) = kept.unwrap_or_else(|| {
+            let (operation, status) = key.clone();
+            let series = metrics::with_local_recorder(&self.recorder, || {
+                (
+                    counter!(REQUESTS, "operation" => operation.clone(), "status" => status.to_string()),
+                    histogram!(LATENCY, "operation" => operation),
+                )
+            });
+            if let Ok(mut kept) = self.series.lock() {
+                kept.insert(key, series.clone());
+            }
+            series
+        });
+        requests.increment(1);
+        latency.record(seconds);
+        if error_codes.is_empty() {
+            return;
+        }
         metrics::with_local_recorder(&self.recorder, || {
-            counter!(REQUESTS, "operation" => operation.clone(), "status" => status.to_string())
-                .increment(1);
-            histogram!(LATENCY, "operation" => operation).record(seconds);
             for code in error_codes {
                 counter!(ERRORS, "code" => clean(code).unwrap_or_else(|| "none".into()))
                     .increment(1);
