@@ -342,6 +342,60 @@ async fn answered(app: &TestApp, list: &str, path: &[&str], selection: &str) -> 
     records(&app.ok(&query, json!({})).await, path)
 }
 
+/// A lookup by slug reads only the columns its fields need, as lists do: each field asked
+/// alone answers as it does through a fragment (which reads every column), for every
+/// organisation and authority of the demo network.
+#[tokio::test]
+async fn a_field_of_a_lookup_by_slug_answers_as_the_record_holds_it() {
+    let mut settings = samverkan::config::HttpSettings::default();
+    settings.limits.budget_per_minute = 0;
+    let app = TestApp::start_with(settings, None).await;
+    samverkan::seed::demo(&app.db)
+        .await
+        .map_err(|e| e.message())
+        .expect("seed the demo network");
+    let lookups: [(&str, &str, Fields); 2] = [
+        (
+            "organisation",
+            "organisations",
+            ("Organisation", ORGANISATION),
+        ),
+        ("authority", "authorities", ("Authority", AUTHORITY)),
+    ];
+    for (lookup, list, (type_name, fields)) in lookups {
+        let listed = app
+            .ok(
+                &format!("{{ {list}(first: 40) {{ nodes {{ slug }} }} }}"),
+                json!({}),
+            )
+            .await;
+        let slugs = records(&listed, &[list, "nodes", "*", "slug"]);
+        assert!(slugs.len() > 5, "the demo network has {list}");
+        let ask = |slug: &Value, selection: &str| {
+            format!("{{ {lookup}(slug: {slug}) {{ {selection} }} }}")
+        };
+        let all = format!("... on {type_name} {{ {} }}", fields.join(" "));
+        let mut held = Vec::new();
+        for slug in &slugs {
+            held.push(app.ok(&ask(slug, &all), json!({})).await[lookup].clone());
+        }
+        for field in fields {
+            let name = field.split(' ').next().unwrap_or_default();
+            for (slug, record) in slugs.iter().zip(&held) {
+                let alone = app.ok(&ask(slug, field), json!({})).await;
+                assert_eq!(
+                    alone[lookup][name], record[name],
+                    "{field} of {lookup} {slug}"
+                );
+            }
+            assert!(
+                held.iter().any(|record| holds_something(&record[name])),
+                "the demo network gives {name} a value in {lookup}, so a column not read would show"
+            );
+        }
+    }
+}
+
 /// Two aliases of one reference that ask for different fields each get their own: the
 /// records loaded for one are not handed to the other with its columns left out.
 #[tokio::test]

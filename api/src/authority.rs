@@ -97,7 +97,7 @@ impl ListFilter for AuthorityFilter {
     }
 }
 
-/// Finds an authority by slug.
+/// Finds an authority by slug, with the `wanted` columns (and those always read).
 ///
 /// # Errors
 /// INTERNAL on a database failure.
@@ -105,8 +105,10 @@ pub async fn by_slug(
     db: &impl Connection,
     _principal: &Principal,
     slug: &str,
+    wanted: paging::Wanted,
 ) -> AppResult<Option<authority::Model>> {
-    paging::one(db, Condition::all().add(authority::Column::Slug.eq(slug))).await
+    let condition = Condition::all().add(authority::Column::Slug.eq(slug));
+    paging::one(db, condition, wanted).await
 }
 
 const SLUG_TAKEN: Unique = ("input.slug", "an authority with this slug already exists");

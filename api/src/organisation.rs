@@ -82,7 +82,7 @@ impl ListFilter for OrganisationFilter {
     }
 }
 
-/// Finds an organisation by slug.
+/// Finds an organisation by slug, with the `wanted` columns (and those always read).
 ///
 /// # Errors
 /// INTERNAL on a database failure.
@@ -90,12 +90,10 @@ pub async fn by_slug(
     db: &impl Connection,
     _principal: &Principal,
     slug: &str,
+    wanted: paging::Wanted,
 ) -> AppResult<Option<organisation::Model>> {
-    paging::one(
-        db,
-        Condition::all().add(organisation::Column::Slug.eq(slug)),
-    )
-    .await
+    let condition = Condition::all().add(organisation::Column::Slug.eq(slug));
+    paging::one(db, condition, wanted).await
 }
 
 const SLUG_TAKEN: Unique = (

@@ -832,18 +832,22 @@ fn page_select<R: Row>(condition: Condition, page: &Page<R::Key>) -> (SelectStat
     (select, selected)
 }
 
-/// Reads the row that `condition` selects (the first, if several do), by a unique column.
+/// Reads the row that `condition` selects (the first, if several do), by a unique column:
+/// its `wanted` columns, its id and every column without a blank.
 ///
 /// # Errors
 /// INTERNAL on a database failure.
-pub async fn one<R: Row>(db: &impl Connection, condition: Condition) -> AppResult<Option<R>> {
-    let select = Query::select()
-        .columns(row_columns::<R>(&table::<R>()))
-        .from(table::<R>())
-        .cond_where(condition)
-        .take();
+pub async fn one<R: Row>(
+    db: &impl Connection,
+    condition: Condition,
+    wanted: Wanted,
+) -> AppResult<Option<R>> {
+    let wanted = wanted.kept::<R>(None);
+    let mut select = Query::select();
+    select_row::<R>(&mut select, &table::<R>(), wanted);
+    select.from(table::<R>()).cond_where(condition);
     let rows = read_limited(db, &select, 1).await?;
-    Ok(rows.first().map(R::from_columns).transpose()?)
+    Ok(rows.first().map(|row| read_row(row, wanted)).transpose()?)
 }
 
 /// The alias of the counted rows in count statements.

@@ -263,6 +263,11 @@ fn read_by<N: Member>(set: &SelectionSet) -> Wanted {
     wanted
 }
 
+/// The columns of `N` that the selection of the field of `ctx`, a lookup of one `N`, reads.
+pub fn read_by_field<N: Member>(ctx: &Context<'_>) -> Wanted {
+    read_by::<N>(&ctx.item.node.selection_set.node)
+}
+
 /// The selection sets that the connection field of `ctx` asks of its records: those of its
 /// `nodes` and of its edges' `node`. `None` when a fragment may hide others.
 fn node_sets<'a>(ctx: &Context<'a>) -> Option<Vec<&'a SelectionSet>> {

@@ -4,7 +4,9 @@
 
 use super::account::{ApiToken, User};
 use super::authority::{Authority, AuthorityFilter, AuthorityOrder};
-use super::connection::{Input, Member, Order, Paged, db, list, list_joining, load, principal};
+use super::connection::{
+    Input, Member, Order, Paged, db, list, list_joining, load, principal, read_by_field,
+};
 use super::cooperation::{Cooperation, CooperationFilter, CooperationOrder};
 use super::cost::Searches;
 use super::dialogue::{Dialogue, DialogueFilter, DialogueOrder};
@@ -109,11 +111,14 @@ impl RecordQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The unique short name.")] slug: String,
     ) -> Result<Option<Direct<Organisation>>> {
-        Ok(
-            Box::pin(organisation::by_slug(db(ctx), principal(ctx), &slug))
-                .await?
-                .map(|row| Direct(Organisation::single(row))),
-        )
+        Ok(Box::pin(organisation::by_slug(
+            db(ctx),
+            principal(ctx),
+            &slug,
+            read_by_field::<Organisation>(ctx),
+        ))
+        .await?
+        .map(|row| Direct(Organisation::single(row))))
     }
 
     /// An authority by slug.
@@ -122,9 +127,12 @@ impl RecordQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The unique short name.")] slug: String,
     ) -> Result<Option<Direct<Authority>>> {
-        Ok(Box::pin(authority::by_slug(db(ctx), principal(ctx), &slug))
-            .await?
-            .map(|row| Direct(Authority::single(row))))
+        let wanted = read_by_field::<Authority>(ctx);
+        Ok(
+            Box::pin(authority::by_slug(db(ctx), principal(ctx), &slug, wanted))
+                .await?
+                .map(|row| Direct(Authority::single(row))),
+        )
     }
 
     /// A dialogue by id; null when it does not exist or the caller may not see it.
