@@ -20,8 +20,9 @@ pub trait Cell: Sized {
     fn read(row: &QueryResult, at: usize) -> Result<Self, DbErr>;
 
     /// What the field holds when a statement leaves its column out because nobody reads
-    /// it: an empty value. `None` for the enums themselves (not their `Option`), whose
-    /// columns are always read.
+    /// it: an empty value. `None` for the enums without one (not their `Option`), whose
+    /// columns are always read: those whose value decides what the server does (a record's
+    /// visibility, a goal's measure).
     const BLANK: Option<fn() -> Self> = None;
 }
 
@@ -154,10 +155,13 @@ pub(crate) fn read_optional_enum<E: ActiveEnum<Value = String>>(
         .transpose()
 }
 
-/// [`Cell`] for the enums the tables store as text.
+/// [`Cell`] for the enums the tables store as text; `= blank` gives an enum that only
+/// describes a record a [`Cell::BLANK`], so that a statement may leave its column out.
 macro_rules! stored_as_text {
-    ($($ty:ty),+ $(,)?) => {$(
+    ($($ty:ty $(= $blank:expr)?),+ $(,)?) => {$(
         impl $crate::columns::Cell for $ty {
+            $(const BLANK: Option<fn() -> Self> = Some($blank);)?
+
             fn read(
                 row: &sea_orm::QueryResult,
                 at: usize,

@@ -663,13 +663,15 @@ pub enum SearchType {
     Theme,
 }
 
+// The kinds, levels and statuses only describe a record (nothing but their own fields reads
+// them): a page that does not ask for them leaves their columns out, as it does text.
 crate::columns::stored_as_text!(
-    OrganisationKind,
-    AuthorityLevel,
-    AuthorityKind,
-    DialogueKind,
-    DialogueStatus,
-    ProposalStatus,
+    OrganisationKind = || OrganisationKind::Association,
+    AuthorityLevel = || AuthorityLevel::Eu,
+    AuthorityKind = || AuthorityKind::Government,
+    DialogueKind = || DialogueKind::Meeting,
+    DialogueStatus = || DialogueStatus::Planned,
+    ProposalStatus = || ProposalStatus::Draft,
     Visibility,
     EvidenceKind,
     Reach,
