@@ -7,7 +7,8 @@
 //!   on the database, each of which listens ([`Changes::start`]).
 //! - On SQLite, which has no notifications, the feed reads the audit entries written since
 //!   the last read, every [`POLL`] (writers take turns, so entries arrive in the order of
-//!   their ids). It starts with the first subscription connection.
+//!   their ids). It runs from the server's start: kept answers, partner tokens' origins,
+//!   webhooks and subscriptions all follow it.
 //!
 //! A change carries only the kind of record, its id and the action: each subscriber reloads
 //! the record under its own visibility.

@@ -65,7 +65,7 @@ pub struct Endpoint {
     responses: Arc<ResponseCache>,
     /// Open subscription sockets.
     connections: Arc<super::websocket::Connections>,
-    /// The feed of changes, started by the first subscription connection.
+    /// The feed of changes, started with the server ([`Endpoint::follow_changes`]).
     changes: std::sync::OnceLock<Arc<crate::changes::Changes>>,
     /// The webhook delivery worker, once started ([`Endpoint::start_webhooks`]).
     webhooks: std::sync::OnceLock<Arc<crate::webhook::worker::Worker>>,
