@@ -424,3 +424,129 @@ async fn a_value_that_cannot_be_read_says_where_it_is_and_how_to_write_it() {
         "{response}"
     );
 }
+
+/// The authority slugs of each dialogue on an organisation's first page of dialogues.
+async fn authorities_on_page(app: &TestApp, organisation: &str) -> serde_json::Value {
+    let page = app
+        .ok(
+            "query($slug: String!) { organisation(slug: $slug) { dialogues { nodes { authorities { slug } } } } }",
+            json!({ "slug": organisation }),
+        )
+        .await;
+    page["organisation"]["dialogues"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|node| node["authorities"].clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_dialogues_authorities_follow_its_writes_in_swedish_order() {
+    let app = TestApp::start().await;
+    let org = app.organisation("skyddsvarnet", "Skyddsvärnet").await;
+    let ale = app.authority("ale", "Ale kommun", None).await;
+    let vanersborg = app
+        .authority("vanersborg", "Vänersborgs kommun", None)
+        .await;
+    let vargarda = app.authority("vargarda", "Vårgårda kommun", None).await;
+    let created = app
+        .ok(
+            "mutation($input: CreateDialogueInput!) { createDialogue(input: $input) { id authorities { slug } } }",
+            json!({ "input": { "title": "Samråd", "kind": "MEETING", "status": "HELD", "heldOn": "2026-10-01",
+                "summary": "Om försörjningsstöd", "visibility": "PUBLIC", "organisationIds": [org],
+                "authorityIds": [vanersborg, ale] } }),
+        )
+        .await["createDialogue"]
+        .clone();
+    assert_eq!(
+        created["authorities"],
+        json!([{ "slug": "ale" }, { "slug": "vanersborg" }])
+    );
+    let id = created["id"].clone();
+    let updated = app
+        .ok(
+            UPDATE,
+            json!({ "input": { "id": id, "expectedVersion": 1, "authorityIds": [vanersborg, vargarda, vargarda] } }),
+        )
+        .await;
+    let expected = json!([{ "slug": "vargarda" }, { "slug": "vanersborg" }]);
+    assert_eq!(
+        updated["updateDialogue"]["authorities"], expected,
+        "å before ä, each once, in the answer to the write"
+    );
+    assert_eq!(
+        authorities_on_page(&app, "skyddsvarnet").await,
+        json!([expected.clone()]),
+        "and on a page of dialogues"
+    );
+    let of_ale = app
+        .ok(
+            "{ authority(slug: \"ale\") { dialogues { totalCount } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(of_ale["authority"]["dialogues"]["totalCount"], 0);
+
+    let stale = app
+        .err(
+            UPDATE,
+            json!({ "input": { "id": id, "expectedVersion": 1, "authorityIds": [ale] } }),
+        )
+        .await;
+    assert_code(&stale, "CONFLICT", None);
+    let unknown = app
+        .err(
+            UPDATE,
+            json!({ "input": { "id": id, "expectedVersion": 2, "authorityIds": [ale, org] } }),
+        )
+        .await;
+    assert_code(&unknown, "BAD_USER_INPUT", Some("input.authorityIds"));
+    app.ok(
+        UPDATE,
+        json!({ "input": { "id": id, "expectedVersion": 2, "title": "Samråd om stödet" } }),
+    )
+    .await;
+    assert_eq!(
+        authorities_on_page(&app, "skyddsvarnet").await,
+        json!([expected]),
+        "a refused write and a write without the list leave it as it was"
+    );
+    let emptied = app
+        .ok(
+            UPDATE,
+            json!({ "input": { "id": id, "expectedVersion": 3, "authorityIds": [] } }),
+        )
+        .await;
+    assert_eq!(emptied["updateDialogue"]["authorities"], json!([]));
+    assert_eq!(authorities_on_page(&app, "skyddsvarnet").await, json!([[]]));
+}
+
+#[tokio::test]
+async fn migrating_copies_each_dialogues_authorities_from_its_links() {
+    use migration::MigratorTrait;
+    let app = TestApp::start().await;
+    let org = app.organisation("verdandi", "Verdandi").await;
+    let orebro = app
+        .authority("orebro-lan", "Länsstyrelsen i Örebro län", None)
+        .await;
+    let af = app
+        .authority("arbetsformedlingen", "Arbetsförmedlingen", None)
+        .await;
+    app.dialogue("Möte", "2026-03-01", &[&org], &[&orebro, &af], "PUBLIC")
+        .await;
+    app.dialogue("Brev", "2026-02-01", &[&org], &[], "PUBLIC")
+        .await;
+    // Back to the schema before the copy, whose rows do not have it, and forward again.
+    migration::Migrator::down(&app.db, Some(1))
+        .await
+        .expect("down");
+    migration::Migrator::up(&app.db, None).await.expect("up");
+    assert_eq!(
+        authorities_on_page(&app, "verdandi").await,
+        json!([
+            [{ "slug": "arbetsformedlingen" }, { "slug": "orebro-lan" }],
+            []
+        ])
+    );
+}

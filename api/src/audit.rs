@@ -2,8 +2,8 @@
 
 use crate::error::AppResult;
 use entity::{
-    AuditAction, PrincipalKind, RecordType, api_token, audit_entry, organisation, refresh_token,
-    user, webhook,
+    AuditAction, PrincipalKind, RecordType, api_token, audit_entry, dialogue, organisation,
+    refresh_token, user, webhook,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, EntityTrait, IdenStatic, Iterable,
@@ -57,6 +57,12 @@ fn is_secret(column: &impl ColumnTrait) -> bool {
     .contains(&column)
 }
 
+/// Columns that copy what link tables hold, which the log keeps under the link table's
+/// name: one by one.
+fn is_copy(column: &impl ColumnTrait) -> bool {
+    column.as_column_ref() == dialogue::Column::AuthorityIds.as_column_ref()
+}
+
 /// Bookkeeping columns every versioned table has under the same names (as organisations
 /// do): they say nothing about what changed.
 fn is_bookkeeping(column: &impl IdenStatic) -> bool {
@@ -102,7 +108,7 @@ pub fn removed<A: ActiveModelTrait>(row: &A) -> Map<String, Json> {
 fn fields<A: ActiveModelTrait>(row: &A, unchanged_too: bool) -> Map<String, Json> {
     let mut changes = Map::new();
     for column in <A::Entity as EntityTrait>::Column::iter() {
-        if is_bookkeeping(&column) || is_secret(&column) {
+        if is_bookkeeping(&column) || is_secret(&column) || is_copy(&column) {
             continue;
         }
         match row.get(column) {

@@ -11,7 +11,7 @@ use crate::sortable;
 use crate::validate::{self, NAME_MAX, SUMMARY_MAX};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
-    AuditAction, DialogueKind, DialogueStatus, authority, dialogue, dialogue_authority,
+    AuditAction, DialogueKind, DialogueStatus, IdList, authority, dialogue, dialogue_authority,
     dialogue_organisation, dialogue_proposal, dialogue_theme, organisation, proposal,
 };
 use paging::ColumnRef;
@@ -267,13 +267,15 @@ async fn checked(
 }
 
 /// Replaces the participant lists that are given and, when any changed or `date_changed`,
-/// copies the dialogue's date onto its links.
+/// copies the dialogue's date onto its links. A new list of authorities is also copied
+/// onto the dialogue's row (`authority_ids`, which only this writes) and returned, so that
+/// a caller holding the row can bring it up to date.
 pub(crate) async fn write_participants(
     db: &impl Connection,
     id: Uuid,
     lists: &Lists,
     date_changed: bool,
-) -> AppResult<()> {
+) -> AppResult<Option<IdList>> {
     let [organisations, authorities, proposals] = lists;
     if let Some(list) = organisations {
         records::replace_links(
@@ -285,6 +287,7 @@ pub(crate) async fn write_participants(
         )
         .await?;
     }
+    let mut authority_ids = None;
     if let Some(list) = authorities {
         records::replace_links(
             db,
@@ -294,6 +297,14 @@ pub(crate) async fn write_participants(
             list,
         )
         .await?;
+        let ids = IdList::new(list);
+        let copy = Query::update()
+            .table(dialogue::Entity)
+            .value(dialogue::Column::AuthorityIds, ids.clone())
+            .and_where(column(dialogue::Column::Id).eq(id))
+            .to_owned();
+        db.execute(&copy).await?;
+        authority_ids = Some(ids);
     }
     if let Some(list) = proposals {
         records::replace_links(
@@ -308,7 +319,7 @@ pub(crate) async fn write_participants(
     if date_changed || lists.iter().any(Option::is_some) {
         date_links(db, Some(id)).await?;
     }
-    Ok(())
+    Ok(authority_ids)
 }
 
 /// Copies the date of one dialogue (or, with `None`, of every dialogue) onto its links.
@@ -420,8 +431,10 @@ pub async fn create(
     auth::require_editor_of_any(principal, lists[0].as_deref().unwrap_or_default())?;
     let txn = records::begin_write(db).await?;
     let mut changes = with_lists(audit::changes(&row), &lists);
-    let created = row.insert(&txn).await?;
-    write_participants(&txn, created.id, &lists, true).await?;
+    let mut created = row.insert(&txn).await?;
+    if let Some(ids) = write_participants(&txn, created.id, &lists, true).await? {
+        created.authority_ids = ids;
+    }
     records::write_lists(&txn, created.id, &[themes_link()], &[themes], &mut changes).await?;
     audit::commit(
         txn,
@@ -458,7 +471,7 @@ pub async fn update(
     auth::require_editor_of_change(principal, &before, lists[0].as_deref())?;
     let mut changes = with_lists(audit::changes(&row), &lists);
     let date_changed = row.held_on.is_set();
-    let updated = records::versioned_update::<dialogue::Entity, _>(
+    let mut updated = records::versioned_update::<dialogue::Entity, _>(
         &txn,
         row,
         id,
@@ -466,7 +479,9 @@ pub async fn update(
         "dialogue",
     )
     .await?;
-    write_participants(&txn, id, &lists, date_changed).await?;
+    if let Some(ids) = write_participants(&txn, id, &lists, date_changed).await? {
+        updated.authority_ids = ids;
+    }
     records::write_lists(&txn, id, &[themes_link()], &[themes], &mut changes).await?;
     audit::commit(txn, principal, AuditAction::UpdateDialogue, id, changes).await?;
     Ok(updated)

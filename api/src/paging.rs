@@ -367,7 +367,8 @@ impl Wanted {
 
     /// The columns of `R` a statement selects for these readers, ordered on `sort`: these,
     /// the id, the ordering column and every column without a blank.
-    fn selected<R: Row>(self, sort: <R::Key as SortKey>::Field) -> Self {
+    #[must_use]
+    pub fn selected<R: Row>(self, sort: <R::Key as SortKey>::Field) -> Self {
         self.kept::<R>(Some(&column_name::<R::Key>(sort)))
     }
 
@@ -1135,11 +1136,31 @@ pub async fn all_by_parent<R: Row>(
     Ok(grouped)
 }
 
+/// Sorts places in `rows` by their rows' `sort`, then id, as [`all_by_parent`] sorts each
+/// parent's list.
+pub fn sort_places<R: Row>(
+    rows: &[R],
+    places: &mut [usize],
+    sort: Sort<<R::Key as SortKey>::Field>,
+) {
+    let key = |place: &usize| list_key(&rows[*place], sort.field);
+    sort_by(places, key, sort.descending);
+}
+
 /// Sorts rows by `field`, then id.
 fn sort_rows<R: Row>(rows: &mut [R], field: <R::Key as SortKey>::Field, descending: bool) {
-    let key = |row: &R| (row.key(field), row.id());
+    sort_by(rows, |row| list_key(row, field), descending);
+}
+
+/// Where a row goes in a short list ordered on `field`: by that field, then id.
+fn list_key<R: Row>(row: &R, field: <R::Key as SortKey>::Field) -> (R::Key, Uuid) {
+    (row.key(field), row.id())
+}
+
+/// Sorts items by `key`.
+fn sort_by<T, K: Ord>(items: &mut [T], key: impl Fn(&T) -> K, descending: bool) {
     // A page read through an index arrives in order: checking costs less than sorting.
-    let in_order = rows.windows(2).all(|pair| {
+    let in_order = items.windows(2).all(|pair| {
         let (first, second) = (key(&pair[0]), key(&pair[1]));
         if descending {
             first >= second
@@ -1150,9 +1171,9 @@ fn sort_rows<R: Row>(rows: &mut [R], field: <R::Key as SortKey>::Field, descendi
     if in_order {
         return;
     }
-    rows.sort_by_cached_key(key);
+    items.sort_by_cached_key(key);
     if descending {
-        rows.reverse();
+        items.reverse();
     }
 }
 
@@ -1311,6 +1332,7 @@ mod tests {
             summary: String::new(),
             outcome: None,
             visibility: Visibility::Public,
+            authority_ids: entity::IdList::default(),
             version: 1,
             created_at: at,
             updated_at: at,

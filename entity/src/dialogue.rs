@@ -1,6 +1,6 @@
 //! One engagement between organisations and authorities.
 
-use crate::{DialogueKind, DialogueStatus, Visibility};
+use crate::{DialogueKind, DialogueStatus, IdList, Visibility};
 use sea_orm::entity::prelude::*;
 
 crate::columns::model! {
@@ -27,6 +27,11 @@ crate::columns::model! {
         pub outcome: Option<String>,
         /// Who may read it.
         pub visibility: Visibility,
+        /// The participating authorities: a copy of this dialogue's links in
+        /// `dialogue_authorities`, kept by the API so that a page of dialogues names its
+        /// authorities without reading the links.
+        #[sea_orm(column_type = "Text")]
+        pub authority_ids: IdList,
         /// Optimistic-concurrency counter, bumped by every update.
         pub version: i32,
         /// When the row was created.

@@ -16,6 +16,7 @@ pub mod enums;
 pub mod evidence;
 pub mod goal;
 pub mod goal_progress_entry;
+mod id_list;
 mod links;
 pub mod login_failure;
 pub mod membership;
@@ -37,6 +38,7 @@ pub mod webhook_event;
 
 pub use columns::FromColumns;
 pub use enums::*;
+pub use id_list::IdList;
 pub use links::{
     cooperation_organisation, cooperation_theme, dialogue_theme, evidence_dialogue,
     evidence_organisation, evidence_proposal, evidence_theme, goal_reference, proposal_theme,

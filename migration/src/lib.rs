@@ -16,6 +16,7 @@ mod m20261130_000009_webhooks;
 mod m20261130_000010_shared_state;
 mod m20261130_000011_search;
 mod m20261130_000012_sqlite_ordered_pages;
+mod m20261202_000013_dialogue_authority_ids;
 
 /// Runs the migrations in order.
 pub struct Migrator;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000010_shared_state::Migration),
             Box::new(m20261130_000011_search::Migration),
             Box::new(m20261130_000012_sqlite_ordered_pages::Migration),
+            Box::new(m20261202_000013_dialogue_authority_ids::Migration),
         ]
     }
 }

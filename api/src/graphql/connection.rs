@@ -21,6 +21,7 @@ use async_graphql::dataloader::Loader;
 use async_graphql::parser::types::{Selection, SelectionSet};
 use async_graphql::resolver_utils::ContainerType;
 use async_graphql::{Context, ID, InputObject, InputType, MaybeUndefined, Object, Result};
+use entity::IdList;
 use sea_orm::{ActiveValue, DatabaseConnection, Value};
 use std::collections::HashMap;
 use std::future::Future;
@@ -562,6 +563,71 @@ where
 /// [`reference`], the columns its readers use).
 #[derive(PartialEq)]
 struct ReferenceKey(&'static str);
+
+/// A short list of records of `N` that each member of `group` names on its own row (`ids`
+/// reads the names, `name` names the relation): the named records of all members are
+/// loaded at once, by id, as the caller may see them, and kept once; each member's list
+/// is where its records lie among them, in the order [`ListOrder`] gives, as a list read
+/// through its links would be.
+///
+/// # Errors
+/// INTERNAL on a database failure.
+pub async fn named_list<P: Row, N: Member>(
+    ctx: &Context<'_>,
+    (group, parent): (&Arc<Group>, Uuid),
+    (name, ids): (&'static str, fn(&P) -> &IdList),
+) -> Result<Vec<Direct<N>>>
+where
+    N::Row: ListOrder,
+    ById<N::Row>: Made,
+{
+    let wanted = read_by::<N>(&ctx.item.node.selection_set.node);
+    let loaded = group
+        .once((ReferenceKey(name), wanted), || async {
+            let sort = N::Row::list_order();
+            let reading = wanted.selected::<N::Row>(sort.field);
+            let members = group.rows::<P>();
+            let mut distinct: IdMap<()> = IdMap::default();
+            distinct.extend(
+                members
+                    .iter()
+                    .flat_map(|row| ids(row).ids())
+                    .map(|id| (id, ())),
+            );
+            let keys = distinct.into_keys().map(|id| (reading, id)).collect();
+            let found: Vec<N::Row> = load_now::<ById<N::Row>, _>(ctx, keys)
+                .await?
+                .into_values()
+                .collect();
+            let mut at = IdMap::with_capacity_and_hasher(found.len(), Default::default());
+            at.extend(
+                found
+                    .iter()
+                    .enumerate()
+                    .map(|(place, row)| (row.id(), place)),
+            );
+            let mut lists = IdMap::with_capacity_and_hasher(members.len(), Default::default());
+            for member in members {
+                let mut list: Vec<usize> = ids(member)
+                    .ids()
+                    .filter_map(|id| at.get(&id).copied())
+                    .collect();
+                paging::sort_places(&found, &mut list, sort);
+                lists.insert(member.id(), list);
+            }
+            Ok((lists, Group::new(found)))
+        })
+        .await?;
+    let (lists, named) = &*loaded;
+    let found = named.rows::<N::Row>();
+    Ok(lists
+        .get(&parent)
+        .into_iter()
+        .flatten()
+        .filter_map(|place| found.get(*place))
+        .map(|row| Direct(N::in_group(row.clone(), named.clone())))
+        .collect())
+}
 
 /// A to-one reference of a member of `group`: `key` reads it off any member's row, and the
 /// referenced records of all members are loaded at once.

@@ -2,8 +2,8 @@
 
 use super::authority::Authority;
 use super::connection::{
-    Input, Member, Order, Paged, db, given, member, nested_list, nested_page, nullable, principal,
-    versioned,
+    Input, Member, Order, Paged, db, given, member, named_list, nested_list, nested_page, nullable,
+    principal, versioned,
 };
 use super::direct::Direct;
 use super::enums::{DialogueKind, DialogueStatus, Visibility};
@@ -36,6 +36,7 @@ member! {
         "version" => [Version],
         "createdAt" => [CreatedAt],
         "updatedAt" => [UpdatedAt],
+        "authorities" => [AuthorityIds],
     }
 }
 
@@ -95,8 +96,8 @@ impl Dialogue {
     /// Participating authorities, by name.
     #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
     async fn authorities(&self, ctx: &Context<'_>) -> Result<Vec<Direct<Authority>>> {
-        let relation = ListRelation::DialogueAuthorities;
-        nested_list(ctx, (&self.group, self.row.id), relation).await
+        let named = ("Dialogue.authorities", authority_ids as fn(&_) -> &_);
+        named_list(ctx, (&self.group, self.row.id), named).await
     }
     /// Proposals discussed that the caller may see, by title.
     #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
@@ -334,6 +335,11 @@ impl Input for UpdateDialogueInput {
         )?;
         Ok((id, row, participants))
     }
+}
+
+/// The authorities a dialogue's row names.
+fn authority_ids(row: &dialogue::Model) -> &entity::IdList {
+    &row.authority_ids
 }
 
 /// Input of `deleteDialogue`.

@@ -122,8 +122,6 @@ impl PagedRelation {
 pub enum ListRelation {
     /// `Dialogue.organisations`.
     DialogueOrganisations,
-    /// `Dialogue.authorities`.
-    DialogueAuthorities,
     /// `Dialogue.proposals`.
     DialogueProposals,
     /// `Proposal.coSigners`.
@@ -161,13 +159,6 @@ impl ListRelation {
                 Parent::link(
                     dialogue_organisation::Relation::Organisation.def(),
                     dialogue_organisation::Relation::Dialogue.def(),
-                ),
-                everyone(),
-            ),
-            Self::DialogueAuthorities => (
-                Parent::link(
-                    dialogue_authority::Relation::Authority.def(),
-                    dialogue_authority::Relation::Dialogue.def(),
                 ),
                 everyone(),
             ),

@@ -14,8 +14,9 @@ use entity::{
     authority, dialogue, organisation, proposal, proposal_co_signer, proposal_status_change,
     proposal_target,
 };
+use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::sea_query::Condition;
-use sea_orm::{ActiveEnum, ActiveValue::Set, DatabaseConnection, EntityTrait, TransactionTrait};
+use sea_orm::{ActiveEnum, DatabaseConnection, EntityTrait, TransactionTrait};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -399,6 +400,8 @@ pub async fn demo(db: &DatabaseConnection) -> AppResult<()> {
             summary: Set(seed.summary.to_owned()),
             outcome: Set(seed.outcome.map(str::to_owned)),
             visibility: Set(parse(seed.visibility)?),
+            // Written with the links, below.
+            authority_ids: NotSet,
             version: Set(1),
             created_at: Set(now),
             updated_at: Set(now),
