@@ -523,8 +523,9 @@ async fn a_dialogues_authorities_follow_its_writes_in_swedish_order() {
 }
 
 #[tokio::test]
-async fn migrating_copies_each_dialogues_authorities_from_its_links() {
+async fn each_dialogue_names_its_authorities_as_its_links_do_however_written() {
     use migration::MigratorTrait;
+    use sea_orm::ConnectionTrait;
     let app = TestApp::start().await;
     let org = app.organisation("verdandi", "Verdandi").await;
     let orebro = app
@@ -547,6 +548,29 @@ async fn migrating_copies_each_dialogues_authorities_from_its_links() {
         json!([
             [{ "slug": "arbetsformedlingen" }, { "slug": "orebro-lan" }],
             []
-        ])
+        ]),
+        "migrated"
+    );
+    // Links written past the API, as a server of an older release or a hand-written
+    // statement would write them.
+    app.db
+        .execute_unprepared(
+            "INSERT INTO dialogue_authorities (dialogue_id, authority_id, held_on) \
+             SELECT d.id, a.id, d.held_on FROM dialogues d, authorities a \
+             WHERE d.title = 'Brev' AND a.slug = 'orebro-lan'",
+        )
+        .await
+        .expect("insert a link");
+    app.db
+        .execute_unprepared(
+            "DELETE FROM dialogue_authorities WHERE authority_id = \
+             (SELECT id FROM authorities WHERE slug = 'arbetsformedlingen')",
+        )
+        .await
+        .expect("delete a link");
+    assert_eq!(
+        authorities_on_page(&app, "verdandi").await,
+        json!([[{ "slug": "orebro-lan" }], [{ "slug": "orebro-lan" }]]),
+        "written past the API"
     );
 }

@@ -95,7 +95,8 @@ fn json(value: &Value) -> Json {
     }
 }
 
-/// The fields set on `row` and their values; bookkeeping columns and secrets are left out.
+/// The fields set on `row` and their values; bookkeeping columns, secrets and copies of
+/// link tables are left out.
 pub fn changes<A: ActiveModelTrait>(row: &A) -> Map<String, Json> {
     fields(row, false)
 }

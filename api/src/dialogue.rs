@@ -267,15 +267,13 @@ async fn checked(
 }
 
 /// Replaces the participant lists that are given and, when any changed or `date_changed`,
-/// copies the dialogue's date onto its links. A new list of authorities is also copied
-/// onto the dialogue's row (`authority_ids`, which only this writes) and returned, so that
-/// a caller holding the row can bring it up to date.
+/// copies the dialogue's date onto its links.
 pub(crate) async fn write_participants(
     db: &impl Connection,
     id: Uuid,
     lists: &Lists,
     date_changed: bool,
-) -> AppResult<Option<IdList>> {
+) -> AppResult<()> {
     let [organisations, authorities, proposals] = lists;
     if let Some(list) = organisations {
         records::replace_links(
@@ -287,7 +285,6 @@ pub(crate) async fn write_participants(
         )
         .await?;
     }
-    let mut authority_ids = None;
     if let Some(list) = authorities {
         records::replace_links(
             db,
@@ -297,14 +294,6 @@ pub(crate) async fn write_participants(
             list,
         )
         .await?;
-        let ids = IdList::new(list);
-        let copy = Query::update()
-            .table(dialogue::Entity)
-            .value(dialogue::Column::AuthorityIds, ids.clone())
-            .and_where(column(dialogue::Column::Id).eq(id))
-            .to_owned();
-        db.execute(&copy).await?;
-        authority_ids = Some(ids);
     }
     if let Some(list) = proposals {
         records::replace_links(
@@ -319,7 +308,23 @@ pub(crate) async fn write_participants(
     if date_changed || lists.iter().any(Option::is_some) {
         date_links(db, Some(id)).await?;
     }
-    Ok(authority_ids)
+    Ok(())
+}
+
+/// The ids of a dialogue's authorities as its row keeps them: the database copies them
+/// from the links whenever those change (migration 13's triggers).
+///
+/// # Errors
+/// INTERNAL on a database failure.
+async fn authority_ids_of(db: &impl Connection, id: Uuid) -> AppResult<IdList> {
+    Ok(dialogue::Entity::find()
+        .select_only()
+        .column(dialogue::Column::AuthorityIds)
+        .filter(dialogue::Column::Id.eq(id))
+        .into_tuple::<IdList>()
+        .one(db)
+        .await?
+        .unwrap_or_default())
 }
 
 /// Copies the date of one dialogue (or, with `None`, of every dialogue) onto its links.
@@ -432,9 +437,8 @@ pub async fn create(
     let txn = records::begin_write(db).await?;
     let mut changes = with_lists(audit::changes(&row), &lists);
     let mut created = row.insert(&txn).await?;
-    if let Some(ids) = write_participants(&txn, created.id, &lists, true).await? {
-        created.authority_ids = ids;
-    }
+    write_participants(&txn, created.id, &lists, true).await?;
+    created.authority_ids = authority_ids_of(&txn, created.id).await?;
     records::write_lists(&txn, created.id, &[themes_link()], &[themes], &mut changes).await?;
     audit::commit(
         txn,
@@ -479,8 +483,9 @@ pub async fn update(
         "dialogue",
     )
     .await?;
-    if let Some(ids) = write_participants(&txn, id, &lists, date_changed).await? {
-        updated.authority_ids = ids;
+    write_participants(&txn, id, &lists, date_changed).await?;
+    if lists[1].is_some() {
+        updated.authority_ids = authority_ids_of(&txn, id).await?;
     }
     records::write_lists(&txn, id, &[themes_link()], &[themes], &mut changes).await?;
     audit::commit(txn, principal, AuditAction::UpdateDialogue, id, changes).await?;

@@ -95,9 +95,10 @@ pub async fn connect_with(
                 // The working set of this API is small enough to stay in memory, where an
                 // index probe costs about what a sequential read does. At the default (4)
                 // the planner reads whole link tables to join a few hundred rows (17 ms
-                // instead of 4 ms for the authorities of a page of 500 dialogues). Set by a
-                // statement on each new connection rather than as a startup option, which
-                // connection poolers such as PgBouncer refuse.
+                // instead of 4 ms for the authorities of a page of 500 dialogues, when
+                // they were read through their links). Set by a statement on each new
+                // connection rather than as a startup option, which connection poolers
+                // such as PgBouncer refuse.
                 .map_sqlx_postgres_pool_opts(move |pool| {
                     pool.after_connect(move |connection, _| {
                         Box::pin(async move {

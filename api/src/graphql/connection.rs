@@ -559,8 +559,9 @@ where
         .collect())
 }
 
-/// The key of a group's to-one references, by the name of the relation (and, for
-/// [`reference`], the columns its readers use).
+/// The key of what a group loads once by the name of a relation: its to-one references and
+/// the lists its rows name (and, for [`reference`] and [`named_list`], the columns their
+/// readers use).
 #[derive(PartialEq)]
 struct ReferenceKey(&'static str);
 

@@ -36,7 +36,6 @@ member! {
         "version" => [Version],
         "createdAt" => [CreatedAt],
         "updatedAt" => [UpdatedAt],
-        "authorities" => [AuthorityIds],
     }
 }
 
