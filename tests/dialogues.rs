@@ -573,4 +573,17 @@ async fn each_dialogue_names_its_authorities_as_its_links_do_however_written() {
         json!([[{ "slug": "orebro-lan" }], [{ "slug": "orebro-lan" }]]),
         "written past the API"
     );
+    app.db
+        .execute_unprepared(
+            "UPDATE dialogue_authorities SET authority_id = \
+             (SELECT id FROM authorities WHERE slug = 'arbetsformedlingen') \
+             WHERE dialogue_id = (SELECT id FROM dialogues WHERE title = 'Brev')",
+        )
+        .await
+        .expect("move a link");
+    assert_eq!(
+        authorities_on_page(&app, "verdandi").await,
+        json!([[{ "slug": "orebro-lan" }], [{ "slug": "arbetsformedlingen" }]]),
+        "moved past the API"
+    );
 }

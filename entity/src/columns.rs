@@ -20,9 +20,10 @@ pub trait Cell: Sized {
     fn read(row: &QueryResult, at: usize) -> Result<Self, DbErr>;
 
     /// What the field holds when a statement leaves its column out because nobody reads
-    /// it: an empty value. `None` for the enums without one (not their `Option`), whose
-    /// columns are always read: those whose value decides what the server does (a record's
-    /// visibility, a goal's measure).
+    /// it: an empty value. `None` for the types whose columns are always read: the enums
+    /// whose value decides what the server does (a record's visibility, a goal's measure;
+    /// not their `Option`), and the copies of links ([`crate::IdList`]), which would read as
+    /// an empty list.
     const BLANK: Option<fn() -> Self> = None;
 }
 

@@ -28,8 +28,8 @@ crate::columns::model! {
         /// Who may read it.
         pub visibility: Visibility,
         /// The participating authorities: a copy of this dialogue's links in
-        /// `dialogue_authorities`, kept by the API so that a page of dialogues names its
-        /// authorities without reading the links.
+        /// `dialogue_authorities`, which the database keeps (by triggers on the links) so
+        /// that a page of dialogues names its authorities without reading the links.
         #[sea_orm(column_type = "Text")]
         pub authority_ids: IdList,
         /// Optimistic-concurrency counter, bumped by every update.

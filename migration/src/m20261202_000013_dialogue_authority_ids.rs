@@ -6,9 +6,15 @@
 //!
 //! The database keeps the copy: triggers on `dialogue_authorities` write it again whenever a
 //! link is added, removed or moved, whoever writes the links (a server of an older release
-//! during an upgrade, a hand-written statement), and the rows already there get it here. The
-//! text holds each id's 32 hex digits in small letters, the smallest id first, separated by
-//! commas.
+//! during an upgrade, a hand-written statement), and the rows already there get it here. On
+//! PostgreSQL the trigger locks the dialogue's row before it reads the links, so that of two
+//! transactions changing one dialogue's links, the second to commit reads what the first
+//! wrote. `TRUNCATE` fires no row triggers: after one, the copies name links that are gone.
+//!
+//! The text holds each id's 32 hex digits in small letters, separated by commas: on
+//! PostgreSQL the smallest first; on SQLite in the order the links are read, since SQLite
+//! before 3.44 (such as the `sqlite3` shell of Debian 12) cannot parse an ordered
+//! `group_concat`, and a trigger it cannot parse makes it refuse the whole file.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DatabaseBackend};
@@ -25,9 +31,7 @@ enum Dialogues {
 /// The copy of the links of the dialogue whose id `dialogue` names, as an SQL expression.
 fn copy(backend: DatabaseBackend, dialogue: &str) -> String {
     let ids = match backend {
-        DatabaseBackend::Sqlite => {
-            "group_concat(lower(hex(authority_id)), ',' ORDER BY authority_id)"
-        }
+        DatabaseBackend::Sqlite => "group_concat(lower(hex(authority_id)), ',')",
         _ => "string_agg(replace(authority_id::text, '-', ''), ',' ORDER BY authority_id)",
     };
     format!("COALESCE((SELECT {ids} FROM dialogue_authorities WHERE dialogue_id = {dialogue}), '')")
@@ -39,6 +43,12 @@ fn recopy(backend: DatabaseBackend, dialogue: &str) -> String {
         "UPDATE dialogues SET authority_ids = {} WHERE id = {dialogue}",
         copy(backend, dialogue)
     )
+}
+
+/// Locks the row of the dialogue whose id `dialogue` names (PostgreSQL): the statement after
+/// it reads the links as they are once every other writer of that dialogue has committed.
+fn lock(dialogue: &str) -> String {
+    format!("PERFORM 1 FROM dialogues WHERE id = {dialogue} FOR UPDATE")
 }
 
 /// The triggers, on each engine.
@@ -67,10 +77,12 @@ fn triggers(backend: DatabaseBackend) -> Vec<String> {
             format!(
                 "CREATE FUNCTION dialogue_authorities_copy() RETURNS trigger LANGUAGE plpgsql \
                  AS $$ BEGIN \
-                 IF TG_OP <> 'INSERT' THEN {}; END IF; \
-                 IF TG_OP <> 'DELETE' THEN {}; END IF; \
+                 IF TG_OP <> 'INSERT' THEN {}; {}; END IF; \
+                 IF TG_OP <> 'DELETE' THEN {}; {}; END IF; \
                  RETURN NULL; END $$",
+                lock("OLD.dialogue_id"),
                 recopy(backend, "OLD.dialogue_id"),
+                lock("NEW.dialogue_id"),
                 recopy(backend, "NEW.dialogue_id")
             ),
             format!(
