@@ -95,8 +95,13 @@ impl Dialogue {
     /// Participating authorities, by name.
     #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
     async fn authorities(&self, ctx: &Context<'_>) -> Result<Vec<Direct<Authority>>> {
-        let named = ("Dialogue.authorities", authority_ids as fn(&_) -> &_);
-        named_list(ctx, (&self.group, self.row.id), named).await
+        let ids: fn(&dialogue::Model) -> &_ = |d| &d.authority_ids;
+        named_list(
+            ctx,
+            (&self.group, self.row.id),
+            ("Dialogue.authorities", ids),
+        )
+        .await
     }
     /// Proposals discussed that the caller may see, by title.
     #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
@@ -334,11 +339,6 @@ impl Input for UpdateDialogueInput {
         )?;
         Ok((id, row, participants))
     }
-}
-
-/// The authorities a dialogue's row names.
-fn authority_ids(row: &dialogue::Model) -> &entity::IdList {
-    &row.authority_ids
 }
 
 /// Input of `deleteDialogue`.

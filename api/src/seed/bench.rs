@@ -364,6 +364,19 @@ pub async fn load(db: &DatabaseConnection, progress: impl Fn(&str)) -> AppResult
     for i in 0..DIALOGUES {
         let held_on = first_day + TimeDelta::days(rng.below(365 * 12) as i64);
         let id = rng.uuid(held_on.and_hms_opt(12, 0, 0).unwrap_or_default().and_utc());
+        rows.push(vec![
+            id.into(),
+            text(format!("Dialog {i:05}")),
+            text(dialogue_kinds[i % dialogue_kinds.len()].to_value()),
+            text(statuses[i % statuses.len()].to_value()),
+            held_on.into(),
+            text(format!("Vad som sades i dialog {i}.")),
+            Value::String(None),
+            text(Visibility::Public.to_value()),
+            1.into(),
+            now.into(),
+            now.into(),
+        ]);
         let mut orgs: Vec<Uuid> = Vec::new();
         for _ in 0..1 + rng.below(3) {
             let org = organisations[rng.below(ORGANISATIONS)];
@@ -383,19 +396,6 @@ pub async fn load(db: &DatabaseConnection, progress: impl Fn(&str)) -> AppResult
         if rng.below(4) == 0 {
             with_proposals.push(vec![id.into(), proposals[rng.below(PROPOSALS)].into()]);
         }
-        rows.push(vec![
-            id.into(),
-            text(format!("Dialog {i:05}")),
-            text(dialogue_kinds[i % dialogue_kinds.len()].to_value()),
-            text(statuses[i % statuses.len()].to_value()),
-            held_on.into(),
-            text(format!("Vad som sades i dialog {i}.")),
-            Value::String(None),
-            text(Visibility::Public.to_value()),
-            1.into(),
-            now.into(),
-            now.into(),
-        ]);
         if (i + 1) % 10_000 == 0 {
             progress(&format!("dialogues {}/{DIALOGUES} generated", i + 1));
         }

@@ -400,7 +400,7 @@ pub async fn demo(db: &DatabaseConnection) -> AppResult<()> {
             summary: Set(seed.summary.to_owned()),
             outcome: Set(seed.outcome.map(str::to_owned)),
             visibility: Set(parse(seed.visibility)?),
-            // Written with the links, below.
+            // Written by the database with the links, below.
             authority_ids: NotSet,
             version: Set(1),
             created_at: Set(now),
