@@ -6,7 +6,7 @@ use super::connection::{
 };
 use super::cooperation::{Cooperation, CooperationOrder};
 use super::dialogue::{Dialogue, DialogueOrder};
-use super::direct::Direct;
+use super::direct::{Direct, Records};
 use super::enums::{AuthorityKind, AuthorityLevel};
 use super::ids::{self, NodeType};
 use super::loaders::{ListRelation, PagedRelation};
@@ -91,7 +91,7 @@ impl Authority {
     }
     /// The bodies directly under this one, by name.
     #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
-    async fn children(&self, ctx: &Context<'_>) -> Result<Vec<Direct<Authority>>> {
+    async fn children(&self, ctx: &Context<'_>) -> Result<Records<Authority>> {
         let relation = ListRelation::AuthorityChildren;
         nested_list(ctx, (&self.group, self.row.id), relation).await
     }

@@ -2,7 +2,7 @@
 //! `totalCount`, the ordering input, and the resolution of relations for a whole sibling
 //! group at once through the request's loaders.
 
-use super::direct::Direct;
+use super::direct::{Direct, Records};
 use super::enums::OrderDirection;
 use super::group::Group;
 use super::ids::{self, NodeType};
@@ -547,16 +547,18 @@ pub async fn nested_list<N: Member>(
     ctx: &Context<'_>,
     (group, parent): (&Arc<Group>, Uuid),
     relation: ListRelation,
-) -> Result<Vec<Direct<N>>>
+) -> Result<Records<N>>
 where
     N::Row: ListOrder,
 {
     let wanted = read_by::<N>(&ctx.item.node.selection_set.node);
     let loaded = group_lists::<N::Row>(ctx, group, relation, wanted).await?;
-    Ok(list_of::<N::Row>(&loaded, parent)
-        .iter()
-        .map(|row| Direct(N::in_group(row.clone(), loaded.1.clone())))
-        .collect())
+    Ok(Records(
+        list_of::<N::Row>(&loaded, parent)
+            .iter()
+            .map(|row| Direct(N::in_group(row.clone(), loaded.1.clone())))
+            .collect(),
+    ))
 }
 
 /// The key of what a group loads once by the name of a relation: its to-one references and
@@ -577,7 +579,7 @@ pub async fn named_list<P: Row, N: Member>(
     ctx: &Context<'_>,
     (group, parent): (&Arc<Group>, Uuid),
     (name, ids): (&'static str, fn(&P) -> &IdList),
-) -> Result<Vec<Direct<N>>>
+) -> Result<Records<N>>
 where
     N::Row: ListOrder,
     ById<N::Row>: Made,
@@ -621,13 +623,15 @@ where
         .await?;
     let (lists, named) = &*loaded;
     let found = named.rows::<N::Row>();
-    Ok(lists
-        .get(&parent)
-        .into_iter()
-        .flatten()
-        .filter_map(|place| found.get(*place))
-        .map(|row| Direct(N::in_group(row.clone(), named.clone())))
-        .collect())
+    Ok(Records(
+        lists
+            .get(&parent)
+            .into_iter()
+            .flatten()
+            .filter_map(|place| found.get(*place))
+            .map(|row| Direct(N::in_group(row.clone(), named.clone())))
+            .collect(),
+    ))
 }
 
 /// A to-one reference of a member of `group`: `key` reads it off any member's row, and the

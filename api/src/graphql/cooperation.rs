@@ -4,7 +4,7 @@ use super::authority::Authority;
 use super::connection::{
     Input, Member, Order, db, given, member, nested_list, nullable, principal, reference, versioned,
 };
-use super::direct::Direct;
+use super::direct::{Direct, Records};
 use super::enums::{CooperationKind, Visibility};
 use super::ids::{self, NodeType};
 use super::loaders::ListRelation;
@@ -76,13 +76,13 @@ impl Cooperation {
     }
     /// The network organisations taking part, by name.
     #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
-    async fn organisations(&self, ctx: &Context<'_>) -> Result<Vec<Direct<Organisation>>> {
+    async fn organisations(&self, ctx: &Context<'_>) -> Result<Records<Organisation>> {
         let relation = ListRelation::CooperationOrganisations;
         nested_list(ctx, (&self.group, self.row.id), relation).await
     }
     /// Its themes, by name.
     #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
-    async fn themes(&self, ctx: &Context<'_>) -> Result<Vec<Direct<Theme>>> {
+    async fn themes(&self, ctx: &Context<'_>) -> Result<Records<Theme>> {
         let relation = ListRelation::CooperationThemes;
         nested_list(ctx, (&self.group, self.row.id), relation).await
     }

@@ -5,7 +5,7 @@ use super::connection::{
     Input, Member, Order, Paged, db, given, member, named_list, nested_list, nested_page, nullable,
     principal, versioned,
 };
-use super::direct::Direct;
+use super::direct::Records;
 use super::enums::{DialogueKind, DialogueStatus, Visibility};
 use super::evidence::{Evidence, EvidenceOrder};
 use super::ids::{self, NodeType};
@@ -88,13 +88,13 @@ impl Dialogue {
     }
     /// Participating organisations, by name.
     #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
-    async fn organisations(&self, ctx: &Context<'_>) -> Result<Vec<Direct<Organisation>>> {
+    async fn organisations(&self, ctx: &Context<'_>) -> Result<Records<Organisation>> {
         let relation = ListRelation::DialogueOrganisations;
         nested_list(ctx, (&self.group, self.row.id), relation).await
     }
     /// Participating authorities, by name.
     #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
-    async fn authorities(&self, ctx: &Context<'_>) -> Result<Vec<Direct<Authority>>> {
+    async fn authorities(&self, ctx: &Context<'_>) -> Result<Records<Authority>> {
         let ids: fn(&dialogue::Model) -> &_ = |d| &d.authority_ids;
         named_list(
             ctx,
@@ -105,13 +105,13 @@ impl Dialogue {
     }
     /// Proposals discussed that the caller may see, by title.
     #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
-    async fn proposals(&self, ctx: &Context<'_>) -> Result<Vec<Direct<Proposal>>> {
+    async fn proposals(&self, ctx: &Context<'_>) -> Result<Records<Proposal>> {
         let relation = ListRelation::DialogueProposals;
         nested_list(ctx, (&self.group, self.row.id), relation).await
     }
     /// Its themes, by name.
     #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
-    async fn themes(&self, ctx: &Context<'_>) -> Result<Vec<Direct<Theme>>> {
+    async fn themes(&self, ctx: &Context<'_>) -> Result<Records<Theme>> {
         let relation = ListRelation::DialogueThemes;
         nested_list(ctx, (&self.group, self.row.id), relation).await
     }

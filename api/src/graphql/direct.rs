@@ -8,6 +8,9 @@
 //! time: a sibling group loads a level for all its members at once, whatever the timing
 //! ([`super::group`]). So [`Direct`] runs them in turn, with one map sized once.
 //!
+//! For the same reason a short list of records ([`Records`]) resolves its items in turn,
+//! where the engine makes a future of each and polls them together.
+//!
 //! What the engine does beyond that stays with the engine: a selection set with fragments,
 //! repeated response keys or field directives, and every schema with extensions (they may
 //! hook each field's resolution), take its path unchanged.
@@ -15,7 +18,7 @@
 use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{Field, Selection, SelectionSet};
 use async_graphql::registry::Registry;
-use async_graphql::resolver_utils::{ContainerType, resolve_container};
+use async_graphql::resolver_utils::{ContainerType, resolve_container, resolve_list};
 use async_graphql::{ContextSelectionSet, OutputType, Positioned, ServerResult, Value};
 use std::any::TypeId;
 use std::borrow::Cow;
@@ -27,6 +30,15 @@ pub struct Direct<T>(pub T);
 
 /// Marks a schema whose records may resolve directly: one without extensions.
 pub struct Allowed;
+
+/// A list of records that resolve directly, one after the other in the list's order. Its
+/// type in the schema is `[T!]!`, as a `Vec` of them would be.
+pub struct Records<T>(pub Vec<Direct<T>>);
+
+/// Whether `ctx`'s schema lets records resolve directly.
+fn allowed(ctx: &ContextSelectionSet<'_>) -> bool {
+    ctx.schema_env.data.contains_key(&TypeId::of::<Allowed>())
+}
 
 /// Whether the engine's per-field path can be skipped for `set`: only fields, each without
 /// directives, and no response key twice (the engine merges those).
@@ -77,7 +89,7 @@ impl<T: ContainerType> Direct<T> {
     /// The record's answer to `ctx`'s selection set.
     async fn fields(&self, ctx: &ContextSelectionSet<'_>) -> ServerResult<Value> {
         let set = &ctx.item.node;
-        if !ctx.schema_env.data.contains_key(&TypeId::of::<Allowed>()) || !plain(set) {
+        if !allowed(ctx) || !plain(set) {
             return resolve_container(ctx, &self.0).await;
         }
         let mut answer = IndexMap::with_capacity(set.items.len());
@@ -104,5 +116,40 @@ impl<T: ContainerType> Direct<T> {
         } else {
             Value::Object(answer)
         })
+    }
+}
+
+impl<T: ContainerType> OutputType for Records<T> {
+    fn type_name() -> Cow<'static, str> {
+        Vec::<Direct<T>>::type_name()
+    }
+
+    fn qualified_type_name() -> String {
+        Vec::<Direct<T>>::qualified_type_name()
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        Vec::<Direct<T>>::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
+        if !allowed(ctx) {
+            return resolve_list(ctx, field, &self.0, Some(self.0.len())).await;
+        }
+        // As the engine does: an item that fails fails the list, with the item's path.
+        let mut items = Vec::with_capacity(self.0.len());
+        for (at, item) in self.0.iter().enumerate() {
+            let ctx = ctx.with_index(at);
+            let value = item
+                .resolve(&ctx, field)
+                .await
+                .map_err(|error| ctx.set_error_path(error))?;
+            items.push(value);
+        }
+        Ok(Value::List(items))
     }
 }

@@ -5,7 +5,7 @@ use super::connection::{
     Input, Member, Order, db, given, member, nested_list, nullable, principal, reference, versioned,
 };
 use super::dialogue::Dialogue;
-use super::direct::Direct;
+use super::direct::{Direct, Records};
 use super::enums::{EvidenceKind, Reach, Visibility};
 use super::ids::{self, NodeType};
 use super::loaders::ListRelation;
@@ -87,25 +87,25 @@ impl Evidence {
     }
     /// The organisations it credits, by name.
     #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
-    async fn organisations(&self, ctx: &Context<'_>) -> Result<Vec<Direct<Organisation>>> {
+    async fn organisations(&self, ctx: &Context<'_>) -> Result<Records<Organisation>> {
         let relation = ListRelation::EvidenceOrganisations;
         nested_list(ctx, (&self.group, self.row.id), relation).await
     }
     /// The proposals it stems from that the caller may see, by title.
     #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
-    async fn proposals(&self, ctx: &Context<'_>) -> Result<Vec<Direct<Proposal>>> {
+    async fn proposals(&self, ctx: &Context<'_>) -> Result<Records<Proposal>> {
         let relation = ListRelation::EvidenceProposals;
         nested_list(ctx, (&self.group, self.row.id), relation).await
     }
     /// The dialogues it stems from that the caller may see, latest first.
     #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
-    async fn dialogues(&self, ctx: &Context<'_>) -> Result<Vec<Direct<Dialogue>>> {
+    async fn dialogues(&self, ctx: &Context<'_>) -> Result<Records<Dialogue>> {
         let relation = ListRelation::EvidenceDialogues;
         nested_list(ctx, (&self.group, self.row.id), relation).await
     }
     /// Its themes, by name.
     #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
-    async fn themes(&self, ctx: &Context<'_>) -> Result<Vec<Direct<Theme>>> {
+    async fn themes(&self, ctx: &Context<'_>) -> Result<Records<Theme>> {
         let relation = ListRelation::EvidenceThemes;
         nested_list(ctx, (&self.group, self.row.id), relation).await
     }

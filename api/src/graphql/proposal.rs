@@ -6,7 +6,7 @@ use super::connection::{
     principal, reference, versioned,
 };
 use super::dialogue::{Dialogue, DialogueOrder};
-use super::direct::Direct;
+use super::direct::{Direct, Records};
 use super::enums::{ProposalStatus, Visibility};
 use super::evidence::{Evidence, EvidenceOrder};
 use super::ids::{self, NodeType};
@@ -87,13 +87,13 @@ impl Proposal {
     }
     /// Organisations co-signing it, by name.
     #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
-    async fn co_signers(&self, ctx: &Context<'_>) -> Result<Vec<Direct<Organisation>>> {
+    async fn co_signers(&self, ctx: &Context<'_>) -> Result<Records<Organisation>> {
         let relation = ListRelation::ProposalCoSigners;
         nested_list(ctx, (&self.group, self.row.id), relation).await
     }
     /// Authorities it is addressed to, by name.
     #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
-    async fn target_authorities(&self, ctx: &Context<'_>) -> Result<Vec<Direct<Authority>>> {
+    async fn target_authorities(&self, ctx: &Context<'_>) -> Result<Records<Authority>> {
         let relation = ListRelation::ProposalTargets;
         nested_list(ctx, (&self.group, self.row.id), relation).await
     }
@@ -133,7 +133,7 @@ impl Proposal {
     }
     /// Its themes, by name.
     #[graphql(complexity = "crate::limits::list_cost(child_complexity)")]
-    async fn themes(&self, ctx: &Context<'_>) -> Result<Vec<Direct<Theme>>> {
+    async fn themes(&self, ctx: &Context<'_>) -> Result<Records<Theme>> {
         let relation = ListRelation::ProposalThemes;
         nested_list(ctx, (&self.group, self.row.id), relation).await
     }
