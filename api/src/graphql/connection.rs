@@ -590,13 +590,14 @@ where
             let sort = N::Row::list_order();
             let reading = wanted.selected::<N::Row>(sort.field);
             let members = group.rows::<P>();
+            // Every member's ids, read once: member m's are `listed[ends[m - 1]..ends[m]]`.
+            let (mut listed, mut ends) = (Vec::new(), Vec::with_capacity(members.len()));
+            for member in members {
+                listed.extend(ids(member).ids());
+                ends.push(listed.len());
+            }
             let mut distinct: IdMap<()> = IdMap::default();
-            distinct.extend(
-                members
-                    .iter()
-                    .flat_map(|row| ids(row).ids())
-                    .map(|id| (id, ())),
-            );
+            distinct.extend(listed.iter().map(|id| (*id, ())));
             let keys = distinct.into_keys().map(|id| (reading, id)).collect();
             let found: Vec<N::Row> = load_now::<ById<N::Row>, _>(ctx, keys)
                 .await?
@@ -610,11 +611,13 @@ where
                     .map(|(place, row)| (row.id(), place)),
             );
             let mut lists = IdMap::with_capacity_and_hasher(members.len(), Default::default());
-            for member in members {
-                let mut list: Vec<usize> = ids(member)
-                    .ids()
-                    .filter_map(|id| at.get(&id).copied())
+            let mut start = 0;
+            for (member, end) in members.iter().zip(ends) {
+                let mut list: Vec<usize> = listed[start..end]
+                    .iter()
+                    .filter_map(|id| at.get(id).copied())
                     .collect();
+                start = end;
                 paging::sort_places(&found, &mut list, sort);
                 lists.insert(member.id(), list);
             }
