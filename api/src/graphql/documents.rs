@@ -92,6 +92,14 @@ impl Default for DocumentCache {
 }
 
 impl DocumentCache {
+    /// The parsed document of `query` when the cache holds it: it passed every check then.
+    pub fn get(&self, query: &str) -> Option<Arc<Parsed>> {
+        self.entries
+            .lock()
+            .ok()
+            .and_then(|mut e| e.get(query).cloned())
+    }
+
     /// The parsed document of `query`: from the cache, or parsed and checked with `check`
     /// (only documents that pass are kept).
     ///
@@ -102,12 +110,7 @@ impl DocumentCache {
         query: &str,
         check: impl FnOnce(&ExecutableDocument) -> Result<(), String>,
     ) -> Result<Arc<Parsed>, String> {
-        if let Some(document) = self
-            .entries
-            .lock()
-            .ok()
-            .and_then(|mut e| e.get(query).cloned())
-        {
+        if let Some(document) = self.get(query) {
             return Ok(document);
         }
         let document = async_graphql::parser::parse_query(query)

@@ -584,13 +584,20 @@ fn check_document(
         message,
         field: "query",
     };
-    checks::check_text(&request.query, limits).map_err(|r| in_query(r.0))?;
-    let document = endpoint
-        .documents
-        .get_or_parse(&request.query, |doc| {
-            checks::check_document(doc, limits).map_err(|r| r.0)
-        })
-        .map_err(in_query)?;
+    // A document the cache holds passed the checks of its text and shape when it was
+    // parsed, under the same limits: only a new one is checked (and parsed).
+    let document = match endpoint.documents.get(&request.query) {
+        Some(document) => document,
+        None => {
+            checks::check_text(&request.query, limits).map_err(|r| in_query(r.0))?;
+            endpoint
+                .documents
+                .get_or_parse(&request.query, |doc| {
+                    checks::check_document(doc, limits).map_err(|r| r.0)
+                })
+                .map_err(in_query)?
+        }
+    };
     let wanted = request.operation_name.as_deref();
     // Refused here, as a request error: the engine would answer `data: null` after the
     // cost of the first operation was charged.
