@@ -10,12 +10,11 @@ use std::collections::HashMap;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal(pub String);
 
-/// Checks the text of a document in one linear pass: its length, tokens and nesting. This
-/// runs before the parser, whose work it bounds.
+/// Checks the length of a document's text, before anything reads the text.
 ///
 /// # Errors
 /// A refusal naming the limit.
-pub fn check_text(query: &str, limits: &Limits) -> Result<(), Refusal> {
+pub fn check_length(query: &str, limits: &Limits) -> Result<(), Refusal> {
     if query.len() > limits.max_query_bytes {
         return Err(Refusal(format!(
             "the document is {} bytes; the limit is {}",
@@ -23,6 +22,16 @@ pub fn check_text(query: &str, limits: &Limits) -> Result<(), Refusal> {
             limits.max_query_bytes
         )));
     }
+    Ok(())
+}
+
+/// Checks the text of a document in one linear pass: its length, tokens and nesting. This
+/// runs before the parser, whose work it bounds.
+///
+/// # Errors
+/// A refusal naming the limit.
+pub fn check_text(query: &str, limits: &Limits) -> Result<(), Refusal> {
+    check_length(query, limits)?;
     let bytes = query.as_bytes();
     let (mut tokens, mut depth, mut i) = (0usize, 0usize, 0usize);
     while i < bytes.len() {

@@ -590,7 +590,8 @@ where
             let sort = N::Row::list_order();
             let reading = wanted.selected::<N::Row>(sort.field);
             let members = group.rows::<P>();
-            // Every member's ids, read once: member m's are `listed[ends[m - 1]..ends[m]]`.
+            // Every member's ids, read once: member m's are `listed[ends[m - 1]..ends[m]]`
+            // (from 0 for the first).
             let (mut listed, mut ends) = (Vec::new(), Vec::with_capacity(members.len()));
             for member in members {
                 listed.extend(ids(member).ids());

@@ -11,9 +11,10 @@
 //! For the same reason a short list of records ([`Records`]) resolves its items in turn,
 //! where the engine makes a future of each and polls them together.
 //!
-//! What the engine does beyond that stays with the engine: a selection set with fragments,
-//! repeated response keys or field directives, and every schema with extensions (they may
-//! hook each field's resolution), take its path unchanged.
+//! What the engine does beyond that stays with the engine: a record whose selection set has
+//! fragments, repeated response keys or field directives has its fields resolved by the
+//! engine (a list of such records still takes its items in turn), and every schema with
+//! extensions (they may hook each field's resolution) takes the engine's path throughout.
 
 use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{Field, Selection, SelectionSet};

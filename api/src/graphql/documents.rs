@@ -78,7 +78,7 @@ impl Parsed {
 /// How many distinct documents are kept; past that, the least recently used goes.
 const CAPACITY: NonZeroUsize = NonZeroUsize::new(256).expect("not zero");
 
-/// Documents that parsed and passed the shape limits, by their text.
+/// Documents that parsed and passed the text and shape limits, by their text.
 pub struct DocumentCache {
     entries: Mutex<LruCache<String, Arc<Parsed>>>,
 }
@@ -92,7 +92,8 @@ impl Default for DocumentCache {
 }
 
 impl DocumentCache {
-    /// The parsed document of `query` when the cache holds it: it passed every check then.
+    /// The parsed document of `query` when the cache holds it. The cache is filled only by
+    /// the endpoint's `check_document`, after the checks of the text and of the shape.
     pub fn get(&self, query: &str) -> Option<Arc<Parsed>> {
         self.entries
             .lock()

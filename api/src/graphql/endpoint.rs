@@ -584,8 +584,10 @@ fn check_document(
         message,
         field: "query",
     };
-    // A document the cache holds passed the checks of its text and shape when it was
-    // parsed, under the same limits: only a new one is checked (and parsed).
+    // The length first: a longer text is refused before the cache hashes it. A document the
+    // cache holds passed the checks of its text and shape when it was parsed, under the same
+    // limits (the endpoint's, fixed at start): only a new one is checked (and parsed).
+    checks::check_length(&request.query, limits).map_err(|r| in_query(r.0))?;
     let document = match endpoint.documents.get(&request.query) {
         Some(document) => document,
         None => {
