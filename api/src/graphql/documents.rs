@@ -92,28 +92,27 @@ impl Default for DocumentCache {
 }
 
 impl DocumentCache {
-    /// The parsed document of `query` when the cache holds it. The cache is filled only by
-    /// the endpoint's `check_document`, after the checks of the text and of the shape.
-    pub fn get(&self, query: &str) -> Option<Arc<Parsed>> {
-        self.entries
-            .lock()
-            .ok()
-            .and_then(|mut e| e.get(query).cloned())
-    }
-
-    /// The parsed document of `query`: from the cache, or parsed and checked with `check`
-    /// (only documents that pass are kept).
+    /// The parsed document of `query`: from the cache, or checked with `check_text`, then
+    /// parsed and checked with `check` (only documents that pass both are kept). A document
+    /// the cache holds passed them when it was parsed, so it is not checked again.
     ///
     /// # Errors
-    /// Why the document does not parse or does not pass `check`.
+    /// Why the document does not pass `check_text`, does not parse, or does not pass `check`.
     pub fn get_or_parse(
         &self,
         query: &str,
+        check_text: impl FnOnce(&str) -> Result<(), String>,
         check: impl FnOnce(&ExecutableDocument) -> Result<(), String>,
     ) -> Result<Arc<Parsed>, String> {
-        if let Some(document) = self.get(query) {
+        if let Some(document) = self
+            .entries
+            .lock()
+            .ok()
+            .and_then(|mut e| e.get(query).cloned())
+        {
             return Ok(document);
         }
+        check_text(query)?;
         let document = async_graphql::parser::parse_query(query)
             .map_err(|e| format!("the document does not parse: {e}"))?;
         check(&document)?;
@@ -134,15 +133,18 @@ mod tests {
         let cache = DocumentCache::default();
         let query = |i: usize| format!("{{ a{i} }}");
         for i in 0..CAPACITY.get() {
-            cache.get_or_parse(&query(i), |_| Ok(())).expect("parses");
+            cache
+                .get_or_parse(&query(i), |_| Ok(()), |_| Ok(()))
+                .expect("parses");
         }
         // Used again, so the second document is now the oldest.
-        let first = cache.get_or_parse(&query(0), |_| Err("not parsed again".into()));
+        let first = cache.get_or_parse(&query(0), |_| Ok(()), |_| Err("not parsed again".into()));
         assert!(first.is_ok());
         cache
-            .get_or_parse("{ one_more }", |_| Ok(()))
+            .get_or_parse("{ one_more }", |_| Ok(()), |_| Ok(()))
             .expect("parses");
-        let kept = |i: usize| cache.get_or_parse(&query(i), |_| Err("parsed again".into()));
+        let kept =
+            |i: usize| cache.get_or_parse(&query(i), |_| Ok(()), |_| Err("parsed again".into()));
         assert!(kept(0).is_ok(), "recently used: kept");
         assert!(kept(1).is_err(), "least recently used: gone");
         assert_eq!(
@@ -155,9 +157,13 @@ mod tests {
     fn only_documents_without_variables_stay_validated() {
         let cache = DocumentCache::default();
         let validated = |query: &str| {
-            let parsed = cache.get_or_parse(query, |_| Ok(())).expect("parses");
+            let parsed = cache
+                .get_or_parse(query, |_| Ok(()), |_| Ok(()))
+                .expect("parses");
             parsed.passed_validation(false, 7);
-            let again = cache.get_or_parse(query, |_| Ok(())).expect("kept");
+            let again = cache
+                .get_or_parse(query, |_| Ok(()), |_| Ok(()))
+                .expect("kept");
             (again.validated(true), again.validated(false))
         };
         assert_eq!(validated("{ a }"), (None, Some(7)), "by schema");
@@ -171,13 +177,29 @@ mod tests {
         let cache = DocumentCache::default();
         assert!(
             cache
-                .get_or_parse("{ a }", |_| Err("too deep".into()))
+                .get_or_parse("{ a }", |_| Ok(()), |_| Err("too deep".into()))
                 .is_err()
         );
         assert!(
-            cache.get_or_parse("{ a", |_| Ok(())).is_err(),
+            cache.get_or_parse("{ a", |_| Ok(()), |_| Ok(())).is_err(),
             "does not parse"
         );
+        let refused = cache.get_or_parse("{ b }", |_| Err("too long".into()), |_| Ok(()));
+        assert_eq!(refused.err().as_deref(), Some("too long"));
         assert_eq!(cache.entries.lock().map(|e| e.len()).ok(), Some(0));
+    }
+
+    #[test]
+    fn a_kept_document_is_not_checked_again() {
+        let cache = DocumentCache::default();
+        cache
+            .get_or_parse("{ a }", |_| Ok(()), |_| Ok(()))
+            .expect("parses");
+        let again = cache.get_or_parse(
+            "{ a }",
+            |_| Err("text checked again".into()),
+            |_| Err("shape checked again".into()),
+        );
+        assert!(again.is_ok());
     }
 }

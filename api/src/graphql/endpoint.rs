@@ -584,22 +584,17 @@ fn check_document(
         message,
         field: "query",
     };
-    // The length first: a longer text is refused before the cache hashes it. A document the
-    // cache holds passed the checks of its text and shape when it was parsed, under the same
-    // limits (the endpoint's, fixed at start): only a new one is checked (and parsed).
+    // The length first, before the cache hashes the text; the rest of the text's checks only
+    // for a document the cache does not hold.
     checks::check_length(&request.query, limits).map_err(|r| in_query(r.0))?;
-    let document = match endpoint.documents.get(&request.query) {
-        Some(document) => document,
-        None => {
-            checks::check_text(&request.query, limits).map_err(|r| in_query(r.0))?;
-            endpoint
-                .documents
-                .get_or_parse(&request.query, |doc| {
-                    checks::check_document(doc, limits).map_err(|r| r.0)
-                })
-                .map_err(in_query)?
-        }
-    };
+    let document = endpoint
+        .documents
+        .get_or_parse(
+            &request.query,
+            |text| checks::check_text(text, limits).map_err(|r| r.0),
+            |doc| checks::check_document(doc, limits).map_err(|r| r.0),
+        )
+        .map_err(in_query)?;
     let wanted = request.operation_name.as_deref();
     // Refused here, as a request error: the engine would answer `data: null` after the
     // cost of the first operation was charged.
