@@ -121,16 +121,67 @@ decoded!(
     i64 = || 0,
     String = String::new,
     Uuid = Uuid::nil,
-    Date = Date::default,
     DateTimeUtc = DateTimeUtc::default,
     Option<bool> = || None,
     Option<i32> = || None,
     Option<i64> = || None,
     Option<String> = || None,
     Option<Uuid> = || None,
-    Option<Date> = || None,
     Option<DateTimeUtc> = || None,
 );
+
+impl Cell for Date {
+    const BLANK: Option<fn() -> Self> = Some(Date::default);
+
+    fn read(row: &QueryResult, at: usize) -> Result<Self, DbErr> {
+        Option::<Date>::read(row, at)?.ok_or_else(|| DbErr::Type(format!("column {at}: NULL")))
+    }
+}
+
+impl Cell for Option<Date> {
+    const BLANK: Option<fn() -> Self> = Some(|| None);
+
+    /// SQLite keeps a date as its text, `2026-11-20`, which the driver reads through
+    /// chrono's format parser (about 1,300 instructions, 3 % of the server's work on a
+    /// page of 500 dialogues); that form is read here directly, any other by the driver.
+    fn read(row: &QueryResult, at: usize) -> Result<Self, DbErr> {
+        if let Some(sqlite) = row.try_as_sqlite_row() {
+            let text = sqlite.try_get_unchecked::<Option<&str>, usize>(at);
+            if let Ok(text) = text {
+                let Some(text) = text else { return Ok(None) };
+                if let Some(date) = iso_date(text) {
+                    return Ok(Some(date));
+                }
+            }
+            return sqlite
+                .try_get_unchecked::<Option<Date>, usize>(at)
+                .map_err(|error| decode_error(at, &error));
+        }
+        match row.try_as_pg_row() {
+            Some(row) => row
+                .try_get_unchecked::<Option<Date>, usize>(at)
+                .map_err(|error| decode_error(at, &error)),
+            None => Err(DbErr::Type("a row of an unknown driver".into())),
+        }
+    }
+}
+
+/// `text` as a date when it is exactly `YYYY-MM-DD`.
+fn iso_date(text: &str) -> Option<Date> {
+    let bytes = text.as_bytes();
+    if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| {
+        bytes[range].iter().try_fold(0_u32, |value, digit| {
+            digit
+                .is_ascii_digit()
+                .then(|| value * 10 + u32::from(digit - b'0'))
+        })
+    };
+    let year = i32::try_from(number(0..4)?).ok()?;
+    Date::from_ymd_opt(year, number(5..7)?, number(8..10)?)
+}
 
 /// Reads an enum stored as its text value, as sea-orm does.
 ///
@@ -239,3 +290,25 @@ macro_rules! model {
 }
 
 pub(crate) use model;
+
+#[cfg(test)]
+mod tests {
+    use super::{Date, iso_date};
+
+    #[test]
+    fn an_iso_date_is_read_and_anything_else_left_to_the_driver() {
+        assert_eq!(iso_date("2026-11-20"), Date::from_ymd_opt(2026, 11, 20));
+        assert_eq!(iso_date("0999-01-01"), Date::from_ymd_opt(999, 1, 1));
+        for other in [
+            "2026-02-30",
+            "2026-13-01",
+            "2026-1-20",
+            "2026/11/20",
+            "2026-11-2x",
+            "+2026-11-2",
+            "",
+        ] {
+            assert_eq!(iso_date(other), None, "{other}");
+        }
+    }
+}
