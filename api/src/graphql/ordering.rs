@@ -9,6 +9,7 @@ use async_graphql::Name;
 use async_graphql::Value;
 use async_graphql::parser::types::OperationDefinition;
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::ptr;
 use std::rc::Rc;
@@ -18,67 +19,50 @@ pub fn order(data: &mut Value, document: &ExecutableDocument, operation: &Operat
     let mut orderer = Orderer {
         document,
         known: HashMap::new(),
-        recent: Vec::with_capacity(RECENT),
     };
-    orderer.order_value(data, &[&operation.selection_set.node]);
+    let keys = orderer.keys(&[&operation.selection_set.node]);
+    orderer.order_by(data, &keys);
 }
 
-/// The response keys that `sets` ask for, in order, each with the selection sets below it.
-type Keys<'a> = Vec<(Name, Vec<&'a SelectionSet>)>;
+/// The response keys that a list of selection sets asks for, in order.
+type Keys<'a> = Vec<Key<'a>>;
 
-/// Orders one answer, collecting the keys of each list of selection sets once: the items
-/// of a nested list share their selection sets with every other parent's items.
+/// One response key, with the selection sets below it and, once an answer has needed them,
+/// their own keys: the items of a nested list share their selection sets with every other
+/// parent's items, so each list's keys are found once per answer, not once per object.
+struct Key<'a> {
+    name: Name,
+    below: Vec<&'a SelectionSet>,
+    keys: OnceCell<Rc<Keys<'a>>>,
+}
+
+/// Orders one answer.
 struct Orderer<'a> {
     document: &'a ExecutableDocument,
-    /// The keys collected so far, by the selection sets they were collected from.
+    /// The keys collected so far, by the selection sets they were collected from (a
+    /// fragment spread in several places has its keys collected once).
     known: HashMap<Vec<*const SelectionSet>, Rc<Keys<'a>>>,
-    /// The last few of them used, looked up first: a walk down a list of records meets the
-    /// same few selection sets again and again (a page's organisations, their dialogues,
-    /// each dialogue's authorities), and comparing pointers costs less than hashing them.
-    recent: Vec<(Vec<*const SelectionSet>, Rc<Keys<'a>>)>,
 }
-
-/// How many of the last used key lists [`Orderer`] looks up first.
-const RECENT: usize = 4;
 
 impl<'a> Orderer<'a> {
     /// The keys of `sets`, collected on first use.
     fn keys(&mut self, sets: &[&'a SelectionSet]) -> Rc<Keys<'a>> {
-        let same = |id: &[*const SelectionSet]| {
-            id.len() == sets.len() && id.iter().zip(sets).all(|(a, b)| ptr::eq(*a, *b))
-        };
-        if let Some((_, keys)) = self.recent.iter().find(|(id, _)| same(id)) {
+        let id: Vec<*const SelectionSet> = sets.iter().map(|set| ptr::from_ref(*set)).collect();
+        if let Some(keys) = self.known.get(&id) {
             return keys.clone();
         }
-        let id: Vec<*const SelectionSet> = sets.iter().map(|set| ptr::from_ref(*set)).collect();
-        let keys = if let Some(keys) = self.known.get(&id) {
-            keys.clone()
-        } else {
-            let mut keys = Vec::new();
-            for set in sets {
-                collect(set, self.document, &mut keys, 0);
-            }
-            let keys = Rc::new(keys);
-            self.known.insert(id.clone(), keys.clone());
-            keys
-        };
-        if self.recent.len() == RECENT {
-            self.recent.remove(0);
+        let mut keys = Vec::new();
+        for set in sets {
+            collect(set, self.document, &mut keys, 0);
         }
-        self.recent.push((id, keys.clone()));
+        let keys = Rc::new(keys);
+        self.known.insert(id, keys.clone());
         keys
     }
 
-    /// Orders `value`, answered to the selection sets `sets`. An object already in order
-    /// (most are: fields that complete at once complete in the order asked) is left as it is.
-    fn order_value(&mut self, value: &mut Value, sets: &[&'a SelectionSet]) {
-        if !matches!(value, Value::List(_) | Value::Object(_)) {
-            return;
-        }
-        let keys = self.keys(sets);
-        self.order_by(value, &keys);
-    }
-
+    /// Orders `value`, answered to the selection sets whose keys are `keys`. An object
+    /// already in order (most are: fields that complete at once complete in the order
+    /// asked, and records resolved directly always do) is left as it is.
     fn order_by(&mut self, value: &mut Value, keys: &Keys<'a>) {
         match value {
             Value::List(items) => {
@@ -88,14 +72,17 @@ impl<'a> Orderer<'a> {
             }
             Value::Object(map) => {
                 let in_order = map.len() == keys.len()
-                    && map.keys().zip(keys).all(|(have, (want, _))| have == want);
+                    && map
+                        .keys()
+                        .zip(keys)
+                        .all(|(have, want)| same(have, &want.name));
                 if !in_order {
                     let mut old = std::mem::take(map);
-                    for (key, _) in keys {
+                    for key in keys {
                         // `swap_remove`: what is left of `old` is empty, so its order does
                         // not matter (`shift_remove` moved every later entry).
-                        if let Some(child) = old.swap_remove(key) {
-                            map.insert(key.clone(), child);
+                        if let Some(child) = old.swap_remove(&key.name) {
+                            map.insert(key.name.clone(), child);
                         }
                     }
                     // Nothing should be left; keep it rather than lose it.
@@ -103,15 +90,26 @@ impl<'a> Orderer<'a> {
                 }
                 // In order now: the first entries are the keys asked for that are present.
                 let mut wanted = keys.iter();
-                for (key, child) in map.iter_mut() {
-                    if let Some((_, below)) = wanted.find(|(want, _)| want == key) {
-                        self.order_value(child, below);
+                for (name, child) in map.iter_mut() {
+                    let Some(key) = wanted.find(|want| same(&want.name, name)) else {
+                        continue;
+                    };
+                    if matches!(child, Value::List(_) | Value::Object(_)) {
+                        let below = key.keys.get_or_init(|| self.keys(&key.below));
+                        self.order_by(child, below);
                     }
                 }
             }
             _ => {}
         }
     }
+}
+
+/// Whether two response keys are the same. An answer's keys are mostly the document's own
+/// names, shared, so comparing where they point usually settles it.
+fn same(a: &Name, b: &Name) -> bool {
+    let (a, b) = (a.as_str(), b.as_str());
+    ptr::eq(a, b) || a == b
 }
 
 /// The response keys of `set` in order, each with the selection sets below it. `depth`
@@ -130,9 +128,13 @@ fn collect<'a>(
             Selection::Field(field) => {
                 let key = field.node.response_key().node.clone();
                 let below = &field.node.selection_set.node;
-                match keys.iter_mut().find(|(k, _)| *k == key) {
-                    Some((_, sets)) => sets.push(below),
-                    None => keys.push((key, vec![below])),
+                match keys.iter_mut().find(|k| k.name == key) {
+                    Some(k) => k.below.push(below),
+                    None => keys.push(Key {
+                        name: key,
+                        below: vec![below],
+                        keys: OnceCell::new(),
+                    }),
                 }
             }
             Selection::FragmentSpread(spread) => {
