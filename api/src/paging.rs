@@ -1209,19 +1209,21 @@ pub async fn by_ids<R: Row>(
     ids: &[Uuid],
     condition: Condition,
 ) -> AppResult<HashMap<Uuid, R>> {
-    by_ids_reading(db, ids, condition, Wanted::ALL).await
+    let rows = rows_by_ids::<R>(db, ids, condition, Wanted::ALL).await?;
+    Ok(rows.into_iter().map(|row| (row.id(), row)).collect())
 }
 
-/// [`by_ids`] with only the `wanted` columns (and those always read).
+/// The rows of `ids` that `condition` allows, in no particular order, with only the
+/// `wanted` columns (and those always read).
 ///
 /// # Errors
 /// INTERNAL on a database failure.
-pub async fn by_ids_reading<R: Row>(
+pub async fn rows_by_ids<R: Row>(
     db: &impl Connection,
     ids: &[Uuid],
     condition: Condition,
     wanted: Wanted,
-) -> AppResult<HashMap<Uuid, R>> {
+) -> AppResult<Vec<R>> {
     let selected = wanted.kept::<R>(None);
     let mut select = Query::select();
     select_row::<R>(&mut select, &table::<R>(), selected);
@@ -1229,13 +1231,11 @@ pub async fn by_ids_reading<R: Row>(
         condition,
         one_of(db.get_database_backend(), id_column::<R>(), ids),
     ));
-    let rows = read(db, &select).await?;
-    let mut found = HashMap::with_capacity(rows.len());
-    for row in rows {
-        let row = read_row::<R>(&row, selected)?;
-        found.insert(row.id(), row);
-    }
-    Ok(found)
+    read(db, &select)
+        .await?
+        .iter()
+        .map(|row| Ok(read_row::<R>(row, selected)?))
+        .collect()
 }
 
 /// Letters outside ASCII whose case [`text_search`] tries both ways, counted from the

@@ -599,11 +599,8 @@ where
             }
             let mut distinct: IdMap<()> = IdMap::default();
             distinct.extend(listed.iter().map(|id| (*id, ())));
-            let keys = distinct.into_keys().map(|id| (reading, id)).collect();
-            let found: Vec<N::Row> = load_now::<ById<N::Row>, _>(ctx, keys)
-                .await?
-                .into_values()
-                .collect();
+            let ids: Vec<Uuid> = distinct.into_keys().collect();
+            let found = rows_now::<N::Row>(ctx, reading, &ids).await?;
             let mut at = IdMap::with_capacity_and_hasher(found.len(), Default::default());
             at.extend(
                 found
@@ -655,18 +652,13 @@ where
     let wanted = read_by::<N>(&ctx.item.node.selection_set.node);
     let loaded = group
         .once((ReferenceKey(name), wanted), || async {
-            let mut keys: Vec<(Wanted, Uuid)> = group
-                .rows::<P>()
-                .iter()
-                .filter_map(key)
-                .map(|id| (wanted, id))
-                .collect();
-            keys.sort_unstable_by_key(|(_, id)| *id);
-            keys.dedup();
-            let found: IdMap<N::Row> = load_now::<ById<N::Row>, _>(ctx, keys)
+            let mut ids: Vec<Uuid> = group.rows::<P>().iter().filter_map(key).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let found: IdMap<N::Row> = rows_now::<N::Row>(ctx, wanted, &ids)
                 .await?
                 .into_iter()
-                .map(|((_, id), row)| (id, row))
+                .map(|row| (row.id(), row))
                 .collect();
             let targets = Group::new(found.values().cloned().collect());
             Ok((found, targets))
@@ -704,6 +696,18 @@ where
 {
     let loader = ctx.data_unchecked::<Loaders>().get::<L>();
     Box::pin(loader.loader().load(&keys)).await
+}
+
+/// The records of `ids` that the caller may see, read at once with the request's loader
+/// of records by id but without its maps: a sibling group keys them itself. Boxed, as in
+/// [`load_now`].
+async fn rows_now<R>(ctx: &Context<'_>, wanted: Wanted, ids: &[Uuid]) -> Result<Vec<R>, AppError>
+where
+    R: Row,
+    ById<R>: Made,
+{
+    let loader = ctx.data_unchecked::<Loaders>().get::<ById<R>>();
+    Box::pin(loader.loader().rows(wanted, ids)).await
 }
 
 /// Loads a record by id through the request's loader, as the caller may see it.

@@ -440,11 +440,22 @@ impl<R: Row> Loader<(Wanted, Uuid)> for ById<R> {
         }
         let mut loaded = HashMap::with_capacity(keys.len());
         for (wanted, ids) in groups {
-            let found =
-                paging::by_ids_reading::<R>(&self.db, &ids, self.visible.clone(), wanted).await?;
-            loaded.extend(found.into_iter().map(|(id, row)| ((wanted, id), row)));
+            let found = self.rows(wanted, &ids).await?;
+            loaded.extend(found.into_iter().map(|row| ((wanted, row.id()), row)));
         }
         Ok(loaded)
+    }
+}
+
+impl<R: Row> ById<R> {
+    /// The records of `ids` that the caller may see, with only the `wanted` columns, in no
+    /// particular order: for a sibling group, which keys them itself, without the loader's
+    /// maps.
+    ///
+    /// # Errors
+    /// INTERNAL on a database failure.
+    pub async fn rows(&self, wanted: Wanted, ids: &[Uuid]) -> Result<Vec<R>, AppError> {
+        paging::rows_by_ids(&self.db, ids, self.visible.clone(), wanted).await
     }
 }
 
