@@ -1227,10 +1227,24 @@ pub async fn rows_by_ids<R: Row>(
     let selected = wanted.kept::<R>(None);
     let mut select = Query::select();
     select_row::<R>(&mut select, &table::<R>(), selected);
-    select.from(table::<R>()).cond_where(both(
-        condition,
-        one_of(db.get_database_backend(), id_column::<R>(), ids),
-    ));
+    if db.get_database_backend() == DatabaseBackend::Sqlite {
+        // Joined to the ids rather than `id IN (...)`, for which SQLite first builds a
+        // temporary index of the ids (about 2,200 instructions each; W2 reads 450
+        // authorities so). The join would repeat a row for an id given twice, so the ids
+        // are made distinct, and sorted, so the lookups walk the id index in its order.
+        const IDS: &str = "ids";
+        let mut distinct = ids.to_vec();
+        distinct.sort_unstable();
+        distinct.dedup();
+        select
+            .from_subquery(sqlite_ids(&distinct), IDS)
+            .inner_join(table::<R>(), id_column::<R>().equals((IDS, UUID)))
+            .cond_where(condition);
+    } else {
+        select
+            .from(table::<R>())
+            .cond_where(both(condition, id_column::<R>().is_in(ids.iter().copied())));
+    }
     read(db, &select)
         .await?
         .iter()
