@@ -175,6 +175,12 @@ fn answer(status: StatusCode, media: Media, body: &impl serde::Serialize) -> Res
     response
 }
 
+/// A response with an executed request's answer as its body.
+fn answer_executed(status: StatusCode, media: Media, body: &async_graphql::Response) -> Response {
+    let content_type = [(header::CONTENT_TYPE, media.content_type())];
+    (status, content_type, super::json::response(body)).into_response()
+}
+
 /// An answer with one INTERNAL error (and a request id), for a fault of this server: `what`
 /// goes to the log, not to the client.
 fn internal_response(what: &str) -> async_graphql::Response {
@@ -1126,11 +1132,10 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
     // passing fault, and hashing every other answer would be work for nothing.
     let etag = (matches!(caching, Caching::Public(_) | Caching::Partner(_))
         && response.errors.is_empty())
-    .then(|| etag_of(&response))
-    .flatten();
+    .then(|| etag_of(&response));
     if let (Some((key, generation)), Some(report), Some(etag)) = (keep, &report, &etag)
         && report.executed
-        && let Ok(body) = serde_json::to_string(&response)
+        && let Ok(body) = String::from_utf8(super::json::response(&response))
         && body.ends_with('}')
     {
         let kept = Kept {
@@ -1183,19 +1188,9 @@ enum Caching {
 
 /// The strong `ETag` of what an answer says: its `data` and `errors`, not `extensions`
 /// (the cost report's remaining budget changes with every request).
-fn etag_of(body: &async_graphql::Response) -> Option<String> {
-    #[derive(serde::Serialize)]
-    struct Said<'a> {
-        data: &'a async_graphql::Value,
-        errors: &'a [async_graphql::ServerError],
-    }
-    let bytes = serde_json::to_vec(&Said {
-        data: &body.data,
-        errors: &body.errors,
-    })
-    .ok()?;
-    let hex = crate::auth::secrets::sha256_hex(&bytes);
-    Some(format!("\"{}\"", &hex[..32]))
+fn etag_of(body: &async_graphql::Response) -> String {
+    let hex = crate::auth::secrets::sha256_hex(&super::json::said(body));
+    format!("\"{}\"", &hex[..32])
 }
 
 /// Whether `If-None-Match` names `etag` (weak comparison, as the header asks).
@@ -1287,7 +1282,7 @@ fn finish(
         StatusCode::OK
     };
     let mut response = if executed {
-        answer(status, media, &body)
+        answer_executed(status, media, &body)
     } else {
         let mut refused = serde_json::to_value(&body).unwrap_or_default();
         if let Some(fields) = refused.as_object_mut() {

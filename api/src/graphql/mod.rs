@@ -16,6 +16,7 @@ pub mod evidence;
 pub mod goal;
 pub mod group;
 pub mod ids;
+pub mod json;
 pub mod loaders;
 pub mod ordering;
 pub mod organisation;
