@@ -45,7 +45,7 @@ fn write_str(out: &mut Vec<u8>, text: &str) {
 }
 
 /// Appends `value` as JSON.
-pub fn write_value(out: &mut Vec<u8>, value: &Value) {
+fn write_value(out: &mut Vec<u8>, value: &Value) {
     match value {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Boolean(true) => out.extend_from_slice(b"true"),
