@@ -292,3 +292,63 @@ async fn response_keys_come_in_the_order_the_query_asked_for_them() {
     let held = node["heldOn"].as_str().expect("heldOn");
     assert_eq!(held.len(), 10, "{held}");
 }
+
+/// A document seen before runs without the engine's preparation; what it answers, and how
+/// it fails, must not change from the first request to the next.
+#[tokio::test]
+async fn a_document_answers_the_same_every_time_it_is_sent() {
+    use samverkan_tests::Caller;
+    let app = TestApp::with_demo().await;
+    let documents = [
+        // Aliases, a fragment, an inline fragment, `__typename` at the root and below.
+        "query Page { __typename first: organisations(first: 2) { nodes { __typename name ...Place } } again: organisations(first: 1, orderBy: { field: NAME, direction: DESC }) { nodes { ... on Organisation { slug } } } } fragment Place on Organisation { city }",
+        // A field that fails beside one that answers: the error keeps its path.
+        r#"{ organisations(first: 1) { totalCount } dialogue(id: "garbage") { id } }"#,
+        // Nothing found.
+        r#"{ organisation(slug: "no-such-organisation") { name } }"#,
+        // A literal `@skip` and `@include`.
+        "{ organisations(first: 2) { totalCount @skip(if: true) nodes { name @include(if: false) slug } } }",
+        // Two operations: the request names one.
+        "query A { viewer { kind } } query B { themes(first: 1) { totalCount } }",
+    ];
+    let callers = [Caller::Anonymous, Caller::User(app.admin_token.clone())];
+    for caller in &callers {
+        for document in documents {
+            let names: &[Option<&str>] = if document.starts_with("query A") {
+                &[Some("B"), Some("A"), Some("C"), None]
+            } else {
+                &[None]
+            };
+            for name in names {
+                let mut answers = Vec::new();
+                for _ in 0..3 {
+                    let request = app
+                        .client
+                        .post(format!("{}/graphql", app.url))
+                        .json(&json!({ "query": document, "operationName": name }));
+                    let response = caller.apply(request).send().await.expect("POST");
+                    let status = response.status().as_u16();
+                    let body: Value = response.json().await.expect("JSON");
+                    answers.push((status, body["data"].clone(), body["errors"].clone()));
+                }
+                assert_eq!(answers[0], answers[1], "{document} named {name:?}");
+                assert_eq!(answers[0], answers[2], "{document} named {name:?}");
+                let (status, data, errors) = &answers[0];
+                match *name {
+                    Some("C") | None if document.starts_with("query A") => {
+                        assert!(errors.is_array(), "{document} named {name:?}: {errors}");
+                    }
+                    _ if document.contains("garbage") => {
+                        assert!(data["organisations"]["totalCount"].is_u64(), "{data}");
+                        assert_eq!(errors[0]["path"], json!(["dialogue"]), "{errors}");
+                        assert_code(&errors[0], "BAD_USER_INPUT", Some("id"));
+                    }
+                    _ => assert!(
+                        errors.is_null(),
+                        "{document} named {name:?}: {status} {errors}"
+                    ),
+                }
+            }
+        }
+    }
+}

@@ -43,7 +43,8 @@ pub enum Caller {
 }
 
 impl Caller {
-    fn apply(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    /// Adds this caller's credentials to `request`.
+    pub fn apply(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         match self {
             Self::Anonymous => request,
             Self::User(token) => request.header("authorization", format!("Bearer {token}")),

@@ -994,7 +994,6 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
     if let Some(client) = client {
         graphql = graphql.data(super::account::ClientAddress(client.ip()));
     }
-    graphql.set_parsed_query(document.document());
     if !endpoint.settings.introspection {
         graphql = graphql.disable_introspection();
     }
@@ -1046,6 +1045,7 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
     };
     let checks = schemas.checks.clone();
     let runs = schemas.runs.clone();
+    let prepared = schemas.prepared.clone();
     let parsed = document.clone();
     let passed = slot.clone();
     let limiter = endpoint.limiter.clone();
@@ -1088,9 +1088,10 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
                     }
                 }
             }
-            // Boxed, as the check: the task is moved whole a few times on its way to the
-            // runtime, and the engine's future is kilobytes.
-            let response = Box::pin(runs.execute(graphql)).await;
+            // The document has passed the full validation by now. Boxed, as the check: the
+            // task is moved whole a few times on its way to the runtime, and the engine's
+            // future is kilobytes.
+            let response = Box::pin(prepared.execute(&runs, &parsed, graphql)).await;
             drop(admission);
             response
         }),

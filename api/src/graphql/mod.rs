@@ -21,6 +21,7 @@ pub mod loaders;
 pub mod ordering;
 pub mod organisation;
 pub mod persisted;
+pub mod prepared;
 pub mod proposal;
 pub mod query;
 pub mod responses;
@@ -41,6 +42,8 @@ pub struct Query(
     account::AccountQuery,
     webhook::WebhookQuery,
     search::SearchQuery,
+    // The engine asks the last member first.
+    prepared::Capture,
 );
 
 /// Every mutation: the network's record and accounts.
@@ -82,6 +85,8 @@ pub struct Schemas {
     /// fields resolve on async-graphql's direct path ([`cost`] says why). Its validation is
     /// the fast one: the document was validated in full by `checks`.
     pub runs: SamverkanSchema,
+    /// Runs on `runs` the documents that need no preparation.
+    pub prepared: prepared::Prepared,
 }
 
 /// Builds [`Schemas`] with these settings and budgets; `extra` is one more extension on
@@ -115,15 +120,18 @@ pub fn schema_with(
         limiter: limiter.clone(),
     });
     let mut runs = schema(async_graphql::ValidationMode::Fast);
+    let mut prepared = prepared::Prepared::default();
     if let Some(extra) = extra {
         checks = checks.extension(Shared(extra.clone()));
         runs = runs.extension(Shared(extra));
     } else {
         runs = runs.data(direct::Allowed);
+        prepared = prepared::Prepared::enabled();
     }
     Schemas {
         checks: checks.finish(),
         runs: runs.finish(),
+        prepared,
     }
 }
 
