@@ -206,7 +206,7 @@ impl TestApp {
         samverkan::db::observe(&mut db, move |info| {
             counter.fetch_add(1, Ordering::SeqCst);
             if let Ok(mut log) = sink.lock() {
-                log.push(info.statement.sql.chars().take(120).collect());
+                log.push(info.statement.sql.clone());
             }
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -358,7 +358,7 @@ impl TestApp {
         (output, self.statements.load(Ordering::SeqCst) - before)
     }
 
-    /// The beginnings of the statements run since the last [`TestApp::count_statements`] began.
+    /// The text of each statement run since the last [`TestApp::count_statements`] began.
     pub fn statement_log(&self) -> Vec<String> {
         self.log.lock().map(|log| log.clone()).unwrap_or_default()
     }

@@ -21,7 +21,7 @@ use entity::columns::Cell;
 use sea_orm::sea_query::extension::postgres::PgFunc;
 use sea_orm::sea_query::{
     Asterisk, Condition, DynIden, Expr, ExprTrait, Func, IntoIden, JoinType, Order, Query,
-    SelectStatement, ValueTuple, WindowStatement,
+    SelectStatement, WindowStatement,
 };
 use sea_orm::{
     ColumnTrait, DatabaseBackend, EntityTrait, Identity, Iterable, PrimaryKeyToColumn, QueryResult,
@@ -1050,13 +1050,15 @@ async fn pages_from_link_index<R: Row>(
     select_row::<R>(&mut select, &PAGE.into_iden(), selected);
     select.expr_as(parent_id(), PARENT_KEY);
     if db.get_database_backend() == DatabaseBackend::Postgres {
-        let values = parents.iter().map(|id| ValueTuple::One((*id).into()));
+        // The parents as one `uuid[]`, unnested: one statement text for any number of
+        // them, as [`one_of`] (a `VALUES` row per parent was a text per number).
+        const IDS: &str = "ids";
         select_row::<R>(&mut first, &table::<R>(), selected);
         select
             .from_subquery(
                 Query::select()
-                    .expr_as(Expr::col("column1"), UUID)
-                    .from_values(values, "ids")
+                    .expr_as(Expr::col(IDS), UUID)
+                    .from_function(Func::cust("unnest").arg(Expr::val(parents.to_vec())), IDS)
                     .take(),
                 PARENT,
             )
