@@ -20,16 +20,25 @@ async fn nested_query_runs_the_same_number_of_statements_for_10_and_50_organisat
                 .await,
         );
     }
-    // Each organisation takes part in 12 dialogues (so the inner page of 10 is full), each with both authorities.
+    // Each organisation takes part in 12 dialogues (so the inner page of 10 is full), each
+    // with both authorities and one of its own (so that the authorities level reads more
+    // ids for 50 organisations than for 10).
     for i in 0..60 {
         let participants: Vec<&str> = (0..10)
             .map(|k| organisations[(i * 10 + k) % 50].as_str())
             .collect();
+        let own = app
+            .authority(
+                &format!("myndighet-{i:02}"),
+                &format!("Myndighet {i:02}"),
+                None,
+            )
+            .await;
         app.dialogue(
             &format!("Dialog {i}"),
             "2015-03-01",
             &participants,
-            &[&authorities[0], &authorities[1]],
+            &[&authorities[0], &authorities[1], &own],
             "PUBLIC",
         )
         .await;
@@ -59,7 +68,7 @@ async fn nested_query_runs_the_same_number_of_statements_for_10_and_50_organisat
         orgs[0]["dialogues"]["nodes"][0]["authorities"]
             .as_array()
             .map(Vec::len),
-        Some(2)
+        Some(3)
     );
     println!(
         "SQL statements for the nested query: {at_10} at page size 10, {at_50} at page size 50"
