@@ -978,8 +978,8 @@ pub async fn pages_by_parent<R: Row>(
 /// SQLite's planner (its STAT4 build marks them as plan-dependent), which cost more than
 /// running it. On PostgreSQL they travel as one `uuid[]` (`= ANY($1)`): `IN ($1, …, $n)`
 /// was a statement of its own for each number of ids, each parsed, planned and kept in the
-/// connection's statement cache, and writing its text was 3 % of the server's instructions
-/// on W2.
+/// connection's statement cache, and writing its placeholders was about 2 % of the
+/// server's instructions on W2.
 fn one_of(backend: DatabaseBackend, expr: Expr, ids: &[Uuid]) -> Expr {
     if backend == DatabaseBackend::Sqlite {
         expr.in_subquery(sqlite_ids(ids))
