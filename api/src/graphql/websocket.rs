@@ -13,7 +13,8 @@
 //!   credential and client address (an IPv6 /64), and [`SUBSCRIPTIONS_PER_CONNECTION`]
 //!   subscriptions per connection.
 //! - At shutdown every socket is closed with 1001 (going away) before the process ends.
-//! - The server pings every `subscription_ping` (30 s); a peer silent for two of them is closed. The
+//! - The server pings every `subscription_ping` (30 s); a peer that has sent nothing since the
+//!   ping before last is closed (two pings unanswered), however late a busy server sends them. The
 //!   credential is checked again at each ping: revoked, expired, logged out or changed
 //!   (another role, another membership) closes the connection with 4403.
 
@@ -383,7 +384,13 @@ async fn serve(
     tokio::pin!(deadline);
     let every = endpoint.settings().subscription_ping;
     let mut ping = tokio::time::interval(every);
+    // After a stall (a busy server), one late tick, not a burst that would judge the peer
+    // by the server's delay.
+    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ping.tick().await;
+    // When the last two pings went out, the earlier first: a peer that has sent nothing since
+    // the earlier one has answered neither.
+    let mut pinged: [Option<tokio::time::Instant>; 2] = [None, None];
     let close = |code: u16, reason: &str| {
         Message::Close(Some(CloseFrame {
             code,
@@ -410,10 +417,12 @@ async fn serve(
                 close(4408, "Connection initialisation timeout")
             }
             _ = ping.tick() => {
-                let silent = heard.lock().map(|h| h.elapsed()).unwrap_or_default();
-                if silent > 2 * every {
+                let heard = heard.lock().map(|h| *h).ok();
+                let unanswered = pinged[0].zip(heard).is_some_and(|(sent, heard)| heard < sent);
+                if unanswered {
                     close(1001, "the client stopped answering pings")
                 } else if still_granted(&endpoint, &accepted, origin.as_deref()).await {
+                    pinged = [pinged[1], Some(tokio::time::Instant::now())];
                     Message::Ping(Vec::new().into())
                 } else {
                     close(4403, "the credential no longer grants what it did: connect again")
