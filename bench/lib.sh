@@ -1,10 +1,36 @@
-# What bench/run and bench/postgraphile.sh share: driving a load with wrk, and the pinned
-# layout in which CPU per request is read from /proc (sourced, not run).
+# What the benchmark's scripts share (sourced, not run): the workloads that more than one of
+# them drives, driving a load with wrk, and the pinned layout in which CPU per request is
+# read from /proc.
 #
 # The pinned layout: the GraphQL server under test on core 0, PostgreSQL and wrk on core 1,
 # so that the server's CPU time per request is its own and comparable between servers.
 
 CLK_TCK="$(getconf CLK_TCK)"
+
+# The read workloads that more than one script drives: ours (W1-W3) and PostGraphile's
+# equivalents of W1-W3 and W7, in its own names (P1-P3, P7).
+W1='query W1 { organisation(slug: "bench-org-0042") { name city website } }'
+W2='query W2 { organisations(first: 50, orderBy: { field: NAME, direction: ASC }) { nodes { name dialogues(first: 10) { nodes { title heldOn authorities { name } } } } } }'
+W3='query W3 { proposals(first: 20, filter: { status: SUBMITTED }, orderBy: { field: UPDATED_AT, direction: DESC }) { nodes { title updatedAt leadOrganisation { name } } } }'
+P1='{ organisationBySlug(slug: "bench-org-0042") { name city website } }'
+P2='{ allOrganisations(first: 50, orderBy: NAME_ASC) { nodes { name dialoguesByDialogueOrganisationOrganisationIdAndDialogueId(first: 10, orderBy: HELD_ON_DESC) { nodes { title heldOn authoritiesByDialogueAuthorityDialogueIdAndAuthorityId { nodes { name } } } } } } }'
+P3='{ allProposals(first: 20, condition: { status: "SUBMITTED" }, orderBy: UPDATED_AT_DESC) { nodes { title updatedAt organisationByLeadOrganisationId { name } } } }'
+P7='{ organisationBySlug(slug: "bench-org-0042") { name city dialoguesByDialogueOrganisationOrganisationIdAndDialogueId(first: 5, orderBy: HELD_ON_DESC) { nodes { title heldOn } } } }'
+
+# A wrk script that POSTs one GraphQL body (JSON-encoded by Python), with an optional bearer
+# token. A query may write its quotes as \" (bench/run's, which it also sends with curl).
+wrk_script() { # file query variables-json token
+    python3 -c '
+import json, sys
+path, query, variables = sys.argv[1], sys.argv[2].replace("\\\"", "\""), json.loads(sys.argv[3])
+token = sys.argv[4] if len(sys.argv) > 4 else ""
+body = json.dumps({"query": query, "variables": variables})
+lines = ["wrk.method = \"POST\"", "wrk.headers[\"Content-Type\"] = \"application/json\"", "wrk.body = " + json.dumps(body)]
+if token:
+    lines.append("wrk.headers[\"Authorization\"] = \"Bearer " + token + "\"")
+open(path, "w").write("\n".join(lines) + "\n")
+' "$@"
+}
 
 # Runs wrk and prints: requests/s p50_ms p99_ms non-2xx requests
 drive() { # script-or-"" url connections [path]

@@ -36,20 +36,16 @@ done
 # Another server on the port answers `__typename` too: PostGraphile must be the one running.
 kill -0 "$PID" 2>/dev/null || { echo "PostGraphile did not start:" >&2; tail -5 "$WORK/postgraphile.log" >&2; exit 1; }
 
-# The same data and shape as W1-W3, in PostGraphile's names.
-P1='{ organisationBySlug(slug: \"bench-org-0042\") { name city website } }'
-P2='{ allOrganisations(first: 50, orderBy: NAME_ASC) { nodes { name dialoguesByDialogueOrganisationOrganisationIdAndDialogueId(first: 10, orderBy: HELD_ON_DESC) { nodes { title heldOn authoritiesByDialogueAuthorityDialogueIdAndAuthorityId { nodes { name } } } } } } }'
-P7='{ organisationBySlug(slug: \"bench-org-0042\") { name city dialoguesByDialogueOrganisationOrganisationIdAndDialogueId(first: 5, orderBy: HELD_ON_DESC) { nodes { title heldOn } } } }'
-P3='{ allProposals(first: 20, condition: { status: \"SUBMITTED\" }, orderBy: UPDATED_AT_DESC) { nodes { title updatedAt organisationByLeadOrganisationId { name } } } }'
+# The same data and shape as W1-W3 and W7, in PostGraphile's names: P1-P3, P7 (bench/lib.sh).
 
 echo "| workload | PostGraphile 5.1.5 requests/s | p50 ms | p99 ms | non-2xx | pinned: requests/s | p50 ms | p99 ms | server CPU ms/request | PostgreSQL CPU ms/request |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for n in 1 2 3 7; do
     query_var="P$n"
-    body=$(python3 -c 'import json, sys; print(json.dumps({"query": sys.argv[1].replace("\\\"", "\"")}))' "${!query_var}")
+    body=$(python3 -c 'import json, sys; print(json.dumps({"query": sys.argv[1]}))' "${!query_var}")
     answer=$(curl -s "http://127.0.0.1:$PORT/graphql" -H 'content-type: application/json' -d "$body")
     case "$answer" in *'"errors"'*) echo "| W$n | query failed: $(echo "$answer" | head -c 300) | | | | | | | | |"; continue;; esac
-    python3 -c 'import json, sys; open(sys.argv[1], "w").write("wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.body = " + json.dumps(sys.argv[2]) + "\n")' "$WORK/p$n.lua" "$body"
+    wrk_script "$WORK/p$n.lua" "${!query_var}" '{}'
     # Node compiles PostGraphile's hot paths as they run: after 3 s of warm-up its CPU per
     # request still fell by a third over the next minute of load (W3, three 10 s runs:
     # 0.65, 0.49, 0.42 ms), which made our ratio to it look better than it is. After 30 s
