@@ -7,11 +7,12 @@
 
 CLK_TCK="$(getconf CLK_TCK)"
 
-# The read workloads that more than one script drives: ours (W1-W3) and PostGraphile's
+# The read workloads that more than one script drives: ours (W1-W3, W5) and PostGraphile's
 # equivalents of W1-W3 and W7, in its own names (P1-P3, P7).
 W1='query W1 { organisation(slug: "bench-org-0042") { name city website } }'
 W2='query W2 { organisations(first: 50, orderBy: { field: NAME, direction: ASC }) { nodes { name dialogues(first: 10) { nodes { title heldOn authorities { name } } } } } }'
 W3='query W3 { proposals(first: 20, filter: { status: SUBMITTED }, orderBy: { field: UPDATED_AT, direction: DESC }) { nodes { title updatedAt leadOrganisation { name } } } }'
+W5='query W5 { goals(first: 20) { nodes { title target progress { current ratio reached complete } } } }'
 P1='{ organisationBySlug(slug: "bench-org-0042") { name city website } }'
 P2='{ allOrganisations(first: 50, orderBy: NAME_ASC) { nodes { name dialoguesByDialogueOrganisationOrganisationIdAndDialogueId(first: 10, orderBy: HELD_ON_DESC) { nodes { title heldOn authoritiesByDialogueAuthorityDialogueIdAndAuthorityId { nodes { name } } } } } } }'
 P3='{ allProposals(first: 20, condition: { status: "SUBMITTED" }, orderBy: UPDATED_AT_DESC) { nodes { title updatedAt organisationByLeadOrganisationId { name } } } }'
