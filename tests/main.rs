@@ -17,6 +17,7 @@ mod http;
 mod instances;
 mod organisations;
 mod pagination;
+mod plans;
 mod proposals;
 mod reports;
 mod schema;

@@ -25,6 +25,7 @@ const REQUESTS: &str = "samverkan_requests_total";
 const LATENCY: &str = "samverkan_request_duration_seconds";
 const ERRORS: &str = "samverkan_errors_total";
 const CONNECTIONS: &str = "samverkan_db_connections";
+const PLANNED: &str = "samverkan_planned_answers_total";
 
 /// How many distinct operation names get a label of their own. Names come from clients: past
 /// this many, a new name is counted as `other`, so the number of series stays bounded.
@@ -43,6 +44,8 @@ pub struct Metrics {
     /// registered on first use: registering looks the series up by its labels, which cost
     /// more than the rest of the counting. Bounded, as the labels and statuses are.
     series: Mutex<HashMap<(String, u16), (Counter, Histogram)>>,
+    /// The answers a plan wrote without the resolver engine.
+    planned: Counter,
 }
 
 impl Default for Metrics {
@@ -60,18 +63,29 @@ impl Metrics {
             .unwrap_or_else(|_| PrometheusBuilder::new());
         let recorder = builder.build_recorder();
         let handle = recorder.handle();
-        metrics::with_local_recorder(&recorder, || {
+        let planned = metrics::with_local_recorder(&recorder, || {
             describe_counter!(REQUESTS, "GraphQL requests by operation and HTTP status.");
             describe_histogram!(LATENCY, "GraphQL request latency by operation.");
             describe_counter!(ERRORS, "GraphQL errors by extensions.code.");
             describe_gauge!(CONNECTIONS, "Database pool connections by state.");
+            describe_counter!(
+                PLANNED,
+                "GraphQL answers written by a compiled plan, without the resolver engine."
+            );
+            counter!(PLANNED)
         });
         Self {
             recorder,
             handle,
             operations: OperationLabels::default(),
             series: Mutex::default(),
+            planned,
         }
+    }
+
+    /// Records an answer that a plan wrote.
+    pub fn planned(&self) {
+        self.planned.increment(1);
     }
 
     /// Folds latency samples into the histogram every few seconds while `metrics` lives

@@ -38,6 +38,13 @@ use uuid::Uuid;
 /// SipHash's defence against chosen keys would cost ten times as much for nothing.
 pub type IdMap<V> = HashMap<Uuid, V, BuildHasherDefault<IdHasher>>;
 
+/// Where each of `rows` lies in them, by id.
+pub fn places_by_id<R: Row>(rows: &[R]) -> IdMap<usize> {
+    let mut places = IdMap::with_capacity_and_hasher(rows.len(), Default::default());
+    places.extend(rows.iter().enumerate().map(|(place, row)| (row.id(), place)));
+    places
+}
+
 /// The hash of [`IdMap`]: each 8 bytes of the key folded in with a multiplication.
 #[derive(Default)]
 pub struct IdHasher(u64);

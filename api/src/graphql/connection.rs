@@ -241,7 +241,7 @@ pub(crate) use member;
 
 /// The columns of `N` that the fields of `set` read ([`Member::READS`]); every column when
 /// `set` holds a fragment, or a plain field `READS` does not name.
-fn read_by<N: Member>(set: &SelectionSet) -> Wanted {
+pub(super) fn read_by<N: Member>(set: &SelectionSet) -> Wanted {
     if N::READS.is_empty() {
         return Wanted::ALL;
     }
@@ -601,13 +601,7 @@ where
             distinct.extend(listed.iter().map(|id| (*id, ())));
             let ids: Vec<Uuid> = distinct.into_keys().collect();
             let found = rows_now::<N::Row>(ctx, reading, &ids).await?;
-            let mut at = IdMap::with_capacity_and_hasher(found.len(), Default::default());
-            at.extend(
-                found
-                    .iter()
-                    .enumerate()
-                    .map(|(place, row)| (row.id(), place)),
-            );
+            let at = paging::places_by_id(&found);
             let mut lists = IdMap::with_capacity_and_hasher(members.len(), Default::default());
             let mut start = 0;
             for (member, end) in members.iter().zip(ends) {

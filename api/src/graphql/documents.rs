@@ -19,6 +19,9 @@ pub struct Parsed {
     document: ExecutableDocument,
     /// By schema: the anonymous callers' (0), the others' (1).
     validated: [OnceLock<usize>; 2],
+    /// The plan of its operation, made on its first run without preparation; `None` when
+    /// plans do not cover it.
+    plan: OnceLock<Option<super::compiled::Plan>>,
 }
 
 impl Deref for Parsed {
@@ -34,6 +37,7 @@ impl Parsed {
         Self {
             document,
             validated: [OnceLock::new(), OnceLock::new()],
+            plan: OnceLock::new(),
         }
     }
 
@@ -51,6 +55,16 @@ impl Parsed {
                         .all(|operation| operation.node.variable_definitions.is_empty())
             }
         }
+    }
+
+    /// The plan of `operation`, this document's operation, made once.
+    pub fn plan(
+        &self,
+        operation: &async_graphql::Positioned<async_graphql::parser::types::OperationDefinition>,
+    ) -> Option<&super::compiled::Plan> {
+        self.plan
+            .get_or_init(|| super::compiled::Plan::of(operation))
+            .as_ref()
     }
 
     /// The cost of this document, when the schema of anonymous callers (or of the others)

@@ -176,9 +176,14 @@ fn answer(status: StatusCode, media: Media, body: &impl serde::Serialize) -> Res
 }
 
 /// A response with an executed request's answer as its body.
-fn answer_executed(status: StatusCode, media: Media, body: &async_graphql::Response) -> Response {
+fn answer_executed(
+    status: StatusCode,
+    media: Media,
+    body: &async_graphql::Response,
+    data: Option<&[u8]>,
+) -> Response {
     let content_type = [(header::CONTENT_TYPE, media.content_type())];
-    (status, content_type, super::json::response(body)).into_response()
+    (status, content_type, super::json::response(body, data)).into_response()
 }
 
 /// An answer with one INTERNAL error (and a request id), for a fault of this server: `what`
@@ -802,6 +807,8 @@ struct Outcome {
     principal: Option<PrincipalKind>,
     cost: usize,
     codes: Vec<String>,
+    /// Whether a plan answered, without the resolver engine ([`super::compiled`]).
+    planned: bool,
 }
 
 impl Outcome {
@@ -817,6 +824,7 @@ impl Outcome {
             principal,
             cost: 0,
             codes: Vec::new(),
+            planned: false,
         }
     }
 }
@@ -842,6 +850,9 @@ pub async fn graphql(State(endpoint): State<Arc<Endpoint>>, request: Request) ->
         elapsed.as_secs_f64(),
         &outcome.codes,
     );
+    if outcome.planned {
+        endpoint.metrics.planned();
+    }
     tracing::info!(
         target: "samverkan::request",
         request_id = current_request_id(),
@@ -980,6 +991,7 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
                         principal: kind,
                         cost: kept.cost,
                         codes: Vec::new(),
+                        planned: false,
                     };
                 }
             }
@@ -1070,7 +1082,7 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
                                 *admitted = permit;
                             }
                         }
-                        Err(errors) => return async_graphql::Response::from_errors(errors),
+                        Err(errors) => return (async_graphql::Response::from_errors(errors), None),
                     }
                 }
                 Check::Full(check) => {
@@ -1082,30 +1094,38 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
                         }
                         // A check that neither passed nor said why would answer with nothing.
                         _ if !refused.is_err() => {
-                            return internal_response("the check gave no verdict");
+                            return (internal_response("the check gave no verdict"), None);
                         }
-                        _ => return refused,
+                        _ => return (refused, None),
                     }
                 }
             }
             // The document has passed the full validation by now. Boxed, as the check: the
             // task is moved whole a few times on its way to the runtime, and the engine's
             // future is kilobytes.
-            let response = Box::pin(prepared.execute(&runs, &parsed, graphql)).await;
+            let answer = Box::pin(prepared.execute(&runs, &parsed, graphql)).await;
             drop(admission);
-            response
+            answer
         }),
         tracing::Span::current(),
     ));
     let abort = execution.abort_handle();
-    let response = match tokio::time::timeout(endpoint.settings.request_timeout, execution).await {
-        Ok(Ok(mut response)) => {
-            if let Some((_, op)) = operation_named(&document, operation.as_deref()) {
+    // A plan's `data` is written in the document's order already.
+    let (response, written) = match tokio::time::timeout(
+        endpoint.settings.request_timeout,
+        execution,
+    )
+    .await
+    {
+        Ok(Ok((mut response, written))) => {
+            if written.is_none()
+                && let Some((_, op)) = operation_named(&document, operation.as_deref())
+            {
                 super::ordering::order(&mut response.data, &document, &op.node);
             }
-            response
+            (response, written)
         }
-        Ok(Err(_panicked)) => internal_response("a resolver panicked"),
+        Ok(Err(_panicked)) => (internal_response("a resolver panicked"), None),
         Err(_elapsed) => {
             abort.abort();
             let limit = endpoint.settings.request_timeout.as_secs();
@@ -1133,10 +1153,10 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
     // passing fault, and hashing every other answer would be work for nothing.
     let etag = (matches!(caching, Caching::Public(_) | Caching::Partner(_))
         && response.errors.is_empty())
-    .then(|| etag_of(&response));
+    .then(|| etag_of(&response, written.as_deref()));
     if let (Some((key, generation)), Some(report), Some(etag)) = (keep, &report, &etag)
         && report.executed
-        && let Ok(body) = String::from_utf8(super::json::response(&response))
+        && let Ok(body) = String::from_utf8(super::json::response(&response, written.as_deref()))
         && body.ends_with('}')
     {
         let kept = Kept {
@@ -1146,8 +1166,9 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
         };
         endpoint.responses.put(key, kept, generation);
     }
+    let planned = written.is_some();
     let (response, codes) = finish(
-        response,
+        (response, written.as_deref()),
         media,
         report.as_ref(),
         caching,
@@ -1160,6 +1181,7 @@ async fn handle(endpoint: &Endpoint, request: Request) -> Outcome {
         principal: kind,
         cost: report.as_ref().map_or(0, |r| r.cost),
         codes,
+        planned,
     }
 }
 
@@ -1189,8 +1211,8 @@ enum Caching {
 
 /// The strong `ETag` of what an answer says: its `data` and `errors`, not `extensions`
 /// (the cost report's remaining budget changes with every request).
-fn etag_of(body: &async_graphql::Response) -> String {
-    let hex = crate::auth::secrets::sha256_hex(&super::json::said(body));
+fn etag_of(body: &async_graphql::Response, data: Option<&[u8]>) -> String {
+    let hex = crate::auth::secrets::sha256_hex(&super::json::said(body, data));
     format!("\"{}\"", &hex[..32])
 }
 
@@ -1244,7 +1266,7 @@ fn cache_headers(
 /// in `extensions`, `Retry-After` when the budget ran out, the caching headers (304 when
 /// the client's copy is still good); and its error codes.
 fn finish(
-    mut body: async_graphql::Response,
+    (mut body, data): (async_graphql::Response, Option<&[u8]>),
     media: Media,
     report: Option<&CostReport>,
     caching: Caching,
@@ -1283,7 +1305,7 @@ fn finish(
         StatusCode::OK
     };
     let mut response = if executed {
-        answer_executed(status, media, &body)
+        answer_executed(status, media, &body, data)
     } else {
         let mut refused = serde_json::to_value(&body).unwrap_or_default();
         if let Some(fields) = refused.as_object_mut() {

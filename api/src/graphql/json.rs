@@ -32,7 +32,7 @@ fn needs_escape(bytes: &[u8]) -> bool {
 }
 
 /// Appends `text` as a JSON string.
-fn write_str(out: &mut Vec<u8>, text: &str) {
+pub(super) fn write_str(out: &mut Vec<u8>, text: &str) {
     if needs_escape(text.as_bytes()) {
         // Writing to a vector cannot fail, and a `str` is always serializable.
         let _ = serde_json::to_writer(&mut *out, text);
@@ -45,7 +45,7 @@ fn write_str(out: &mut Vec<u8>, text: &str) {
 }
 
 /// Appends `value` as JSON.
-fn write_value(out: &mut Vec<u8>, value: &Value) {
+pub(super) fn write_value(out: &mut Vec<u8>, value: &Value) {
     match value {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Boolean(true) => out.extend_from_slice(b"true"),
@@ -86,11 +86,20 @@ fn write_errors(out: &mut Vec<u8>, errors: &[ServerError]) {
     let _ = serde_json::to_writer(&mut *out, errors);
 }
 
-/// The JSON text of `response`: `data`, then `extensions` and `errors` if there are any.
-pub fn response(response: &Response) -> Vec<u8> {
-    let mut out = Vec::with_capacity(1024);
+/// Appends `data`, written already, or the response's own.
+fn write_data(out: &mut Vec<u8>, response: &Response, data: Option<&[u8]>) {
+    match data {
+        Some(data) => out.extend_from_slice(data),
+        None => write_value(out, &response.data),
+    }
+}
+
+/// The JSON text of `response`: `data` (or `data`, its JSON text written already), then
+/// `extensions` and `errors` if there are any.
+pub fn response(response: &Response, data: Option<&[u8]>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.map_or(1024, |data| data.len() + 256));
     out.extend_from_slice(b"{\"data\":");
-    write_value(&mut out, &response.data);
+    write_data(&mut out, response, data);
     if !response.extensions.is_empty() {
         out.extend_from_slice(b",\"extensions\":");
         let _ = serde_json::to_writer(&mut out, &response.extensions);
@@ -103,12 +112,12 @@ pub fn response(response: &Response) -> Vec<u8> {
     out
 }
 
-/// The JSON text of what `response` says, for its `ETag`: `data` and `errors` (an empty
-/// list included), without `extensions`.
-pub fn said(response: &Response) -> Vec<u8> {
-    let mut out = Vec::with_capacity(1024);
+/// The JSON text of what `response` says, for its `ETag`: `data` (or `data`, as in
+/// [`response`]) and `errors` (an empty list included), without `extensions`.
+pub fn said(response: &Response, data: Option<&[u8]>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.map_or(1024, |data| data.len() + 32));
     out.extend_from_slice(b"{\"data\":");
-    write_value(&mut out, &response.data);
+    write_data(&mut out, response, data);
     out.extend_from_slice(b",\"errors\":");
     write_errors(&mut out, &response.errors);
     out.push(b'}');
@@ -190,7 +199,7 @@ mod tests {
     fn a_response_is_written_as_serde_json_writes_it() {
         let mut answer = Response::new(sample());
         assert_eq!(
-            response(&answer),
+            response(&answer, None),
             serde_json::to_vec(&answer).expect("serializable")
         );
         answer
@@ -200,12 +209,12 @@ mod tests {
         error.path = vec![async_graphql::PathSegment::Field("name".into())];
         answer.errors.push(error);
         assert_eq!(
-            response(&answer),
+            response(&answer, None),
             serde_json::to_vec(&answer).expect("serializable")
         );
         let errors_only = Response::from_errors(vec![ServerError::new("nej", None)]);
         assert_eq!(
-            response(&errors_only),
+            response(&errors_only, None),
             serde_json::to_vec(&errors_only).expect("serializable")
         );
     }
@@ -226,7 +235,7 @@ mod tests {
                 errors: &answer.errors,
             })
             .expect("serializable");
-            assert_eq!(said(&answer), expected);
+            assert_eq!(said(&answer, None), expected);
         }
     }
 }

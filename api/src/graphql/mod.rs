@@ -3,6 +3,7 @@
 pub mod account;
 pub mod authority;
 pub mod checks;
+pub mod compiled;
 pub mod connection;
 pub mod cooperation;
 pub mod cost;

@@ -20,6 +20,7 @@
 //! query member it asks first, [`Capture`], hands the environment to a request that carries
 //! [`Capturing`], once per schema, and answers that request's field itself.
 
+use super::documents::Parsed;
 use async_graphql::extensions::Extensions;
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, OperationDefinition, OperationType, Selection,
@@ -68,12 +69,15 @@ impl Prepared {
     /// Runs `request`, whose document is `document`, on `schema`: directly when the
     /// document needs no preparation, by the engine otherwise. The checking schema must
     /// have validated `document` for this request in full.
+    ///
+    /// A document that a plan covers ([`super::compiled`]) is answered by its plan: then
+    /// the answer's `data` is the JSON text returned beside an empty response.
     pub async fn execute(
         &self,
         schema: &super::SamverkanSchema,
-        document: &ExecutableDocument,
+        document: &Parsed,
         mut request: Request,
-    ) -> Response {
+    ) -> (Response, Option<Vec<u8>>) {
         let operation = match &self.environment {
             Some(_) => ready(document, request.operation_name.as_deref()),
             None => None,
@@ -83,9 +87,14 @@ impl Prepared {
             _ => None,
         };
         let (Some(environment), Some((name, operation))) = (environment, operation) else {
-            request.set_parsed_query(document.clone());
-            return schema.execute(request).await;
+            request.set_parsed_query(document.document());
+            return (schema.execute(request).await, None);
         };
+        if let Some(plan) = document.plan(operation)
+            && let Some(data) = plan.run(&request.data).await
+        {
+            return (Response::new(Value::Null), Some(data));
+        }
         let query = QueryEnv::new(QueryEnvInner {
             extensions: environment.extensions.clone(),
             variables: Variables::default(),
@@ -113,7 +122,7 @@ impl Prepared {
         if let Ok(mut errors) = query.errors.lock() {
             response.errors.extend(std::mem::take(&mut *errors));
         }
-        response
+        (response, None)
     }
 }
 

@@ -1,0 +1,947 @@
+//! Documents compiled into plans: the answer's JSON written straight from the rows, one
+//! statement per level, without the resolver engine.
+//!
+//! Even with records resolved directly ([`super::direct`]), the engine makes a value of
+//! every field, a map of every object, and a future of every relation, then orders the
+//! values and writes them out: on W2 (fifty organisations, ten dialogues each, their
+//! authorities) that was half of the server's instructions (9.3 million per request through
+//! the engine, 4.6 million through a plan, in `bench/instructions`). A plan does what the
+//! engine would do for the documents it covers: it reads each level for all its parents at
+//! once, with the same statements, loaders and visibility as the resolvers, and then
+//! writes the answer's JSON text in one go, in the order the document asks.
+//!
+//! What a plan covers: a query without variables, directives or fragments, each response
+//! key once per selection, over the lists of organisations, authorities, dialogues and
+//! proposals (`nodes` of their connections), their plain fields, an organisation's
+//! dialogues, a dialogue's authorities and a proposal's lead organisation. Every other
+//! document, and a planned one whose run fails (bad page arguments, a database error, a
+//! lead organisation the caller may not see), goes to the engine, which answers it as
+//! always, errors included: a plan only ever reads.
+//!
+//! The plain fields here are those whose resolvers read a column and nothing else; they
+//! are written with the same GraphQL values the resolvers return. The tests check each of
+//! them, by kind of field, against the engine's answer for the same records.
+
+use super::authority::{Authority, AuthorityFilter};
+use super::connection::{ColumnOf, Input, Member, Order, read_by};
+use super::dialogue::{Dialogue, DialogueFilter};
+use super::enums::{
+    AuthorityKind, AuthorityLevel, DialogueKind, DialogueStatus, OrganisationKind, ProposalStatus,
+    Visibility,
+};
+use super::ids::{self, NodeType};
+use super::json::{write_str, write_value};
+use super::loaders::{ById, ListOrder, Loaders, Made, PageKey, PagedRelation, Pages, Seen};
+use super::organisation::{Organisation, OrganisationFilter};
+use super::proposal::{Proposal, ProposalFilter};
+use super::scalars::{Date, DateTime};
+use crate::auth::Principal;
+use crate::error::AppError;
+use crate::paging::{self, IdMap, Page, PageArgs, Row, Sort, SortKey, Wanted};
+use crate::records::{self, ListFilter};
+use async_graphql::dataloader::Loader;
+use async_graphql::parser::types::{Field, OperationDefinition, Selection, SelectionSet};
+use async_graphql::{Data, InputType, Positioned};
+use entity::{IdList, authority, dialogue, organisation, proposal};
+use sea_orm::DatabaseConnection;
+use std::any::{Any, TypeId};
+use std::future::Future;
+use std::marker::PhantomData;
+use std::ops::Range;
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use uuid::Uuid;
+
+type Loading<'a, T> = Pin<Box<dyn Future<Output = Result<T, AppError>> + Send + 'a>>;
+
+/// What a plan runs with: the request's caller, connection and loaders, and the records
+/// a page read with its rows for a reference below it ([`ListJoining`]).
+struct Run<'a> {
+    db: &'a DatabaseConnection,
+    principal: &'a Principal,
+    loaders: &'a Loaders,
+    joined: Mutex<Vec<(&'static str, Box<dyn Any + Send>)>>,
+}
+
+impl Run<'_> {
+    /// The records a page read for the reference `name`, once.
+    fn joined<T: 'static>(&self, name: &str) -> Option<T> {
+        let mut joined = self.joined.lock().ok()?;
+        let at = joined.iter().position(|(kept, _)| *kept == name)?;
+        joined.swap_remove(at).1.downcast::<T>().ok().map(|t| *t)
+    }
+}
+
+/// Writes one field of a record, read off its row.
+type Column<R> = fn(&R, &mut Vec<u8>);
+
+/// A relation of the records of one level: it reads what the relation holds for all of
+/// them (`parents`) at once, and what it read then writes its value for each.
+trait Related<P>: Send + Sync {
+    fn load<'a, 'p>(
+        &'a self,
+        run: &'a Run<'a>,
+        parents: &'p [P],
+    ) -> Loading<'p, Box<dyn Written + 'a>>
+    where
+        'a: 'p;
+}
+
+/// What a relation read for the parents of a level.
+trait Written: Send {
+    /// Appends the relation's value for parent `at`.
+    fn write(&self, at: usize, out: &mut Vec<u8>);
+}
+
+/// A field of a record.
+enum Part<R> {
+    /// A plain field.
+    Column(Column<R>),
+    /// Text known when planned (`__typename`).
+    Fixed(Vec<u8>),
+    /// A relation.
+    Related(Box<dyn Related<R>>),
+}
+
+/// The fields a selection asks of records of one type, each with its key written out.
+struct Objects<R> {
+    fields: Vec<(Vec<u8>, Part<R>)>,
+}
+
+/// The key of a field in the answer, written out with its colon.
+fn key_of(field: &Field) -> Vec<u8> {
+    let mut key = Vec::new();
+    write_str(&mut key, field.response_key().node.as_str());
+    key.push(b':');
+    key
+}
+
+/// The fields of `set` as plain fields, each field's response key once: `None` for a
+/// fragment or a key asked twice (the engine merges those).
+fn fields(set: &SelectionSet) -> Option<Vec<&Field>> {
+    let mut fields: Vec<&Field> = Vec::with_capacity(set.items.len());
+    for selection in &set.items {
+        let Selection::Field(field) = &selection.node else {
+            return None;
+        };
+        let field = &field.node;
+        let key = &field.response_key().node;
+        if !field.directives.is_empty() || fields.iter().any(|f| f.response_key().node == *key) {
+            return None;
+        }
+        fields.push(field);
+    }
+    Some(fields)
+}
+
+/// A record type that plans can write.
+trait Planned: Member {
+    /// The GraphQL name of the type.
+    const NAME: &'static str;
+    /// The GraphQL name of its connections.
+    const CONNECTION: &'static str;
+    /// The fields its lists are ordered by.
+    type OrderField;
+    /// The plain field `name`, if it is one plans write.
+    fn column(name: &str) -> Option<Column<Self::Row>>;
+    /// The relation `field`, if it is one plans follow.
+    fn related(field: &Field) -> Option<Box<dyn Related<Self::Row>>>;
+}
+
+impl<R: Send + Sync> Objects<R> {
+    /// The plan of `set` over records of `N`, and the columns it reads.
+    fn of<N: Planned<Row = R>>(set: &SelectionSet) -> Option<(Self, Wanted)> {
+        let mut planned = Vec::new();
+        for field in fields(set)? {
+            let name = field.name.node.as_str();
+            let part = if name == "__typename" {
+                let mut text = Vec::new();
+                write_str(&mut text, N::NAME);
+                Part::Fixed(text)
+            } else if let Some(column) = N::column(name) {
+                if !field.arguments.is_empty() {
+                    return None;
+                }
+                Part::Column(column)
+            } else {
+                Part::Related(N::related(field)?)
+            };
+            planned.push((key_of(field), part));
+        }
+        Some((Self { fields: planned }, read_by::<N>(set)))
+    }
+
+    /// What the relations of these fields hold for `rows`.
+    async fn load<'a>(&'a self, run: &'a Run<'a>, rows: &[R]) -> Result<Level<'a, R>, AppError> {
+        let mut related = Vec::new();
+        for (_, part) in &self.fields {
+            if let Part::Related(relation) = part {
+                related.push(relation.load(run, rows).await?);
+            }
+        }
+        Ok(Level {
+            objects: self,
+            related,
+        })
+    }
+}
+
+/// The records of one level, with what their relations read.
+struct Level<'a, R> {
+    objects: &'a Objects<R>,
+    related: Vec<Box<dyn Written + 'a>>,
+}
+
+impl<R> Level<'_, R> {
+    /// Appends the JSON object of `rows[at]`.
+    fn write(&self, rows: &[R], at: usize, out: &mut Vec<u8>) {
+        out.push(b'{');
+        let mut related = self.related.iter();
+        for (n, (key, part)) in self.objects.fields.iter().enumerate() {
+            if n > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(key);
+            match part {
+                Part::Column(write) => write(&rows[at], out),
+                Part::Fixed(text) => out.extend_from_slice(text),
+                Part::Related(_) => {
+                    // One loaded per relation, in the same order.
+                    if let Some(written) = related.next() {
+                        written.write(at, out);
+                    }
+                }
+            }
+        }
+        out.push(b'}');
+    }
+
+    /// Appends the JSON list of the objects of `places` in `rows`.
+    fn write_list(&self, rows: &[R], places: impl IntoIterator<Item = usize>, out: &mut Vec<u8>) {
+        out.push(b'[');
+        for (n, at) in places.into_iter().enumerate() {
+            if n > 0 {
+                out.push(b',');
+            }
+            self.write(rows, at, out);
+        }
+        out.push(b']');
+    }
+}
+
+/// The fields a connection's selection asks: its `nodes` (under any key), `__typename`.
+struct Connection<R> {
+    fields: Vec<(Vec<u8>, Option<Objects<R>>)>,
+    wanted: Wanted,
+}
+
+impl<R: Send + Sync> Connection<R> {
+    fn of<N: Planned<Row = R>>(set: &SelectionSet) -> Option<Self> {
+        let mut planned = Vec::new();
+        let mut wanted = Wanted::NONE;
+        for field in fields(set)? {
+            let objects = match field.name.node.as_str() {
+                "nodes" => {
+                    let (objects, reads) = Objects::of::<N>(&field.selection_set.node)?;
+                    wanted = wanted.union(reads);
+                    Some(objects)
+                }
+                "__typename" => None,
+                _ => return None,
+            };
+            planned.push((key_of(field), objects));
+        }
+        Some(Self {
+            fields: planned,
+            wanted,
+        })
+    }
+
+    /// The connections of the pages `places` of `rows`.
+    async fn load<'a>(
+        &'a self,
+        run: &'a Run<'a>,
+        rows: Vec<R>,
+        places: Vec<Range<usize>>,
+        name: &'static str,
+    ) -> Result<Box<dyn Written + 'a>, AppError>
+    where
+        R: 'a,
+    {
+        let mut levels = Vec::with_capacity(self.fields.len());
+        for (_, objects) in &self.fields {
+            levels.push(match objects {
+                Some(objects) => Some(objects.load(run, &rows).await?),
+                None => None,
+            });
+        }
+        Ok(Box::new(Paged {
+            connection: self,
+            rows,
+            levels,
+            places,
+            name,
+        }))
+    }
+}
+
+/// The pages of a connection, one per parent, with what their records' relations read.
+struct Paged<'a, R> {
+    connection: &'a Connection<R>,
+    rows: Vec<R>,
+    /// Per field of the connection: its `nodes`' level, or none for `__typename`.
+    levels: Vec<Option<Level<'a, R>>>,
+    places: Vec<Range<usize>>,
+    /// The connection type's name.
+    name: &'static str,
+}
+
+impl<R: Send + Sync> Written for Paged<'_, R> {
+    fn write(&self, at: usize, out: &mut Vec<u8>) {
+        let place = self.places.get(at).cloned().unwrap_or_default();
+        out.push(b'{');
+        for (n, ((key, _), level)) in self.connection.fields.iter().zip(&self.levels).enumerate() {
+            if n > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(key);
+            match level {
+                Some(level) => level.write_list(&self.rows, place.clone(), out),
+                None => write_str(out, self.name),
+            }
+        }
+        out.push(b'}');
+    }
+}
+
+/// The argument `name` of `field` as a `T`; `None` when it does not parse.
+fn argument<T: InputType>(field: &Field, name: &str) -> Option<T> {
+    let value = match field.get_argument(name) {
+        Some(value) => Some(value.node.clone().into_const()?),
+        None => None,
+    };
+    T::parse(value).ok()
+}
+
+/// Whether `field` has no arguments but these.
+fn only(field: &Field, names: &[&str]) -> bool {
+    field
+        .arguments
+        .iter()
+        .all(|(name, _)| names.contains(&name.node.as_str()))
+}
+
+/// The page that `field` asks for, sorted by its `orderBy` or `default`.
+fn page<K: SortKey, O>(field: &Field, default: Sort<K::Field>) -> Option<Page<K>>
+where
+    Order<O>: InputType,
+    O: InputType + Into<K::Field>,
+{
+    let args = PageArgs::new(
+        argument(field, "first")?,
+        argument(field, "after")?,
+        argument(field, "last")?,
+        argument(field, "before")?,
+    );
+    let order: Option<Order<O>> = argument(field, "orderBy")?;
+    Page::new(args, Order::or(order, default)).ok()
+}
+
+/// A top-level list: one page of the records the caller may see, as a connection.
+struct List<N: Member, F> {
+    page: Page<<N::Row as Row>::Key>,
+    filter: F,
+    connection: Connection<N::Row>,
+}
+
+impl<N, F> Related<()> for List<N, F>
+where
+    N: Planned,
+    F: ListFilter<Row = N::Row>,
+{
+    fn load<'a, 'p>(&'a self, run: &'a Run<'a>, _: &'p [()]) -> Loading<'p, Box<dyn Written + 'a>>
+    where
+        'a: 'p,
+    {
+        Box::pin(async move {
+            let rows = records::list(run.db, run.principal, &self.filter, &self.page).await?;
+            let all = one_page(rows.rows.len());
+            let connection = &self.connection;
+            connection.load(run, rows.rows, all, N::CONNECTION).await
+        })
+    }
+}
+
+/// The filter, connection and page of a top-level list `field` of `N`, filtered by a `G`.
+#[allow(clippy::type_complexity, reason = "the three parts of one list")]
+fn list_parts<N, G>(
+    field: &Field,
+    default: Sort<<<N::Row as Row>::Key as SortKey>::Field>,
+) -> Option<(G::Domain, Connection<N::Row>, Page<<N::Row as Row>::Key>)>
+where
+    N: Planned,
+    G: InputType + Input,
+    Option<G>: Input<Domain = G::Domain>,
+    G::Domain: Default,
+    N::OrderField: InputType + Into<<<N::Row as Row>::Key as SortKey>::Field>,
+    Order<N::OrderField>: InputType,
+{
+    if !only(
+        field,
+        &["first", "after", "last", "before", "filter", "orderBy"],
+    ) {
+        return None;
+    }
+    let filter: Option<G> = argument(field, "filter")?;
+    let filter = filter.into_domain().ok()?;
+    let connection = Connection::of::<N>(&field.selection_set.node)?;
+    let page = page::<_, N::OrderField>(field, default)?.wanting(connection.wanted);
+    Some((filter, connection, page))
+}
+
+/// The plan of a top-level list `field` of `N`, filtered by a `G`.
+fn list<N, G>(
+    field: &Field,
+    default: Sort<<<N::Row as Row>::Key as SortKey>::Field>,
+) -> Option<Box<dyn Related<()>>>
+where
+    N: Planned + 'static,
+    G: InputType + Input,
+    Option<G>: Input<Domain = G::Domain>,
+    G::Domain: ListFilter<Row = N::Row> + Default,
+    N::OrderField: InputType + Into<<<N::Row as Row>::Key as SortKey>::Field>,
+    Order<N::OrderField>: InputType,
+{
+    let (filter, connection, page) = list_parts::<N, G>(field, default)?;
+    Some(Box::new(List::<N, G::Domain> {
+        page,
+        filter,
+        connection,
+    }))
+}
+
+/// [`List`] for records with a to-one reference that the page's statement reads too, as
+/// [`super::connection::list_joining`] does: the reference then takes its records from the
+/// page instead of a statement of its own.
+struct ListJoining<N: Member, F, T: Member> {
+    list: List<N, F>,
+    name: &'static str,
+    key: ColumnOf<N::Row>,
+    wanted: Wanted,
+    targets: PhantomData<fn() -> T>,
+}
+
+impl<N, F, T> Related<()> for ListJoining<N, F, T>
+where
+    N: Planned,
+    F: ListFilter<Row = N::Row>,
+    T: Member<Row: Seen> + 'static,
+{
+    fn load<'a, 'p>(&'a self, run: &'a Run<'a>, _: &'p [()]) -> Loading<'p, Box<dyn Written + 'a>>
+    where
+        'a: 'p,
+    {
+        Box::pin(async move {
+            let List {
+                page,
+                filter,
+                connection,
+            } = &self.list;
+            let visible = T::Row::visible(run.principal);
+            let joined = paging::Joined::<T::Row>::new(self.key, visible, self.wanted);
+            let (rows, targets) =
+                records::list_joining(run.db, run.principal, filter, page, &joined).await?;
+            if let Ok(mut kept) = run.joined.lock() {
+                kept.push((self.name, Box::new(targets)));
+            }
+            let all = one_page(rows.rows.len());
+            connection.load(run, rows.rows, all, N::CONNECTION).await
+        })
+    }
+}
+
+/// The plan of a top-level list `field` of `N` whose reference `name` to `T`, through the
+/// column `key`, is read with the page when exactly one place in its `nodes` asks for it;
+/// [`list`] otherwise.
+fn list_joining<N, G, T>(
+    field: &Field,
+    default: Sort<<<N::Row as Row>::Key as SortKey>::Field>,
+    (name, key): (&'static str, ColumnOf<N::Row>),
+) -> Option<Box<dyn Related<()>>>
+where
+    N: Planned + 'static,
+    G: InputType + Input,
+    Option<G>: Input<Domain = G::Domain>,
+    G::Domain: ListFilter<Row = N::Row> + Default,
+    N::OrderField: InputType + Into<<<N::Row as Row>::Key as SortKey>::Field>,
+    Order<N::OrderField>: InputType,
+    T: Member<Row: Seen> + 'static,
+    ColumnOf<N::Row>: Send + Sync,
+{
+    let mut asking = Vec::new();
+    for part in fields(&field.selection_set.node)? {
+        if part.name.node == "nodes" {
+            let nodes = fields(&part.selection_set.node)?;
+            asking.extend(nodes.into_iter().filter(|f| f.name.node == name));
+        }
+    }
+    let ([asked], true) = (asking.as_slice(), paging::joinable::<N::Row, T::Row>()) else {
+        return list::<N, G>(field, default);
+    };
+    let wanted = read_by::<T>(&asked.selection_set.node);
+    let (filter, connection, page) = list_parts::<N, G>(field, default)?;
+    Some(Box::new(ListJoining::<N, G::Domain, T> {
+        list: List {
+            page,
+            filter,
+            connection,
+        },
+        name,
+        key,
+        wanted,
+        targets: PhantomData,
+    }))
+}
+
+/// A nested connection, one page per parent: all parents' pages read at once through the
+/// request's loader of pages, as [`super::connection::nested_page`] reads them.
+struct NestedPage<N: Member> {
+    relation: PagedRelation,
+    page: Page<<N::Row as Row>::Key>,
+    connection: Connection<N::Row>,
+}
+
+impl<P: Row, N: Planned> Related<P> for NestedPage<N>
+where
+    Pages<N::Row>: Made,
+{
+    fn load<'a, 'p>(
+        &'a self,
+        run: &'a Run<'a>,
+        parents: &'p [P],
+    ) -> Loading<'p, Box<dyn Written + 'a>>
+    where
+        'a: 'p,
+    {
+        Box::pin(async move {
+            let key = |parent: &P| PageKey {
+                parent: parent.id(),
+                relation: self.relation,
+                page: self.page.clone(),
+            };
+            let keys: Vec<_> = parents.iter().map(key).collect();
+            let loader = run.loaders.get::<Pages<N::Row>>();
+            let mut pages = Box::pin(loader.loader().load(&keys)).await?;
+            let mut rows = Vec::new();
+            let mut places = Vec::with_capacity(keys.len());
+            for key in &keys {
+                let start = rows.len();
+                if let Some(page) = pages.remove(key) {
+                    rows.extend(page.rows);
+                }
+                places.push(start..rows.len());
+            }
+            let connection = &self.connection;
+            connection.load(run, rows, places, N::CONNECTION).await
+        })
+    }
+}
+
+/// The plan of the nested connection `field` of `N`, by `relation`.
+fn nested<N>(
+    field: &Field,
+    relation: PagedRelation,
+    default: Sort<<<N::Row as Row>::Key as SortKey>::Field>,
+) -> Option<Box<NestedPage<N>>>
+where
+    N: Planned,
+    N::OrderField: InputType + Into<<<N::Row as Row>::Key as SortKey>::Field>,
+    Order<N::OrderField>: InputType,
+{
+    if !only(field, &["first", "after", "last", "before", "orderBy"]) {
+        return None;
+    }
+    let connection = Connection::of::<N>(&field.selection_set.node)?;
+    let page = page::<_, N::OrderField>(field, default)?.wanting(connection.wanted);
+    Some(Box::new(NestedPage {
+        relation,
+        page,
+        connection,
+    }))
+}
+
+/// The records of `ids` that the caller may see, through the request's loader by id.
+async fn by_ids<R: Row>(run: &Run<'_>, wanted: Wanted, ids: &[Uuid]) -> Result<Vec<R>, AppError>
+where
+    ById<R>: Made,
+{
+    let loader = run.loaders.get::<ById<R>>();
+    Box::pin(loader.loader().rows(wanted, ids)).await
+}
+
+/// A short list each parent names on its own row, as
+/// [`super::connection::named_list`] reads it: the named records the caller may see, read
+/// at once, in the list's order.
+struct NamedList<P, N: Member> {
+    ids: fn(&P) -> &IdList,
+    objects: Objects<N::Row>,
+    wanted: Wanted,
+}
+
+impl<P: Row, N: Planned> Related<P> for NamedList<P, N>
+where
+    N::Row: ListOrder,
+    ById<N::Row>: Made,
+{
+    fn load<'a, 'p>(
+        &'a self,
+        run: &'a Run<'a>,
+        parents: &'p [P],
+    ) -> Loading<'p, Box<dyn Written + 'a>>
+    where
+        'a: 'p,
+    {
+        Box::pin(async move {
+            let sort = N::Row::list_order();
+            let mut distinct: IdMap<()> = IdMap::default();
+            for parent in parents {
+                distinct.extend((self.ids)(parent).ids().map(|id| (id, ())));
+            }
+            let ids: Vec<Uuid> = distinct.into_keys().collect();
+            let wanted = self.wanted.selected::<N::Row>(sort.field);
+            let found: Vec<N::Row> = by_ids(run, wanted, &ids).await?;
+            let at = paging::places_by_id(&found);
+            let level = self.objects.load(run, &found).await?;
+            // Each parent's records are `places[ends[at - 1]..ends[at]]` (from 0 for the
+            // first), in the list's order.
+            let mut places = Vec::new();
+            let mut ends = Vec::with_capacity(parents.len());
+            for parent in parents {
+                let start = places.len();
+                places.extend(
+                    (self.ids)(parent)
+                        .ids()
+                        .filter_map(|id| at.get(&id).copied()),
+                );
+                paging::sort_places(&found, &mut places[start..], sort);
+                ends.push(places.len());
+            }
+            let written: Box<dyn Written + 'a> = Box::new(Lists {
+                rows: found,
+                level,
+                places,
+                ends,
+            });
+            Ok(written)
+        })
+    }
+}
+
+/// What a [`NamedList`] read: its records, and where each parent's lie among them.
+struct Lists<'a, R> {
+    rows: Vec<R>,
+    level: Level<'a, R>,
+    places: Vec<usize>,
+    ends: Vec<usize>,
+}
+
+impl<R: Send + Sync> Written for Lists<'_, R> {
+    fn write(&self, at: usize, out: &mut Vec<u8>) {
+        let start = at.checked_sub(1).map_or(0, |before| self.ends[before]);
+        let places = &self.places[start..self.ends[at]];
+        self.level
+            .write_list(&self.rows, places.iter().copied(), out);
+    }
+}
+
+/// What a [`Reference`] read: its records, and which one each parent's is.
+struct References<'a, R> {
+    rows: Vec<R>,
+    level: Level<'a, R>,
+    places: Vec<usize>,
+}
+
+impl<R: Send + Sync> Written for References<'_, R> {
+    fn write(&self, at: usize, out: &mut Vec<u8>) {
+        self.level.write(&self.rows, self.places[at], out);
+    }
+}
+
+/// A to-one reference each parent's row keys, as [`super::connection::reference`] reads
+/// it; a parent whose record the caller may not see fails the plan (the engine answers
+/// with the error).
+struct Reference<P, N: Member> {
+    name: &'static str,
+    key: fn(&P) -> Uuid,
+    objects: Objects<N::Row>,
+    wanted: Wanted,
+}
+
+impl<P: Row, N: Planned> Related<P> for Reference<P, N>
+where
+    ById<N::Row>: Made,
+{
+    fn load<'a, 'p>(
+        &'a self,
+        run: &'a Run<'a>,
+        parents: &'p [P],
+    ) -> Loading<'p, Box<dyn Written + 'a>>
+    where
+        'a: 'p,
+    {
+        Box::pin(async move {
+            let mut ids: Vec<Uuid> = parents.iter().map(self.key).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let found: Vec<N::Row> = match run.joined::<IdMap<N::Row>>(self.name) {
+                Some(joined) => joined.into_values().collect(),
+                None => by_ids(run, self.wanted, &ids).await?,
+            };
+            let at = paging::places_by_id(&found);
+            let places = parents
+                .iter()
+                .map(|parent| at.get(&(self.key)(parent)).copied())
+                .collect::<Option<Vec<usize>>>()
+                .ok_or(AppError::NotFound("record"))?;
+            let level = self.objects.load(run, &found).await?;
+            let written: Box<dyn Written + 'a> = Box::new(References {
+                rows: found,
+                level,
+                places,
+            });
+            Ok(written)
+        })
+    }
+}
+
+/// The places of one page of `n` rows.
+fn one_page(n: usize) -> Vec<Range<usize>> {
+    std::iter::once(0..n).collect()
+}
+
+/// The name of `field` of the type `parent`, as `Type.field`.
+fn qualified(parent: &str, field: &Field) -> String {
+    format!("{parent}.{}", field.name.node)
+}
+
+/// The plan of a field with a selection of its own and no arguments, over `N`.
+fn objects<N: Planned>(field: &Field) -> Option<(Objects<N::Row>, Wanted)> {
+    if !field.arguments.is_empty() {
+        return None;
+    }
+    Objects::of::<N>(&field.selection_set.node)
+}
+
+/// Appends a string.
+fn text(out: &mut Vec<u8>, text: &str) {
+    write_str(out, text);
+}
+
+/// Appends a string or `null`.
+fn maybe(out: &mut Vec<u8>, text: Option<&str>) {
+    match text {
+        Some(text) => write_str(out, text),
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
+/// Appends a value as GraphQL gives it.
+fn value(out: &mut Vec<u8>, value: impl InputType) {
+    write_value(out, &value.to_value());
+}
+
+/// The plain fields of a record type: each one's GraphQL name and what it writes off the
+/// row `r` into `out`.
+macro_rules! columns {
+    ($row:ty { $($name:literal => |$r:ident, $out:ident| $write:expr),* $(,)? }) => {
+        fn column(name: &str) -> Option<Column<$row>> {
+            let column: Column<$row> = match name {
+                $($name => |$r: &$row, $out: &mut Vec<u8>| $write,)*
+                _ => return None,
+            };
+            Some(column)
+        }
+    };
+}
+
+impl Planned for Organisation {
+    const NAME: &'static str = "Organisation";
+    const CONNECTION: &'static str = "OrganisationConnection";
+    type OrderField = super::organisation::OrganisationOrderField;
+
+    columns!(organisation::Model {
+        "id" => |r, out| value(out, ids::encode(NodeType::Organisation, r.id)),
+        "slug" => |r, out| text(out, &r.slug),
+        "name" => |r, out| text(out, &r.name),
+        "kind" => |r, out| value(out, OrganisationKind::from(r.kind)),
+        "description" => |r, out| text(out, &r.description),
+        "website" => |r, out| maybe(out, r.website.as_deref()),
+        "city" => |r, out| maybe(out, r.city.as_deref()),
+        "version" => |r, out| value(out, r.version),
+        "createdAt" => |r, out| value(out, DateTime::from(r.created_at)),
+        "updatedAt" => |r, out| value(out, DateTime::from(r.updated_at)),
+    });
+
+    fn related(field: &Field) -> Option<Box<dyn Related<organisation::Model>>> {
+        match qualified(Self::NAME, field).as_str() {
+            "Organisation.dialogues" => Some(nested::<Dialogue>(
+                field,
+                PagedRelation::OrganisationDialogues,
+                crate::dialogue::DEFAULT_ORDER,
+            )?),
+            _ => None,
+        }
+    }
+}
+
+impl Planned for Authority {
+    const NAME: &'static str = "Authority";
+    const CONNECTION: &'static str = "AuthorityConnection";
+    type OrderField = super::authority::AuthorityOrderField;
+
+    columns!(authority::Model {
+        "id" => |r, out| value(out, ids::encode(NodeType::Authority, r.id)),
+        "slug" => |r, out| text(out, &r.slug),
+        "name" => |r, out| text(out, &r.name),
+        "level" => |r, out| value(out, AuthorityLevel::from(r.level)),
+        "kind" => |r, out| value(out, AuthorityKind::from(r.kind)),
+        "website" => |r, out| maybe(out, r.website.as_deref()),
+        "code" => |r, out| maybe(out, r.code.as_deref()),
+        "version" => |r, out| value(out, r.version),
+        "createdAt" => |r, out| value(out, DateTime::from(r.created_at)),
+        "updatedAt" => |r, out| value(out, DateTime::from(r.updated_at)),
+        "isMetropolitan" => |r, out| value(out, r.is_metropolitan),
+    });
+
+    fn related(_: &Field) -> Option<Box<dyn Related<authority::Model>>> {
+        None
+    }
+}
+
+impl Planned for Dialogue {
+    const NAME: &'static str = "Dialogue";
+    const CONNECTION: &'static str = "DialogueConnection";
+    type OrderField = super::dialogue::DialogueOrderField;
+
+    columns!(dialogue::Model {
+        "id" => |r, out| value(out, ids::encode(NodeType::Dialogue, r.id)),
+        "title" => |r, out| text(out, &r.title),
+        "kind" => |r, out| value(out, DialogueKind::from(r.kind)),
+        "status" => |r, out| value(out, DialogueStatus::from(r.status)),
+        "heldOn" => |r, out| value(out, Date::from(r.held_on)),
+        "summary" => |r, out| text(out, &r.summary),
+        "outcome" => |r, out| maybe(out, r.outcome.as_deref()),
+        "visibility" => |r, out| value(out, Visibility::from(r.visibility)),
+        "version" => |r, out| value(out, r.version),
+        "createdAt" => |r, out| value(out, DateTime::from(r.created_at)),
+        "updatedAt" => |r, out| value(out, DateTime::from(r.updated_at)),
+    });
+
+    fn related(field: &Field) -> Option<Box<dyn Related<dialogue::Model>>> {
+        match qualified(Self::NAME, field).as_str() {
+            "Dialogue.authorities" => {
+                let (objects, wanted) = objects::<Authority>(field)?;
+                Some(Box::new(NamedList::<dialogue::Model, Authority> {
+                    ids: |d| &d.authority_ids,
+                    objects,
+                    wanted,
+                }))
+            }
+            _ => None,
+        }
+    }
+}
+
+impl Planned for Proposal {
+    const NAME: &'static str = "Proposal";
+    const CONNECTION: &'static str = "ProposalConnection";
+    type OrderField = super::proposal::ProposalOrderField;
+
+    columns!(proposal::Model {
+        "id" => |r, out| value(out, ids::encode(NodeType::Proposal, r.id)),
+        "title" => |r, out| text(out, &r.title),
+        "summary" => |r, out| text(out, &r.summary),
+        "body" => |r, out| text(out, &r.body),
+        "status" => |r, out| value(out, ProposalStatus::from(r.status)),
+        "visibility" => |r, out| value(out, Visibility::from(r.visibility)),
+        "version" => |r, out| value(out, r.version),
+        "createdAt" => |r, out| value(out, DateTime::from(r.created_at)),
+        "updatedAt" => |r, out| value(out, DateTime::from(r.updated_at)),
+    });
+
+    fn related(field: &Field) -> Option<Box<dyn Related<proposal::Model>>> {
+        match qualified(Self::NAME, field).as_str() {
+            "Proposal.leadOrganisation" => {
+                let (objects, wanted) = objects::<Organisation>(field)?;
+                Some(Box::new(Reference::<proposal::Model, Organisation> {
+                    name: "leadOrganisation",
+                    key: |p| p.lead_organisation_id,
+                    objects,
+                    wanted,
+                }))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The plan of an operation: its root fields, in order.
+pub struct Plan {
+    root: Objects<()>,
+    /// The length of its last answer.
+    size: AtomicUsize,
+}
+
+impl Plan {
+    /// The plan of `operation`, a query that [`super::prepared`] found needs no
+    /// preparation; `None` when it asks for anything plans do not cover.
+    pub fn of(operation: &Positioned<OperationDefinition>) -> Option<Self> {
+        let mut root = Vec::new();
+        for field in fields(&operation.node.selection_set.node)? {
+            let list = match qualified("Query", field).as_str() {
+                "Query.organisations" => list::<Organisation, OrganisationFilter>(
+                    field,
+                    crate::organisation::DEFAULT_ORDER,
+                ),
+                "Query.authorities" => {
+                    list::<Authority, AuthorityFilter>(field, crate::authority::DEFAULT_ORDER)
+                }
+                "Query.dialogues" => {
+                    list::<Dialogue, DialogueFilter>(field, crate::dialogue::DEFAULT_ORDER)
+                }
+                "Query.proposals" => list_joining::<Proposal, ProposalFilter, Organisation>(
+                    field,
+                    crate::proposal::DEFAULT_ORDER,
+                    ("leadOrganisation", proposal::Column::LeadOrganisationId),
+                ),
+                _ => None,
+            };
+            root.push((key_of(field), Part::Related(list?)));
+        }
+        Some(Self {
+            root: Objects { fields: root },
+            size: AtomicUsize::new(1024),
+        })
+    }
+
+    /// The JSON text of the answer's `data` for the request whose data (caller, connection,
+    /// loaders) is `data`; `None` when the plan could not answer (the engine then does).
+    pub async fn run(&self, data: &Data) -> Option<Vec<u8>> {
+        fn get<T: 'static>(data: &Data) -> Option<&T> {
+            data.get(&TypeId::of::<T>())?.downcast_ref::<T>()
+        }
+        let run = Run {
+            db: get::<DatabaseConnection>(data)?,
+            principal: get::<Principal>(data)?,
+            loaders: get::<Loaders>(data)?,
+            joined: Mutex::default(),
+        };
+        let level = self.root.load(&run, &[()]).await.ok()?;
+        // As long as the last answer: the buffer then grows, and is copied, seldom.
+        let mut out = Vec::with_capacity(self.size.load(Ordering::Relaxed));
+        level.write(&[()], 0, &mut out);
+        self.size.store(out.len(), Ordering::Relaxed);
+        Some(out)
+    }
+}

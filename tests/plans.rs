@@ -1,0 +1,187 @@
+//! Compiled plans: a document that a plan covers is answered, byte for byte, as the resolver
+//! engine answers it, for every caller; a document or argument plans do not cover goes to
+//! the engine. The engine's answer is the same document with its root fields in an inline
+//! fragment, which plans leave to the engine.
+
+use samverkan::config::HttpSettings;
+use samverkan_tests::{Caller, TestApp, assert_code};
+use serde_json::json;
+
+const METRICS_TOKEN: &str = "plans-metrics";
+
+/// Documents that plans cover: every field they write, of every type, each relation with
+/// and without its arguments, aliases, `__typename`, filters, orderings and empty pages.
+const COVERED: &[&str] = &[
+    "{ organisations(first: 50, orderBy: { field: NAME, direction: ASC }) { nodes { name dialogues(first: 10) { nodes { title heldOn authorities { name } } } } } }",
+    "{ proposals(first: 20, filter: { status: SUBMITTED }, orderBy: { field: UPDATED_AT, direction: DESC }) { nodes { title updatedAt leadOrganisation { name } } } }",
+    "{ organisations { __typename nodes { __typename id slug name kind description website city version createdAt updatedAt } } }",
+    "{ organisations(last: 7, orderBy: { field: SLUG, direction: DESC }) { nodes { slug dialogues(first: 3, orderBy: { field: TITLE, direction: ASC }) { __typename nodes { id title } } } } }",
+    "{ organisations(filter: { text: \"ÖREBRO\" }) { nodes { name } } }",
+    "{ organisations(filter: { text: \"finns inte\" }) { nodes { name } } }",
+    "{ authorities(first: 100) { nodes { __typename id slug name level kind website code version createdAt updatedAt isMetropolitan } } }",
+    "{ authorities(filter: { metropolitan: true }, orderBy: { field: NAME, direction: DESC }) { nodes { name } } }",
+    "{ d: dialogues(last: 30) { n: nodes { id title kind status heldOn summary outcome visibility version createdAt updatedAt authorities { id name } } } }",
+    "{ dialogues(filter: { heldFrom: \"2010-01-01\" }, orderBy: { field: HELD_ON, direction: ASC }) { nodes { heldOn t: title a: authorities { __typename n: name } } } }",
+    "{ proposals { nodes { __typename id title summary body status visibility version createdAt updatedAt leadOrganisation { __typename id name city } } } }",
+    "{ proposals(orderBy: { field: TITLE, direction: ASC }) { nodes { title } all: nodes { id leadOrganisation { slug } } } }",
+    "{ a: organisations(first: 2) { nodes { name } } b: proposals(first: 2) { nodes { title } } c: authorities(first: 2) { nodes { name } } d: dialogues(first: 2) { nodes { title } } }",
+];
+
+/// The answer's text up to its cost report (which changes with the caller's budget), and
+/// whether it carries errors.
+async fn answer(app: &TestApp, caller: &Caller, query: &str) -> String {
+    let request = app
+        .client
+        .post(format!("{}/graphql", app.url))
+        .json(&json!({ "query": query }));
+    let text = caller
+        .apply(request)
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("text");
+    let said = text
+        .split_once(",\"extensions\":")
+        .map_or(&*text, |(said, _)| said);
+    assert!(!said.contains("\"errors\""), "{query}: {text}");
+    said.to_owned()
+}
+
+/// The same document, its root fields in an inline fragment.
+fn for_the_engine(query: &str) -> String {
+    format!("{{ ... on Query {query} }}")
+}
+
+/// How many answers plans wrote, from `/metrics`.
+async fn planned(app: &TestApp) -> u64 {
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.url))
+        .bearer_auth(METRICS_TOKEN)
+        .send()
+        .await
+        .expect("GET /metrics")
+        .text()
+        .await
+        .expect("text");
+    text.lines()
+        .find_map(|line| line.strip_prefix("samverkan_planned_answers_total "))
+        .map_or(0, |n| n.trim().parse().expect("a count"))
+}
+
+async fn demo_with_metrics() -> TestApp {
+    let settings = HttpSettings {
+        metrics_token: Some(METRICS_TOKEN.into()),
+        ..Default::default()
+    };
+    let app = TestApp::start_with(settings, None).await;
+    samverkan::seed::demo(&app.db)
+        .await
+        .map_err(|e| e.message())
+        .expect("seed the demo network");
+    app
+}
+
+#[tokio::test]
+async fn a_planned_answer_is_the_engines_answer_for_every_caller() {
+    let app = demo_with_metrics().await;
+    // Records that only members of the network may see.
+    let lead = app.organisation("qwerty", "Qwertyföreningen").await;
+    let authority = app
+        .authority("intern-myndighet", "Intern myndighet", None)
+        .await;
+    app.proposal("Internt förslag", &lead, "NETWORK").await;
+    app.dialogue(
+        "Internt möte",
+        "2024-05-02",
+        &[&lead],
+        &[&authority],
+        "NETWORK",
+    )
+    .await;
+    let cursor = app
+        .ok(
+            "{ organisations(first: 2) { pageInfo { endCursor } } }",
+            json!({}),
+        )
+        .await["organisations"]["pageInfo"]["endCursor"]
+        .as_str()
+        .expect("a cursor")
+        .to_owned();
+    let after =
+        format!("{{ organisations(first: 3, after: \"{cursor}\") {{ nodes {{ name }} }} }}");
+    let mut documents: Vec<&str> = COVERED.to_vec();
+    documents.push(&after);
+
+    let callers = [Caller::Anonymous, Caller::User(app.admin_token.clone())];
+    let before = planned(&app).await;
+    for caller in &callers {
+        for query in &documents {
+            let planned = answer(&app, caller, query).await;
+            let engine = answer(&app, caller, &for_the_engine(query)).await;
+            assert_eq!(planned, engine, "{query} as {caller:?}");
+        }
+    }
+    assert_eq!(
+        planned(&app).await - before,
+        u64::try_from(callers.len() * documents.len()).expect("small"),
+        "every covered document was planned, and no fragment was"
+    );
+
+    // The caller's visibility holds inside the plan.
+    let proposals = "{ proposals { nodes { title } } }";
+    assert!(
+        !answer(&app, &Caller::Anonymous, proposals)
+            .await
+            .contains("Internt förslag")
+    );
+    assert!(
+        answer(&app, &callers[1], proposals)
+            .await
+            .contains("Internt förslag")
+    );
+    let dialogues = "{ organisations(filter: { text: \"Qwerty\" }) { nodes { dialogues { nodes { title authorities { name } } } } } }";
+    assert_eq!(
+        answer(&app, &Caller::Anonymous, dialogues).await,
+        "{\"data\":{\"organisations\":{\"nodes\":[{\"dialogues\":{\"nodes\":[]}}]}}"
+    );
+    assert!(
+        answer(&app, &callers[1], dialogues)
+            .await
+            .contains("Intern myndighet")
+    );
+}
+
+#[tokio::test]
+async fn what_plans_do_not_cover_is_answered_by_the_engine() {
+    let app = demo_with_metrics().await;
+    let before = planned(&app).await;
+    // Bad page arguments: the engine's error, as with variables.
+    for (query, field) in [
+        ("{ organisations(first: 500) { nodes { name } } }", "first"),
+        (
+            "{ organisations(after: \"inte en markör\") { nodes { name } } }",
+            "after",
+        ),
+        (
+            "{ organisations { nodes { dialogues(first: -1) { nodes { title } } } } }",
+            "first",
+        ),
+    ] {
+        let (_, body) = app.post_as(&Caller::Anonymous, query, json!({})).await;
+        assert_code(&body["errors"][0], "BAD_USER_INPUT", Some(field));
+    }
+    // Fields that plans do not write, and a connection's other fields.
+    for query in [
+        "{ organisations { totalCount nodes { name } } }",
+        "{ organisations { nodes { name contactEmail } } }",
+        "{ proposals { nodes { title coSigners { name } } } }",
+        "{ organisations { nodes { name } } organisation(slug: \"rsmh\") { name } }",
+    ] {
+        let (_, body) = app.post_as(&Caller::Anonymous, query, json!({})).await;
+        assert!(body.get("errors").is_none(), "{query}: {body}");
+    }
+    assert_eq!(planned(&app).await, before, "none of these was planned");
+}
