@@ -10,7 +10,8 @@ use serde_json::json;
 const METRICS_TOKEN: &str = "plans-metrics";
 
 /// Documents that plans cover: every field they write, of every type, each relation with
-/// and without its arguments, aliases, `__typename`, filters, orderings and empty pages.
+/// and without its arguments, aliases, `__typename`, filters, orderings, empty pages, and
+/// lookups that find nothing.
 const COVERED: &[&str] = &[
     "{ organisations(first: 50, orderBy: { field: NAME, direction: ASC }) { nodes { name dialogues(first: 10) { nodes { title heldOn authorities { name } } } } } }",
     "{ proposals(first: 20, filter: { status: SUBMITTED }, orderBy: { field: UPDATED_AT, direction: DESC }) { nodes { title updatedAt leadOrganisation { name } } } }",
@@ -25,6 +26,9 @@ const COVERED: &[&str] = &[
     "{ proposals { nodes { __typename id title summary body status visibility version createdAt updatedAt leadOrganisation { __typename id name city } } } }",
     "{ proposals(orderBy: { field: TITLE, direction: ASC }) { nodes { title } all: nodes { id leadOrganisation { slug } } } }",
     "{ a: organisations(first: 2) { nodes { name } } b: proposals(first: 2) { nodes { title } } c: authorities(first: 2) { nodes { name } } d: dialogues(first: 2) { nodes { title } } }",
+    "{ organisation(slug: \"rsmh\") { __typename id slug name kind description website city version createdAt updatedAt dialogues(last: 2) { nodes { title } } } }",
+    "{ authority(slug: \"socialdepartementet\") { id slug name level kind website code version createdAt updatedAt isMetropolitan } }",
+    "{ organisation(slug: \"finns-inte\") { name } authority(slug: \"finns-inte\") { name } }",
 ];
 
 /// The answer's text up to its cost report (which changes with the caller's budget), and
@@ -178,7 +182,7 @@ async fn what_plans_do_not_cover_is_answered_by_the_engine() {
         "{ organisations { totalCount nodes { name } } }",
         "{ organisations { nodes { name contactEmail } } }",
         "{ proposals { nodes { title coSigners { name } } } }",
-        "{ organisations { nodes { name } } organisation(slug: \"rsmh\") { name } }",
+        "{ organisations { nodes { name } } dialogue(id: \"RGlhbG9ndWU6MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw\") { title } }",
     ] {
         let (_, body) = app.post_as(&Caller::Anonymous, query, json!({})).await;
         assert!(body.get("errors").is_none(), "{query}: {body}");

@@ -41,7 +41,11 @@ pub type IdMap<V> = HashMap<Uuid, V, BuildHasherDefault<IdHasher>>;
 /// Where each of `rows` lies in them, by id.
 pub fn places_by_id<R: Row>(rows: &[R]) -> IdMap<usize> {
     let mut places = IdMap::with_capacity_and_hasher(rows.len(), Default::default());
-    places.extend(rows.iter().enumerate().map(|(place, row)| (row.id(), place)));
+    places.extend(
+        rows.iter()
+            .enumerate()
+            .map(|(place, row)| (row.id(), place)),
+    );
     places
 }
 

@@ -12,7 +12,8 @@
 //!
 //! What a plan covers: a query without variables, directives or fragments, each response
 //! key once per selection, over the lists of organisations, authorities, dialogues and
-//! proposals (`nodes` of their connections), their plain fields, an organisation's
+//! proposals (`nodes` of their connections) and the lookups of an organisation or an
+//! authority by slug, their plain fields, an organisation's
 //! dialogues, a dialogue's authorities and a proposal's lead organisation. Every other
 //! document, and a planned one whose run fails (bad page arguments, a database error, a
 //! lead organisation the caller may not see), goes to the engine, which answers it as
@@ -504,6 +505,69 @@ where
     }))
 }
 
+/// Finds one record by its slug, as the caller may see it, with these columns.
+type Find<R> =
+    for<'a> fn(&'a DatabaseConnection, &'a Principal, &'a str, Wanted) -> Loading<'a, Option<R>>;
+
+/// A top-level lookup of one record by slug: its object, or `null`.
+struct BySlug<N: Member> {
+    find: Find<N::Row>,
+    slug: String,
+    objects: Objects<N::Row>,
+    wanted: Wanted,
+}
+
+impl<N: Planned> Related<()> for BySlug<N> {
+    fn load<'a, 'p>(&'a self, run: &'a Run<'a>, _: &'p [()]) -> Loading<'p, Box<dyn Written + 'a>>
+    where
+        'a: 'p,
+    {
+        Box::pin(async move {
+            let rows: Vec<N::Row> = (self.find)(run.db, run.principal, &self.slug, self.wanted)
+                .await?
+                .into_iter()
+                .collect();
+            let level = self.objects.load(run, &rows).await?;
+            let written: Box<dyn Written + 'a> = Box::new(Found { rows, level });
+            Ok(written)
+        })
+    }
+}
+
+/// What a [`BySlug`] found: one record or none.
+struct Found<'a, R> {
+    rows: Vec<R>,
+    level: Level<'a, R>,
+}
+
+impl<R: Send + Sync> Written for Found<'_, R> {
+    fn write(&self, _: usize, out: &mut Vec<u8>) {
+        if self.rows.is_empty() {
+            out.extend_from_slice(b"null");
+        } else {
+            self.level.write(&self.rows, 0, out);
+        }
+    }
+}
+
+/// The plan of a lookup `field` of `N` by its `slug`.
+fn by_slug<N: Planned + 'static>(
+    field: &Field,
+    find: Find<N::Row>,
+) -> Option<Box<dyn Related<()>>> {
+    if !only(field, &["slug"]) {
+        return None;
+    }
+    let slug: String = argument(field, "slug")?;
+    let (objects, wanted) = Objects::of::<N>(&field.selection_set.node)?;
+    Some(Box::new(BySlug::<N> {
+        find,
+        slug,
+        objects,
+        wanted,
+    }))
+}
+
 /// A nested connection, one page per parent: all parents' pages read at once through the
 /// request's loader of pages, as [`super::connection::nested_page`] reads them.
 struct NestedPage<N: Member> {
@@ -910,6 +974,14 @@ impl Plan {
                 "Query.dialogues" => {
                     list::<Dialogue, DialogueFilter>(field, crate::dialogue::DEFAULT_ORDER)
                 }
+                "Query.organisation" => {
+                    by_slug::<Organisation>(field, |db, principal, slug, wanted| {
+                        Box::pin(crate::organisation::by_slug(db, principal, slug, wanted))
+                    })
+                }
+                "Query.authority" => by_slug::<Authority>(field, |db, principal, slug, wanted| {
+                    Box::pin(crate::authority::by_slug(db, principal, slug, wanted))
+                }),
                 "Query.proposals" => list_joining::<Proposal, ProposalFilter, Organisation>(
                     field,
                     crate::proposal::DEFAULT_ORDER,
