@@ -10,8 +10,8 @@ use serde_json::json;
 const METRICS_TOKEN: &str = "plans-metrics";
 
 /// Documents that plans cover: every field they write, of every type, each relation with
-/// and without its arguments, aliases, `__typename`, filters, orderings, empty pages, and
-/// lookups that find nothing.
+/// and without its arguments, aliases, `__typename`, filters, orderings, empty pages,
+/// lookups that find nothing, and connections' edges, cursors and page info.
 const COVERED: &[&str] = &[
     "{ organisations(first: 50, orderBy: { field: NAME, direction: ASC }) { nodes { name dialogues(first: 10) { nodes { title heldOn authorities { name } } } } } }",
     "{ proposals(first: 20, filter: { status: SUBMITTED }, orderBy: { field: UPDATED_AT, direction: DESC }) { nodes { title updatedAt leadOrganisation { name } } } }",
@@ -29,6 +29,12 @@ const COVERED: &[&str] = &[
     "{ organisation(slug: \"rsmh\") { __typename id slug name kind description website city version createdAt updatedAt dialogues(last: 2) { nodes { title } } } }",
     "{ authority(slug: \"socialdepartementet\") { id slug name level kind website code version createdAt updatedAt isMetropolitan } }",
     "{ organisation(slug: \"finns-inte\") { name } authority(slug: \"finns-inte\") { name } }",
+    "{ organisations(first: 3) { __typename pageInfo { __typename hasNextPage hasPreviousPage startCursor endCursor } edges { __typename cursor node { name } } } }",
+    "{ organisations(last: 5, orderBy: { field: SLUG, direction: ASC }) { edges { node { slug dialogues(first: 2) { pageInfo { hasNextPage endCursor } edges { cursor n: node { title } } nodes { id } } } } } }",
+    "{ organisations(filter: { text: \"finns inte\" }) { pageInfo { startCursor endCursor hasNextPage hasPreviousPage } edges { cursor } } }",
+    "{ dialogues(last: 3, orderBy: { field: HELD_ON, direction: ASC }) { pageInfo { startCursor hasPreviousPage } edges { cursor node { heldOn } } } }",
+    "{ proposals(orderBy: { field: TITLE, direction: DESC }) { edges { cursor node { title leadOrganisation { name } } } pageInfo { endCursor } } }",
+    "{ authorities(first: 4, orderBy: { field: NAME, direction: ASC }) { pageInfo { endCursor } edges { cursor } } }",
 ];
 
 /// The answer's text up to its cost report (which changes with the caller's budget), and
@@ -182,6 +188,9 @@ async fn what_plans_do_not_cover_is_answered_by_the_engine() {
         "{ organisations { totalCount nodes { name } } }",
         "{ organisations { nodes { name contactEmail } } }",
         "{ proposals { nodes { title coSigners { name } } } }",
+        // A relation asked at two places of a level: the engine reads it once for both.
+        "{ proposals(first: 8) { nodes { a: leadOrganisation { name } b: leadOrganisation { slug } } } }",
+        "{ organisations { nodes { dialogues { nodes { title } } } edges { node { dialogues { nodes { title } } } } } }",
         "{ organisations { nodes { name } } dialogue(id: \"RGlhbG9ndWU6MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw\") { title } }",
     ] {
         let (_, body) = app.post_as(&Caller::Anonymous, query, json!({})).await;

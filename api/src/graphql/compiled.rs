@@ -12,8 +12,8 @@
 //!
 //! What a plan covers: a query without variables, directives or fragments, each response
 //! key once per selection, over the lists of organisations, authorities, dialogues and
-//! proposals (`nodes` of their connections) and the lookups of an organisation or an
-//! authority by slug, their plain fields, an organisation's
+//! proposals (their connections' `nodes`, `edges` and `pageInfo`) and the lookups of an
+//! organisation or an authority by slug, their plain fields, an organisation's
 //! dialogues, a dialogue's authorities and a proposal's lead organisation. Every other
 //! document, and a planned one whose run fails (bad page arguments, a database error, a
 //! lead organisation the caller may not see), goes to the engine, which answers it as
@@ -38,7 +38,7 @@ use super::proposal::{Proposal, ProposalFilter};
 use super::scalars::{Date, DateTime};
 use crate::auth::Principal;
 use crate::error::AppError;
-use crate::paging::{self, IdMap, Page, PageArgs, Row, Sort, SortKey, Wanted};
+use crate::paging::{self, Cursor, IdMap, Page, PageArgs, Row, Rows, Sort, SortKey, Wanted};
 use crate::records::{self, ListFilter};
 use async_graphql::dataloader::Loader;
 use async_graphql::parser::types::{Field, OperationDefinition, Selection, SelectionSet};
@@ -136,12 +136,36 @@ fn fields(set: &SelectionSet) -> Option<Vec<&Field>> {
     Some(fields)
 }
 
+/// Whether a relation (a field with a selection of its own) is asked more than once in
+/// `sets`, the selections of the records of one level. The engine reads such a relation
+/// once for all the places that ask for it alike; a plan would read it once per place, so
+/// it leaves such documents to the engine.
+fn repeats_a_relation(sets: &[&SelectionSet]) -> bool {
+    let mut relations = Vec::new();
+    for set in sets {
+        for selection in &set.items {
+            if let Selection::Field(field) = &selection.node
+                && !field.node.selection_set.node.items.is_empty()
+            {
+                let name = field.node.name.node.as_str();
+                if relations.contains(&name) {
+                    return true;
+                }
+                relations.push(name);
+            }
+        }
+    }
+    false
+}
+
 /// A record type that plans can write.
 trait Planned: Member {
     /// The GraphQL name of the type.
     const NAME: &'static str;
     /// The GraphQL name of its connections.
     const CONNECTION: &'static str;
+    /// The GraphQL name of its connections' edges.
+    const EDGE: &'static str;
     /// The fields its lists are ordered by.
     type OrderField;
     /// The plain field `name`, if it is one plans write.
@@ -153,6 +177,9 @@ trait Planned: Member {
 impl<R: Send + Sync> Objects<R> {
     /// The plan of `set` over records of `N`, and the columns it reads.
     fn of<N: Planned<Row = R>>(set: &SelectionSet) -> Option<(Self, Wanted)> {
+        if repeats_a_relation(&[set]) {
+            return None;
+        }
         let mut planned = Vec::new();
         for field in fields(set)? {
             let name = field.name.node.as_str();
@@ -231,85 +258,287 @@ impl<R> Level<'_, R> {
     }
 }
 
-/// The fields a connection's selection asks: its `nodes` (under any key), `__typename`.
-struct Connection<R> {
-    fields: Vec<(Vec<u8>, Option<Objects<R>>)>,
-    wanted: Wanted,
+/// The selections of a connection's records in its selection `set`: those of `nodes` and
+/// of `node` under `edges`; `None` for a fragment.
+fn records_sets(set: &SelectionSet) -> Option<Vec<&SelectionSet>> {
+    let mut sets = Vec::new();
+    for part in fields(set)? {
+        match part.name.node.as_str() {
+            "nodes" => sets.push(&part.selection_set.node),
+            "edges" => {
+                let edge = fields(&part.selection_set.node)?;
+                let nodes = edge.into_iter().filter(|f| f.name.node == "node");
+                sets.extend(nodes.map(|node| &node.selection_set.node));
+            }
+            _ => {}
+        }
+    }
+    Some(sets)
 }
 
-impl<R: Send + Sync> Connection<R> {
-    fn of<N: Planned<Row = R>>(set: &SelectionSet) -> Option<Self> {
+/// A field of a connection.
+enum Side<R> {
+    /// `nodes`: the page's records.
+    Nodes(Objects<R>),
+    /// `edges`: each record with its cursor.
+    Edges(Vec<(Vec<u8>, Edge<R>)>),
+    /// `pageInfo`.
+    PageInfo(Vec<(Vec<u8>, PageInfo)>),
+    /// `__typename`, written out.
+    Fixed(Vec<u8>),
+}
+
+/// A field of an edge.
+enum Edge<R> {
+    /// `cursor`.
+    Cursor,
+    /// `node`.
+    Node(Objects<R>),
+    /// `__typename`, written out.
+    Fixed(Vec<u8>),
+}
+
+/// A field of a page's `pageInfo`.
+enum PageInfo {
+    HasPreviousPage,
+    HasNextPage,
+    StartCursor,
+    EndCursor,
+    /// `__typename`, written out.
+    Fixed(Vec<u8>),
+}
+
+/// `name` as a JSON string.
+fn written(name: &str) -> Vec<u8> {
+    let mut text = Vec::new();
+    write_str(&mut text, name);
+    text
+}
+
+/// The fields a connection's selection asks: `nodes`, `edges` and `pageInfo` (under any
+/// key), `__typename`; and the ordering its cursors follow.
+struct Connection<R: Row> {
+    fields: Vec<(Vec<u8>, Side<R>)>,
+    wanted: Wanted,
+    sort: <R::Key as SortKey>::Field,
+}
+
+impl<R: Row> Connection<R> {
+    /// The plan of the selection `set` of a connection of `N` ordered on `sort`.
+    fn of<N: Planned<Row = R>>(
+        set: &SelectionSet,
+        sort: <R::Key as SortKey>::Field,
+    ) -> Option<Self> {
         let mut planned = Vec::new();
         let mut wanted = Wanted::NONE;
         for field in fields(set)? {
-            let objects = match field.name.node.as_str() {
+            let below = &field.selection_set.node;
+            let side = match field.name.node.as_str() {
                 "nodes" => {
-                    let (objects, reads) = Objects::of::<N>(&field.selection_set.node)?;
+                    let (objects, reads) = Objects::of::<N>(below)?;
                     wanted = wanted.union(reads);
-                    Some(objects)
+                    Side::Nodes(objects)
                 }
-                "__typename" => None,
+                "edges" => {
+                    let mut edge = Vec::new();
+                    for field in fields(below)? {
+                        edge.push((
+                            key_of(field),
+                            match field.name.node.as_str() {
+                                "cursor" => Edge::Cursor,
+                                "node" => {
+                                    let (objects, reads) =
+                                        Objects::of::<N>(&field.selection_set.node)?;
+                                    wanted = wanted.union(reads);
+                                    Edge::Node(objects)
+                                }
+                                "__typename" => Edge::Fixed(written(N::EDGE)),
+                                _ => return None,
+                            },
+                        ));
+                    }
+                    Side::Edges(edge)
+                }
+                "pageInfo" => {
+                    let mut info = Vec::new();
+                    for field in fields(below)? {
+                        info.push((
+                            key_of(field),
+                            match field.name.node.as_str() {
+                                "hasPreviousPage" => PageInfo::HasPreviousPage,
+                                "hasNextPage" => PageInfo::HasNextPage,
+                                "startCursor" => PageInfo::StartCursor,
+                                "endCursor" => PageInfo::EndCursor,
+                                "__typename" => PageInfo::Fixed(written("PageInfo")),
+                                _ => return None,
+                            },
+                        ));
+                    }
+                    Side::PageInfo(info)
+                }
+                "__typename" => Side::Fixed(written(N::CONNECTION)),
                 _ => return None,
             };
-            planned.push((key_of(field), objects));
+            planned.push((key_of(field), side));
+        }
+        if repeats_a_relation(&records_sets(set)?) {
+            return None;
         }
         Some(Self {
             fields: planned,
             wanted,
+            sort,
         })
     }
 
-    /// The connections of the pages `places` of `rows`.
+    /// The records' fields of this connection: those of `nodes` and of the edges' `node`,
+    /// in the order they are written.
+    fn objects(&self) -> impl Iterator<Item = &Objects<R>> {
+        self.fields.iter().flat_map(|(_, side)| {
+            let (nodes, edges) = match side {
+                Side::Nodes(objects) => (Some(objects), None),
+                Side::Edges(edge) => (None, Some(edge)),
+                Side::PageInfo(_) | Side::Fixed(_) => (None, None),
+            };
+            let below = edges
+                .into_iter()
+                .flatten()
+                .filter_map(|(_, part)| match part {
+                    Edge::Node(objects) => Some(objects),
+                    Edge::Cursor | Edge::Fixed(_) => None,
+                });
+            nodes.into_iter().chain(below)
+        })
+    }
+
+    /// The connections of `pages`, each a range of `rows` and whether rows lie before and
+    /// after it.
     async fn load<'a>(
         &'a self,
         run: &'a Run<'a>,
         rows: Vec<R>,
-        places: Vec<Range<usize>>,
-        name: &'static str,
+        pages: Vec<(Range<usize>, bool, bool)>,
     ) -> Result<Box<dyn Written + 'a>, AppError>
     where
         R: 'a,
     {
-        let mut levels = Vec::with_capacity(self.fields.len());
-        for (_, objects) in &self.fields {
-            levels.push(match objects {
-                Some(objects) => Some(objects.load(run, &rows).await?),
-                None => None,
-            });
+        let mut levels = Vec::new();
+        for objects in self.objects() {
+            levels.push(objects.load(run, &rows).await?);
         }
         Ok(Box::new(Paged {
             connection: self,
             rows,
             levels,
-            places,
-            name,
+            pages,
         }))
     }
 }
 
 /// The pages of a connection, one per parent, with what their records' relations read.
-struct Paged<'a, R> {
+struct Paged<'a, R: Row> {
     connection: &'a Connection<R>,
     rows: Vec<R>,
-    /// Per field of the connection: its `nodes`' level, or none for `__typename`.
-    levels: Vec<Option<Level<'a, R>>>,
-    places: Vec<Range<usize>>,
-    /// The connection type's name.
-    name: &'static str,
+    /// Per place that asks for the records' fields ([`Connection::objects`]), its level.
+    levels: Vec<Level<'a, R>>,
+    /// Per parent: where its page lies in `rows`, whether rows lie before it, after it.
+    pages: Vec<(Range<usize>, bool, bool)>,
 }
 
-impl<R: Send + Sync> Written for Paged<'_, R> {
+impl<R: Row> Paged<'_, R> {
+    /// Appends the cursor of `rows[at]`.
+    fn cursor(&self, at: usize, out: &mut Vec<u8>) {
+        write_str(
+            out,
+            &Cursor::of(&self.rows[at], self.connection.sort).encode(),
+        );
+    }
+
+    /// Appends the cursor of `at`, or `null`.
+    fn cursor_or_null(&self, at: Option<usize>, out: &mut Vec<u8>) {
+        match at {
+            Some(at) => self.cursor(at, out),
+            None => out.extend_from_slice(b"null"),
+        }
+    }
+}
+
+/// Appends `true` or `false`.
+fn boolean(out: &mut Vec<u8>, value: bool) {
+    out.extend_from_slice(if value { b"true" } else { b"false" });
+}
+
+impl<R: Row> Written for Paged<'_, R> {
     fn write(&self, at: usize, out: &mut Vec<u8>) {
-        let place = self.places.get(at).cloned().unwrap_or_default();
+        let (place, before, after) = self.pages.get(at).cloned().unwrap_or_default();
+        let mut levels = self.levels.iter();
         out.push(b'{');
-        for (n, ((key, _), level)) in self.connection.fields.iter().zip(&self.levels).enumerate() {
+        for (n, (key, side)) in self.connection.fields.iter().enumerate() {
             if n > 0 {
                 out.push(b',');
             }
             out.extend_from_slice(key);
-            match level {
-                Some(level) => level.write_list(&self.rows, place.clone(), out),
-                None => write_str(out, self.name),
+            match side {
+                Side::Nodes(_) => {
+                    if let Some(level) = levels.next() {
+                        level.write_list(&self.rows, place.clone(), out);
+                    }
+                }
+                Side::Edges(edge) => {
+                    let below: Vec<&Level<'_, R>> = edge
+                        .iter()
+                        .filter(|(_, part)| matches!(part, Edge::Node(_)))
+                        .filter_map(|_| levels.next())
+                        .collect();
+                    out.push(b'[');
+                    for (m, row) in place.clone().enumerate() {
+                        if m > 0 {
+                            out.push(b',');
+                        }
+                        let mut nodes = below.iter();
+                        out.push(b'{');
+                        for (k, (key, part)) in edge.iter().enumerate() {
+                            if k > 0 {
+                                out.push(b',');
+                            }
+                            out.extend_from_slice(key);
+                            match part {
+                                Edge::Cursor => self.cursor(row, out),
+                                Edge::Node(_) => {
+                                    if let Some(level) = nodes.next() {
+                                        level.write(&self.rows, row, out);
+                                    }
+                                }
+                                Edge::Fixed(text) => out.extend_from_slice(text),
+                            }
+                        }
+                        out.push(b'}');
+                    }
+                    out.push(b']');
+                }
+                Side::PageInfo(info) => {
+                    out.push(b'{');
+                    for (k, (key, part)) in info.iter().enumerate() {
+                        if k > 0 {
+                            out.push(b',');
+                        }
+                        out.extend_from_slice(key);
+                        match part {
+                            PageInfo::HasPreviousPage => boolean(out, before),
+                            PageInfo::HasNextPage => boolean(out, after),
+                            PageInfo::StartCursor => {
+                                self.cursor_or_null(
+                                    Some(place.start).filter(|_| !place.is_empty()),
+                                    out,
+                                );
+                            }
+                            PageInfo::EndCursor => self.cursor_or_null(place.clone().last(), out),
+                            PageInfo::Fixed(text) => out.extend_from_slice(text),
+                        }
+                    }
+                    out.push(b'}');
+                }
+                Side::Fixed(text) => out.extend_from_slice(text),
             }
         }
         out.push(b'}');
@@ -367,9 +596,8 @@ where
     {
         Box::pin(async move {
             let rows = records::list(run.db, run.principal, &self.filter, &self.page).await?;
-            let all = one_page(rows.rows.len());
-            let connection = &self.connection;
-            connection.load(run, rows.rows, all, N::CONNECTION).await
+            let page = one_page(&rows);
+            self.connection.load(run, rows.rows, vec![page]).await
         })
     }
 }
@@ -396,8 +624,9 @@ where
     }
     let filter: Option<G> = argument(field, "filter")?;
     let filter = filter.into_domain().ok()?;
-    let connection = Connection::of::<N>(&field.selection_set.node)?;
-    let page = page::<_, N::OrderField>(field, default)?.wanting(connection.wanted);
+    let page = page::<_, N::OrderField>(field, default)?;
+    let connection = Connection::of::<N>(&field.selection_set.node, page.sort.field)?;
+    let page = page.wanting(connection.wanted);
     Some((filter, connection, page))
 }
 
@@ -456,15 +685,15 @@ where
             if let Ok(mut kept) = run.joined.lock() {
                 kept.push((self.name, Box::new(targets)));
             }
-            let all = one_page(rows.rows.len());
-            connection.load(run, rows.rows, all, N::CONNECTION).await
+            let page = one_page(&rows);
+            connection.load(run, rows.rows, vec![page]).await
         })
     }
 }
 
 /// The plan of a top-level list `field` of `N` whose reference `name` to `T`, through the
-/// column `key`, is read with the page when exactly one place in its `nodes` asks for it;
-/// [`list`] otherwise.
+/// column `key`, is read with the page when exactly one place among its records' selections
+/// (`nodes`, `edges { node }`) asks for it; [`list`] otherwise.
 fn list_joining<N, G, T>(
     field: &Field,
     default: Sort<<<N::Row as Row>::Key as SortKey>::Field>,
@@ -481,11 +710,8 @@ where
     ColumnOf<N::Row>: Send + Sync,
 {
     let mut asking = Vec::new();
-    for part in fields(&field.selection_set.node)? {
-        if part.name.node == "nodes" {
-            let nodes = fields(&part.selection_set.node)?;
-            asking.extend(nodes.into_iter().filter(|f| f.name.node == name));
-        }
+    for set in records_sets(&field.selection_set.node)? {
+        asking.extend(fields(set)?.into_iter().filter(|f| f.name.node == name));
     }
     let ([asked], true) = (asking.as_slice(), paging::joinable::<N::Row, T::Row>()) else {
         return list::<N, G>(field, default);
@@ -601,13 +827,14 @@ where
             let mut places = Vec::with_capacity(keys.len());
             for key in &keys {
                 let start = rows.len();
+                let (mut before, mut after) = (false, false);
                 if let Some(page) = pages.remove(key) {
                     rows.extend(page.rows);
+                    (before, after) = (page.has_previous, page.has_next);
                 }
-                places.push(start..rows.len());
+                places.push((start..rows.len(), before, after));
             }
-            let connection = &self.connection;
-            connection.load(run, rows, places, N::CONNECTION).await
+            self.connection.load(run, rows, places).await
         })
     }
 }
@@ -626,8 +853,9 @@ where
     if !only(field, &["first", "after", "last", "before", "orderBy"]) {
         return None;
     }
-    let connection = Connection::of::<N>(&field.selection_set.node)?;
-    let page = page::<_, N::OrderField>(field, default)?.wanting(connection.wanted);
+    let page = page::<_, N::OrderField>(field, default)?;
+    let connection = Connection::of::<N>(&field.selection_set.node, page.sort.field)?;
+    let page = page.wanting(connection.wanted);
     Some(Box::new(NestedPage {
         relation,
         page,
@@ -668,28 +896,34 @@ where
     {
         Box::pin(async move {
             let sort = N::Row::list_order();
-            let mut distinct: IdMap<()> = IdMap::default();
+            // Every parent's ids, read once: parent p's are `listed[ends[p - 1]..ends[p]]`
+            // (from 0 for the first).
+            let (mut listed, mut ends) = (Vec::new(), Vec::with_capacity(parents.len()));
             for parent in parents {
-                distinct.extend((self.ids)(parent).ids().map(|id| (id, ())));
+                listed.extend((self.ids)(parent).ids());
+                ends.push(listed.len());
             }
-            let ids: Vec<Uuid> = distinct.into_keys().collect();
+            let mut ids = listed.clone();
+            ids.sort_unstable();
+            ids.dedup();
             let wanted = self.wanted.selected::<N::Row>(sort.field);
             let found: Vec<N::Row> = by_ids(run, wanted, &ids).await?;
             let at = paging::places_by_id(&found);
             let level = self.objects.load(run, &found).await?;
-            // Each parent's records are `places[ends[at - 1]..ends[at]]` (from 0 for the
-            // first), in the list's order.
-            let mut places = Vec::new();
-            let mut ends = Vec::with_capacity(parents.len());
-            for parent in parents {
-                let start = places.len();
+            // Each parent's records, in the list's order, are `places[ends[p - 1]..ends[p]]`
+            // (from 0 for the first).
+            let mut places = Vec::with_capacity(listed.len());
+            let mut start = 0;
+            for end in &mut ends {
+                let first = places.len();
                 places.extend(
-                    (self.ids)(parent)
-                        .ids()
-                        .filter_map(|id| at.get(&id).copied()),
+                    listed[start..*end]
+                        .iter()
+                        .filter_map(|id| at.get(id).copied()),
                 );
-                paging::sort_places(&found, &mut places[start..], sort);
-                ends.push(places.len());
+                paging::sort_places(&found, &mut places[first..], sort);
+                start = *end;
+                *end = places.len();
             }
             let written: Box<dyn Written + 'a> = Box::new(Lists {
                 rows: found,
@@ -779,9 +1013,9 @@ where
     }
 }
 
-/// The places of one page of `n` rows.
-fn one_page(n: usize) -> Vec<Range<usize>> {
-    std::iter::once(0..n).collect()
+/// Where the one page of `rows` lies in them, and what lies around it.
+fn one_page<R>(rows: &Rows<R>) -> (Range<usize>, bool, bool) {
+    (0..rows.rows.len(), rows.has_previous, rows.has_next)
 }
 
 /// The name of `field` of the type `parent`, as `Type.field`.
@@ -832,6 +1066,7 @@ macro_rules! columns {
 impl Planned for Organisation {
     const NAME: &'static str = "Organisation";
     const CONNECTION: &'static str = "OrganisationConnection";
+    const EDGE: &'static str = "OrganisationEdge";
     type OrderField = super::organisation::OrganisationOrderField;
 
     columns!(organisation::Model {
@@ -862,6 +1097,7 @@ impl Planned for Organisation {
 impl Planned for Authority {
     const NAME: &'static str = "Authority";
     const CONNECTION: &'static str = "AuthorityConnection";
+    const EDGE: &'static str = "AuthorityEdge";
     type OrderField = super::authority::AuthorityOrderField;
 
     columns!(authority::Model {
@@ -886,6 +1122,7 @@ impl Planned for Authority {
 impl Planned for Dialogue {
     const NAME: &'static str = "Dialogue";
     const CONNECTION: &'static str = "DialogueConnection";
+    const EDGE: &'static str = "DialogueEdge";
     type OrderField = super::dialogue::DialogueOrderField;
 
     columns!(dialogue::Model {
@@ -920,6 +1157,7 @@ impl Planned for Dialogue {
 impl Planned for Proposal {
     const NAME: &'static str = "Proposal";
     const CONNECTION: &'static str = "ProposalConnection";
+    const EDGE: &'static str = "ProposalEdge";
     type OrderField = super::proposal::ProposalOrderField;
 
     columns!(proposal::Model {
