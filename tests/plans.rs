@@ -35,6 +35,7 @@ const COVERED: &[&str] = &[
     "{ dialogues(last: 3, orderBy: { field: HELD_ON, direction: ASC }) { pageInfo { startCursor hasPreviousPage } edges { cursor node { heldOn } } } }",
     "{ proposals(orderBy: { field: TITLE, direction: DESC }) { edges { cursor node { title leadOrganisation { name } } } pageInfo { endCursor } } }",
     "{ authorities(first: 4, orderBy: { field: NAME, direction: ASC }) { pageInfo { endCursor } edges { cursor } } }",
+    "{ organisation(slug: \"finns-inte\") { dialogues { pageInfo { hasNextPage } nodes { authorities { name } } } } }",
 ];
 
 /// The answer's text up to its cost report (which changes with the caller's budget), and
@@ -122,11 +123,19 @@ async fn a_planned_answer_is_the_engines_answer_for_every_caller() {
         .to_owned();
     let after =
         format!("{{ organisations(first: 3, after: \"{cursor}\") {{ nodes {{ name }} }} }}");
+    let before = format!(
+        "{{ organisations(last: 1, before: \"{cursor}\") {{ pageInfo {{ hasPreviousPage hasNextPage }} nodes {{ name }} }} }}"
+    );
     let mut documents: Vec<&str> = COVERED.to_vec();
-    documents.push(&after);
+    documents.extend([after.as_str(), before.as_str()]);
 
-    let callers = [Caller::Anonymous, Caller::User(app.admin_token.clone())];
-    let before = planned(&app).await;
+    let partner = app.partner_token("partner", "READ_PUBLIC", &[]).await;
+    let callers = [
+        Caller::Anonymous,
+        Caller::User(app.admin_token.clone()),
+        Caller::Partner(partner),
+    ];
+    let planned_before = planned(&app).await;
     for caller in &callers {
         for query in &documents {
             let planned = answer(&app, caller, query).await;
@@ -135,7 +144,7 @@ async fn a_planned_answer_is_the_engines_answer_for_every_caller() {
         }
     }
     assert_eq!(
-        planned(&app).await - before,
+        planned(&app).await - planned_before,
         u64::try_from(callers.len() * documents.len()).expect("small"),
         "every covered document was planned, and no fragment was"
     );
@@ -197,4 +206,44 @@ async fn what_plans_do_not_cover_is_answered_by_the_engine() {
         assert!(body.get("errors").is_none(), "{query}: {body}");
     }
     assert_eq!(planned(&app).await, before, "none of these was planned");
+}
+
+/// A planned answer to a GET is the engine's to the cache too: the same `ETag`, and 304
+/// when the client's copy is still good.
+#[tokio::test]
+async fn a_planned_get_has_the_engines_etag_and_revalidates() {
+    let app = demo_with_metrics().await;
+    let query = COVERED[0];
+    let get = |query: String, etag: Option<String>| {
+        let request = app
+            .client
+            .get(format!("{}/graphql", app.url))
+            .query(&[("query", query)]);
+        match etag {
+            Some(etag) => request.header("if-none-match", etag).send(),
+            None => request.send(),
+        }
+    };
+    let etag = |response: &reqwest::Response| {
+        response
+            .headers()
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let before = planned(&app).await;
+    let first = get(query.to_owned(), None).await.expect("GET");
+    assert_eq!(first.status(), 200);
+    let planned_etag = etag(&first).expect("an ETag");
+    assert_eq!(planned(&app).await, before + 1, "the GET was planned");
+    let engine = get(for_the_engine(query), None).await.expect("GET");
+    assert_eq!(
+        etag(&engine),
+        Some(planned_etag.clone()),
+        "the same answer, the same ETag"
+    );
+    let fresh = get(query.to_owned(), Some(planned_etag))
+        .await
+        .expect("GET");
+    assert_eq!(fresh.status(), 304);
 }

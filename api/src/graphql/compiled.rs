@@ -15,9 +15,9 @@
 //! proposals (their connections' `nodes`, `edges` and `pageInfo`) and the lookups of an
 //! organisation or an authority by slug, their plain fields, an organisation's
 //! dialogues, a dialogue's authorities and a proposal's lead organisation. Every other
-//! document, and a planned one whose run fails (bad page arguments, a database error, a
-//! lead organisation the caller may not see), goes to the engine, which answers it as
-//! always, errors included: a plan only ever reads.
+//! document (bad page arguments included: they fail the planning) goes to the engine, and
+//! so does a planned one whose run fails (a database error, or a lead organisation that is
+//! not there): the engine answers it as always, errors included. A plan only ever reads.
 //!
 //! The plain fields here are those whose resolvers read a column and nothing else; they
 //! are written with the same GraphQL values the resolvers return. The tests check each of
@@ -184,9 +184,7 @@ impl<R: Send + Sync> Objects<R> {
         for field in fields(set)? {
             let name = field.name.node.as_str();
             let part = if name == "__typename" {
-                let mut text = Vec::new();
-                write_str(&mut text, N::NAME);
-                Part::Fixed(text)
+                Part::Fixed(written(N::NAME))
             } else if let Some(column) = N::column(name) {
                 if !field.arguments.is_empty() {
                     return None;
@@ -200,46 +198,49 @@ impl<R: Send + Sync> Objects<R> {
         Some((Self { fields: planned }, read_by::<N>(set)))
     }
 
-    /// What the relations of these fields hold for `rows`.
+    /// These fields for `rows`, with what their relations hold for them.
     async fn load<'a>(&'a self, run: &'a Run<'a>, rows: &[R]) -> Result<Level<'a, R>, AppError> {
-        let mut related = Vec::new();
-        for (_, part) in &self.fields {
-            if let Part::Related(relation) = part {
-                related.push(relation.load(run, rows).await?);
-            }
+        let mut fields = Vec::with_capacity(self.fields.len());
+        for (key, part) in &self.fields {
+            let read = match part {
+                Part::Column(write) => Read::Column(*write),
+                Part::Fixed(text) => Read::Fixed(text),
+                Part::Related(relation) => Read::Related(relation.load(run, rows).await?),
+            };
+            fields.push((key.as_slice(), read));
         }
-        Ok(Level {
-            objects: self,
-            related,
-        })
+        Ok(Level { fields })
     }
 }
 
-/// The records of one level, with what their relations read.
+/// A field of the records of one level, ready to be written.
+enum Read<'a, R> {
+    /// A plain field.
+    Column(Column<R>),
+    /// Text known when planned.
+    Fixed(&'a [u8]),
+    /// What a relation read for all the records.
+    Related(Box<dyn Written + 'a>),
+}
+
+/// The fields of the records of one level, each with its key, ready to be written.
 struct Level<'a, R> {
-    objects: &'a Objects<R>,
-    related: Vec<Box<dyn Written + 'a>>,
+    fields: Vec<(&'a [u8], Read<'a, R>)>,
 }
 
 impl<R> Level<'_, R> {
     /// Appends the JSON object of `rows[at]`.
     fn write(&self, rows: &[R], at: usize, out: &mut Vec<u8>) {
         out.push(b'{');
-        let mut related = self.related.iter();
-        for (n, (key, part)) in self.objects.fields.iter().enumerate() {
+        for (n, (key, read)) in self.fields.iter().enumerate() {
             if n > 0 {
                 out.push(b',');
             }
             out.extend_from_slice(key);
-            match part {
-                Part::Column(write) => write(&rows[at], out),
-                Part::Fixed(text) => out.extend_from_slice(text),
-                Part::Related(_) => {
-                    // One loaded per relation, in the same order.
-                    if let Some(written) = related.next() {
-                        written.write(at, out);
-                    }
-                }
+            match read {
+                Read::Column(write) => write(&rows[at], out),
+                Read::Fixed(text) => out.extend_from_slice(text),
+                Read::Related(written) => written.write(at, out),
             }
         }
         out.push(b'}');
@@ -300,9 +301,13 @@ enum Edge<R> {
 
 /// A field of a page's `pageInfo`.
 enum PageInfo {
+    /// `hasPreviousPage`.
     HasPreviousPage,
+    /// `hasNextPage`.
     HasNextPage,
+    /// `startCursor`: the first record's cursor, `null` for an empty page.
     StartCursor,
+    /// `endCursor`: the last record's cursor, `null` for an empty page.
     EndCursor,
     /// `__typename`, written out.
     Fixed(Vec<u8>),
@@ -391,26 +396,6 @@ impl<R: Row> Connection<R> {
         })
     }
 
-    /// The records' fields of this connection: those of `nodes` and of the edges' `node`,
-    /// in the order they are written.
-    fn objects(&self) -> impl Iterator<Item = &Objects<R>> {
-        self.fields.iter().flat_map(|(_, side)| {
-            let (nodes, edges) = match side {
-                Side::Nodes(objects) => (Some(objects), None),
-                Side::Edges(edge) => (None, Some(edge)),
-                Side::PageInfo(_) | Side::Fixed(_) => (None, None),
-            };
-            let below = edges
-                .into_iter()
-                .flatten()
-                .filter_map(|(_, part)| match part {
-                    Edge::Node(objects) => Some(objects),
-                    Edge::Cursor | Edge::Fixed(_) => None,
-                });
-            nodes.into_iter().chain(below)
-        })
-    }
-
     /// The connections of `pages`, each a range of `rows` and whether rows lie before and
     /// after it.
     async fn load<'a>(
@@ -422,44 +407,131 @@ impl<R: Row> Connection<R> {
     where
         R: 'a,
     {
-        let mut levels = Vec::new();
-        for objects in self.objects() {
-            levels.push(objects.load(run, &rows).await?);
+        let mut sides = Vec::with_capacity(self.fields.len());
+        for (key, side) in &self.fields {
+            let read = match side {
+                Side::Nodes(objects) => SideRead::Nodes(objects.load(run, &rows).await?),
+                Side::Edges(edge) => {
+                    let mut parts = Vec::with_capacity(edge.len());
+                    for (key, part) in edge {
+                        parts.push((
+                            key.as_slice(),
+                            match part {
+                                Edge::Cursor => EdgeRead::Cursor,
+                                Edge::Node(objects) => {
+                                    EdgeRead::Node(objects.load(run, &rows).await?)
+                                }
+                                Edge::Fixed(text) => EdgeRead::Fixed(text),
+                            },
+                        ));
+                    }
+                    SideRead::Edges(parts)
+                }
+                Side::PageInfo(info) => SideRead::PageInfo(info),
+                Side::Fixed(text) => SideRead::Fixed(text),
+            };
+            sides.push((key.as_slice(), read));
         }
-        Ok(Box::new(Paged {
-            connection: self,
+        Ok(Box::new(PagesRead {
+            sort: self.sort,
             rows,
-            levels,
+            sides,
             pages,
         }))
     }
 }
 
+/// A field of a connection, ready to be written.
+enum SideRead<'a, R> {
+    /// `nodes`.
+    Nodes(Level<'a, R>),
+    /// `edges`.
+    Edges(Vec<(&'a [u8], EdgeRead<'a, R>)>),
+    /// `pageInfo`.
+    PageInfo(&'a [(Vec<u8>, PageInfo)]),
+    /// `__typename`.
+    Fixed(&'a [u8]),
+}
+
+/// A field of an edge, ready to be written.
+enum EdgeRead<'a, R> {
+    /// `cursor`.
+    Cursor,
+    /// `node`.
+    Node(Level<'a, R>),
+    /// `__typename`.
+    Fixed(&'a [u8]),
+}
+
 /// The pages of a connection, one per parent, with what their records' relations read.
-struct Paged<'a, R: Row> {
-    connection: &'a Connection<R>,
+struct PagesRead<'a, R: Row> {
+    sort: <R::Key as SortKey>::Field,
     rows: Vec<R>,
-    /// Per place that asks for the records' fields ([`Connection::objects`]), its level.
-    levels: Vec<Level<'a, R>>,
+    sides: Vec<(&'a [u8], SideRead<'a, R>)>,
     /// Per parent: where its page lies in `rows`, whether rows lie before it, after it.
     pages: Vec<(Range<usize>, bool, bool)>,
 }
 
-impl<R: Row> Paged<'_, R> {
-    /// Appends the cursor of `rows[at]`.
-    fn cursor(&self, at: usize, out: &mut Vec<u8>) {
-        write_str(
-            out,
-            &Cursor::of(&self.rows[at], self.connection.sort).encode(),
-        );
-    }
-
-    /// Appends the cursor of `at`, or `null`.
-    fn cursor_or_null(&self, at: Option<usize>, out: &mut Vec<u8>) {
+impl<R: Row> PagesRead<'_, R> {
+    /// Appends the cursor of `rows[at]`, or `null`.
+    fn cursor(&self, at: Option<usize>, out: &mut Vec<u8>) {
         match at {
-            Some(at) => self.cursor(at, out),
+            Some(at) => write_str(out, &Cursor::of(&self.rows[at], self.sort).encode()),
             None => out.extend_from_slice(b"null"),
         }
+    }
+
+    /// Appends the edges of the records of `place`.
+    fn write_edges(
+        &self,
+        edge: &[(&[u8], EdgeRead<'_, R>)],
+        place: Range<usize>,
+        out: &mut Vec<u8>,
+    ) {
+        out.push(b'[');
+        for (m, row) in place.enumerate() {
+            if m > 0 {
+                out.push(b',');
+            }
+            out.push(b'{');
+            for (k, (key, part)) in edge.iter().enumerate() {
+                if k > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(key);
+                match part {
+                    EdgeRead::Cursor => self.cursor(Some(row), out),
+                    EdgeRead::Node(level) => level.write(&self.rows, row, out),
+                    EdgeRead::Fixed(text) => out.extend_from_slice(text),
+                }
+            }
+            out.push(b'}');
+        }
+        out.push(b']');
+    }
+
+    /// Appends the page info of `place`, with rows `before` and `after` it or not.
+    fn write_page_info(
+        &self,
+        info: &[(Vec<u8>, PageInfo)],
+        (place, before, after): (Range<usize>, bool, bool),
+        out: &mut Vec<u8>,
+    ) {
+        out.push(b'{');
+        for (k, (key, part)) in info.iter().enumerate() {
+            if k > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(key);
+            match part {
+                PageInfo::HasPreviousPage => boolean(out, before),
+                PageInfo::HasNextPage => boolean(out, after),
+                PageInfo::StartCursor => self.cursor(place.clone().next(), out),
+                PageInfo::EndCursor => self.cursor(place.clone().next_back(), out),
+                PageInfo::Fixed(text) => out.extend_from_slice(text),
+            }
+        }
+        out.push(b'}');
     }
 }
 
@@ -468,77 +540,20 @@ fn boolean(out: &mut Vec<u8>, value: bool) {
     out.extend_from_slice(if value { b"true" } else { b"false" });
 }
 
-impl<R: Row> Written for Paged<'_, R> {
+impl<R: Row> Written for PagesRead<'_, R> {
     fn write(&self, at: usize, out: &mut Vec<u8>) {
-        let (place, before, after) = self.pages.get(at).cloned().unwrap_or_default();
-        let mut levels = self.levels.iter();
+        let page = self.pages.get(at).cloned().unwrap_or_default();
         out.push(b'{');
-        for (n, (key, side)) in self.connection.fields.iter().enumerate() {
+        for (n, (key, side)) in self.sides.iter().enumerate() {
             if n > 0 {
                 out.push(b',');
             }
             out.extend_from_slice(key);
             match side {
-                Side::Nodes(_) => {
-                    if let Some(level) = levels.next() {
-                        level.write_list(&self.rows, place.clone(), out);
-                    }
-                }
-                Side::Edges(edge) => {
-                    let below: Vec<&Level<'_, R>> = edge
-                        .iter()
-                        .filter(|(_, part)| matches!(part, Edge::Node(_)))
-                        .filter_map(|_| levels.next())
-                        .collect();
-                    out.push(b'[');
-                    for (m, row) in place.clone().enumerate() {
-                        if m > 0 {
-                            out.push(b',');
-                        }
-                        let mut nodes = below.iter();
-                        out.push(b'{');
-                        for (k, (key, part)) in edge.iter().enumerate() {
-                            if k > 0 {
-                                out.push(b',');
-                            }
-                            out.extend_from_slice(key);
-                            match part {
-                                Edge::Cursor => self.cursor(row, out),
-                                Edge::Node(_) => {
-                                    if let Some(level) = nodes.next() {
-                                        level.write(&self.rows, row, out);
-                                    }
-                                }
-                                Edge::Fixed(text) => out.extend_from_slice(text),
-                            }
-                        }
-                        out.push(b'}');
-                    }
-                    out.push(b']');
-                }
-                Side::PageInfo(info) => {
-                    out.push(b'{');
-                    for (k, (key, part)) in info.iter().enumerate() {
-                        if k > 0 {
-                            out.push(b',');
-                        }
-                        out.extend_from_slice(key);
-                        match part {
-                            PageInfo::HasPreviousPage => boolean(out, before),
-                            PageInfo::HasNextPage => boolean(out, after),
-                            PageInfo::StartCursor => {
-                                self.cursor_or_null(
-                                    Some(place.start).filter(|_| !place.is_empty()),
-                                    out,
-                                );
-                            }
-                            PageInfo::EndCursor => self.cursor_or_null(place.clone().last(), out),
-                            PageInfo::Fixed(text) => out.extend_from_slice(text),
-                        }
-                    }
-                    out.push(b'}');
-                }
-                Side::Fixed(text) => out.extend_from_slice(text),
+                SideRead::Nodes(level) => level.write_list(&self.rows, page.0.clone(), out),
+                SideRead::Edges(edge) => self.write_edges(edge, page.0.clone(), out),
+                SideRead::PageInfo(info) => self.write_page_info(info, page.clone(), out),
+                SideRead::Fixed(text) => out.extend_from_slice(text),
             }
         }
         out.push(b'}');
@@ -754,19 +769,19 @@ impl<N: Planned> Related<()> for BySlug<N> {
                 .into_iter()
                 .collect();
             let level = self.objects.load(run, &rows).await?;
-            let written: Box<dyn Written + 'a> = Box::new(Found { rows, level });
+            let written: Box<dyn Written + 'a> = Box::new(FoundRead { rows, level });
             Ok(written)
         })
     }
 }
 
 /// What a [`BySlug`] found: one record or none.
-struct Found<'a, R> {
+struct FoundRead<'a, R> {
     rows: Vec<R>,
     level: Level<'a, R>,
 }
 
-impl<R: Send + Sync> Written for Found<'_, R> {
+impl<R: Send + Sync> Written for FoundRead<'_, R> {
     fn write(&self, _: usize, out: &mut Vec<u8>) {
         if self.rows.is_empty() {
             out.extend_from_slice(b"null");
@@ -821,6 +836,9 @@ where
                 page: self.page.clone(),
             };
             let keys: Vec<_> = parents.iter().map(key).collect();
+            if keys.is_empty() {
+                return self.connection.load(run, Vec::new(), Vec::new()).await;
+            }
             let loader = run.loaders.get::<Pages<N::Row>>();
             let mut pages = Box::pin(loader.loader().load(&keys)).await?;
             let mut rows = Vec::new();
@@ -863,11 +881,15 @@ where
     }))
 }
 
-/// The records of `ids` that the caller may see, through the request's loader by id.
+/// The records of `ids` that the caller may see, through the request's loader by id; no
+/// statement for no ids.
 async fn by_ids<R: Row>(run: &Run<'_>, wanted: Wanted, ids: &[Uuid]) -> Result<Vec<R>, AppError>
 where
     ById<R>: Made,
 {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
     let loader = run.loaders.get::<ById<R>>();
     Box::pin(loader.loader().rows(wanted, ids)).await
 }
@@ -925,7 +947,7 @@ where
                 start = *end;
                 *end = places.len();
             }
-            let written: Box<dyn Written + 'a> = Box::new(Lists {
+            let written: Box<dyn Written + 'a> = Box::new(ListsRead {
                 rows: found,
                 level,
                 places,
@@ -937,14 +959,14 @@ where
 }
 
 /// What a [`NamedList`] read: its records, and where each parent's lie among them.
-struct Lists<'a, R> {
+struct ListsRead<'a, R> {
     rows: Vec<R>,
     level: Level<'a, R>,
     places: Vec<usize>,
     ends: Vec<usize>,
 }
 
-impl<R: Send + Sync> Written for Lists<'_, R> {
+impl<R: Send + Sync> Written for ListsRead<'_, R> {
     fn write(&self, at: usize, out: &mut Vec<u8>) {
         let start = at.checked_sub(1).map_or(0, |before| self.ends[before]);
         let places = &self.places[start..self.ends[at]];
@@ -954,13 +976,13 @@ impl<R: Send + Sync> Written for Lists<'_, R> {
 }
 
 /// What a [`Reference`] read: its records, and which one each parent's is.
-struct References<'a, R> {
+struct ReferencesRead<'a, R> {
     rows: Vec<R>,
     level: Level<'a, R>,
     places: Vec<usize>,
 }
 
-impl<R: Send + Sync> Written for References<'_, R> {
+impl<R: Send + Sync> Written for ReferencesRead<'_, R> {
     fn write(&self, at: usize, out: &mut Vec<u8>) {
         self.level.write(&self.rows, self.places[at], out);
     }
@@ -989,12 +1011,14 @@ where
         'a: 'p,
     {
         Box::pin(async move {
-            let mut ids: Vec<Uuid> = parents.iter().map(self.key).collect();
-            ids.sort_unstable();
-            ids.dedup();
             let found: Vec<N::Row> = match run.joined::<IdMap<N::Row>>(self.name) {
                 Some(joined) => joined.into_values().collect(),
-                None => by_ids(run, self.wanted, &ids).await?,
+                None => {
+                    let mut ids: Vec<Uuid> = parents.iter().map(self.key).collect();
+                    ids.sort_unstable();
+                    ids.dedup();
+                    by_ids(run, self.wanted, &ids).await?
+                }
             };
             let at = paging::places_by_id(&found);
             let places = parents
@@ -1003,7 +1027,7 @@ where
                 .collect::<Option<Vec<usize>>>()
                 .ok_or(AppError::NotFound("record"))?;
             let level = self.objects.load(run, &found).await?;
-            let written: Box<dyn Written + 'a> = Box::new(References {
+            let written: Box<dyn Written + 'a> = Box::new(ReferencesRead {
                 rows: found,
                 level,
                 places,
@@ -1029,11 +1053,6 @@ fn objects<N: Planned>(field: &Field) -> Option<(Objects<N::Row>, Wanted)> {
         return None;
     }
     Objects::of::<N>(&field.selection_set.node)
-}
-
-/// Appends a string.
-fn text(out: &mut Vec<u8>, text: &str) {
-    write_str(out, text);
 }
 
 /// Appends a string or `null`.
@@ -1071,10 +1090,10 @@ impl Planned for Organisation {
 
     columns!(organisation::Model {
         "id" => |r, out| value(out, ids::encode(NodeType::Organisation, r.id)),
-        "slug" => |r, out| text(out, &r.slug),
-        "name" => |r, out| text(out, &r.name),
+        "slug" => |r, out| write_str(out, &r.slug),
+        "name" => |r, out| write_str(out, &r.name),
         "kind" => |r, out| value(out, OrganisationKind::from(r.kind)),
-        "description" => |r, out| text(out, &r.description),
+        "description" => |r, out| write_str(out, &r.description),
         "website" => |r, out| maybe(out, r.website.as_deref()),
         "city" => |r, out| maybe(out, r.city.as_deref()),
         "version" => |r, out| value(out, r.version),
@@ -1102,8 +1121,8 @@ impl Planned for Authority {
 
     columns!(authority::Model {
         "id" => |r, out| value(out, ids::encode(NodeType::Authority, r.id)),
-        "slug" => |r, out| text(out, &r.slug),
-        "name" => |r, out| text(out, &r.name),
+        "slug" => |r, out| write_str(out, &r.slug),
+        "name" => |r, out| write_str(out, &r.name),
         "level" => |r, out| value(out, AuthorityLevel::from(r.level)),
         "kind" => |r, out| value(out, AuthorityKind::from(r.kind)),
         "website" => |r, out| maybe(out, r.website.as_deref()),
@@ -1127,11 +1146,11 @@ impl Planned for Dialogue {
 
     columns!(dialogue::Model {
         "id" => |r, out| value(out, ids::encode(NodeType::Dialogue, r.id)),
-        "title" => |r, out| text(out, &r.title),
+        "title" => |r, out| write_str(out, &r.title),
         "kind" => |r, out| value(out, DialogueKind::from(r.kind)),
         "status" => |r, out| value(out, DialogueStatus::from(r.status)),
         "heldOn" => |r, out| value(out, Date::from(r.held_on)),
-        "summary" => |r, out| text(out, &r.summary),
+        "summary" => |r, out| write_str(out, &r.summary),
         "outcome" => |r, out| maybe(out, r.outcome.as_deref()),
         "visibility" => |r, out| value(out, Visibility::from(r.visibility)),
         "version" => |r, out| value(out, r.version),
@@ -1162,9 +1181,9 @@ impl Planned for Proposal {
 
     columns!(proposal::Model {
         "id" => |r, out| value(out, ids::encode(NodeType::Proposal, r.id)),
-        "title" => |r, out| text(out, &r.title),
-        "summary" => |r, out| text(out, &r.summary),
-        "body" => |r, out| text(out, &r.body),
+        "title" => |r, out| write_str(out, &r.title),
+        "summary" => |r, out| write_str(out, &r.summary),
+        "body" => |r, out| write_str(out, &r.body),
         "status" => |r, out| value(out, ProposalStatus::from(r.status)),
         "visibility" => |r, out| value(out, Visibility::from(r.visibility)),
         "version" => |r, out| value(out, r.version),
@@ -1247,9 +1266,20 @@ impl Plan {
             loaders: get::<Loaders>(data)?,
             joined: Mutex::default(),
         };
-        let level = self.root.load(&run, &[()]).await.ok()?;
-        // As long as the last answer: the buffer then grows, and is copied, seldom.
-        let mut out = Vec::with_capacity(self.size.load(Ordering::Relaxed));
+        let level = match self.root.load(&run, &[()]).await {
+            Ok(level) => level,
+            Err(error) => {
+                // The engine runs the document again, and answers with its error.
+                if !matches!(error, AppError::NotFound(_)) {
+                    tracing::warn!(error = ?error, "a plan failed; the engine answers");
+                }
+                return None;
+            }
+        };
+        // As long as the last answer (up to a mebibyte): the buffer then grows, and is
+        // copied, seldom.
+        let hint = self.size.load(Ordering::Relaxed).min(1 << 20);
+        let mut out = Vec::with_capacity(hint);
         level.write(&[()], 0, &mut out);
         self.size.store(out.len(), Ordering::Relaxed);
         Some(out)
