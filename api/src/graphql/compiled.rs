@@ -24,7 +24,7 @@
 //! them, by kind of field, against the engine's answer for the same records.
 
 use super::authority::{Authority, AuthorityFilter};
-use super::connection::{ColumnOf, Input, Member, Order, read_by};
+use super::connection::{ColumnOf, Input, Member, Order, read_by, record_sets};
 use super::dialogue::{Dialogue, DialogueFilter};
 use super::enums::{
     AuthorityKind, AuthorityLevel, DialogueKind, DialogueStatus, OrganisationKind, ProposalStatus,
@@ -112,28 +112,22 @@ struct Objects<R> {
 
 /// The key of a field in the answer, written out with its colon.
 fn key_of(field: &Field) -> Vec<u8> {
-    let mut key = Vec::new();
-    write_str(&mut key, field.response_key().node.as_str());
+    let mut key = written(field.response_key().node.as_str());
     key.push(b':');
     key
 }
 
-/// The fields of `set` as plain fields, each field's response key once: `None` for a
-/// fragment or a key asked twice (the engine merges those).
+/// The fields of `set` when it is plain ([`super::direct::plain`]: only fields, without
+/// directives, each response key once); `None` otherwise.
 fn fields(set: &SelectionSet) -> Option<Vec<&Field>> {
-    let mut fields: Vec<&Field> = Vec::with_capacity(set.items.len());
-    for selection in &set.items {
-        let Selection::Field(field) = &selection.node else {
-            return None;
-        };
-        let field = &field.node;
-        let key = &field.response_key().node;
-        if !field.directives.is_empty() || fields.iter().any(|f| f.response_key().node == *key) {
-            return None;
-        }
-        fields.push(field);
-    }
-    Some(fields)
+    let fields = set
+        .items
+        .iter()
+        .filter_map(|selection| match &selection.node {
+            Selection::Field(field) => Some(&field.node),
+            _ => None,
+        });
+    super::direct::plain(set).then(|| fields.collect())
 }
 
 /// Whether a relation (a field with a selection of its own) is asked more than once in
@@ -259,24 +253,6 @@ impl<R> Level<'_, R> {
     }
 }
 
-/// The selections of a connection's records in its selection `set`: those of `nodes` and
-/// of `node` under `edges`; `None` for a fragment.
-fn records_sets(set: &SelectionSet) -> Option<Vec<&SelectionSet>> {
-    let mut sets = Vec::new();
-    for part in fields(set)? {
-        match part.name.node.as_str() {
-            "nodes" => sets.push(&part.selection_set.node),
-            "edges" => {
-                let edge = fields(&part.selection_set.node)?;
-                let nodes = edge.into_iter().filter(|f| f.name.node == "node");
-                sets.extend(nodes.map(|node| &node.selection_set.node));
-            }
-            _ => {}
-        }
-    }
-    Some(sets)
-}
-
 /// A field of a connection.
 enum Side<R> {
     /// `nodes`: the page's records.
@@ -386,7 +362,7 @@ impl<R: Row> Connection<R> {
             };
             planned.push((key_of(field), side));
         }
-        if repeats_a_relation(&records_sets(set)?) {
+        if repeats_a_relation(&record_sets(set)?) {
             return None;
         }
         Some(Self {
@@ -725,7 +701,7 @@ where
     ColumnOf<N::Row>: Send + Sync,
 {
     let mut asking = Vec::new();
-    for set in records_sets(&field.selection_set.node)? {
+    for set in record_sets(&field.selection_set.node)? {
         asking.extend(fields(set)?.into_iter().filter(|f| f.name.node == name));
     }
     let ([asked], true) = (asking.as_slice(), paging::joinable::<N::Row, T::Row>()) else {

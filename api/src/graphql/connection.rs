@@ -272,8 +272,14 @@ pub fn read_by_field<N: Member>(ctx: &Context<'_>) -> Wanted {
 /// The selection sets that the connection field of `ctx` asks of its records: those of its
 /// `nodes` and of its edges' `node`. `None` when a fragment may hide others.
 fn node_sets<'a>(ctx: &Context<'a>) -> Option<Vec<&'a SelectionSet>> {
+    record_sets(&ctx.item.node.selection_set.node)
+}
+
+/// The selection sets that a connection's selection `set` asks of its records: those of
+/// its `nodes` and of its edges' `node`. `None` when a fragment may hide others.
+pub(super) fn record_sets(set: &SelectionSet) -> Option<Vec<&SelectionSet>> {
     let mut sets = Vec::new();
-    for selection in &ctx.item.node.selection_set.node.items {
+    for selection in &set.items {
         let Selection::Field(field) = &selection.node else {
             return None;
         };

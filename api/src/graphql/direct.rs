@@ -43,7 +43,7 @@ fn allowed(ctx: &ContextSelectionSet<'_>) -> bool {
 
 /// Whether the engine's per-field path can be skipped for `set`: only fields, each without
 /// directives, and no response key twice (the engine merges those).
-fn plain(set: &SelectionSet) -> bool {
+pub(super) fn plain(set: &SelectionSet) -> bool {
     set.items.iter().enumerate().all(|(at, selection)| {
         let Selection::Field(field) = &selection.node else {
             return false;
