@@ -32,7 +32,7 @@ use super::enums::{
 };
 use super::ids::{self, NodeType};
 use super::json::{write_str, write_value};
-use super::loaders::{ById, ListOrder, Loaders, Made, PageKey, PagedRelation, Pages, Seen};
+use super::loaders::{ById, ListOrder, Loaders, Made, PagedRelation, Pages, Seen};
 use super::organisation::{Organisation, OrganisationFilter};
 use super::proposal::{Proposal, ProposalFilter};
 use super::scalars::{Date, DateTime};
@@ -40,7 +40,6 @@ use crate::auth::Principal;
 use crate::error::AppError;
 use crate::paging::{self, Cursor, IdMap, Page, PageArgs, Row, Rows, Sort, SortKey, Wanted};
 use crate::records::{self, ListFilter};
-use async_graphql::dataloader::Loader;
 use async_graphql::parser::types::{Field, OperationDefinition, Selection, SelectionSet};
 use async_graphql::{Data, InputType, Positioned};
 use entity::{IdList, authority, dialogue, organisation, proposal};
@@ -806,23 +805,18 @@ where
         'a: 'p,
     {
         Box::pin(async move {
-            let key = |parent: &P| PageKey {
-                parent: parent.id(),
-                relation: self.relation,
-                page: self.page.clone(),
-            };
-            let keys: Vec<_> = parents.iter().map(key).collect();
-            if keys.is_empty() {
+            let ids: Vec<Uuid> = parents.iter().map(Row::id).collect();
+            if ids.is_empty() {
                 return self.connection.load(run, Vec::new(), Vec::new()).await;
             }
             let loader = run.loaders.get::<Pages<N::Row>>();
-            let mut pages = Box::pin(loader.loader().load(&keys)).await?;
-            let mut rows = Vec::new();
-            let mut places = Vec::with_capacity(keys.len());
-            for key in &keys {
+            let mut pages = Box::pin(loader.loader().of(self.relation, &self.page, &ids)).await?;
+            let mut rows = Vec::with_capacity(pages.values().map(|page| page.rows.len()).sum());
+            let mut places = Vec::with_capacity(ids.len());
+            for id in &ids {
                 let start = rows.len();
                 let (mut before, mut after) = (false, false);
-                if let Some(page) = pages.remove(key) {
+                if let Some(page) = pages.remove(id) {
                     rows.extend(page.rows);
                     (before, after) = (page.has_previous, page.has_next);
                 }
@@ -902,8 +896,7 @@ where
                 ends.push(listed.len());
             }
             let mut ids = listed.clone();
-            ids.sort_unstable();
-            ids.dedup();
+            paging::make_distinct(&mut ids);
             let wanted = self.wanted.selected::<N::Row>(sort.field);
             let found: Vec<N::Row> = by_ids(run, wanted, &ids).await?;
             let at = paging::places_by_id(&found);
@@ -991,8 +984,7 @@ where
                 Some(joined) => joined.into_values().collect(),
                 None => {
                     let mut ids: Vec<Uuid> = parents.iter().map(self.key).collect();
-                    ids.sort_unstable();
-                    ids.dedup();
+                    paging::make_distinct(&mut ids);
                     by_ids(run, self.wanted, &ids).await?
                 }
             };

@@ -653,8 +653,7 @@ where
     let loaded = group
         .once((ReferenceKey(name), wanted), || async {
             let mut ids: Vec<Uuid> = group.rows::<P>().iter().filter_map(key).collect();
-            ids.sort_unstable();
-            ids.dedup();
+            paging::make_distinct(&mut ids);
             let found: IdMap<N::Row> = rows_now::<N::Row>(ctx, wanted, &ids)
                 .await?
                 .into_iter()

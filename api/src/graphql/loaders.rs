@@ -7,7 +7,7 @@ use crate::authority::AuthorityOrderField;
 use crate::dialogue::DialogueOrderField;
 use crate::error::AppError;
 use crate::organisation::OrganisationOrderField;
-use crate::paging::{self, Direction, Page, Parent, Row, Rows, Sort, SortKey, Wanted};
+use crate::paging::{self, Direction, IdMap, Page, Parent, Row, Rows, Sort, SortKey, Wanted};
 use crate::proposal::{ProposalOrderField, StatusChangeOrderField};
 use crate::theme::ThemeOrderField;
 use crate::{dialogue, proposal};
@@ -311,6 +311,22 @@ pub struct Pages<R> {
     rows: PhantomData<fn() -> R>,
 }
 
+impl<R: Row> Pages<R> {
+    /// The pages of `parents` by `relation`, in one statement, by parent.
+    ///
+    /// # Errors
+    /// INTERNAL on a database failure.
+    pub async fn of(
+        &self,
+        relation: PagedRelation,
+        page: &Page<R::Key>,
+        parents: &[Uuid],
+    ) -> Result<IdMap<Rows<R>>, AppError> {
+        let (parent, _, condition) = relation.spec(&self.principal);
+        paging::pages_by_parent::<R>(&self.db, &parent, parents, condition, page).await
+    }
+}
+
 impl<R: Row> Loader<PageKey<R::Key>> for Pages<R> {
     type Value = Rows<R>;
     type Error = AppError;
@@ -328,10 +344,7 @@ impl<R: Row> Loader<PageKey<R::Key>> for Pages<R> {
         }
         let mut loaded = HashMap::with_capacity(keys.len());
         for ((relation, page), parents) in groups {
-            let (parent, _, condition) = relation.spec(&self.principal);
-            for (id, rows) in
-                paging::pages_by_parent::<R>(&self.db, &parent, &parents, condition, page).await?
-            {
+            for (id, rows) in self.of(relation, page, &parents).await? {
                 loaded.insert(
                     PageKey {
                         parent: id,
