@@ -27,7 +27,7 @@ use sea_orm::{
     ColumnTrait, DatabaseBackend, EntityTrait, Identity, Iterable, PrimaryKeyToColumn, QueryResult,
     RelationDef, Value,
 };
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Debug;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 use uuid::Uuid;
@@ -50,11 +50,19 @@ pub fn places_by_id<R: Row>(rows: &[R]) -> IdMap<usize> {
 }
 
 /// Sorts `ids` and drops repeats. Compared as numbers: a uuid's own order compares its
-/// bytes through `memcmp`, which cost ten times as much (on W2, sorting the 750 authority
-/// ids of 500 dialogues was 3 % of the server's instructions). The order is the same.
-pub fn make_distinct(ids: &mut Vec<Uuid>) {
+/// bytes through `memcmp`, which cost ten times as much. The order is the same.
+fn make_distinct(ids: &mut Vec<Uuid>) {
     ids.sort_unstable_by_key(|id| id.as_u128());
     ids.dedup();
+}
+
+/// `ids` without repeats, each where it first came. Through a set hashed as [`IdMap`] is:
+/// on W2, the 750 authority ids of 500 dialogues, sorting them to find the repeats cost
+/// five times as much (3 % of the server's instructions).
+pub fn distinct(ids: &[Uuid]) -> Vec<Uuid> {
+    let mut seen: HashSet<Uuid, BuildHasherDefault<IdHasher>> =
+        HashSet::with_capacity_and_hasher(ids.len(), BuildHasherDefault::default());
+    ids.iter().copied().filter(|id| seen.insert(*id)).collect()
 }
 
 /// The hash of [`IdMap`]: each 8 bytes of the key folded in with a multiplication.

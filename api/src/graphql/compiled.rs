@@ -895,8 +895,7 @@ where
                 listed.extend((self.ids)(parent).ids());
                 ends.push(listed.len());
             }
-            let mut ids = listed.clone();
-            paging::make_distinct(&mut ids);
+            let ids = paging::distinct(&listed);
             let wanted = self.wanted.selected::<N::Row>(sort.field);
             let found: Vec<N::Row> = by_ids(run, wanted, &ids).await?;
             let at = paging::places_by_id(&found);
@@ -983,8 +982,8 @@ where
             let found: Vec<N::Row> = match run.joined::<IdMap<N::Row>>(self.name) {
                 Some(joined) => joined.into_values().collect(),
                 None => {
-                    let mut ids: Vec<Uuid> = parents.iter().map(self.key).collect();
-                    paging::make_distinct(&mut ids);
+                    let keys: Vec<Uuid> = parents.iter().map(self.key).collect();
+                    let ids = paging::distinct(&keys);
                     by_ids(run, self.wanted, &ids).await?
                 }
             };
@@ -1065,8 +1064,8 @@ impl Planned for Organisation {
         "website" => |r, out| maybe(out, r.website.as_deref()),
         "city" => |r, out| maybe(out, r.city.as_deref()),
         "version" => |r, out| value(out, r.version),
-        "createdAt" => |r, out| value(out, DateTime::from(r.created_at)),
-        "updatedAt" => |r, out| value(out, DateTime::from(r.updated_at)),
+        "createdAt" => |r, out| DateTime::from(r.created_at).write_json(out),
+        "updatedAt" => |r, out| DateTime::from(r.updated_at).write_json(out),
     });
 
     fn related(field: &Field) -> Option<Box<dyn Related<organisation::Model>>> {
@@ -1096,8 +1095,8 @@ impl Planned for Authority {
         "website" => |r, out| maybe(out, r.website.as_deref()),
         "code" => |r, out| maybe(out, r.code.as_deref()),
         "version" => |r, out| value(out, r.version),
-        "createdAt" => |r, out| value(out, DateTime::from(r.created_at)),
-        "updatedAt" => |r, out| value(out, DateTime::from(r.updated_at)),
+        "createdAt" => |r, out| DateTime::from(r.created_at).write_json(out),
+        "updatedAt" => |r, out| DateTime::from(r.updated_at).write_json(out),
         "isMetropolitan" => |r, out| value(out, r.is_metropolitan),
     });
 
@@ -1117,13 +1116,13 @@ impl Planned for Dialogue {
         "title" => |r, out| write_str(out, &r.title),
         "kind" => |r, out| value(out, DialogueKind::from(r.kind)),
         "status" => |r, out| value(out, DialogueStatus::from(r.status)),
-        "heldOn" => |r, out| value(out, Date::from(r.held_on)),
+        "heldOn" => |r, out| Date::from(r.held_on).write_json(out),
         "summary" => |r, out| write_str(out, &r.summary),
         "outcome" => |r, out| maybe(out, r.outcome.as_deref()),
         "visibility" => |r, out| value(out, Visibility::from(r.visibility)),
         "version" => |r, out| value(out, r.version),
-        "createdAt" => |r, out| value(out, DateTime::from(r.created_at)),
-        "updatedAt" => |r, out| value(out, DateTime::from(r.updated_at)),
+        "createdAt" => |r, out| DateTime::from(r.created_at).write_json(out),
+        "updatedAt" => |r, out| DateTime::from(r.updated_at).write_json(out),
     });
 
     fn related(field: &Field) -> Option<Box<dyn Related<dialogue::Model>>> {
@@ -1155,8 +1154,8 @@ impl Planned for Proposal {
         "status" => |r, out| value(out, ProposalStatus::from(r.status)),
         "visibility" => |r, out| value(out, Visibility::from(r.visibility)),
         "version" => |r, out| value(out, r.version),
-        "createdAt" => |r, out| value(out, DateTime::from(r.created_at)),
-        "updatedAt" => |r, out| value(out, DateTime::from(r.updated_at)),
+        "createdAt" => |r, out| DateTime::from(r.created_at).write_json(out),
+        "updatedAt" => |r, out| DateTime::from(r.updated_at).write_json(out),
     });
 
     fn related(field: &Field) -> Option<Box<dyn Related<proposal::Model>>> {

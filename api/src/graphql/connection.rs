@@ -652,8 +652,8 @@ where
     let wanted = read_by::<N>(&ctx.item.node.selection_set.node);
     let loaded = group
         .once((ReferenceKey(name), wanted), || async {
-            let mut ids: Vec<Uuid> = group.rows::<P>().iter().filter_map(key).collect();
-            paging::make_distinct(&mut ids);
+            let keys: Vec<Uuid> = group.rows::<P>().iter().filter_map(key).collect();
+            let ids = paging::distinct(&keys);
             let found: IdMap<N::Row> = rows_now::<N::Row>(ctx, wanted, &ids)
                 .await?
                 .into_iter()
