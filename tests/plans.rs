@@ -36,6 +36,8 @@ const COVERED: &[&str] = &[
     "{ proposals(orderBy: { field: TITLE, direction: DESC }) { edges { cursor node { title leadOrganisation { name } } } pageInfo { endCursor } } }",
     "{ authorities(first: 4, orderBy: { field: NAME, direction: ASC }) { pageInfo { endCursor } edges { cursor } } }",
     "{ organisation(slug: \"finns-inte\") { dialogues { pageInfo { hasNextPage } nodes { authorities { name } } } } }",
+    "{ organisations(first: 1) { nodes { dialogues(first: 1) { nodes { title } } } } dialogues(last: 1) { edges { cursor } } }",
+    "{ organisations(first: 5) { nodes { dialogues(first: 1) { pageInfo { hasNextPage } } } } dialogues(last: 2) { pageInfo { hasPreviousPage } } }",
 ];
 
 /// The answer's text up to its cost report (which changes with the caller's budget), and

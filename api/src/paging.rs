@@ -386,6 +386,11 @@ pub struct Page<K: SortKey> {
     pub sort: Sort<K::Field>,
     /// The columns the rows' readers use.
     pub wanted: Wanted,
+    /// Whether the row past the page is read as well, to tell whether more follow. Without
+    /// it, [`Rows`] say that none follow in the direction read: a reader that asks for
+    /// neither `hasNextPage` nor `hasPreviousPage` leaves it out (on W2, 50 of the 550 rows
+    /// of the dialogue pages).
+    pub look_ahead: bool,
 }
 
 /// Which columns of a row type a statement reads for its readers, by their position in
@@ -514,6 +519,7 @@ impl<K: SortKey> Page<K> {
             before: cursor(args.before, "before")?,
             sort,
             wanted: Wanted::ALL,
+            look_ahead: true,
         })
     }
 
@@ -521,6 +527,17 @@ impl<K: SortKey> Page<K> {
     #[must_use]
     pub fn wanting(self, wanted: Wanted) -> Self {
         Self { wanted, ..self }
+    }
+
+    /// The same page, reading the row past it only when `look_ahead`.
+    #[must_use]
+    pub fn looking_ahead(self, look_ahead: bool) -> Self {
+        Self { look_ahead, ..self }
+    }
+
+    /// How many rows a statement reads: the page, and the row past it when looking ahead.
+    fn read_limit(&self) -> u64 {
+        self.limit + u64::from(self.look_ahead)
     }
 
     fn column(&self) -> Expr {
@@ -701,10 +718,10 @@ fn read_rows<R: Row>(rows: &[QueryResult], selected: Wanted) -> Result<Vec<R>, s
     Ok(read)
 }
 
-/// Room for one parent's rows of a page: the page and one more, which tells whether there
-/// is a next page (at most a client's largest page: it is only room).
+/// Room for one parent's rows of a page, as many as it reads (at most a client's largest
+/// page and one: it is only room).
 fn page_rows<K: SortKey>(page: &Page<K>) -> usize {
-    usize::try_from(std::cmp::Ord::min(page.limit, MAX_PAGE_SIZE) + 1).unwrap_or(0)
+    usize::try_from(std::cmp::Ord::min(page.read_limit(), MAX_PAGE_SIZE + 1)).unwrap_or(0)
 }
 
 /// The id column of a row type, qualified.
@@ -775,7 +792,7 @@ fn read_order<K: SortKey>(page: &Page<K>) -> Order {
     }
 }
 
-/// Turns `limit + 1` rows read in read order into a page in the requested order.
+/// Turns the rows read, in read order, into a page in the requested order.
 fn finish<R, K: SortKey>(mut rows: Vec<R>, page: &Page<K>) -> Rows<R> {
     let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
     let more = rows.len() > limit;
@@ -806,7 +823,10 @@ pub async fn page<R: Row>(
     page: &Page<R::Key>,
 ) -> AppResult<Rows<R>> {
     let (select, selected) = page_select::<R>(condition, page);
-    let rows = read_rows(&read_limited(db, &select, page.limit + 1).await?, selected)?;
+    let rows = read_rows(
+        &read_limited(db, &select, page.read_limit()).await?,
+        selected,
+    )?;
     Ok(finish(rows, page))
 }
 
@@ -861,7 +881,7 @@ pub async fn page_joining<R: Row, T: Row>(
             Expr::col((target, id_name::<T>())).equals((table::<R>(), joined.key.clone())),
         ),
     );
-    let rows = read_limited(db, &select, page.limit + 1).await?;
+    let rows = read_limited(db, &select, page.read_limit()).await?;
     let first = selected.count::<R>();
     // The target's id, which is always read, tells a row that found a target from one
     // whose join found none (every column of the target NULL).
@@ -1035,7 +1055,7 @@ pub async fn pages_by_parent<R: Row>(
     select
         .expr(Expr::col(PARENT_KEY))
         .from_subquery(inner.take(), "numbered")
-        .and_where(Expr::col(ROW_NUMBER).lte(i64::try_from(page.limit + 1).unwrap_or(i64::MAX)))
+        .and_where(Expr::col(ROW_NUMBER).lte(i64::try_from(page.read_limit()).unwrap_or(i64::MAX)))
         .order_by(PARENT_KEY, Order::Asc)
         .order_by(ROW_NUMBER, Order::Asc);
     let mut grouped = rows_by_parent::<R>(db, &select, selected, page_rows(page)).await?;
@@ -1116,7 +1136,7 @@ async fn pages_from_link_index<R: Row>(
         )
         .order_by_expr(on_link(&link.copy), order.clone())
         .order_by_expr(on_link(&link.row), order.clone())
-        .limit(page.limit + 1);
+        .limit(page.read_limit());
     let selected = page.wanted.selected::<R>(page.sort.field);
     let mut select = Query::select();
     select_row::<R>(&mut select, &PAGE.into_iden(), selected);

@@ -147,6 +147,7 @@ pub async fn dialogue_rows(
         before: None,
         sort,
         wanted: Wanted::ALL,
+        look_ahead: true,
     };
     let found = records::list(db, principal, &filter, &page).await?;
     let ids: Vec<Uuid> = found.rows.iter().map(|d| d.id).collect();

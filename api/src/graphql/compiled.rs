@@ -301,6 +301,9 @@ struct Connection<R: Row> {
     fields: Vec<(Vec<u8>, Side<R>)>,
     wanted: Wanted,
     sort: <R::Key as SortKey>::Field,
+    /// Whether it writes `hasNextPage` or `hasPreviousPage`, which the row past the page
+    /// tells.
+    looks_ahead: bool,
 }
 
 impl<R: Row> Connection<R> {
@@ -311,6 +314,7 @@ impl<R: Row> Connection<R> {
     ) -> Option<Self> {
         let mut planned = Vec::new();
         let mut wanted = Wanted::NONE;
+        let mut looks_ahead = false;
         for field in fields(set)? {
             let below = &field.selection_set.node;
             let side = match field.name.node.as_str() {
@@ -345,8 +349,14 @@ impl<R: Row> Connection<R> {
                         info.push((
                             key_of(field),
                             match field.name.node.as_str() {
-                                "hasPreviousPage" => PageInfo::HasPreviousPage,
-                                "hasNextPage" => PageInfo::HasNextPage,
+                                "hasPreviousPage" => {
+                                    looks_ahead = true;
+                                    PageInfo::HasPreviousPage
+                                }
+                                "hasNextPage" => {
+                                    looks_ahead = true;
+                                    PageInfo::HasNextPage
+                                }
                                 "startCursor" => PageInfo::StartCursor,
                                 "endCursor" => PageInfo::EndCursor,
                                 "__typename" => PageInfo::Fixed(written("PageInfo")),
@@ -368,7 +378,14 @@ impl<R: Row> Connection<R> {
             fields: planned,
             wanted,
             sort,
+            looks_ahead,
         })
+    }
+
+    /// `page` as this connection reads it: its columns, and the row past it only when it
+    /// tells whether more follow.
+    fn reading<K: SortKey>(&self, page: Page<K>) -> Page<K> {
+        page.wanting(self.wanted).looking_ahead(self.looks_ahead)
     }
 
     /// The connections of `pages`, each a range of `rows` and whether rows lie before and
@@ -616,7 +633,7 @@ where
     let filter = filter.into_domain().ok()?;
     let page = page::<_, N::OrderField>(field, default)?;
     let connection = Connection::of::<N>(&field.selection_set.node, page.sort.field)?;
-    let page = page.wanting(connection.wanted);
+    let page = connection.reading(page);
     Some((filter, connection, page))
 }
 
@@ -843,7 +860,7 @@ where
     }
     let page = page::<_, N::OrderField>(field, default)?;
     let connection = Connection::of::<N>(&field.selection_set.node, page.sort.field)?;
-    let page = page.wanting(connection.wanted);
+    let page = connection.reading(page);
     Some(Box::new(NestedPage {
         relation,
         page,
