@@ -390,7 +390,7 @@ async fn a_statement_cannot_outrun_the_request_time_limit() {
     } else {
         samverkan::config::Database::Sqlite(app.database_url.clone())
     };
-    let db = samverkan::db::connect_with(&database, Some(Duration::from_millis(300)))
+    let db = samverkan::db::connect_with(&database, Some(Duration::from_millis(300)), 0)
         .await
         .expect("connect");
     let runaway = if on_postgres() {
@@ -415,4 +415,70 @@ async fn a_statement_cannot_outrun_the_request_time_limit() {
     assert!(took < Duration::from_secs(3), "stopped early: {took:?}");
     let still = db.execute_unprepared("SELECT 1").await;
     assert!(still.is_ok(), "the connection serves the next statement");
+}
+
+/// Whether the server process maps the SQLite file named by `database_url` into memory.
+fn maps_the_file(server: &ChildServer, database_url: &str) -> bool {
+    let path = database_url
+        .trim_start_matches("sqlite://")
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    let maps = std::fs::read_to_string(format!("/proc/{}/maps", server.process.id()))
+        .expect("the server's memory maps");
+    maps.lines().any(|line| line.ends_with(path))
+}
+
+/// `SAMVERKAN_SQLITE_MMAP_MIB` has each SQLite connection read the file through a memory
+/// map; the answers and writes are the same as without it, and without it nothing is mapped.
+/// PostgreSQL ignores the setting.
+#[tokio::test]
+async fn sqlite_reads_through_a_memory_map_only_when_asked() {
+    let app = TestApp::start().await;
+    let client = reqwest::Client::new();
+    let write =
+        "mutation($input: CreateOrganisationInput!) { createOrganisation(input: $input) { id } }";
+    let read =
+        "{ organisations(first: 10, orderBy: { field: NAME, direction: ASC }) { nodes { name } } }";
+    let mut answers = Vec::new();
+    for (mib, slug) in [("0", "utan-karta"), ("64", "med-karta")] {
+        if !on_postgres() {
+            // Pages still in the write-ahead log are read from it, not from the file.
+            let backend = app.db.get_database_backend();
+            app.db
+                .execute_raw(Statement::from_string(
+                    backend,
+                    "PRAGMA wal_checkpoint(TRUNCATE)",
+                ))
+                .await
+                .expect("checkpoint");
+        }
+        let server =
+            ChildServer::spawn(&app.database_url, &[("SAMVERKAN_SQLITE_MMAP_MIB", mib)]).await;
+        let input = json!({ "input": { "slug": slug, "name": format!("Förening {slug}"), "kind": "OTHER" } });
+        let created = post(&client, &server.url, &app.admin_token, write, input)
+            .await
+            .expect("answer");
+        assert!(
+            created["data"]["createOrganisation"]["id"].is_string(),
+            "{created}"
+        );
+        let body = post(&client, &server.url, &app.admin_token, read, json!({}))
+            .await
+            .expect("answer");
+        answers.push(body["data"]["organisations"]["nodes"].clone());
+        if !on_postgres() {
+            assert_eq!(
+                maps_the_file(&server, &app.database_url),
+                mib != "0",
+                "SAMVERKAN_SQLITE_MMAP_MIB={mib}"
+            );
+        }
+    }
+    assert_eq!(
+        answers[1],
+        json!([{ "name": "Förening med-karta" }, { "name": "Förening utan-karta" }]),
+        "the mapped server reads what both wrote"
+    );
+    assert_eq!(answers[0], json!([{ "name": "Förening utan-karta" }]));
 }

@@ -52,6 +52,9 @@ pub enum Seed {
 pub struct Settings {
     /// `DATABASE_URL`.
     pub database: Database,
+    /// `SAMVERKAN_SQLITE_MMAP_MIB`: how much of an SQLite file each connection reads through
+    /// a memory map instead of `pread` (default 0, off); ignored on PostgreSQL.
+    pub sqlite_mmap_mib: usize,
     /// `SAMVERKAN_LISTEN`, default `127.0.0.1:8000`.
     pub listen: SocketAddr,
     /// `SAMVERKAN_SEED`: `demo` (default) or `none`.
@@ -180,6 +183,8 @@ impl Settings {
 struct Variables {
     #[arg(long, env = "DATABASE_URL", value_parser = database)]
     database: Option<Database>,
+    #[arg(long, env = "SAMVERKAN_SQLITE_MMAP_MIB", default_value = "0", value_parser = whole_number)]
+    sqlite_mmap_mib: usize,
     #[arg(long, env = "SAMVERKAN_LISTEN", default_value = "127.0.0.1:8000", value_parser = listen)]
     listen: SocketAddr,
     #[arg(long, env = "SAMVERKAN_SEED", default_value = "demo", value_parser = seed)]
@@ -250,6 +255,7 @@ impl From<Variables> for Settings {
             database: v
                 .database
                 .unwrap_or_else(|| Database::Sqlite("samverkan.db".to_owned())),
+            sqlite_mmap_mib: v.sqlite_mmap_mib,
             listen: v.listen,
             seed: v.seed,
             jwt_secret: v.jwt_secret.map(|s| s.0),
@@ -485,6 +491,7 @@ mod tests {
         assert_eq!(settings.listen.to_string(), "127.0.0.1:8000");
         assert_eq!(settings.seed, Seed::Demo);
         assert_eq!(settings.jwt_secret, None);
+        assert_eq!(settings.sqlite_mmap_mib, 0);
         assert!(!settings.json_logs);
         let defaults = HttpSettings::default();
         let http = settings.http;
@@ -530,6 +537,7 @@ mod tests {
         let settings = read(&[
             ("DATABASE_URL", "postgres://db/samverkan"),
             ("SAMVERKAN_LISTEN", "0.0.0.0:9000"),
+            ("SAMVERKAN_SQLITE_MMAP_MIB", "256"),
             ("SAMVERKAN_SEED", "none"),
             ("SAMVERKAN_JWT_SECRET", &secret),
             ("SAMVERKAN_LOG_FORMAT", "json"),
@@ -559,6 +567,7 @@ mod tests {
         .expect("valid");
         assert_eq!(settings.database.url(), "postgres://db/samverkan");
         assert_eq!(settings.listen.port(), 9000);
+        assert_eq!(settings.sqlite_mmap_mib, 256);
         assert_eq!(settings.seed, Seed::None);
         assert_eq!(settings.jwt_secret, Some(secret.into_bytes()));
         assert!(settings.json_logs);

@@ -68,7 +68,12 @@ pub async fn serve(settings: Settings) -> Result<(), Box<dyn std::error::Error>>
             .map_err(error::AppError::into_report)?,
     );
     db::close(setup).await?;
-    let db = db::connect_with(&settings.database, Some(settings.http.request_timeout)).await?;
+    let db = db::connect_with(
+        &settings.database,
+        Some(settings.http.request_timeout),
+        settings.sqlite_mmap_mib,
+    )
+    .await?;
     http::server::warn_if_over_file_limit(settings.http.max_connections);
     let listener = tokio::net::TcpListener::bind(settings.listen).await?;
     let address = listener.local_addr()?;
