@@ -421,10 +421,7 @@ impl Wanted {
     }
 
     fn reads(self, at: usize) -> bool {
-        u32::try_from(at)
-            .ok()
-            .and_then(|at| 1_u64.checked_shl(at))
-            .is_none_or(|bit| self.0 & bit != 0)
+        entity::columns::selects(self.0, at)
     }
 
     /// The columns of `R` a statement selects for these readers, ordered on `sort`: these,
@@ -696,7 +693,7 @@ fn read_row<R: Row>(row: &QueryResult, selected: Wanted) -> Result<R, sea_orm::D
     if selected == Wanted::ALL {
         R::from_columns(row)
     } else {
-        R::from_selected(row, &|at| selected.reads(at))
+        R::from_selected(row, selected.0)
     }
 }
 
@@ -893,7 +890,7 @@ pub async fn page_joining<R: Row, T: Row>(
     for (at, row) in rows.iter().enumerate() {
         read.push(read_row::<R>(row, selected)?);
         if at < on_page && Option::<Uuid>::read(row, id_at)?.is_some() {
-            let target = T::from_selected_at(row, first, &|at| target_selected.reads(at))?;
+            let target = T::from_selected_at(row, first, target_selected.0)?;
             targets.insert(target.id(), target);
         }
     }

@@ -42,12 +42,13 @@ pub trait FromColumns: Sized {
     /// `DbErr::Type` when a column is missing or holds a value of another type.
     fn from_columns(row: &QueryResult) -> Result<Self, DbErr>;
 
-    /// Reads the model from a row that holds, in order, only the columns for which
-    /// `selected` (given a field's position) is true; the other fields get their blank.
+    /// Reads the model from a row that holds, in order, only the columns of the fields
+    /// `selected` has a bit for (bit `n` for the field at position `n`; fields past the 64th
+    /// are always read); the other fields get their blank.
     ///
     /// # Errors
     /// `DbErr::Type` when a column is missing or holds a value of another type.
-    fn from_selected(row: &QueryResult, selected: &dyn Fn(usize) -> bool) -> Result<Self, DbErr> {
+    fn from_selected(row: &QueryResult, selected: u64) -> Result<Self, DbErr> {
         Self::from_selected_at(row, 0, selected)
     }
 
@@ -56,11 +57,13 @@ pub trait FromColumns: Sized {
     ///
     /// # Errors
     /// `DbErr::Type` when a column is missing or holds a value of another type.
-    fn from_selected_at(
-        row: &QueryResult,
-        first: usize,
-        selected: &dyn Fn(usize) -> bool,
-    ) -> Result<Self, DbErr>;
+    fn from_selected_at(row: &QueryResult, first: usize, selected: u64) -> Result<Self, DbErr>;
+}
+
+/// Whether `selected` ([`FromColumns::from_selected`]) reads the field at position `at`.
+#[must_use]
+pub const fn selects(selected: u64, at: usize) -> bool {
+    at >= 64 || selected & (1 << at) != 0
 }
 
 /// Reads the columns of a row one after the other.
@@ -265,7 +268,7 @@ macro_rules! model {
             fn from_selected_at(
                 row: &sea_orm::QueryResult,
                 first: usize,
-                selected: &dyn Fn(usize) -> bool,
+                selected: u64,
             ) -> Result<Self, sea_orm::DbErr> {
                 let mut columns = $crate::columns::Columns::at(row, first);
                 let mut field = 0_usize;
@@ -277,7 +280,7 @@ macro_rules! model {
                     $( $field: {
                         let at = next();
                         match <$ty as $crate::columns::Cell>::BLANK {
-                            Some(blank) if !selected(at) => blank(),
+                            Some(blank) if !$crate::columns::selects(selected, at) => blank(),
                             _ => columns.read::<$ty>()?,
                         }
                     } ),+
