@@ -909,7 +909,7 @@ where
             // (from 0 for the first).
             let (mut listed, mut ends) = (Vec::new(), Vec::with_capacity(parents.len()));
             for parent in parents {
-                listed.extend((self.ids)(parent).ids());
+                (self.ids)(parent).push_to(&mut listed);
                 ends.push(listed.len());
             }
             let ids = paging::distinct(&listed);

@@ -600,7 +600,7 @@ where
             // (from 0 for the first).
             let (mut listed, mut ends) = (Vec::new(), Vec::with_capacity(members.len()));
             for member in members {
-                listed.extend(ids(member).ids());
+                ids(member).push_to(&mut listed);
                 ends.push(listed.len());
             }
             let mut distinct: IdMap<()> = IdMap::default();
