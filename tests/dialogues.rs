@@ -587,3 +587,44 @@ async fn each_dialogue_names_its_authorities_as_its_links_do_however_written() {
         "moved past the API"
     );
 }
+
+/// Dates read back as written across the range a dialogue may have, on each engine's own
+/// encoding of them (PostgreSQL's day from 2000-01-01, SQLite's text), through a page of
+/// dialogues and through one dialogue.
+#[tokio::test]
+async fn dates_read_back_as_written_from_1900_to_2100() {
+    let app = TestApp::start().await;
+    let org = app.organisation("rfhl", "RFHL").await;
+    let days = [
+        "1900-01-01",
+        "1900-03-01",
+        "1999-12-31",
+        "2000-01-01",
+        "2000-02-29",
+        "2000-03-01",
+        "2024-02-29",
+        "2100-12-31",
+    ];
+    for day in days {
+        let id = app
+            .dialogue(&format!("Möte {day}"), day, &[&org], &[], "PUBLIC")
+            .await;
+        let one = app
+            .ok(
+                "query($id: ID!) { node(id: $id) { ... on Dialogue { heldOn } } }",
+                json!({ "id": id }),
+            )
+            .await;
+        assert_eq!(one["node"]["heldOn"], day);
+    }
+    let page = app
+        .ok("{ dialogues(first: 20, orderBy: { field: HELD_ON, direction: ASC }) { nodes { heldOn } } }", json!({}))
+        .await;
+    let read: Vec<&str> = page["dialogues"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .filter_map(|node| node["heldOn"].as_str())
+        .collect();
+    assert_eq!(read, days);
+}
