@@ -34,6 +34,19 @@ impl IdList {
     }
 }
 
+impl IdList {
+    /// The ids of every list, in one vector, and where each list's end lies in it: list
+    /// `n`'s ids are `ids[ends[n - 1]..ends[n]]` (from 0 for the first).
+    pub fn gather<'a>(lists: impl ExactSizeIterator<Item = &'a IdList>) -> (Vec<Uuid>, Vec<usize>) {
+        let (mut ids, mut ends) = (Vec::new(), Vec::with_capacity(lists.len()));
+        for list in lists {
+            list.push_to(&mut ids);
+            ends.push(ids.len());
+        }
+        (ids, ends)
+    }
+}
+
 /// The digits of one id.
 const ID: usize = 32;
 /// An id and its comma.

@@ -905,13 +905,8 @@ where
     {
         Box::pin(async move {
             let sort = N::Row::list_order();
-            // Every parent's ids, read once: parent p's are `listed[ends[p - 1]..ends[p]]`
-            // (from 0 for the first).
-            let (mut listed, mut ends) = (Vec::new(), Vec::with_capacity(parents.len()));
-            for parent in parents {
-                (self.ids)(parent).push_to(&mut listed);
-                ends.push(listed.len());
-            }
+            // Every parent's ids, read once.
+            let (listed, mut ends) = IdList::gather(parents.iter().map(self.ids));
             let ids = paging::distinct(&listed);
             let wanted = self.wanted.selected::<N::Row>(sort.field);
             let found: Vec<N::Row> = by_ids(run, wanted, &ids).await?;

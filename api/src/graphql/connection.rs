@@ -596,16 +596,9 @@ where
             let sort = N::Row::list_order();
             let reading = wanted.selected::<N::Row>(sort.field);
             let members = group.rows::<P>();
-            // Every member's ids, read once: member m's are `listed[ends[m - 1]..ends[m]]`
-            // (from 0 for the first).
-            let (mut listed, mut ends) = (Vec::new(), Vec::with_capacity(members.len()));
-            for member in members {
-                ids(member).push_to(&mut listed);
-                ends.push(listed.len());
-            }
-            let mut distinct: IdMap<()> = IdMap::default();
-            distinct.extend(listed.iter().map(|id| (*id, ())));
-            let ids: Vec<Uuid> = distinct.into_keys().collect();
+            // Every member's ids, read once.
+            let (listed, ends) = IdList::gather(members.iter().map(ids));
+            let ids = paging::distinct(&listed);
             let found = rows_now::<N::Row>(ctx, reading, &ids).await?;
             let at = paging::places_by_id(&found);
             let mut lists = IdMap::with_capacity_and_hasher(members.len(), Default::default());
