@@ -45,13 +45,17 @@ impl ScalarType for Date {
 // every value, and `format!` costs about 1,400 instructions for a date (3 % of the server's
 // instructions in a list of 500 dialogues); these cost a tenth of that.
 
-/// Appends `value` as `width` decimal digits (its last ones), zero-padded.
-fn push_digits(text: &mut Vec<u8>, value: u32, width: u32) {
-    for place in (0..width).rev() {
-        let digit = value / 10_u32.pow(place) % 10;
+/// `value` as `N` decimal digits (its last ones), zero-padded, into a slice of the text's
+/// bytes laid out before it is appended in one step: a `push` per digit checked the
+/// vector's capacity each time (about 40 of the 150 instructions a date cost).
+fn digits<const N: usize>(slot: &mut [u8], value: u32) {
+    let mut rest = value;
+    for byte in slot[..N].iter_mut().rev() {
         // A digit below ten: the cast cannot truncate.
         #[allow(clippy::cast_possible_truncation)]
-        text.push(b'0' + digit as u8);
+        let digit = (rest % 10) as u8;
+        *byte = b'0' + digit;
+        rest /= 10;
     }
 }
 
@@ -60,11 +64,11 @@ fn write_day(text: &mut Vec<u8>, day: NaiveDate) -> bool {
     let Ok(year @ 0..=9999) = u32::try_from(day.year()) else {
         return false;
     };
-    push_digits(text, year, 4);
-    text.push(b'-');
-    push_digits(text, day.month(), 2);
-    text.push(b'-');
-    push_digits(text, day.day(), 2);
+    let mut written = *b"0000-00-00";
+    digits::<4>(&mut written[0..], year);
+    digits::<2>(&mut written[5..], day.month());
+    digits::<2>(&mut written[8..], day.day());
+    text.extend_from_slice(&written);
     true
 }
 
@@ -75,20 +79,17 @@ fn write_moment(text: &mut Vec<u8>, moment: chrono::DateTime<Utc>) -> bool {
         return false;
     }
     let time = moment.time();
-    text.push(b'T');
-    push_digits(text, time.hour(), 2);
-    text.push(b':');
-    push_digits(text, time.minute(), 2);
-    text.push(b':');
     // A leap second is kept in the nanoseconds, as chrono writes it: `:60`.
     let (second, nanos) = match time.nanosecond() {
         leap @ 1_000_000_000.. => (time.second() + 1, leap - 1_000_000_000),
         nanos => (time.second(), nanos),
     };
-    push_digits(text, second, 2);
-    text.push(b'.');
-    push_digits(text, nanos / 1_000_000, 3);
-    text.push(b'Z');
+    let mut written = *b"T00:00:00.000Z";
+    digits::<2>(&mut written[1..], time.hour());
+    digits::<2>(&mut written[4..], time.minute());
+    digits::<2>(&mut written[7..], second);
+    digits::<3>(&mut written[10..], nanos / 1_000_000);
+    text.extend_from_slice(&written);
     true
 }
 
