@@ -56,6 +56,10 @@ impl Cell for IdList {
     fn read(row: &QueryResult, at: usize) -> Result<Self, DbErr> {
         String::read(row, at).map(Self)
     }
+
+    fn element(bytes: Option<&[u8]>) -> Result<Self, DbErr> {
+        String::element(bytes).map(Self)
+    }
 }
 
 #[cfg(test)]
