@@ -108,7 +108,6 @@ impl<'a> Columns<'a> {
     pub fn at(row: &'a QueryResult, first: usize) -> Self {
         Self { row, next: first }
     }
-
 }
 
 impl Source for Columns<'_> {
