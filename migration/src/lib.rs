@@ -17,6 +17,7 @@ mod m20261130_000010_shared_state;
 mod m20261130_000011_search;
 mod m20261130_000012_sqlite_ordered_pages;
 mod m20261202_000013_dialogue_authority_ids;
+mod m20261205_000014_names_by_id;
 
 /// Runs the migrations in order.
 pub struct Migrator;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000011_search::Migration),
             Box::new(m20261130_000012_sqlite_ordered_pages::Migration),
             Box::new(m20261202_000013_dialogue_authority_ids::Migration),
+            Box::new(m20261205_000014_names_by_id::Migration),
         ]
     }
 }
