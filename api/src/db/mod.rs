@@ -144,13 +144,15 @@ pub fn with_swedish(
     options.collation(crate::collation::SWEDISH, crate::collation::compare)
 }
 
-/// Each SQLite connection's own page cache: 512 KiB (SQLite's default is 2,000 KiB). The
-/// file's pages stay in the kernel's cache, so a page this cache lacks costs a `pread`
-/// rather than a disk read. W2 on the benchmark data misses either way (829 reads a request
-/// with 2,000 KiB, 1,843 with 512), and the smaller cache cost 1.2 % more instructions and
-/// no CPU time that wrk could tell apart, while the server's peak RSS under W2 went from
-/// 72-74 MiB to 60-63 MiB (four connections).
-const PAGE_CACHE: &str = "-512";
+/// Each SQLite connection's own page cache: 4 MiB (SQLite's default is 2,000 KiB), so 16 MiB
+/// for the pool's four connections at most. A page the cache lacks is read again from the
+/// kernel's cache by a `pread`. W2 on the benchmark data: with 512 KiB the server made 728
+/// reads a request and served 607-623 requests/s over two cores; with 4 MiB it makes none
+/// once warm and serves 758-820 (3 MiB: 721, still reading). Pinned to one core the gain is
+/// smaller (2.40 against 2.14-2.33 ms of CPU a request), and counted instructions hardly
+/// move: the reads cost kernel time, which `bench/instructions` does not count. The
+/// server's peak RSS under W2 went from 44 to 52 MiB.
+const PAGE_CACHE: &str = "-4096";
 
 /// How many rows an SQLite connection's thread may read ahead of the request that reads
 /// them (sqlx's default is 50). Past it the thread waits for the request to take some, and
