@@ -22,7 +22,7 @@ use sea_orm::sea_query::{
     Asterisk, Condition, Expr, ExprTrait, Func, Order, Query, SelectStatement, WindowStatement,
 };
 use sea_orm::{
-    ColumnTrait, DatabaseBackend, EntityTrait, FromQueryResult, Iterable, PrimaryKeyToColumn,
+    ColumnTrait, DatabaseBackend, EntityTrait, IdenStatic, Iterable, PrimaryKeyToColumn,
 };
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -439,13 +439,21 @@ pub async fn search(
     matches
         .column(search_entry::Column::RecordType.as_column_ref())
         .column(search_entry::Column::RecordId.as_column_ref())
-        .column(search_entry::Column::Title.as_column_ref())
-        .column(search_entry::Column::Body.as_column_ref())
         .expr_as(score, SCORE);
+    if backend == DatabaseBackend::Postgres {
+        // Kept a subquery of its own (PostgreSQL does not pull a subquery with an OFFSET
+        // up into the query around it), so that `ts_rank` is computed as the index is read.
+        // Pulled up, it was computed after the count, which then had to keep every hit's
+        // `tsvector` to rank it by and spilled them to disk: 10,000 hits took 49 ms, against
+        // 26 ms.
+        matches.offset(0);
+    }
     // Ranked and counted outside: SQLite computes `bm25` only in the statement that reads
-    // the index, not under a window function.
+    // the index, not under a window function. Only the page's rows are joined to their
+    // text, for the snippets: counted with it, 10,000 hits' text was kept to be sorted.
     const HITS: &str = "hits";
-    let select = Query::select()
+    const PAGE: &str = "page";
+    let ranked = Query::select()
         .column(Asterisk)
         .expr_window_as(
             Func::count(Expr::col(Asterisk)),
@@ -459,17 +467,34 @@ pub async fn search(
         .limit(limit + 1)
         .offset(offset)
         .take();
+    let on_page = |column: &'static str| Expr::col((PAGE, column));
+    let record_type = search_entry::Column::RecordType.as_str();
+    let record_id = search_entry::Column::RecordId.as_str();
+    let select = Query::select()
+        .expr_as(on_page(record_type), record_type)
+        .expr_as(on_page(record_id), record_id)
+        .expr_as(on_page(SCORE), SCORE)
+        .expr_as(on_page(TOTAL), TOTAL)
+        .column(search_entry::Column::Body.as_column_ref())
+        .from_subquery(ranked, PAGE)
+        .inner_join(
+            search_entry::Entity,
+            Expr::col(search_entry::Column::RecordId.as_column_ref()).equals((PAGE, record_id)),
+        )
+        .order_by((PAGE, SCORE), Order::Desc)
+        .order_by((PAGE, record_type), Order::Asc)
+        .order_by((PAGE, record_id), Order::Asc)
+        .take();
     let rows = db.query_all(&select).await?;
     let mut total = 0;
     let mut entries = Vec::with_capacity(rows.len());
     for row in &rows {
         total = row.try_get::<i64>("", TOTAL)?;
-        let entry = search_entry::Model::from_query_result(row, "")?;
         entries.push(Entry {
-            search_type: entry.record_type,
-            id: entry.record_id,
+            search_type: row.try_get("", record_type)?,
+            id: row.try_get("", record_id)?,
             score: row.try_get("", SCORE)?,
-            body: entry.body,
+            body: row.try_get("", search_entry::Column::Body.as_str())?,
         });
     }
     if entries.is_empty() && offset > 0 {
