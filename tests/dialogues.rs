@@ -538,8 +538,15 @@ async fn each_dialogue_names_its_authorities_as_its_links_do_however_written() {
         .await;
     app.dialogue("Brev", "2026-02-01", &[&org], &[], "PUBLIC")
         .await;
-    // Back to the schema before the copy, whose rows do not have it, and forward again.
-    migration::Migrator::down(&app.db, Some(1))
+    // Back to the schema before the copy, whose rows do not have it (undoing the
+    // migrations since as well), and forward again.
+    let since_copy = migration::Migrator::migrations()
+        .iter()
+        .rev()
+        .position(|m| m.name() == "m20261202_000013_dialogue_authority_ids")
+        .expect("the copy's migration")
+        + 1;
+    migration::Migrator::down(&app.db, Some(u32::try_from(since_copy).expect("count")))
         .await
         .expect("down");
     migration::Migrator::up(&app.db, None).await.expect("up");

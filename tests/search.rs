@@ -102,9 +102,11 @@ async fn search_finds_swedish_words_in_any_form_and_case() {
 async fn search_shows_only_what_the_caller_may_see_and_says_no_more_in_its_count() {
     let app = TestApp::start().await;
     let org = app.organisation("natverket", "Nätverket").await;
-    app.proposal("Öppen plan mot fattigdom", &org, "PUBLIC")
+    let open = app
+        .proposal("Öppen plan mot fattigdom", &org, "PUBLIC")
         .await;
-    app.proposal("Intern plan mot fattigdom", &org, "NETWORK")
+    let internal = app
+        .proposal("Intern plan mot fattigdom", &org, "NETWORK")
         .await;
     let query = "query($q: String!) { search(query: $q, types: [PROPOSAL]) { totalCount nodes { node { ... on Proposal { title } } } } }";
     let (_, anonymous) = app
@@ -124,6 +126,23 @@ async fn search_shows_only_what_the_caller_may_see_and_says_no_more_in_its_count
         anonymous["data"]["search"],
         json!({ "totalCount": 0, "nodes": [] })
     );
+
+    // A change of visibility shows at the next search, both ways.
+    let publish = "mutation($id: ID!, $visibility: Visibility!) { updateProposal(input: { id: $id, expectedVersion: 1, visibility: $visibility }) { version } }";
+    app.ok(publish, json!({ "id": open, "visibility": "ORGANISATION" }))
+        .await;
+    app.ok(publish, json!({ "id": internal, "visibility": "PUBLIC" }))
+        .await;
+    let (_, anonymous) = app
+        .post_as(&Caller::Anonymous, query, json!({ "q": "fattigdom" }))
+        .await;
+    assert_eq!(
+        anonymous["data"]["search"],
+        json!({ "totalCount": 1, "nodes": [{ "node": { "title": "Intern plan mot fattigdom" } }] }),
+        "{anonymous}"
+    );
+    let admin = app.ok(query, json!({ "q": "fattigdom" })).await;
+    assert_eq!(admin["search"]["totalCount"], 2);
 }
 
 #[tokio::test]

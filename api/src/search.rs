@@ -308,12 +308,17 @@ macro_rules! per_kind {
 }
 
 /// The entries of `search_type` that `principal` may see: those of a guarded kind only
-/// when their record passes its rule.
+/// when they are public or their record passes its rule (read only for the entries that
+/// are not public).
 fn kind(search_type: SearchType, principal: &Principal) -> Condition {
     let entry = Condition::all().add(column(search_entry::Column::RecordType).eq(search_type));
     match rule(search_type, principal) {
         None => entry,
-        Some(rule) => entry.add(per_kind!(search_type, |Model, _wrap| seen::<Model>(rule))),
+        Some(rule) => entry.add(
+            Condition::any()
+                .add(column(search_entry::Column::Public).eq(true))
+                .add(per_kind!(search_type, |Model, _wrap| seen::<Model>(rule))),
+        ),
     }
 }
 

@@ -20,6 +20,10 @@ pub struct Model {
     /// Its other text, joined by spaces.
     #[sea_orm(column_type = "Text")]
     pub body: String,
+    /// Whether anyone may read the record: its visibility is PUBLIC, or its kind has none.
+    /// A copy the database keeps in step with the record, so that a search lets a public
+    /// record through without reading the record.
+    pub public: bool,
 }
 
 /// Entries point at their records through `record_id`, of several tables.

@@ -18,6 +18,7 @@ mod m20261130_000011_search;
 mod m20261130_000012_sqlite_ordered_pages;
 mod m20261202_000013_dialogue_authority_ids;
 mod m20261205_000014_names_by_id;
+mod m20261206_000015_public_search_entries;
 
 /// Runs the migrations in order.
 pub struct Migrator;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000012_sqlite_ordered_pages::Migration),
             Box::new(m20261202_000013_dialogue_authority_ids::Migration),
             Box::new(m20261205_000014_names_by_id::Migration),
+            Box::new(m20261206_000015_public_search_entries::Migration),
         ]
     }
 }
