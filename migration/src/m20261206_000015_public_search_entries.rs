@@ -75,9 +75,8 @@ fn postgres() -> Vec<String> {
 }
 
 /// SQLite's trigger that keeps the full-text index in step with an entry's update, made
-/// under a new `name` (the same name again, the pool's next connection may still see the
-/// old trigger): on `columns` " OF title, body", it fires only when the text changes, not
-/// `public`; on `columns` "", on every update, as before.
+/// again as `name`: on `columns` " OF title, body", it fires only when the text changes,
+/// not `public`; on `columns` "", on every update, as before.
 fn sqlite_index_update(drop: &str, name: &str, columns: &str) -> [String; 2] {
     [
         format!("DROP TRIGGER {drop}"),
@@ -117,6 +116,13 @@ fn sqlite() -> Vec<String> {
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
+    /// In one transaction on SQLite as well (sea-orm-migration wraps only PostgreSQL's by
+    /// default): a statement that fails leaves nothing of the migration behind, and every
+    /// statement runs on one connection, which sees the schema the previous ones made.
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .alter_table(
