@@ -1063,10 +1063,10 @@ pub async fn pages_by_parent<R: Row>(
 /// `expr IN ids`, with the ids as one parameter whatever their number. On SQLite they
 /// travel as JSON: `IN (?, …, ?)` was a statement text for each number of ids, each
 /// prepared and kept (and, before SQLite was built with its plan stability guarantee, see
-/// `.cargo/config.toml`, prepared again at every run). On PostgreSQL they travel as one `uuid[]` (`= ANY($1)`): `IN ($1, …, $n)`
-/// was a statement of its own for each number of ids, each parsed, planned and kept in the
-/// connection's statement cache, and writing its placeholders was about 2 % of the
-/// server's instructions on W2.
+/// `.cargo/config.toml`, prepared again at every run). On PostgreSQL they travel as one
+/// `uuid[]` (`= ANY($1)`): `IN ($1, …, $n)` was a statement of its own for each number of
+/// ids, each parsed, planned and kept in the connection's statement cache, and writing its
+/// placeholders was about 2 % of the server's instructions on W2.
 fn one_of(backend: DatabaseBackend, expr: Expr, ids: &[Uuid]) -> Expr {
     if backend == DatabaseBackend::Sqlite {
         expr.in_subquery(sqlite_ids(ids))
