@@ -415,6 +415,39 @@ async fn a_statement_cannot_outrun_the_request_time_limit() {
     assert!(took < Duration::from_secs(3), "stopped early: {took:?}");
     let still = db.execute_unprepared("SELECT 1").await;
     assert!(still.is_ok(), "the connection serves the next statement");
+
+    // The same through the server's page reads, which on SQLite run on threads of their own,
+    // each row read where the statement is stepped.
+    let started = Instant::now();
+    let error = samverkan::db::Connection::decoded(
+        &db,
+        Statement::from_string(db.get_database_backend(), runaway),
+        Count,
+    )
+    .await
+    .expect_err("stopped")
+    .to_string();
+    let took = started.elapsed();
+    println!("a runaway page read was stopped after {took:?}: {error}");
+    assert!(
+        error.contains("statement timeout") || error.contains("interrupted"),
+        "{error}"
+    );
+    assert!(took < Duration::from_secs(3), "stopped early: {took:?}");
+    let one = Statement::from_string(db.get_database_backend(), "SELECT CAST(1 AS BIGINT)");
+    let still = samverkan::db::Connection::decoded(&db, one, Count).await;
+    assert_eq!(still.ok(), Some(vec![1]), "the reader serves the next read");
+}
+
+/// Reads a row's first column as a count.
+struct Count;
+
+impl samverkan::db::ReadRow for Count {
+    type Row = i64;
+
+    fn read(&self, columns: &mut impl entity::columns::Source) -> Result<i64, sea_orm::DbErr> {
+        columns.read::<i64>()
+    }
 }
 
 /// Whether the server process maps the SQLite file named by `database_url` into memory.

@@ -12,12 +12,12 @@
 //! never guessed, and an ordering field the key does not cover fails to compile.
 
 use crate::collation::{self, Swedish};
-use crate::db::Connection;
+use crate::db::{Connection, ReadRow};
 use crate::error::{AppError, AppResult};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use entity::FromColumns;
-use entity::columns::{Cell, Elements};
+use entity::columns::{Cell, Elements, Source};
 use sea_orm::sea_query::extension::postgres::PgFunc;
 use sea_orm::sea_query::{
     Asterisk, Condition, DynIden, Expr, ExprTrait, Func, IntoIden, JoinType, Order, Query,
@@ -25,7 +25,7 @@ use sea_orm::sea_query::{
 };
 use sea_orm::{
     ColumnTrait, DatabaseBackend, EntityTrait, Identity, Iterable, PrimaryKeyToColumn, QueryResult,
-    RelationDef, Value,
+    RelationDef, Statement, Value,
 };
 use std::collections::{HashMap, HashSet};
 use std::fmt::Debug;
@@ -697,15 +697,34 @@ fn read_row<R: Row>(row: &QueryResult, selected: Wanted) -> Result<R, sea_orm::D
     }
 }
 
-/// Reads `rows` as rows of `R` that hold the `selected` columns, into a list sized once:
-/// collected through `?`, the list would grow by doubling, copied each time (W2 reads about
-/// 370 authorities in one statement).
-fn read_rows<R: Row>(rows: &[QueryResult], selected: Wanted) -> Result<Vec<R>, sea_orm::DbErr> {
-    let mut read = Vec::with_capacity(rows.len());
-    for row in rows {
-        read.push(read_row(row, selected)?);
+/// Reads the `selected` columns of a row of `R` ([`read_row`]), on SQLite where the
+/// statement is stepped ([`Connection::decoded`]).
+struct Selected<R>(Wanted, std::marker::PhantomData<fn() -> R>);
+
+impl<R> Selected<R> {
+    fn new(selected: Wanted) -> Self {
+        Self(selected, std::marker::PhantomData)
     }
-    Ok(read)
+}
+
+impl<R: Row> ReadRow for Selected<R> {
+    type Row = R;
+
+    fn read(&self, columns: &mut impl Source) -> Result<R, sea_orm::DbErr> {
+        R::from_source(columns, self.0.0)
+    }
+}
+
+/// [`Selected`] followed by the parent's key ([`PARENT_KEY`]): a row of a nested list.
+struct WithParent<R>(Selected<R>);
+
+impl<R: Row> ReadRow for WithParent<R> {
+    type Row = (Uuid, R);
+
+    fn read(&self, columns: &mut impl Source) -> Result<(Uuid, R), sea_orm::DbErr> {
+        let row = self.0.read(columns)?;
+        Ok((columns.read::<Uuid>()?, row))
+    }
 }
 
 /// Room for one parent's rows of a page, as many as it reads (at most a client's largest
@@ -727,18 +746,44 @@ async fn read(
     db.rows(db.get_database_backend().build(select)).await
 }
 
-/// Reads the first `limit` rows of `select`, a statement without a limit of its own. The
-/// limit is written into the statement rather than sent as a parameter: PostgreSQL would
-/// otherwise plan the statement again on every execution, as a plan kept for any limit
-/// assumes a tenth of the rows. A statement per page size is bounded by the largest one.
+/// The rows of `select`, each read by `decode`.
+async fn read_as<D: ReadRow>(
+    db: &impl Connection,
+    select: &SelectStatement,
+    decode: D,
+) -> Result<Vec<D::Row>, sea_orm::DbErr> {
+    db.decoded(db.get_database_backend().build(select), decode)
+        .await
+}
+
+/// The rows of `select`, each read by `decode`, as [`limited`] as `limit`.
+async fn read_limited_as<D: ReadRow>(
+    db: &impl Connection,
+    select: &SelectStatement,
+    limit: u64,
+    decode: D,
+) -> Result<Vec<D::Row>, sea_orm::DbErr> {
+    db.decoded(limited(db, select, limit), decode).await
+}
+
+/// Reads the first `limit` rows of `select`, a statement without a limit of its own.
 async fn read_limited(
     db: &impl Connection,
     select: &SelectStatement,
     limit: u64,
 ) -> Result<Vec<QueryResult>, sea_orm::DbErr> {
+    db.rows(limited(db, select, limit)).await
+}
+
+/// The statement of `select`, a statement without a limit of its own, for its first `limit`
+/// rows. The limit is written into the statement rather than sent as a parameter:
+/// PostgreSQL would otherwise plan the statement again on every execution, as a plan kept
+/// for any limit assumes a tenth of the rows. A statement per page size is bounded by the
+/// largest one.
+fn limited(db: &impl Connection, select: &SelectStatement, limit: u64) -> Statement {
     let mut statement = db.get_database_backend().build(select);
     statement.sql = format!("{} LIMIT {limit}", statement.sql);
-    db.rows(statement).await
+    statement
 }
 
 fn table<R: Row>() -> DynIden {
@@ -813,10 +858,7 @@ pub async fn page<R: Row>(
     page: &Page<R::Key>,
 ) -> AppResult<Rows<R>> {
     let (select, selected) = page_select::<R>(condition, page);
-    let rows = read_rows(
-        &read_limited(db, &select, page.read_limit()).await?,
-        selected,
-    )?;
+    let rows = read_limited_as(db, &select, page.read_limit(), Selected::new(selected)).await?;
     Ok(finish(rows, page))
 }
 
@@ -934,8 +976,8 @@ pub async fn one<R: Row>(
     let mut select = Query::select();
     select_row::<R>(&mut select, &table::<R>(), wanted);
     select.from(table::<R>()).cond_where(condition);
-    let rows = read_limited(db, &select, 1).await?;
-    Ok(rows.first().map(|row| read_row(row, wanted)).transpose()?)
+    let rows = read_limited_as(db, &select, 1, Selected::new(wanted)).await?;
+    Ok(rows.into_iter().next())
 }
 
 /// The alias of the counted rows in count statements.
@@ -985,15 +1027,14 @@ async fn rows_by_parent<R: Row>(
     selected: Wanted,
     each: usize,
 ) -> AppResult<IdMap<Vec<R>>> {
-    let rows = read(db, select).await?;
-    let key = selected.count::<R>();
+    let rows = read_as(db, select, WithParent(Selected::new(selected))).await?;
     let mut grouped: IdMap<Vec<R>> =
         IdMap::with_capacity_and_hasher(rows.len(), Default::default());
-    for row in rows {
+    for (parent, row) in rows {
         grouped
-            .entry(Uuid::read(&row, key)?)
+            .entry(parent)
             .or_insert_with(|| Vec::with_capacity(each))
-            .push(read_row(&row, selected)?);
+            .push(row);
     }
     Ok(grouped)
 }
@@ -1341,7 +1382,7 @@ pub async fn rows_by_ids<R: Row>(
             .from_subquery(sqlite_ids(&once), IDS)
             .inner_join(table::<R>(), id_column::<R>().equals((IDS, UUID)))
             .cond_where(condition);
-        Ok(read_rows(&read(db, &select).await?, selected)?)
+        Ok(read_as(db, &select, Selected::new(selected)).await?)
     } else {
         // On PostgreSQL each column comes back as one array (`array_agg`), in one row: the
         // driver's cost per row exceeded the records' own (see `Elements`). The aggregates

@@ -26,6 +26,13 @@ pub trait Cell: Sized {
     /// `DbErr::Type` when the bytes are not a value of this type.
     fn element(bytes: Option<&[u8]>) -> Result<Self, DbErr>;
 
+    /// The value SQLite holds for the column, read where it lies in the row ([`Stored`]):
+    /// what sqlx would decode from what sqlx writes.
+    ///
+    /// # Errors
+    /// `DbErr::Type` when it is NULL for a type without `None`, or not of this type.
+    fn stored(value: Stored<'_>) -> Result<Self, DbErr>;
+
     /// What the field holds when a statement leaves its column out because nobody reads
     /// it: an empty value. `None` for the types whose columns are always read: the enums
     /// whose value decides what the server does (a record's visibility, a goal's measure;
@@ -84,6 +91,65 @@ pub trait Source {
     /// # Errors
     /// `DbErr::Type` when it is missing or not of this type.
     fn read<T: Cell>(&mut self) -> Result<T, DbErr>;
+}
+
+/// A value of a row as SQLite holds it, by its storage class, borrowed from the statement
+/// that steps through the rows: [`Cell::stored`] reads it there, without the copy of every
+/// value that sqlx makes to send a row to another thread.
+#[derive(Clone, Copy, Debug)]
+pub enum Stored<'a> {
+    /// NULL.
+    Null,
+    /// An integer.
+    Integer(i64),
+    /// A floating-point number.
+    Real(f64),
+    /// A text, as its UTF-8 bytes.
+    Text(&'a [u8]),
+    /// Bytes.
+    Blob(&'a [u8]),
+}
+
+impl<'a> Stored<'a> {
+    /// The storage class's name, for errors (never the value, which may be anyone's data).
+    fn class(self) -> &'static str {
+        match self {
+            Self::Null => "NULL",
+            Self::Integer(_) => "an integer",
+            Self::Real(_) => "a real number",
+            Self::Text(_) => "a text",
+            Self::Blob(_) => "bytes",
+        }
+    }
+
+    /// The text, when it is one.
+    fn text(self) -> Option<&'a str> {
+        match self {
+            Self::Text(bytes) => std::str::from_utf8(bytes).ok(),
+            _ => None,
+        }
+    }
+}
+
+/// A stored value that is not NULL, read by `read`.
+fn stored_required<T>(
+    value: Stored<'_>,
+    read: impl FnOnce(Stored<'_>) -> Option<T>,
+) -> Result<T, DbErr> {
+    stored_optional(value, read)?.ok_or_else(|| DbErr::Type("a column is NULL".into()))
+}
+
+/// A stored value or NULL, read by `read`.
+fn stored_optional<T>(
+    value: Stored<'_>,
+    read: impl FnOnce(Stored<'_>) -> Option<T>,
+) -> Result<Option<T>, DbErr> {
+    match value {
+        Stored::Null => Ok(None),
+        value => read(value).map(Some).ok_or_else(|| {
+            DbErr::Type(format!("a column holds {}, of another type", value.class()))
+        }),
+    }
 }
 
 /// Whether `selected` ([`FromColumns::from_selected`]) reads the field at position `at`.
@@ -250,9 +316,9 @@ where
 }
 
 /// [`Cell`] for types that both drivers decode themselves, and their `Option`; `$binary`
-/// reads an array element's bytes.
+/// reads an array element's bytes, `$stored` an SQLite value.
 macro_rules! decoded {
-    ($($ty:ty = $blank:expr, $binary:expr;)+) => {$(
+    ($($ty:ty = $blank:expr, $binary:expr, $stored:expr;)+) => {$(
         impl Cell for $ty {
             const BLANK: Option<fn() -> Self> = Some($blank);
 
@@ -262,6 +328,10 @@ macro_rules! decoded {
 
             fn element(bytes: Option<&[u8]>) -> Result<Self, DbErr> {
                 required(bytes, $binary)
+            }
+
+            fn stored(value: Stored<'_>) -> Result<Self, DbErr> {
+                stored_required(value, $stored)
             }
         }
 
@@ -275,6 +345,10 @@ macro_rules! decoded {
             fn element(bytes: Option<&[u8]>) -> Result<Self, DbErr> {
                 optional(bytes, $binary)
             }
+
+            fn stored(value: Stored<'_>) -> Result<Self, DbErr> {
+                stored_optional(value, $stored)
+            }
         }
     )+};
 }
@@ -284,11 +358,68 @@ decoded!(
         [0] => Some(false),
         [1] => Some(true),
         _ => None,
+    }, |value| match value {
+        Stored::Integer(number) => Some(number != 0),
+        _ => None,
     };
-    i32 = || 0, |bytes: &[u8]| bytes.try_into().ok().map(i32::from_be_bytes);
-    i64 = || 0, |bytes: &[u8]| bytes.try_into().ok().map(i64::from_be_bytes);
-    DateTimeUtc = DateTimeUtc::default, postgres_moment;
+    i32 = || 0, |bytes: &[u8]| bytes.try_into().ok().map(i32::from_be_bytes), |value| match value {
+        Stored::Integer(number) => i32::try_from(number).ok(),
+        _ => None,
+    };
+    i64 = || 0, |bytes: &[u8]| bytes.try_into().ok().map(i64::from_be_bytes), |value| match value {
+        Stored::Integer(number) => Some(number),
+        _ => None,
+    };
+    DateTimeUtc = DateTimeUtc::default, postgres_moment, sqlite_moment;
 );
+
+/// An SQLite time as sqlx reads one: a text in one of SQLite's time formats (sqlx writes
+/// RFC 3339), seconds from 1970 as an integer, or a Julian day as a real number.
+fn sqlite_moment(value: Stored<'_>) -> Option<DateTimeUtc> {
+    match value {
+        Stored::Text(_) => {
+            let text = value.text()?;
+            if let Ok(moment) = chrono::DateTime::parse_from_rfc3339(text) {
+                return Some(moment.to_utc());
+            }
+            // SQLite's other time formats, as sqlx tries them; without an offset, UTC.
+            const FORMATS: [&str; 12] = [
+                "%F %T%.f",
+                "%F %R",
+                "%F %RZ",
+                "%F %R%:z",
+                "%F %T%.fZ",
+                "%F %T%.f%:z",
+                "%FT%R",
+                "%FT%RZ",
+                "%FT%R%:z",
+                "%FT%T%.f",
+                "%FT%T%.fZ",
+                "%FT%T%.f%:z",
+            ];
+            FORMATS.iter().find_map(|format| {
+                chrono::DateTime::parse_from_str(text, format)
+                    .map(|moment| moment.to_utc())
+                    .or_else(|_| {
+                        chrono::NaiveDateTime::parse_from_str(text, format)
+                            .map(|moment| moment.and_utc())
+                    })
+                    .ok()
+            })
+        }
+        Stored::Integer(seconds) => DateTimeUtc::from_timestamp(seconds, 0),
+        Stored::Real(day) => {
+            /// 1970-01-01 as a Julian day.
+            const EPOCH: f64 = 2_440_587.5;
+            let micros = ((day - EPOCH) * 86_400_000_000.0).round();
+            #[allow(clippy::cast_possible_truncation)]
+            (micros.is_finite() && micros.abs() < 9.0e18)
+                .then(|| DateTimeUtc::from_timestamp_micros(micros as i64))
+                .flatten()
+        }
+        _ => None,
+    }
+}
 
 /// A PostgreSQL `timestamptz` in the binary form: microseconds from 2000-01-01 UTC.
 fn postgres_moment(bytes: &[u8]) -> Option<DateTimeUtc> {
@@ -319,9 +450,10 @@ fn postgres_binary<T>(
 }
 
 /// [`Cell`] for types read from PostgreSQL's binary form by `$read` (given the bytes) where
-/// it can, and by the drivers otherwise; with their `Option`.
+/// it can, and by the drivers otherwise; with their `Option`. `$stored` reads an SQLite
+/// value.
 macro_rules! direct {
-    ($($ty:ty = $blank:expr, $read:expr;)+) => {$(
+    ($($ty:ty = $blank:expr, $read:expr, $stored:expr;)+) => {$(
         impl Cell for $ty {
             const BLANK: Option<fn() -> Self> = Some($blank);
 
@@ -334,6 +466,10 @@ macro_rules! direct {
 
             fn element(bytes: Option<&[u8]>) -> Result<Self, DbErr> {
                 required(bytes, $read)
+            }
+
+            fn stored(value: Stored<'_>) -> Result<Self, DbErr> {
+                stored_required(value, $stored)
             }
         }
 
@@ -350,13 +486,22 @@ macro_rules! direct {
             fn element(bytes: Option<&[u8]>) -> Result<Self, DbErr> {
                 optional(bytes, $read)
             }
+
+            fn stored(value: Stored<'_>) -> Result<Self, DbErr> {
+                stored_optional(value, $stored)
+            }
         }
     )+};
 }
 
 direct!(
-    String = String::new, |bytes: &[u8]| std::str::from_utf8(bytes).ok().map(str::to_owned);
-    Uuid = Uuid::nil, |bytes: &[u8]| Uuid::from_slice(bytes).ok();
+    String = String::new, |bytes: &[u8]| std::str::from_utf8(bytes).ok().map(str::to_owned),
+        |value: Stored<'_>| value.text().map(str::to_owned);
+    // sqlx writes an id as its 16 bytes.
+    Uuid = Uuid::nil, |bytes: &[u8]| Uuid::from_slice(bytes).ok(), |value| match value {
+        Stored::Blob(bytes) => Uuid::from_slice(bytes).ok(),
+        _ => None,
+    };
 );
 
 impl Cell for Date {
@@ -368,6 +513,10 @@ impl Cell for Date {
 
     fn element(bytes: Option<&[u8]>) -> Result<Self, DbErr> {
         required(bytes, postgres_day)
+    }
+
+    fn stored(value: Stored<'_>) -> Result<Self, DbErr> {
+        stored_required(value, sqlite_day)
     }
 }
 
@@ -401,6 +550,16 @@ impl Cell for Option<Date> {
     fn element(bytes: Option<&[u8]>) -> Result<Self, DbErr> {
         optional(bytes, postgres_day)
     }
+
+    fn stored(value: Stored<'_>) -> Result<Self, DbErr> {
+        stored_optional(value, sqlite_day)
+    }
+}
+
+/// An SQLite date, kept as its text `2026-11-20`, as sqlx reads one.
+fn sqlite_day(value: Stored<'_>) -> Option<Date> {
+    let text = value.text()?;
+    iso_date(text).or_else(|| Date::parse_from_str(text, "%F").ok())
 }
 
 /// A PostgreSQL date in the binary form, the day from 2000-01-01 (day 730,120 of the era);
@@ -468,6 +627,12 @@ macro_rules! stored_as_text {
             fn element(bytes: Option<&[u8]>) -> Result<Self, sea_orm::DbErr> {
                 <Self as sea_orm::ActiveEnum>::try_from_value(&String::element(bytes)?)
             }
+
+            fn stored(
+                value: $crate::columns::Stored<'_>,
+            ) -> Result<Self, sea_orm::DbErr> {
+                <Self as sea_orm::ActiveEnum>::try_from_value(&String::stored(value)?)
+            }
         }
 
         impl $crate::columns::Cell for Option<$ty> {
@@ -482,6 +647,14 @@ macro_rules! stored_as_text {
 
             fn element(bytes: Option<&[u8]>) -> Result<Self, sea_orm::DbErr> {
                 Option::<String>::element(bytes)?
+                    .map(|text| <$ty as sea_orm::ActiveEnum>::try_from_value(&text))
+                    .transpose()
+            }
+
+            fn stored(
+                value: $crate::columns::Stored<'_>,
+            ) -> Result<Self, sea_orm::DbErr> {
+                Option::<String>::stored(value)?
                     .map(|text| <$ty as sea_orm::ActiveEnum>::try_from_value(&text))
                     .transpose()
             }

@@ -60,6 +60,10 @@ impl Cell for IdList {
     fn element(bytes: Option<&[u8]>) -> Result<Self, DbErr> {
         String::element(bytes).map(Self)
     }
+
+    fn stored(value: crate::columns::Stored<'_>) -> Result<Self, DbErr> {
+        String::stored(value).map(Self)
+    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Connecting to SQLite or PostgreSQL and bringing the schema up to date.
 
 use crate::config::Database;
+use entity::columns::{Columns, Source};
 use entity::setting;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sea_query::{OnConflict, Query};
@@ -14,6 +15,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 mod held;
+mod reader;
 
 /// Opens a connection pool whose statements may run as long as they take, for the command
 /// line and maintenance (a backup, a seed, migrations): [`connect_with`] no time limit.
@@ -59,8 +61,8 @@ pub async fn connect_with(
                             .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                             .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Full)
                             .foreign_keys(true)
-                            .busy_timeout(Duration::from_secs(10))
-                            .pragma("cache_size", PAGE_CACHE)
+                            .busy_timeout(BUSY_TIMEOUT)
+                            .pragma("cache_size", PAGE_CACHE.to_string())
                             // A memory map: a page the connection's own cache lacks is
                             // read from the kernel's cache in place, not copied by a
                             // `pread` (about 1,800 a W2 request on bench/run's 89 MB
@@ -133,8 +135,25 @@ pub async fn connect_with(
                 });
         }
     }
-    sea_orm::Database::connect(options).await
+    let db = sea_orm::Database::connect(options).await?;
+    if let DatabaseConnectionType::SqlxSqlitePoolConnection(_) = &db.inner {
+        let pool = db.get_sqlite_connection_pool();
+        let settings = reader::Settings {
+            path: pool.connect_options().get_filename().to_path_buf(),
+            mmap_bytes: i64::try_from(sqlite_mmap_mib.saturating_mul(1 << 20)).unwrap_or(0),
+            statement_timeout,
+        };
+        reader::start(pool, settings, READERS);
+    }
+    Ok(db)
 }
+
+/// Threads that serve SQLite's page reads ([`reader`]), each with its connection: as many as
+/// the pool's connections.
+const READERS: usize = 4;
+
+/// How long an SQLite connection waits for another's lock before it fails.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// `options` with the Swedish collation registered, which indexes on SQLite are built under:
 /// every connection to a Samverkan SQLite file needs it to write those tables or check them.
@@ -152,7 +171,7 @@ pub fn with_swedish(
 /// smaller (2.40 against 2.14-2.33 ms of CPU a request), and counted instructions hardly
 /// move: the reads cost kernel time, which `bench/instructions` does not count. The
 /// server's peak RSS under W2 went from 44 to 52 MiB.
-const PAGE_CACHE: &str = "-4096";
+const PAGE_CACHE: i64 = -4096;
 
 /// How many rows an SQLite connection's thread may read ahead of the request that reads
 /// them (sqlx's default is 50). Past it the thread waits for the request to take some, and
@@ -285,8 +304,13 @@ fn since_start() -> u64 {
 /// back. Each is closed the next time the pool would hand it out.
 pub fn note_failure(error: &DbErr) {
     if is_storage_fault(error) {
-        LAST_STORAGE_FAULT.store(since_start().max(1), Ordering::SeqCst);
+        mark_storage_fault();
     }
+}
+
+/// Marks every connection open now as suspect ([`note_failure`]).
+fn mark_storage_fault() {
+    LAST_STORAGE_FAULT.store(since_start().max(1), Ordering::SeqCst);
 }
 
 fn opened_before_last_fault(age: Duration) -> bool {
@@ -326,29 +350,34 @@ fn is_storage_fault(error: &DbErr) -> bool {
 /// # Errors
 /// As sea-orm's `close`.
 pub async fn close(db: DatabaseConnection) -> Result<(), DbErr> {
-    if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-        held::release(db.get_postgres_connection_pool());
+    match db.get_database_backend() {
+        sea_orm::DatabaseBackend::Postgres => held::release(db.get_postgres_connection_pool()),
+        _ => reader::stop(db.get_sqlite_connection_pool()).await,
     }
     db.close().await
 }
 
-/// Tells `callback` of every statement run on `db`, and of the page reads run on its pool's
-/// held connections ([`held`]) through any handle: the tests count statements with it.
+/// Tells `callback` of every statement run on `db`, and of the page reads run for its pool
+/// on held connections ([`held`], PostgreSQL) or reader threads ([`reader`], SQLite) through
+/// any handle: the tests count statements with it.
 pub fn observe(
     db: &mut DatabaseConnection,
     callback: impl Fn(&sea_orm::metric::Info<'_>) + Send + Sync + 'static,
 ) {
     let callback: held::Observer = std::sync::Arc::new(callback);
-    if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-        held::observe(db.get_postgres_connection_pool(), callback.clone());
+    match db.get_database_backend() {
+        sea_orm::DatabaseBackend::Postgres => {
+            held::observe(db.get_postgres_connection_pool(), callback.clone());
+        }
+        _ => reader::observe(db.get_sqlite_connection_pool(), callback.clone()),
     }
     db.set_metric_callback(move |info| callback(info));
 }
 
 /// Another handle on `db`'s pool, without its statement callback: for the server's own
 /// background reads and writes (the change feed, the webhook worker), which are not a
-/// request's and must not count as one's. (On PostgreSQL their page reads still reach the
-/// callback of [`observe`], which is the pool's.)
+/// request's and must not count as one's. (Their page reads still reach the callback of
+/// [`observe`], which is the pool's.)
 pub fn detached(db: &DatabaseConnection) -> DatabaseConnection {
     match db.get_database_backend() {
         sea_orm::DatabaseBackend::Postgres => {
@@ -371,6 +400,19 @@ pub fn write_gate(db: &DatabaseConnection) -> Option<WriteGate> {
     (db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite).then(WriteGate::default)
 }
 
+/// Reads a row's columns, one after the other, into a value: what [`Connection::decoded`]
+/// does with each row of a statement, on SQLite where the statement is stepped.
+pub trait ReadRow: Send + 'static {
+    /// What a row is read into.
+    type Row: Send + 'static;
+
+    /// Reads one row.
+    ///
+    /// # Errors
+    /// `DbErr::Type` when a column is missing or of another type.
+    fn read(&self, columns: &mut impl Source) -> Result<Self::Row, DbErr>;
+}
+
 /// What the server's statements run on: the pool, or a transaction on it.
 pub trait Connection: ConnectionTrait + Sync {
     /// The rows of `statement`.
@@ -378,6 +420,24 @@ pub trait Connection: ConnectionTrait + Sync {
         &self,
         statement: Statement,
     ) -> impl Future<Output = Result<Vec<QueryResult>, DbErr>> + Send;
+
+    /// The rows of `statement`, each read by `decode`.
+    fn decoded<D: ReadRow>(
+        &self,
+        statement: Statement,
+        decode: D,
+    ) -> impl Future<Output = Result<Vec<D::Row>, DbErr>> + Send {
+        async move { read_each(&self.rows(statement).await?, &decode) }
+    }
+}
+
+/// Reads each of `rows` with `decode`, into a list sized once.
+fn read_each<D: ReadRow>(rows: &[QueryResult], decode: &D) -> Result<Vec<D::Row>, DbErr> {
+    let mut read = Vec::with_capacity(rows.len());
+    for row in rows {
+        read.push(decode.read(&mut Columns::new(row))?);
+    }
+    Ok(read)
 }
 
 /// On PostgreSQL, on a connection [`held`] between page reads; on SQLite, straight to the
@@ -397,6 +457,25 @@ impl Connection for DatabaseConnection {
                 Box::pin(pool.query_all(statement)).await
             }
             _ => self.query_all_raw(statement).await,
+        }
+    }
+
+    /// On SQLite, on the pool's reader threads ([`reader`]).
+    async fn decoded<D: ReadRow>(
+        &self,
+        statement: Statement,
+        decode: D,
+    ) -> Result<Vec<D::Row>, DbErr> {
+        if let DatabaseConnectionType::SqlxSqlitePoolConnection(_) = &self.inner {
+            let pool = self.get_sqlite_connection_pool();
+            match Box::pin(reader::read(pool, statement, decode)).await {
+                reader::Read::Done(result) => result,
+                reader::Read::Elsewhere(statement, decode) => {
+                    read_each(&self.rows(statement).await?, &decode)
+                }
+            }
+        } else {
+            read_each(&self.rows(statement).await?, &decode)
         }
     }
 }
