@@ -8,7 +8,9 @@
 //! sqlx runs each connection on a thread of its own and hands every row to the caller's task
 //! through a channel, after copying each of its values (`sqlite3_value_dup`: one or two
 //! allocations each, freed on the other thread). rusqlite here runs the same number of
-//! threads, each with its connection, and hands back a pair's rows once.
+//! threads, each with its connection, and hands back a pair's rows once. The server reads its
+//! pages that way since (api/src/db/reader.rs); this program still measures the two drivers
+//! side by side.
 //!
 //! ```text
 //! DATABASE_URL=sqlite:///tmp/bench.db?mode=rwc target/release/samverkan seed --bench
