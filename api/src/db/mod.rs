@@ -51,10 +51,11 @@ pub async fn connect_with(
         .acquire_timeout(Duration::from_secs(10));
     match database {
         Database::Sqlite(_) => {
-            // Each connection is a thread with its own page cache; four keep two cores busy
-            // (W1 as fast as with eight) and hold 20 MiB less under the W2 load.
+            // Each connection is a thread with its own page cache. Page reads go to the reader
+            // threads; the pool serves writes, counts, searches and goal figures, so one
+            // connection per core is enough (see [`per_core`]).
             options
-                .max_connections(4)
+                .max_connections(u32::try_from(per_core()).unwrap_or(u32::MAX))
                 .map_sqlx_sqlite_opts(move |o| {
                     with_swedish(
                         o.create_if_missing(true)
@@ -143,18 +144,23 @@ pub async fn connect_with(
             mmap_bytes: i64::try_from(sqlite_mmap_mib.saturating_mul(1 << 20)).unwrap_or(0),
             statement_timeout,
         };
-        reader::start(pool, settings, readers());
+        reader::start(pool, settings, per_core());
     }
     Ok(db)
 }
 
-/// Threads that serve SQLite's page reads ([`reader`]), each with its connection: one per
-/// core, and at least two, so that one long read (a search) does not hold up the others.
-/// Each keeps its own page cache, so more threads than cores only hold the hot pages more
-/// times over. W2 on SQLite, two cores, the same binary in alternating runs: with two
-/// threads 1,265-1,279 requests/s over two cores, 1.49-1.64 ms of server CPU a request
-/// pinned to one, peak RSS 47 MiB; with four 890-1,168, 1.69-2.33 ms and 55-58 MiB.
-fn readers() -> usize {
+/// How many SQLite connections of each kind are kept: the threads that serve page reads
+/// ([`reader`]), and the pool's connections. One per core, and at least two, so that one
+/// long statement (a search) does not hold up the others. Each connection keeps its own
+/// page cache, so more than one per core only holds the hot pages more times over. W2 on
+/// SQLite, two cores, the same binary in alternating runs: with two reader threads
+/// 1,265-1,279 requests/s over two cores, 1.49-1.64 ms of server CPU a request pinned to
+/// one, peak RSS 47 MiB; with four 890-1,168, 1.69-2.33 ms and 55-58 MiB. The pool, W6,
+/// W5 and a page of 20 dialogues with their total count in turn: with two connections
+/// instead of four the same requests/s (W6 124-129 against 118-131) and a peak RSS of
+/// 69-70 MiB against 79-81. A smaller page cache for the pool's connections would save
+/// more (1 MiB: 5 MiB less RSS) but made W6 a tenth slower.
+fn per_core() -> usize {
     std::thread::available_parallelism().map_or(2, |cores| cores.get().max(2))
 }
 
@@ -169,8 +175,8 @@ pub fn with_swedish(
     options.collation(crate::collation::SWEDISH, crate::collation::compare)
 }
 
-/// Each SQLite connection's own page cache: 4 MiB (SQLite's default is 2,000 KiB), so 16 MiB
-/// for the pool's four connections at most. A page the cache lacks is read again from the
+/// Each SQLite connection's own page cache: 4 MiB (SQLite's default is 2,000 KiB), so 8 MiB
+/// for the pool's connections and 8 MiB for the reader threads' at most, on two cores. A page the cache lacks is read again from the
 /// kernel's cache by a `pread`. W2 on the benchmark data: with 512 KiB the server made 728
 /// reads a request and served 607-623 requests/s over two cores; with 4 MiB it makes none
 /// once warm and serves 758-820 (3 MiB: 721, still reading). Pinned to one core the gain is
