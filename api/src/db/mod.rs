@@ -155,11 +155,11 @@ pub async fn connect_with(
 /// page cache, so more than one per core only holds the hot pages more times over. W2 on
 /// SQLite, two cores, the same binary in alternating runs: with two reader threads
 /// 1,265-1,279 requests/s over two cores, 1.49-1.64 ms of server CPU a request pinned to
-/// one, peak RSS 47 MiB; with four 890-1,168, 1.69-2.33 ms and 55-58 MiB. The pool, W6,
-/// W5 and a page of 20 dialogues with their total count in turn: with two connections
-/// instead of four the same requests/s (W6 124-129 against 118-131) and a peak RSS of
-/// 69-70 MiB against 79-81. A smaller page cache for the pool's connections would save
-/// more (1 MiB: 5 MiB less RSS) but made W6 a tenth slower.
+/// one, peak RSS 47 MiB; with four 890-1,168, 1.69-2.33 ms and 55-58 MiB. For the pool,
+/// W6, W5 and a page of 20 dialogues with its total count, one after the other: with two
+/// connections instead of four, the same requests/s (W6 124-129 against 118-131) and a
+/// peak RSS of 69-70 MiB against 79-81. A smaller page cache for the pool's connections
+/// would save more (1 MiB: 5 MiB less RSS) but made W6 a tenth slower.
 fn per_core() -> usize {
     std::thread::available_parallelism().map_or(2, |cores| cores.get().max(2))
 }
@@ -175,14 +175,15 @@ pub fn with_swedish(
     options.collation(crate::collation::SWEDISH, crate::collation::compare)
 }
 
-/// Each SQLite connection's own page cache: 4 MiB (SQLite's default is 2,000 KiB), so 8 MiB
-/// for the pool's connections and 8 MiB for the reader threads' at most, on two cores. A page the cache lacks is read again from the
-/// kernel's cache by a `pread`. W2 on the benchmark data: with 512 KiB the server made 728
-/// reads a request and served 607-623 requests/s over two cores; with 4 MiB it makes none
-/// once warm and serves 758-820 (3 MiB: 721, still reading). Pinned to one core the gain is
-/// smaller (2.40 against 2.14-2.33 ms of CPU a request), and counted instructions hardly
-/// move: the reads cost kernel time, which `bench/instructions` does not count. The
-/// server's peak RSS under W2 went from 44 to 52 MiB.
+/// Each SQLite connection's own page cache: 4 MiB (SQLite's default is 2,000 KiB), so on
+/// two cores at most 8 MiB for the pool's connections and 8 MiB for the reader threads'. A
+/// page the cache lacks is read again from the kernel's cache by a `pread`. W2 on the
+/// benchmark data: with 512 KiB the server made 728 reads a request and served 607-623
+/// requests/s over two cores; with 4 MiB it makes none once warm and serves 758-820 (3 MiB:
+/// 721, still reading). Pinned to one core the gain is smaller (2.40 against 2.14-2.33 ms
+/// of CPU a request), and counted instructions hardly move: the reads cost kernel time,
+/// which `bench/instructions` does not count. The server's peak RSS under W2 went from 44
+/// to 52 MiB.
 const PAGE_CACHE: i64 = -4096;
 
 /// How many rows an SQLite connection's thread may read ahead of the request that reads
