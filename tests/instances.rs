@@ -167,3 +167,82 @@ async fn two_server_processes_share_budgets_revocations_origins_and_persisted_qu
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// A burst of concurrent requests takes from the shared budget about what it spends, not a
+/// chunk for every request waiting: what it does not need is left for the other processes.
+#[tokio::test]
+async fn a_concurrent_burst_leaves_the_rest_of_the_shared_budget_to_other_processes() {
+    use samverkan::limits::shared::SharedBudgets;
+    if !on_postgres() {
+        eprintln!("PostgreSQL only: SQLite has one server process");
+        return;
+    }
+    let app = TestApp::start().await;
+    let budget = BUDGET as u64;
+    let (one, other) = (
+        SharedBudgets::new(app.db.clone(), budget),
+        SharedBudgets::new(app.db.clone(), budget),
+    );
+    // Thirty requests of 30 points at once on one process: 900 of the 1,000. Thirty chunks
+    // of a twentieth of the budget (50 points) would take all 1,000.
+    let burst = futures_util::future::join_all((0..30).map(|_| one.spend("caller", 30))).await;
+    assert!(burst.iter().all(Result::is_ok), "{burst:?}");
+    other
+        .spend("caller", 40)
+        .await
+        .expect("the other process gets what the burst did not need");
+}
+
+/// At the turn of a minute, a request still in the ended minute (a slow one, or one on a
+/// process whose clock is behind another's) is served from the new minute's budget, and
+/// leaves that budget as it was for the requests after it.
+#[tokio::test]
+async fn a_request_at_the_turn_of_a_minute_is_served_in_the_new_minute() {
+    use samverkan::limits::shared::SharedBudgets;
+    if !on_postgres() {
+        eprintln!("PostgreSQL only: SQLite has one server process");
+        return;
+    }
+    let app = TestApp::start().await;
+    let budget = BUDGET as u64;
+    let ahead = SharedBudgets::new(app.db.clone(), budget);
+    let behind = SharedBudgets::new(app.db.clone(), budget);
+    // The start of the next minute, and the second before it.
+    let turn = (chrono::Utc::now().timestamp().div_euclid(60) + 1) * 60;
+    let before = turn - 1;
+
+    ahead
+        .spend_at("caller", 10, turn)
+        .await
+        .expect("the new minute");
+    behind
+        .spend_at("caller", 10, before)
+        .await
+        .expect("a request of the ended minute, once another process is in the new one");
+    ahead
+        .spend_at("caller", 10, before)
+        .await
+        .expect("a slow request of the ended minute, in the process already in the new one");
+
+    // Both processes together still spend one budget in the new minute, no more.
+    let mut accepted = 30;
+    let refused = loop {
+        let (budgets, now) = if accepted % 20 == 0 {
+            (&ahead, turn + 1)
+        } else {
+            (&behind, before)
+        };
+        match budgets.spend_at("caller", 10, now).await {
+            Ok(_) => accepted += 10,
+            Err(refused) => break (refused, now),
+        }
+        assert!(accepted <= budget, "accepted {accepted} of {budget}");
+    };
+    assert!(accepted >= budget * 9 / 10, "accepted only {accepted}");
+    let (refused, now) = refused;
+    assert_eq!(
+        refused.retry_after,
+        u64::try_from(turn + 60 - now).expect("ahead"),
+        "come back when the new minute ends, by the refusing process's clock"
+    );
+}
