@@ -2,6 +2,7 @@
 //! shared, a revoked token and a new partner origin take effect on every process at once,
 //! and a persisted query taught to one process is known to the others.
 
+use samverkan::limits::shared::SharedBudgets;
 use samverkan_tests::{ChildServer, TestApp, on_postgres};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -168,21 +169,26 @@ async fn two_server_processes_share_budgets_revocations_origins_and_persisted_qu
     }
 }
 
+/// The shared budgets of two server processes on one fresh database, with [`BUDGET`] points
+/// a minute: `None` on SQLite, which has one server process.
+async fn two_processes() -> Option<(TestApp, SharedBudgets, SharedBudgets)> {
+    if !on_postgres() {
+        eprintln!("PostgreSQL only: SQLite has one server process");
+        return None;
+    }
+    let app = TestApp::start().await;
+    let budgets = || SharedBudgets::new(app.db.clone(), BUDGET as u64);
+    let (one, other) = (budgets(), budgets());
+    Some((app, one, other))
+}
+
 /// A burst of concurrent requests takes from the shared budget about what it spends, not a
 /// chunk for every request waiting: what it does not need is left for the other processes.
 #[tokio::test]
 async fn a_concurrent_burst_leaves_the_rest_of_the_shared_budget_to_other_processes() {
-    use samverkan::limits::shared::SharedBudgets;
-    if !on_postgres() {
-        eprintln!("PostgreSQL only: SQLite has one server process");
+    let Some((_app, one, other)) = two_processes().await else {
         return;
-    }
-    let app = TestApp::start().await;
-    let budget = BUDGET as u64;
-    let (one, other) = (
-        SharedBudgets::new(app.db.clone(), budget),
-        SharedBudgets::new(app.db.clone(), budget),
-    );
+    };
     // Thirty requests of 30 points at once on one process: 900 of the 1,000. Thirty chunks
     // of a twentieth of the budget (50 points) would take all 1,000.
     let burst = futures_util::future::join_all((0..30).map(|_| one.spend("caller", 30))).await;
@@ -198,15 +204,10 @@ async fn a_concurrent_burst_leaves_the_rest_of_the_shared_budget_to_other_proces
 /// leaves that budget as it was for the requests after it.
 #[tokio::test]
 async fn a_request_at_the_turn_of_a_minute_is_served_in_the_new_minute() {
-    use samverkan::limits::shared::SharedBudgets;
-    if !on_postgres() {
-        eprintln!("PostgreSQL only: SQLite has one server process");
+    let Some((_app, ahead, behind)) = two_processes().await else {
         return;
-    }
-    let app = TestApp::start().await;
+    };
     let budget = BUDGET as u64;
-    let ahead = SharedBudgets::new(app.db.clone(), budget);
-    let behind = SharedBudgets::new(app.db.clone(), budget);
     // The start of the next minute, and the second before it.
     let turn = (chrono::Utc::now().timestamp().div_euclid(60) + 1) * 60;
     let before = turn - 1;

@@ -131,7 +131,7 @@ impl SharedBudgets {
     /// # Errors
     /// [`Refused`] when the caller's budget for this minute is spent across all processes.
     pub async fn spend_at(&self, key: &str, cost: u64, now: i64) -> Result<u64, Refused> {
-        let taking = match self.spend_held(key, cost, now.div_euclid(60), now) {
+        let taking = match self.spend_held(key, cost, now) {
             Short::Decided(outcome) => return outcome,
             Short::Take { taking, .. } => taking,
         };
@@ -140,7 +140,7 @@ impl SharedBudgets {
         // later minute counted in a minute that is over, so it is taken again.
         for _ in 0..2 {
             // Again: the take this request waited for may have brought enough.
-            let (minute, need) = match self.spend_held(key, cost, now.div_euclid(60), now) {
+            let (minute, need) = match self.spend_held(key, cost, now) {
                 Short::Decided(outcome) => return outcome,
                 Short::Take { minute, need, .. } => (minute, need),
             };
@@ -178,9 +178,11 @@ impl SharedBudgets {
         })
     }
 
-    /// Spends `cost` points from what this process holds of `key`'s budget, in `minute` or
-    /// the later minute it holds; or what to take from the database when that is short.
-    fn spend_held(&self, key: &str, cost: u64, minute: i64, now: i64) -> Short {
+    /// Spends `cost` points from what this process holds of `key`'s budget, in the minute of
+    /// `now` or the later minute it holds; or what to take from the database when that is
+    /// short.
+    fn spend_held(&self, key: &str, cost: u64, now: i64) -> Short {
+        let minute = now.div_euclid(60);
         let Ok(mut held) = self.held.lock() else {
             return Short::Decided(Ok(self.per_minute));
         };
